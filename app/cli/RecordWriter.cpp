@@ -1,0 +1,153 @@
+#include "RecordWriter.h"
+
+#include "image/ImageDecoder.h"
+#include "util/Version.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QStringList>
+
+namespace rine::cli {
+
+namespace {
+
+QJsonArray numbers(const std::vector<double> &values)
+{
+    QJsonArray out;
+    for (double v : values)
+        out.append(v);
+    return out;
+}
+
+QString q(const std::string &s) { return QString::fromStdString(s); }
+
+QString csvCell(QString text, bool neutralise)
+{
+    static const QString risky = QStringLiteral("=+-@\t\r");
+    if (neutralise && !text.isEmpty() && risky.contains(text.front()))
+        text.prepend(QLatin1Char('\''));
+    if (text.contains(QLatin1Char('"')) || text.contains(QLatin1Char(',')) || text.contains(QLatin1Char('\n'))
+        || text.contains(QLatin1Char('\r'))) {
+        text.replace(QLatin1String("\""), QLatin1String("\"\""));
+        text = QLatin1Char('"') + text + QLatin1Char('"');
+    }
+    return text;
+}
+
+QString number(double v) { return QString::number(v, 'g', 17); }
+
+} // namespace
+
+QJsonObject modelJson(const ModelInfo &m)
+{
+    return QJsonObject{
+        {QStringLiteral("blocks"), m.blocks},
+        {QStringLiteral("width"), m.width},
+        {QStringLiteral("heads"), m.heads},
+        {QStringLiteral("patch"), m.patch},
+        {QStringLiteral("input_size"), m.inputSize},
+        {QStringLiteral("nproj"), m.nproj},
+        {QStringLiteral("proj_dim"), m.projDim},
+        {QStringLiteral("backbone_path"), q(m.backbonePath)},
+        {QStringLiteral("backbone_sha256"), q(m.backboneSha256)},
+        {QStringLiteral("backbone_format"), q(m.backboneFormat)},
+        {QStringLiteral("head_path"), q(m.headPath)},
+        {QStringLiteral("head_sha256"), q(m.headSha256)},
+        {QStringLiteral("block_importance"), numbers(m.blockImportance)},
+        {QStringLiteral("block_importance_meaning"),
+         QStringLiteral("softmax(alpha) over blocks, averaged over the projection dimension; the same for every image")},
+    };
+}
+
+QJsonObject provenanceJson(const ModelInfo &m, CropMode crop)
+{
+    const QString side = QString::number(m.inputSize);
+    return QJsonObject{
+        {QStringLiteral("preprocessing"),
+         QJsonObject{
+             {QStringLiteral("decode"),
+              QStringLiteral("8-bit RGB as PIL convert(\"RGB\"): grey replicated, alpha dropped, palette "
+                             "expanded, EXIF orientation not applied; 16-bit samples keep their high byte")},
+             {QStringLiteral("crop"),
+              crop == CropMode::Ten
+                  ? QStringLiteral("ten-crop %1 (corners, centre, and their horizontal flips; zero padding when "
+                                   "smaller); probability = sigmoid(mean of the ten logits)").arg(side)
+                  : QStringLiteral("center crop %1 without resizing (zero padding when smaller)").arg(side)},
+             {QStringLiteral("mean"), numbers(m.mean)},
+             {QStringLiteral("std"), numbers(m.std)},
+         }},
+        {QStringLiteral("runtime"),
+         QJsonObject{
+             {QStringLiteral("app_version"), QStringLiteral(RINE_VERSION " (" RINE_GIT_DESCRIBE ")")},
+             {QStringLiteral("device"), q(m.device)},
+             {QStringLiteral("backbone_dtype"), q(m.backboneDtype)},
+             {QStringLiteral("head_dtype"), QStringLiteral("float32")},
+             {QStringLiteral("libtorch"), q(m.libtorchVersion)},
+             {QStringLiteral("opencv"), q(opencvVersion())},
+             {QStringLiteral("qt"), QString::fromLatin1(qVersion())},
+         }},
+    };
+}
+
+QByteArray toJson(const RunRecord &run)
+{
+    QJsonArray records;
+    for (const ImageRecord &r : run.records) {
+        QJsonArray warnings;
+        for (const auto &w : r.warnings)
+            warnings.append(q(w));
+        QJsonObject o{
+            {QStringLiteral("path"), q(r.path)},
+            {QStringLiteral("sha256"), r.sha256.empty() ? QJsonValue() : QJsonValue(q(r.sha256))},
+            {QStringLiteral("status"), r.ok ? QStringLiteral("ok") : QStringLiteral("error")},
+            {QStringLiteral("error"), r.ok ? QJsonValue() : QJsonValue(q(r.error))},
+            {QStringLiteral("logit"), r.ok ? QJsonValue(r.logit) : QJsonValue()},
+            {QStringLiteral("probability"), r.ok ? QJsonValue(r.probability) : QJsonValue()},
+            {QStringLiteral("contributions"), numbers(r.contributions)},
+            {QStringLiteral("format"), r.format.empty() ? QJsonValue() : QJsonValue(q(r.format))},
+            {QStringLiteral("width"), r.width},
+            {QStringLiteral("height"), r.height},
+            {QStringLiteral("warnings"), warnings},
+        };
+        records.append(o);
+    }
+    QJsonObject root = provenanceJson(run.model, run.crop);
+    root.insert(QStringLiteral("model"), modelJson(run.model));
+    root.insert(QStringLiteral("records"), records);
+    root.insert(QStringLiteral("contributions_meaning"),
+                QStringLiteral("per image: the share of each block in the pooled representation z, "
+                               "||softmax(alpha)[l] * proj1(K)[l]|| normalised over blocks"));
+    return QJsonDocument(root).toJson(QJsonDocument::Indented);
+}
+
+QByteArray toCsv(const RunRecord &run)
+{
+    QStringList header{QStringLiteral("path"), QStringLiteral("sha256"), QStringLiteral("status"),
+                       QStringLiteral("error"), QStringLiteral("logit"), QStringLiteral("probability"),
+                       QStringLiteral("format"), QStringLiteral("width"), QStringLiteral("height"),
+                       QStringLiteral("warnings")};
+    for (int l = 1; l <= run.model.blocks; ++l)
+        header << QStringLiteral("contribution_%1").arg(l);
+    QByteArray out = header.join(QLatin1Char(',')).toUtf8() + "\r\n";
+    for (const ImageRecord &r : run.records) {
+        QStringList warnings;
+        for (const auto &w : r.warnings)
+            warnings << q(w);
+        QStringList row{csvCell(q(r.path), true),
+                        q(r.sha256),
+                        r.ok ? QStringLiteral("ok") : QStringLiteral("error"),
+                        csvCell(q(r.error), true),
+                        r.ok ? number(r.logit) : QString(),
+                        r.ok ? number(r.probability) : QString(),
+                        q(r.format),
+                        r.ok ? QString::number(r.width) : QString(),
+                        r.ok ? QString::number(r.height) : QString(),
+                        csvCell(warnings.join(QStringLiteral("; ")), true)};
+        for (int l = 0; l < run.model.blocks; ++l)
+            row << (r.ok && l < int(r.contributions.size()) ? number(r.contributions[std::size_t(l)]) : QString());
+        out += row.join(QLatin1Char(',')).toUtf8() + "\r\n";
+    }
+    return out;
+}
+
+} // namespace rine::cli

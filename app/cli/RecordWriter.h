@@ -1,0 +1,27 @@
+#pragma once
+
+#include "model/Detector.h"
+#include "scoring/ImageScorer.h"
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <vector>
+
+namespace rine::cli {
+
+struct RunRecord {
+    ModelInfo model;
+    CropMode crop = CropMode::Center;
+    std::vector<ImageRecord> records;
+};
+
+// Model identity, preprocessing and runtime: what a result needs to be reproduced.
+QJsonObject modelJson(const ModelInfo &model);
+QJsonObject provenanceJson(const ModelInfo &model, CropMode crop);
+
+QByteArray toJson(const RunRecord &run);
+// RFC 4180, UTF-8. Text cells that a spreadsheet would run as a formula (=, +, -, @, tab,
+// CR first) are prefixed with a single quote, as OWASP recommends.
+QByteArray toCsv(const RunRecord &run);
+
+} // namespace rine::cli

@@ -1,0 +1,318 @@
+#include "ImageDecoder.h"
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include <cstring>
+
+namespace rine {
+
+namespace {
+
+bool startsWith(const std::uint8_t *data, std::size_t size, const char *magic, std::size_t n, std::size_t at = 0)
+{
+    return size >= at + n && std::memcmp(data + at, magic, n) == 0;
+}
+
+struct JpegInfo {
+    bool complete = false;
+    int components = 0;
+};
+
+// Walks the JPEG marker structure to its end-of-image marker. libjpeg, and so OpenCV, fills
+// a cut-off file with grey and reports success; PIL refuses it. We refuse it too.
+JpegInfo walkJpeg(const std::uint8_t *d, std::size_t n)
+{
+    JpegInfo info;
+    std::size_t pos = 2;
+    while (pos + 1 < n) {
+        if (d[pos] != 0xFF)
+            return info; // garbage where a marker should be
+        while (pos < n && d[pos] == 0xFF)
+            ++pos;
+        if (pos >= n)
+            return info;
+        const std::uint8_t marker = d[pos++];
+        if (marker == 0xD9) {
+            info.complete = true;
+            return info;
+        }
+        if ((marker >= 0xD0 && marker <= 0xD7) || marker == 0x01)
+            continue;
+        if (pos + 2 > n)
+            return info;
+        const std::size_t length = (std::size_t(d[pos]) << 8) | d[pos + 1];
+        if (length < 2 || pos + length > n)
+            return info;
+        const bool isSof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+        if (isSof && length >= 8)
+            info.components = d[pos + 7];
+        pos += length;
+        if (marker == 0xDA) {
+            // Entropy-coded data runs to the next marker that is not a stuffed 0xFF00 or a restart.
+            while (pos + 1 < n && !(d[pos] == 0xFF && d[pos + 1] != 0x00 && !(d[pos + 1] >= 0xD0 && d[pos + 1] <= 0xD7)))
+                ++pos;
+        }
+    }
+    return info;
+}
+
+// Walks the PNG chunks to IEND.
+bool pngComplete(const std::uint8_t *d, std::size_t n)
+{
+    std::size_t pos = 8;
+    while (pos + 12 <= n) {
+        const std::uint64_t length = (std::uint64_t(d[pos]) << 24) | (std::uint64_t(d[pos + 1]) << 16)
+                                   | (std::uint64_t(d[pos + 2]) << 8) | d[pos + 3];
+        if (std::memcmp(d + pos + 4, "IEND", 4) == 0)
+            return true;
+        pos += 12 + length;
+    }
+    return false;
+}
+
+bool headerDimensions(const std::string &format, const std::uint8_t *d, std::size_t n, std::uint64_t &w, std::uint64_t &h)
+{
+    if (format == "png" && n >= 24) {
+        w = (std::uint64_t(d[16]) << 24) | (std::uint64_t(d[17]) << 16) | (std::uint64_t(d[18]) << 8) | d[19];
+        h = (std::uint64_t(d[20]) << 24) | (std::uint64_t(d[21]) << 16) | (std::uint64_t(d[22]) << 8) | d[23];
+        return true;
+    }
+    if (format == "jpeg") {
+        std::size_t pos = 2;
+        while (pos + 9 < n && d[pos] == 0xFF) {
+            const std::uint8_t marker = d[pos + 1];
+            const std::size_t length = (std::size_t(d[pos + 2]) << 8) | d[pos + 3];
+            if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC) {
+                h = (std::uint64_t(d[pos + 5]) << 8) | d[pos + 6];
+                w = (std::uint64_t(d[pos + 7]) << 8) | d[pos + 8];
+                return true;
+            }
+            if (marker == 0xDA || length < 2)
+                return false;
+            pos += 2 + length;
+        }
+    }
+    return false;
+}
+
+// Python's round(): halves go to the even neighbour.
+int roundHalfEven(int numerator)
+{
+    // round(numerator / 2)
+    if (numerator % 2 == 0)
+        return numerator / 2;
+    const int low = (numerator - 1) / 2;
+    return low % 2 == 0 ? low : low + 1;
+}
+
+// Copies a size x size window whose top-left is (top, left) in image coordinates; pixels
+// outside the image are 0 (the padding value torchvision uses).
+std::vector<std::uint8_t> window(const RgbImage &image, int top, int left, int size)
+{
+    std::vector<std::uint8_t> out(std::size_t(size) * size * 3, 0);
+    for (int y = 0; y < size; ++y) {
+        const int sy = top + y;
+        if (sy < 0 || sy >= image.height)
+            continue;
+        const int x0 = std::max(0, -left), x1 = std::min(size, image.width - left);
+        if (x1 <= x0)
+            continue;
+        std::memcpy(out.data() + (std::size_t(y) * size + x0) * 3,
+                    image.pixels.data() + (std::size_t(sy) * image.width + left + x0) * 3, std::size_t(x1 - x0) * 3);
+    }
+    return out;
+}
+
+// torchvision's centre offset along one side: pad-then-crop folded into one signed offset.
+int centerOffset(int length, int size)
+{
+    if (length < size)
+        return -((size - length) / 2);
+    return roundHalfEven(length - size);
+}
+
+RgbImage padToAtLeast(const RgbImage &image, int size)
+{
+    if (image.width >= size && image.height >= size)
+        return image;
+    const int w = std::max(image.width, size), h = std::max(image.height, size);
+    const int top = image.height < size ? (size - image.height) / 2 : 0;
+    const int left = image.width < size ? (size - image.width) / 2 : 0;
+    RgbImage out;
+    out.width = w;
+    out.height = h;
+    out.pixels.assign(std::size_t(w) * h * 3, 0);
+    for (int y = 0; y < image.height; ++y)
+        std::memcpy(out.pixels.data() + (std::size_t(y + top) * w + left) * 3,
+                    image.pixels.data() + std::size_t(y) * image.width * 3, std::size_t(image.width) * 3);
+    return out;
+}
+
+RgbImage flipped(const RgbImage &image)
+{
+    RgbImage out = image;
+    for (int y = 0; y < image.height; ++y)
+        for (int x = 0; x < image.width; ++x)
+            std::memcpy(out.pixels.data() + (std::size_t(y) * image.width + x) * 3,
+                        image.pixels.data() + (std::size_t(y) * image.width + (image.width - 1 - x)) * 3, 3);
+    return out;
+}
+
+void fiveCrop(const RgbImage &image, int size, std::vector<std::vector<std::uint8_t>> &out)
+{
+    const int w = image.width, h = image.height;
+    out.push_back(window(image, 0, 0, size));
+    out.push_back(window(image, 0, w - size, size));
+    out.push_back(window(image, h - size, 0, size));
+    out.push_back(window(image, h - size, w - size, size));
+    out.push_back(centerCrop(image, size));
+}
+
+} // namespace
+
+std::string sniffImageFormat(const std::uint8_t *d, std::size_t n)
+{
+    if (startsWith(d, n, "\xFF\xD8\xFF", 3))
+        return "jpeg";
+    if (startsWith(d, n, "\x89PNG\r\n\x1A\n", 8))
+        return "png";
+    if (startsWith(d, n, "RIFF", 4) && startsWith(d, n, "WEBP", 4, 8))
+        return "webp";
+    if (startsWith(d, n, "BM", 2))
+        return "bmp";
+    if (startsWith(d, n, "II*\0", 4) || startsWith(d, n, "MM\0*", 4))
+        return "tiff";
+    if (startsWith(d, n, "GIF87a", 6) || startsWith(d, n, "GIF89a", 6))
+        return "gif";
+    if (startsWith(d, n, "\0\0\0\x0CjP  \r\n\x87\n", 12) || startsWith(d, n, "\xFF\x4F\xFF\x51", 4))
+        return "jpeg2000";
+    if (n >= 2 && d[0] == 'P' && d[1] >= '1' && d[1] <= '6')
+        return "pnm";
+    if (startsWith(d, n, "#?RADIANCE", 10) || startsWith(d, n, "#?RGBE", 6))
+        return "hdr";
+    if (startsWith(d, n, "ftyp", 4, 4))
+        return "heif/avif";
+    return {};
+}
+
+Result<DecodedImage> decodeImage(const FileBytes &file, const DecodeLimits &limits)
+{
+    using R = Result<DecodedImage>;
+    const std::uint8_t *d = file.data.data();
+    const std::size_t n = file.data.size();
+    const std::string &path = file.path;
+    if (n == 0)
+        return R::failure(path + ": file is empty (0 bytes); nothing to score");
+    DecodedImage out;
+    out.format = sniffImageFormat(d, n);
+    if (out.format.empty())
+        return R::failure(path + ": not an image this program can read (its bytes match no supported "
+                                 "format: JPEG, PNG, WebP, BMP, TIFF, JPEG 2000, PNM); check the file");
+    if (out.format == "gif" || out.format == "heif/avif" || out.format == "hdr")
+        return R::failure(path + ": " + out.format + " images are not supported; convert the file to PNG first");
+
+    JpegInfo jpeg;
+    if (out.format == "jpeg") {
+        jpeg = walkJpeg(d, n);
+        if (!jpeg.complete)
+            return R::failure(path + ": truncated or damaged JPEG (the data ends before the end-of-image "
+                                     "marker); the file is incomplete, get a complete copy");
+    }
+    if (out.format == "png" && !pngComplete(d, n))
+        return R::failure(path + ": truncated or damaged PNG (no IEND chunk); the file is incomplete, "
+                                 "get a complete copy");
+    std::uint64_t w = 0, h = 0;
+    if (headerDimensions(out.format, d, n, w, h) && w * h > limits.maxPixels)
+        return R::failure(path + ": declares " + std::to_string(w) + " x " + std::to_string(h)
+                          + " pixels, over the limit of " + std::to_string(limits.maxPixels) + " pixels");
+
+    cv::Mat decoded;
+    try {
+        // IMREAD_UNCHANGED: no EXIF rotation, no automatic colour or depth conversion; the
+        // conversions to 8-bit RGB are ours, below, and documented.
+        decoded = cv::imdecode(cv::Mat(1, int(n), CV_8U, const_cast<std::uint8_t *>(d)), cv::IMREAD_UNCHANGED);
+    } catch (const cv::Exception &e) {
+        return R::failure(path + ": the " + out.format + " decoder failed (" + e.what() + ")");
+    }
+    if (decoded.empty())
+        return R::failure(path + ": the " + out.format + " data could not be decoded (damaged file?)");
+
+    if (out.format == "tiff")
+        out.warnings.push_back("TIFF: only the first page is scored");
+    if (jpeg.components == 4)
+        out.warnings.push_back("CMYK JPEG converted to RGB by the decoder");
+
+    cv::Mat eight;
+    if (decoded.depth() == CV_8U) {
+        eight = decoded;
+    } else if (decoded.depth() == CV_16U) {
+        // High byte of each sample: what PIL keeps for 16-bit RGB PNGs.
+        eight.create(decoded.size(), CV_MAKETYPE(CV_8U, decoded.channels()));
+        for (int y = 0; y < decoded.rows; ++y) {
+            const auto *src = decoded.ptr<std::uint16_t>(y);
+            auto *dst = eight.ptr<std::uint8_t>(y);
+            for (int x = 0; x < decoded.cols * decoded.channels(); ++x)
+                dst[x] = std::uint8_t(src[x] >> 8);
+        }
+        out.warnings.push_back("16-bit samples reduced to 8 bits (high byte kept)");
+    } else {
+        return R::failure(path + ": " + std::to_string(decoded.elemSize1() * 8)
+                          + "-bit floating-point or signed samples are not supported; convert to 8-bit RGB");
+    }
+
+    out.width = eight.cols;
+    out.height = eight.rows;
+    out.rgb.width = eight.cols;
+    out.rgb.height = eight.rows;
+    out.rgb.pixels.resize(std::size_t(eight.cols) * eight.rows * 3);
+    const int channels = eight.channels();
+    if (channels == 4)
+        out.warnings.push_back("alpha channel dropped (not composited), as PIL's convert(\"RGB\") does");
+    if (channels != 1 && channels != 3 && channels != 4)
+        return R::failure(path + ": images with " + std::to_string(channels) + " channels are not supported");
+    for (int y = 0; y < eight.rows; ++y) {
+        const std::uint8_t *src = eight.ptr<std::uint8_t>(y);
+        std::uint8_t *dst = out.rgb.pixels.data() + std::size_t(y) * eight.cols * 3;
+        for (int x = 0; x < eight.cols; ++x, dst += 3, src += channels) {
+            if (channels == 1) {
+                dst[0] = dst[1] = dst[2] = src[0];
+            } else { // OpenCV orders colour samples B, G, R(, A)
+                dst[0] = src[2];
+                dst[1] = src[1];
+                dst[2] = src[0];
+            }
+        }
+    }
+    return out;
+}
+
+Result<DecodedImage> readImage(const std::string &path, FileBytes &bytes, const DecodeLimits &limits)
+{
+    auto read = readFileBytes(path, limits.maxFileBytes);
+    if (!read)
+        return Result<DecodedImage>::failure(read.error());
+    bytes = std::move(read.value());
+    return decodeImage(bytes, limits);
+}
+
+std::vector<std::uint8_t> centerCrop(const RgbImage &image, int size)
+{
+    return window(image, centerOffset(image.height, size), centerOffset(image.width, size), size);
+}
+
+std::vector<std::vector<std::uint8_t>> tenCrop(const RgbImage &image, int size)
+{
+    std::vector<std::vector<std::uint8_t>> crops;
+    const RgbImage padded = padToAtLeast(image, size);
+    fiveCrop(padded, size, crops);
+    fiveCrop(flipped(padded), size, crops);
+    return crops;
+}
+
+std::string opencvVersion()
+{
+    return CV_VERSION;
+}
+
+} // namespace rine

@@ -1,0 +1,57 @@
+#pragma once
+
+#include "util/FileBytes.h"
+#include "util/Result.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rine {
+
+// An 8-bit RGB image, rows top to bottom, pixels RGB interleaved.
+struct RgbImage {
+    int width = 0;
+    int height = 0;
+    std::vector<std::uint8_t> pixels; // width * height * 3
+};
+
+struct DecodedImage {
+    std::string format; // "jpeg", "png", "webp", "bmp", "tiff", ...
+    int width = 0; // as stored: EXIF orientation is not applied (the reference does not)
+    int height = 0;
+    std::vector<std::string> warnings; // lossy conversions made on the way to 8-bit RGB
+    RgbImage rgb;
+};
+
+struct DecodeLimits {
+    std::uint64_t maxFileBytes = 512ull << 20;
+    std::uint64_t maxPixels = 1ull << 28; // 268 megapixels
+};
+
+// The image format named by the leading bytes ("magic"), or "" when none is recognised.
+std::string sniffImageFormat(const std::uint8_t *data, std::size_t size);
+
+// Decodes bytes to 8-bit RGB the way PIL's Image.convert("RGB") does for the common cases:
+// grey replicated, alpha dropped (not composited), palette expanded, EXIF orientation NOT
+// applied. Documented reductions (each adds a warning): 16-bit samples keep their high byte;
+// CMYK is converted by the decoder; TIFF reads the first page. Truncated JPEG and PNG files
+// are errors, not grey-filled images.
+Result<DecodedImage> decodeImage(const FileBytes &file, const DecodeLimits &limits = {});
+
+// Reads (once, read-only) and decodes a file; `bytes` receives what was read (for the hash).
+Result<DecodedImage> readImage(const std::string &path, FileBytes &bytes, const DecodeLimits &limits = {});
+
+// torchvision CenterCrop(size) on a PIL image: zero padding first when the image is smaller
+// than size on a side, offsets rounded half to even as Python's round() does.
+std::vector<std::uint8_t> centerCrop(const RgbImage &image, int size);
+
+// torchvision TenCrop(size): the four corners and the centre, then the same five of the
+// horizontally flipped image. Images smaller than size are zero-padded as CenterCrop does
+// (torchvision would raise instead).
+std::vector<std::vector<std::uint8_t>> tenCrop(const RgbImage &image, int size);
+
+// The OpenCV version the decoders come from, for the reproducibility record.
+std::string opencvVersion();
+
+} // namespace rine

@@ -1,0 +1,146 @@
+#include "Benchmark.h"
+
+#include "Detector.h"
+#include "Modules.h"
+
+#include <c10/core/InferenceMode.h>
+#include <torch/cuda.h>
+
+#include <chrono>
+#include <fstream>
+#include <set>
+#include <sys/resource.h>
+
+namespace rine {
+
+namespace {
+
+double now()
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+void synchronize(bool cuda)
+{
+    if (cuda)
+        torch::cuda::synchronize();
+}
+
+std::string mappedBlas(bool &slow, std::string &warning)
+{
+    std::ifstream maps("/proc/self/maps");
+    std::set<std::string> libs;
+    std::string line;
+    while (std::getline(maps, line)) {
+        const auto slash = line.find('/');
+        if (slash == std::string::npos)
+            continue;
+        const std::string path = line.substr(slash);
+        const std::string name = path.substr(path.rfind('/') + 1);
+        if (name.find("blas") != std::string::npos || name.find("mkl") != std::string::npos
+            || name.find("blis") != std::string::npos)
+            libs.insert(path);
+    }
+    std::string out;
+    bool fast = false, reference = false;
+    for (const auto &lib : libs) {
+        out += (out.empty() ? "" : ", ") + lib;
+        fast = fast || lib.find("openblas") != std::string::npos || lib.find("mkl") != std::string::npos
+            || lib.find("blis") != std::string::npos;
+        reference = reference || lib.find("/blas/libblas") != std::string::npos;
+    }
+    slow = reference && !fast;
+    if (slow)
+        warning = "LibTorch is using the reference BLAS (" + out
+                + "), about 30x slower than OpenBLAS: install libopenblas0-pthread "
+                  "(sudo apt-get install libopenblas0-pthread) and run again";
+    return out.empty() ? std::string("(none mapped; LibTorch's own kernels)") : out;
+}
+
+} // namespace
+
+Result<BenchReport> runBenchmark(const BenchOptions &options, const std::function<void(const std::string &)> &log)
+{
+    using R = Result<BenchReport>;
+    try {
+        c10::InferenceMode inference;
+        BenchReport report;
+        if (options.cuda && !cudaAvailable())
+            return R::failure("--device cuda: no CUDA device is available to this LibTorch build");
+        const torch::Device device = options.cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+        const torch::ScalarType dtype = options.cuda ? torch::kHalf : torch::kFloat;
+        report.device = options.cuda ? "cuda:0 (float16, LayerNorm float32)" : "cpu (float32)";
+        report.threads = cpuThreads();
+
+        // The machine's GEMM rate on the product that dominates the model.
+        {
+            auto a = torch::randn({2056, 1024}, torch::TensorOptions().dtype(dtype).device(device));
+            auto b = torch::randn({1024, 4096}, torch::TensorOptions().dtype(dtype).device(device));
+            auto c = at::mm(a, b);
+            synchronize(options.cuda);
+            int reps = 0;
+            const double start = now();
+            double elapsed = 0;
+            while (elapsed < 2.0 || reps < 3) {
+                at::mm_out(c, a, b);
+                synchronize(options.cuda);
+                ++reps;
+                elapsed = now() - start;
+            }
+            report.gemmGflops = 2.0 * 2056 * 1024 * 4096 * reps / elapsed / 1e9;
+        }
+        report.blasLibraries = mappedBlas(report.slowBlas, report.blasWarning);
+        if (!options.cuda && report.gemmGflops < 8.0 * report.threads && report.blasWarning.empty())
+            report.blasWarning = "GEMM runs at only " + std::to_string(int(report.gemmGflops))
+                               + " GFLOP/s: check that an optimised BLAS (libopenblas0-pthread) is installed";
+        if (log) {
+            log("GEMM: " + std::to_string(report.gemmGflops) + " GFLOP/s; BLAS: " + report.blasLibraries);
+            if (!report.blasWarning.empty())
+                log("WARNING: " + report.blasWarning);
+        }
+
+        VitConfig config{1024, 24, 14, 16};
+        VisionTransformer vit(config);
+        {
+            torch::NoGradGuard noGrad;
+            for (auto &p : vit.named_parameters())
+                if (p.key().find("ln_") == std::string::npos)
+                    p.value().normal_(0.0, 0.02);
+        }
+        vit.prepare(device, dtype);
+        report.computedGflopPerImage = vit.flopsPerImage() / 1e9;
+
+        for (int batch : options.batches) {
+            auto images = torch::randn({batch, 3, 224, 224}, torch::TensorOptions().dtype(dtype).device(device));
+            vit.blockFeatures(images); // warm-up
+            synchronize(options.cuda);
+            BenchBatch result;
+            result.batch = batch;
+            const double start = now();
+            double elapsed = 0;
+            while (elapsed < options.minSeconds || result.passes < 2) {
+                vit.blockFeatures(images);
+                synchronize(options.cuda);
+                ++result.passes;
+                elapsed = now() - start;
+            }
+            result.secondsPerPass = elapsed / result.passes;
+            result.imagesPerSecond = batch / result.secondsPerPass;
+            result.nominalGflops = result.imagesPerSecond * report.nominalGflopPerImage;
+            result.efficiency = result.nominalGflops / report.gemmGflops;
+            report.batches.push_back(result);
+            if (log)
+                log("batch " + std::to_string(batch) + ": " + std::to_string(result.imagesPerSecond) + " images/s");
+        }
+        struct rusage usage {};
+        getrusage(RUSAGE_SELF, &usage);
+        report.peakRssMiB = double(usage.ru_maxrss) / 1024.0;
+        return report;
+    } catch (const c10::Error &e) {
+        return R::failure(std::string("benchmark failed: ") + e.what_without_backtrace());
+    } catch (const std::exception &e) {
+        return R::failure(std::string("benchmark failed: ") + e.what());
+    }
+}
+
+} // namespace rine

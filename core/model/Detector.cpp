@@ -1,0 +1,205 @@
+#include "Detector.h"
+
+#include "Modules.h"
+
+#include <torch/cuda.h>
+#include <torch/version.h>
+
+#include <ATen/Parallel.h>
+#include <c10/core/InferenceMode.h>
+
+#include <thread>
+
+namespace rine {
+
+namespace {
+
+// CLIP's normalisation constants (OpenAI CLIP, clip/clip.py _transform).
+const std::vector<double> kMean{0.48145466, 0.4578275, 0.40821073};
+const std::vector<double> kStd{0.26862954, 0.26130258, 0.27577711};
+
+} // namespace
+
+struct Detector::Impl {
+    ModelInfo info;
+    torch::Device device{torch::kCPU};
+    torch::ScalarType computeDtype = torch::kFloat;
+    std::shared_ptr<VisionTransformer> backbone;
+    std::shared_ptr<RineHead> head;
+    torch::Tensor mean, std;
+};
+
+Detector::Detector(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+Detector::~Detector() = default;
+
+const ModelInfo &Detector::info() const { return m_impl->info; }
+
+Result<std::unique_ptr<Detector>> Detector::load(const DetectorOptions &options)
+{
+    using R = Result<std::unique_ptr<Detector>>;
+    try {
+        auto impl = std::make_unique<Impl>();
+        const bool haveCuda = cudaAvailable();
+        if (options.device == DeviceChoice::Cuda && !haveCuda)
+            return R::failure("--device cuda: no CUDA device is available to this LibTorch build ("
+                              + libtorchVersion() + "); use --device cpu");
+        const bool useCuda = options.device == DeviceChoice::Cuda || (options.device == DeviceChoice::Auto && haveCuda);
+        impl->device = useCuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+        // On CUDA the backbone runs in fp16 with fp32 LayerNorms, as the reference does.
+        impl->computeDtype = useCuda ? torch::kHalf : torch::kFloat;
+
+        auto backboneFile = readTensorArchive(options.backbonePath);
+        if (!backboneFile)
+            return R::failure(backboneFile.error());
+        std::string prefix;
+        auto vit = vitConfigFromArchive(backboneFile.value(), prefix);
+        if (!vit)
+            return R::failure(vit.error());
+        impl->backbone = std::make_shared<VisionTransformer>(vit.value());
+        if (auto loaded = loadParameters(*impl->backbone, backboneFile.value(), prefix); !loaded)
+            return R::failure(loaded.error());
+
+        auto headFile = readTensorArchive(options.headPath);
+        if (!headFile)
+            return R::failure(headFile.error());
+        auto headConfig = headConfigFromArchive(headFile.value());
+        if (!headConfig)
+            return R::failure(headConfig.error());
+        const HeadConfig &hc = headConfig.value();
+        const std::string backboneDesc = " (" + std::to_string(vit->layers) + " blocks, width "
+                                       + std::to_string(vit->width) + ")";
+        if (hc.width != vit->width)
+            return R::failure(options.headPath + ": tensor 'proj1.1.weight' has shape ["
+                              + std::to_string(hc.projDim) + ", " + std::to_string(hc.width) + "], expected ["
+                              + std::to_string(hc.projDim) + ", " + std::to_string(vit->width)
+                              + "]: the head was trained for another backbone than " + options.backbonePath
+                              + backboneDesc);
+        if (hc.blocks != vit->layers)
+            return R::failure(options.headPath + ": tensor 'alpha' has shape [1, " + std::to_string(hc.blocks)
+                              + ", " + std::to_string(hc.projDim) + "], expected [1, " + std::to_string(vit->layers)
+                              + ", " + std::to_string(hc.projDim) + "]: the head was trained for another backbone than "
+                              + options.backbonePath + backboneDesc);
+        impl->head = std::make_shared<RineHead>(hc);
+        if (auto loaded = loadParameters(*impl->head, headFile.value(), ""); !loaded)
+            return R::failure(loaded.error());
+
+        impl->backbone->prepare(impl->device, impl->computeDtype);
+        impl->head->to(impl->device, torch::kFloat);
+        impl->mean = torch::tensor(kMean, torch::kFloat).view({1, 3, 1, 1}).to(impl->device);
+        impl->std = torch::tensor(kStd, torch::kFloat).view({1, 3, 1, 1}).to(impl->device);
+
+        ModelInfo &info = impl->info;
+        info.blocks = int(vit->layers);
+        info.width = int(vit->width);
+        info.heads = int(vit->heads());
+        info.patch = int(vit->patch);
+        info.grid = int(vit->grid);
+        info.inputSize = int(vit->inputSize());
+        info.nproj = int(hc.nproj);
+        info.projDim = int(hc.projDim);
+        info.blockImportance = impl->head->blockImportance();
+        info.backbonePath = options.backbonePath;
+        info.backboneSha256 = backboneFile->sha256;
+        info.backboneFormat = backboneFile->format == TensorArchive::Format::TorchScript ? "torchscript" : "state_dict";
+        info.headPath = options.headPath;
+        info.headSha256 = headFile->sha256;
+        if (useCuda) {
+            info.device = "cuda:0";
+            info.backboneDtype = "float16 (LayerNorm float32)";
+        } else {
+            info.device = "cpu (" + std::to_string(cpuThreads()) + " threads)";
+            info.backboneDtype = "float32";
+        }
+        info.libtorchVersion = libtorchVersion();
+        info.mean = kMean;
+        info.std = kStd;
+        return std::unique_ptr<Detector>(new Detector(std::move(impl)));
+    } catch (const c10::Error &e) {
+        return R::failure(std::string("loading the model failed: ") + e.what_without_backtrace());
+    } catch (const std::exception &e) {
+        return R::failure(std::string("loading the model failed: ") + e.what());
+    }
+}
+
+Result<std::vector<CropScore>> Detector::score(const std::vector<const std::uint8_t *> &crops)
+{
+    using R = Result<std::vector<CropScore>>;
+    if (crops.empty())
+        return std::vector<CropScore>{};
+    try {
+        c10::InferenceMode inference;
+        Impl &d = *m_impl;
+        const std::int64_t s = d.info.inputSize, b = std::int64_t(crops.size());
+        auto bytes = torch::empty({b, s, s, 3}, torch::kUInt8);
+        for (std::int64_t i = 0; i < b; ++i)
+            std::memcpy(bytes[i].data_ptr(), crops[std::size_t(i)], std::size_t(s * s * 3));
+        // ToTensor then Normalize, in the same order of operations as torchvision.
+        auto images = bytes.to(d.device).permute({0, 3, 1, 2}).to(torch::kFloat).div_(255.0);
+        images = images.sub_(d.mean).div_(d.std).to(d.computeDtype).contiguous();
+
+        auto features = d.backbone->blockFeatures(images).to(torch::kFloat);
+        auto out = d.head->forward(features);
+        auto logits = out.logits.to(torch::kCPU, torch::kDouble).contiguous();
+        auto contributions = out.contributions.to(torch::kCPU, torch::kDouble).contiguous();
+
+        std::vector<CropScore> scores(crops.size());
+        const std::int64_t blocks = contributions.size(1);
+        for (std::int64_t i = 0; i < b; ++i) {
+            CropScore &score = scores[std::size_t(i)];
+            score.logit = logits.data_ptr<double>()[i];
+            score.probability = 1.0 / (1.0 + std::exp(-score.logit));
+            const double *row = contributions.data_ptr<double>() + i * blocks;
+            score.contributions.assign(row, row + blocks);
+        }
+        return scores;
+    } catch (const c10::Error &e) {
+        return R::failure(std::string("inference failed: ") + e.what_without_backtrace());
+    } catch (const std::exception &e) {
+        return R::failure(std::string("inference failed: ") + e.what());
+    }
+}
+
+Result<HeadSummary> inspectHead(const std::string &path)
+{
+    using R = Result<HeadSummary>;
+    try {
+        auto file = readTensorArchive(path);
+        if (!file)
+            return R::failure(file.error());
+        auto config = headConfigFromArchive(file.value());
+        if (!config)
+            return R::failure(config.error());
+        RineHead head(config.value());
+        if (auto loaded = loadParameters(head, file.value(), ""); !loaded)
+            return R::failure(loaded.error());
+        HeadSummary summary;
+        summary.blocks = int(config->blocks);
+        summary.width = int(config->width);
+        summary.nproj = int(config->nproj);
+        summary.projDim = int(config->projDim);
+        summary.blockImportance = head.blockImportance();
+        summary.sha256 = file->sha256;
+        return summary;
+    } catch (const c10::Error &e) {
+        return R::failure(path + ": " + e.what_without_backtrace());
+    }
+}
+
+void configureCpuThreads(int threads)
+{
+    if (threads <= 0)
+        threads = int(std::max(1u, std::thread::hardware_concurrency()));
+    at::set_num_threads(threads);
+}
+
+int cpuThreads() { return at::get_num_threads(); }
+
+bool cudaAvailable() { return torch::cuda::is_available(); }
+
+std::string libtorchVersion()
+{
+    return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "."
+         + std::to_string(TORCH_VERSION_PATCH);
+}
+
+} // namespace rine

@@ -1,0 +1,85 @@
+#pragma once
+
+#include "util/Result.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace rine {
+
+enum class DeviceChoice { Auto, Cpu, Cuda };
+
+struct DetectorOptions {
+    std::string backbonePath;
+    std::string headPath;
+    DeviceChoice device = DeviceChoice::Auto;
+};
+
+// What was loaded, for display and for the reproducibility record.
+struct ModelInfo {
+    int blocks = 0;
+    int width = 0;
+    int heads = 0;
+    int patch = 0;
+    int grid = 0;
+    int inputSize = 0; // crop side in pixels: patch * grid
+    int nproj = 0;
+    int projDim = 0;
+    std::vector<double> blockImportance; // softmax(alpha) over blocks, mean over P; sums to 1
+    std::string backbonePath, backboneSha256, backboneFormat;
+    std::string headPath, headSha256;
+    std::string device; // "cpu (2 threads)", "cuda:0 (NVIDIA H100 ...)"
+    std::string backboneDtype; // "float32" or "float16 (LayerNorm float32)"
+    std::string libtorchVersion;
+    std::vector<double> mean, std; // CLIP normalisation
+};
+
+// The score of one crop.
+struct CropScore {
+    double logit = 0;
+    double probability = 0; // sigmoid(logit): probability that the image is synthetic
+    std::vector<double> contributions; // per block, sums to 1
+};
+
+// The RINE detector: CLIP ViT backbone + RINE head. No torch types cross this interface.
+// Not thread-safe: one thread scores at a time (the engine's worker thread).
+class Detector {
+public:
+    ~Detector();
+    Detector(const Detector &) = delete;
+    Detector &operator=(const Detector &) = delete;
+
+    static Result<std::unique_ptr<Detector>> load(const DetectorOptions &options);
+
+    const ModelInfo &info() const;
+
+    // crops: each inputSize x inputSize x 3 RGB bytes (row-major, HWC), unnormalised.
+    // Scores them in one forward pass; callers choose the batch size.
+    Result<std::vector<CropScore>> score(const std::vector<const std::uint8_t *> &crops);
+
+private:
+    struct Impl;
+    explicit Detector(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+// A RINE head file's architecture and block importance, read without a backbone.
+struct HeadSummary {
+    int blocks = 0;
+    int width = 0;
+    int nproj = 0;
+    int projDim = 0;
+    std::vector<double> blockImportance;
+    std::string sha256;
+};
+Result<HeadSummary> inspectHead(const std::string &path);
+
+// Sets the CPU thread count once (one per core unless told); called at program start-up.
+void configureCpuThreads(int threads = 0);
+int cpuThreads();
+bool cudaAvailable();
+std::string libtorchVersion();
+
+} // namespace rine

@@ -1,0 +1,293 @@
+#include "Modules.h"
+
+#include <torch/version.h>
+
+#include <cmath>
+#include <set>
+
+namespace rine {
+
+namespace {
+
+torch::Tensor emptyParam(at::IntArrayRef sizes)
+{
+    return torch::zeros(sizes, torch::kFloat);
+}
+
+// CLIP's LayerNorm subclass computes in fp32 and casts back to the input dtype.
+torch::Tensor layerNorm(const torch::Tensor &x, const LayerNormParams &ln)
+{
+    if (x.scalar_type() == ln.weight.scalar_type())
+        return at::layer_norm(x, {x.size(-1)}, ln.weight, ln.bias, 1e-5);
+    return at::layer_norm(x.to(ln.weight.scalar_type()), {x.size(-1)}, ln.weight, ln.bias, 1e-5)
+        .to(x.scalar_type());
+}
+
+} // namespace
+
+LinearParams::LinearParams(std::int64_t in, std::int64_t out, bool withBias)
+{
+    weight = register_parameter("weight", emptyParam({out, in}), false);
+    if (withBias)
+        bias = register_parameter("bias", emptyParam({out}), false);
+}
+
+ConvParams::ConvParams(at::IntArrayRef shape)
+{
+    weight = register_parameter("weight", emptyParam(shape), false);
+}
+
+LayerNormParams::LayerNormParams(std::int64_t width)
+{
+    weight = register_parameter("weight", torch::ones({width}), false);
+    bias = register_parameter("bias", emptyParam({width}), false);
+}
+
+AttentionParams::AttentionParams(std::int64_t width)
+{
+    in_proj_weight = register_parameter("in_proj_weight", emptyParam({3 * width, width}), false);
+    in_proj_bias = register_parameter("in_proj_bias", emptyParam({3 * width}), false);
+    out_proj = register_module("out_proj", std::make_shared<LinearParams>(width, width));
+}
+
+MlpParams::MlpParams(std::int64_t width)
+{
+    c_fc = register_module("c_fc", std::make_shared<LinearParams>(width, 4 * width));
+    c_proj = register_module("c_proj", std::make_shared<LinearParams>(4 * width, width));
+}
+
+ResidualBlock::ResidualBlock(std::int64_t width, bool withMlp)
+{
+    ln_1 = register_module("ln_1", std::make_shared<LayerNormParams>(width));
+    attn = register_module("attn", std::make_shared<AttentionParams>(width));
+    ln_2 = register_module("ln_2", std::make_shared<LayerNormParams>(width));
+    if (withMlp)
+        mlp = register_module("mlp", std::make_shared<MlpParams>(width));
+}
+
+Transformer::Transformer(const VitConfig &config)
+{
+    resblocks = register_module("resblocks", torch::nn::ModuleList());
+    for (std::int64_t l = 0; l < config.layers; ++l)
+        resblocks->push_back(std::make_shared<ResidualBlock>(config.width, l + 1 < config.layers));
+}
+
+VisionTransformer::VisionTransformer(const VitConfig &config) : m_config(config)
+{
+    // conv1 has no bias; its weight [width, 3, patch, patch] is applied as a matrix product
+    // over non-overlapping patches, which is what a stride-patch convolution computes.
+    conv1 = register_module("conv1", std::make_shared<ConvParams>(
+                                         std::vector<std::int64_t>{config.width, 3, config.patch, config.patch}));
+    class_embedding = register_parameter("class_embedding", emptyParam({config.width}), false);
+    positional_embedding = register_parameter("positional_embedding",
+                                              emptyParam({config.tokens(), config.width}), false);
+    ln_pre = register_module("ln_pre", std::make_shared<LayerNormParams>(config.width));
+    transformer = register_module("transformer", std::make_shared<Transformer>(config));
+    for (const auto &block : *transformer->resblocks)
+        m_blocks.push_back(std::dynamic_pointer_cast<ResidualBlock>(block));
+}
+
+void VisionTransformer::prepare(const torch::Device &device, torch::ScalarType computeDtype)
+{
+    torch::NoGradGuard noGrad;
+    for (auto &item : named_parameters()) {
+        const bool isLayerNorm = item.key().find("ln_") != std::string::npos;
+        item.value().set_data(item.value().to(device, isLayerNorm ? torch::kFloat : computeDtype));
+    }
+}
+
+double VisionTransformer::flopsPerImage() const
+{
+    const double n = double(m_config.tokens()), w = double(m_config.width);
+    const double patchEmbed = 2.0 * (n - 1) * w * 3 * double(m_config.patch * m_config.patch);
+    const double attention = 2.0 * n * w * 3 * w + 2.0 * 2 * n * n * w + 2.0 * n * w * w;
+    const double mlp = 2.0 * 2 * n * w * 4 * w;
+    return patchEmbed + double(m_config.layers) * attention + double(m_config.layers - 1) * mlp;
+}
+
+torch::Tensor VisionTransformer::blockFeatures(const torch::Tensor &images) const
+{
+    const std::int64_t b = images.size(0), w = m_config.width, g = m_config.grid, p = m_config.patch;
+    const std::int64_t n = m_config.tokens(), heads = m_config.heads(), d = w / heads;
+
+    // Patch embedding as one matrix product: [B*G*G, 3*P*P] x [3*P*P, W].
+    auto patches = images.reshape({b, 3, g, p, g, p}).permute({0, 2, 4, 1, 3, 5}).reshape({b * g * g, 3 * p * p});
+    auto tokens = at::mm(patches, conv1->weight.reshape({w, 3 * p * p}).t()).view({b, g * g, w});
+    auto x = at::cat({class_embedding.view({1, 1, w}).expand({b, 1, w}), tokens}, 1);
+    x.add_(positional_embedding);
+    x = layerNorm(x, *ln_pre);
+
+    std::vector<torch::Tensor> features;
+    features.reserve(m_blocks.size());
+    for (const auto &block : m_blocks) {
+        // x = x + attn(ln_1(x)), as nn.MultiheadAttention computes it.
+        auto h = layerNorm(x, *block->ln_1).view({b * n, w});
+        auto qkv = at::addmm(block->attn->in_proj_bias, h, block->attn->in_proj_weight.t())
+                       .view({b, n, 3, heads, d})
+                       .permute({2, 0, 3, 1, 4}); // [3, B, H, N, D]
+#if TORCH_VERSION_MAJOR >= 2
+        auto attended = at::scaled_dot_product_attention(qkv[0], qkv[1], qkv[2]); // [B, H, N, D]
+#else
+        const double scale = 1.0 / std::sqrt(double(d)); // nn.MultiheadAttention scales q first
+        auto q = (qkv[0] * scale).reshape({b * heads, n, d});
+        auto k = qkv[1].reshape({b * heads, n, d});
+        auto v = qkv[2].reshape({b * heads, n, d});
+        auto weights = at::bmm(q, k.transpose(1, 2));
+        weights = at::softmax(weights, -1);
+        auto attended = at::bmm(weights, v).view({b, heads, n, d});
+#endif
+        auto merged = attended.permute({0, 2, 1, 3}).reshape({b * n, w});
+        auto residual = x.view({b * n, w});
+        residual.addmm_(merged, block->attn->out_proj->weight.t()).add_(block->attn->out_proj->bias);
+
+        // The feature RINE reads: the CLS token of ln_2's output (the upstream code hooks ln_2).
+        auto y = layerNorm(x, *block->ln_2);
+        features.push_back(y.select(1, 0));
+        if (!block->mlp)
+            break; // last block: nothing after its ln_2 is needed
+
+        // x = x + mlp(ln_2(x)) with QuickGELU: u * sigmoid(1.702 u).
+        auto u = at::addmm(block->mlp->c_fc->bias, y.view({b * n, w}), block->mlp->c_fc->weight.t());
+        u.mul_(at::sigmoid(u * 1.702));
+        residual.addmm_(u, block->mlp->c_proj->weight.t()).add_(block->mlp->c_proj->bias);
+    }
+    return at::stack(features, 1);
+}
+
+LinearStack::LinearStack(const std::vector<std::int64_t> &dims, const std::vector<int> &indices)
+{
+    for (std::size_t i = 0; i < indices.size(); ++i)
+        layers.push_back(register_module(std::to_string(indices[i]),
+                                         std::make_shared<LinearParams>(dims[i], dims[i + 1])));
+}
+
+torch::Tensor LinearStack::forward(torch::Tensor x, bool reluAfterLast) const
+{
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+        x = at::linear(x, layers[i]->weight, layers[i]->bias);
+        if (i + 1 < layers.size() || reluAfterLast)
+            x = at::relu(x);
+    }
+    return x;
+}
+
+namespace {
+
+std::vector<int> projectionIndices(std::int64_t nproj)
+{
+    std::vector<int> indices;
+    for (std::int64_t i = 0; i < nproj; ++i)
+        indices.push_back(int(1 + 3 * i));
+    return indices;
+}
+
+} // namespace
+
+RineHead::RineHead(const HeadConfig &config) : m_config(config)
+{
+    const std::int64_t p = config.projDim;
+    std::vector<std::int64_t> dims1{config.width}, dims2{p};
+    for (std::int64_t i = 0; i < config.nproj; ++i) {
+        dims1.push_back(p);
+        dims2.push_back(p);
+    }
+    proj1 = register_module("proj1", std::make_shared<LinearStack>(dims1, projectionIndices(config.nproj)));
+    alpha = register_parameter("alpha", emptyParam({1, config.blocks, p}), false);
+    proj2 = register_module("proj2", std::make_shared<LinearStack>(dims2, projectionIndices(config.nproj)));
+    head = register_module("head", std::make_shared<LinearStack>(std::vector<std::int64_t>{p, p, p, 1},
+                                                                 std::vector<int>{0, 3, 6}));
+}
+
+HeadOutput RineHead::forward(const torch::Tensor &features) const
+{
+    auto g = proj1->forward(features, true); // [B, L, P]
+    auto weighted = at::softmax(alpha, 1) * g; // Trainable Importance Estimator
+    auto z = weighted.sum(1); // [B, P]
+    z = proj2->forward(z, true);
+    auto logits = head->forward(z, false).squeeze(-1);
+    // Per-image block contribution: the norm of block l's term in z, normalised over blocks.
+    auto norms = weighted.norm(2, {-1}); // [B, L]
+    auto contributions = norms / norms.sum(-1, true).clamp_min(1e-30);
+    return {logits, contributions};
+}
+
+std::vector<double> RineHead::blockImportance() const
+{
+    auto importance = at::softmax(alpha.to(torch::kDouble), 1).mean(2).squeeze(0).to(torch::kCPU).contiguous();
+    const double *data = importance.data_ptr<double>();
+    return {data, data + importance.numel()};
+}
+
+Result<VitConfig> vitConfigFromArchive(const TensorArchive &archive, std::string &prefix)
+{
+    using R = Result<VitConfig>;
+    prefix = archive.find("visual.conv1.weight") ? "visual." : "";
+    const at::Tensor *conv = archive.find(prefix + "conv1.weight");
+    if (!conv)
+        return R::failure(archive.path + ": no CLIP vision tower found (no tensor 'visual.conv1.weight'); "
+                                         "expected OpenAI's CLIP ViT file such as ViT-L-14.pt");
+    if (conv->dim() != 4 || conv->size(1) != 3 || conv->size(2) != conv->size(3))
+        return R::failure(archive.path + ": tensor '" + prefix + "conv1.weight' has shape "
+                          + shapeString(conv->sizes()) + ", expected [width, 3, patch, patch]");
+    VitConfig config;
+    config.width = conv->size(0);
+    config.patch = conv->size(2);
+    if (config.width % 64 != 0)
+        return R::failure(archive.path + ": width " + std::to_string(config.width)
+                          + " is not a multiple of 64 (CLIP heads are 64 wide)");
+    const at::Tensor *pos = archive.find(prefix + "positional_embedding");
+    if (!pos || pos->dim() != 2)
+        return R::failure(archive.path + ": tensor '" + prefix + "positional_embedding' is missing or not 2-D");
+    const auto grid = std::int64_t(std::llround(std::sqrt(double(pos->size(0) - 1))));
+    if (grid * grid + 1 != pos->size(0))
+        return R::failure(archive.path + ": tensor '" + prefix + "positional_embedding' has "
+                          + std::to_string(pos->size(0)) + " positions, not a square grid plus one class token");
+    config.grid = grid;
+    while (archive.find(prefix + "transformer.resblocks." + std::to_string(config.layers) + ".ln_1.weight"))
+        ++config.layers;
+    if (config.layers == 0)
+        return R::failure(archive.path + ": no transformer blocks ('" + prefix
+                          + "transformer.resblocks.0.ln_1.weight' missing)");
+    return config;
+}
+
+Result<HeadConfig> headConfigFromArchive(const TensorArchive &archive)
+{
+    using R = Result<HeadConfig>;
+    const at::Tensor *first = archive.find("proj1.1.weight");
+    const at::Tensor *alpha = archive.find("alpha");
+    if (!first || !alpha)
+        return R::failure(archive.path + ": not a RINE head (tensors 'proj1.1.weight' and 'alpha' expected)");
+    if (first->dim() != 2 || alpha->dim() != 3 || alpha->size(0) != 1)
+        return R::failure(archive.path + ": tensor 'alpha' has shape " + shapeString(alpha->sizes())
+                          + ", expected [1, blocks, P]");
+    HeadConfig config;
+    config.projDim = first->size(0);
+    config.width = first->size(1);
+    config.blocks = alpha->size(1);
+    while (archive.find("proj1." + std::to_string(1 + 3 * config.nproj) + ".weight"))
+        ++config.nproj;
+    return config;
+}
+
+Result<bool> loadParameters(torch::nn::Module &module, const TensorArchive &archive, const std::string &prefix)
+{
+    torch::NoGradGuard noGrad;
+    for (auto &item : module.named_parameters()) {
+        const std::string name = prefix + item.key();
+        const at::Tensor *source = archive.find(name);
+        if (!source)
+            return Result<bool>::failure(archive.path + ": tensor '" + name + "' is missing (expected shape "
+                                         + shapeString(item.value().sizes()) + ")");
+        if (source->sizes() != item.value().sizes())
+            return Result<bool>::failure(archive.path + ": tensor '" + name + "' has shape "
+                                         + shapeString(source->sizes()) + ", expected "
+                                         + shapeString(item.value().sizes()));
+        if (!at::isFloatingType(source->scalar_type()))
+            return Result<bool>::failure(archive.path + ": tensor '" + name + "' is not floating point");
+        item.value().copy_(*source);
+    }
+    return true;
+}
+
+} // namespace rine

@@ -1,0 +1,138 @@
+#pragma once
+
+// LibTorch modules of the CLIP vision tower and the RINE head. Submodules and parameters are
+// named exactly like the published checkpoints' keys, so loading is a name-for-name copy.
+// Only code inside core/model sees these types.
+
+#include "TensorArchive.h"
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+
+#include <string>
+
+namespace rine {
+
+struct VitConfig {
+    std::int64_t width = 0;
+    std::int64_t layers = 0;
+    std::int64_t patch = 0;
+    std::int64_t grid = 0;
+    std::int64_t heads() const { return width / 64; } // CLIP: head width 64
+    std::int64_t inputSize() const { return patch * grid; }
+    std::int64_t tokens() const { return grid * grid + 1; }
+};
+
+struct HeadConfig {
+    std::int64_t width = 0; // backbone width it expects
+    std::int64_t blocks = 0; // backbone blocks it expects
+    std::int64_t nproj = 0;
+    std::int64_t projDim = 0; // P
+};
+
+struct LinearParams : torch::nn::Module {
+    LinearParams(std::int64_t in, std::int64_t out, bool bias = true);
+    torch::Tensor weight, bias;
+};
+
+struct ConvParams : torch::nn::Module {
+    explicit ConvParams(at::IntArrayRef shape);
+    torch::Tensor weight;
+};
+
+struct LayerNormParams : torch::nn::Module {
+    explicit LayerNormParams(std::int64_t width);
+    torch::Tensor weight, bias;
+};
+
+struct AttentionParams : torch::nn::Module {
+    explicit AttentionParams(std::int64_t width);
+    torch::Tensor in_proj_weight, in_proj_bias;
+    std::shared_ptr<LinearParams> out_proj;
+};
+
+struct MlpParams : torch::nn::Module {
+    explicit MlpParams(std::int64_t width);
+    std::shared_ptr<LinearParams> c_fc, c_proj;
+};
+
+struct ResidualBlock : torch::nn::Module {
+    // The last block's MLP is never evaluated (features are taken at ln_2), so it is not held.
+    ResidualBlock(std::int64_t width, bool withMlp);
+    std::shared_ptr<LayerNormParams> ln_1, ln_2;
+    std::shared_ptr<AttentionParams> attn;
+    std::shared_ptr<MlpParams> mlp;
+};
+
+struct Transformer : torch::nn::Module {
+    explicit Transformer(const VitConfig &config);
+    torch::nn::ModuleList resblocks;
+};
+
+class VisionTransformer : public torch::nn::Module {
+public:
+    explicit VisionTransformer(const VitConfig &config);
+
+    const VitConfig &config() const { return m_config; }
+
+    // images: [B, 3, S, S], normalised, on this module's device, in its compute dtype.
+    // Returns [B, layers, width]: the CLS token of every block's ln_2 output.
+    torch::Tensor blockFeatures(const torch::Tensor &images) const;
+
+    // Moves to a device; matrices to computeDtype, LayerNorms stay fp32 (what CLIP does in fp16).
+    void prepare(const torch::Device &device, torch::ScalarType computeDtype);
+
+    // The FLOPs blockFeatures spends per image (multiply-add = 2).
+    double flopsPerImage() const;
+
+private:
+    VitConfig m_config;
+    std::shared_ptr<ConvParams> conv1;
+    torch::Tensor class_embedding, positional_embedding;
+    std::shared_ptr<LayerNormParams> ln_pre;
+    std::shared_ptr<Transformer> transformer;
+    std::vector<std::shared_ptr<ResidualBlock>> m_blocks;
+};
+
+// The Linear layers of an nn.Sequential whose other members (ReLU, Dropout) hold no weights,
+// registered under their Sequential indices ("1", "4", ...) so the checkpoint keys match.
+// Evaluation: ReLU after every layer but the last unless reluAfterLast (Dropout is identity
+// at inference).
+struct LinearStack : torch::nn::Module {
+    LinearStack(const std::vector<std::int64_t> &dims, const std::vector<int> &indices);
+    torch::Tensor forward(torch::Tensor x, bool reluAfterLast) const;
+    std::vector<std::shared_ptr<LinearParams>> layers;
+};
+
+struct HeadOutput {
+    torch::Tensor logits; // [B]
+    torch::Tensor contributions; // [B, blocks], rows sum to 1
+};
+
+class RineHead : public torch::nn::Module {
+public:
+    explicit RineHead(const HeadConfig &config);
+
+    const HeadConfig &config() const { return m_config; }
+
+    // features: [B, blocks, width] fp32.
+    HeadOutput forward(const torch::Tensor &features) const;
+
+    // softmax(alpha) over blocks, averaged over P: one value per block, summing to 1.
+    std::vector<double> blockImportance() const;
+
+private:
+    HeadConfig m_config;
+    std::shared_ptr<LinearStack> proj1, proj2, head;
+    torch::Tensor alpha;
+};
+
+// Architecture from the shapes of a CLIP checkpoint (prefix "visual." or none).
+Result<VitConfig> vitConfigFromArchive(const TensorArchive &archive, std::string &prefix);
+Result<HeadConfig> headConfigFromArchive(const TensorArchive &archive);
+
+// Copies every parameter of module from archive[prefix + name], checking presence and shape.
+// Fails with a message naming the file, the tensor, the expected and the actual shape.
+Result<bool> loadParameters(torch::nn::Module &module, const TensorArchive &archive, const std::string &prefix);
+
+} // namespace rine

@@ -1,0 +1,547 @@
+#include "TensorArchive.h"
+
+#include <caffe2/serialize/in_memory_adapter.h>
+#include <caffe2/serialize/inline_container.h>
+
+#include <cstring>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <unordered_map>
+
+namespace rine {
+
+namespace {
+
+// Weight files larger than this are refused before they are read into memory.
+constexpr std::uint64_t kMaxWeightFileBytes = 8ull << 30;
+
+struct ArchiveError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct PyObj;
+using PyRef = std::shared_ptr<PyObj>;
+
+// One Python value of the restricted pickle machine.
+struct PyObj {
+    enum class Kind { None, Bool, Int, Float, String, Bytes, Tuple, List, Dict, Global, Object, Tensor, Storage, Mark };
+    Kind kind = Kind::None;
+    std::int64_t i = 0;
+    double f = 0;
+    std::string s; // String, Bytes, Global ("module.name"), Object (class name), Storage (record key)
+    std::vector<PyRef> items; // Tuple, List
+    std::vector<std::pair<PyRef, PyRef>> entries; // Dict
+    PyRef state; // Object, after BUILD
+    at::Tensor tensor; // Tensor
+    at::ScalarType dtype = at::kFloat; // Storage
+    std::int64_t numel = 0; // Storage
+};
+
+PyRef make(PyObj::Kind kind)
+{
+    auto obj = std::make_shared<PyObj>();
+    obj->kind = kind;
+    return obj;
+}
+
+PyRef makeString(PyObj::Kind kind, std::string s)
+{
+    auto obj = make(kind);
+    obj->s = std::move(s);
+    return obj;
+}
+
+PyRef makeInt(std::int64_t v)
+{
+    auto obj = make(PyObj::Kind::Int);
+    obj->i = v;
+    return obj;
+}
+
+const std::map<std::string, at::ScalarType> &storageTypes()
+{
+    static const std::map<std::string, at::ScalarType> types = {
+        {"torch.FloatStorage", at::kFloat},   {"torch.HalfStorage", at::kHalf},
+        {"torch.DoubleStorage", at::kDouble}, {"torch.BFloat16Storage", at::kBFloat16},
+        {"torch.LongStorage", at::kLong},     {"torch.IntStorage", at::kInt},
+        {"torch.ShortStorage", at::kShort},   {"torch.CharStorage", at::kChar},
+        {"torch.ByteStorage", at::kByte},     {"torch.BoolStorage", at::kBool},
+    };
+    return types;
+}
+
+bool isAllowedGlobal(const std::string &name)
+{
+    return name == "collections.OrderedDict" || name == "torch._utils._rebuild_tensor_v2"
+        || name == "torch._utils._rebuild_parameter" || storageTypes().count(name) > 0
+        // LibTorch's own pickler (torch::pickle_save) tags typed dicts with their type.
+        || name == "torch.jit._pickle.restore_type_tag"
+        // TorchScript archives describe their modules as __torch__ classes; they are created
+        // as inert attribute holders here, their code is never looked at.
+        || name.rfind("__torch__.", 0) == 0;
+}
+
+// Interprets data.pkl. Only the opcodes that torch.save and TorchScript emit are known.
+class Unpickler {
+public:
+    using StorageLoader = std::function<at::Tensor(const std::string &key, at::ScalarType, std::int64_t numel)>;
+
+    Unpickler(const std::uint8_t *data, std::size_t size, StorageLoader loader)
+        : m_data(data), m_size(size), m_loader(std::move(loader))
+    {
+    }
+
+    PyRef run()
+    {
+        while (true) {
+            const std::size_t at = m_pos;
+            const std::uint8_t op = u8();
+            switch (op) {
+            case 0x80: u8(); break; // PROTO
+            case 0x95: bytes(8); break; // FRAME
+            case '.': // STOP
+                if (m_stack.empty())
+                    fail(at, "empty stack at STOP");
+                return m_stack.back();
+            case '(': push(make(PyObj::Kind::Mark)); break;
+            case ')': push(make(PyObj::Kind::Tuple)); break;
+            case ']': push(make(PyObj::Kind::List)); break;
+            case '}': push(make(PyObj::Kind::Dict)); break;
+            case 'N': push(make(PyObj::Kind::None)); break;
+            case 0x88: case 0x89: { auto b = make(PyObj::Kind::Bool); b->i = op == 0x88; push(b); break; }
+            case 'K': push(makeInt(u8())); break;
+            case 'M': push(makeInt(std::int64_t(le(2)))); break;
+            case 'J': push(makeInt(std::int32_t(le(4)))); break;
+            case 0x8a: { // LONG1
+                const std::size_t n = u8();
+                if (n > 8)
+                    fail(at, "integer too large");
+                std::uint64_t v = le(n);
+                if (n > 0 && n < 8 && (v >> (8 * n - 1)) & 1)
+                    v |= ~0ull << (8 * n);
+                push(makeInt(std::int64_t(v)));
+                break;
+            }
+            case 'G': { // BINFLOAT, big-endian
+                std::uint64_t v = 0;
+                for (int k = 0; k < 8; ++k)
+                    v = (v << 8) | u8();
+                auto f = make(PyObj::Kind::Float);
+                std::memcpy(&f->f, &v, 8);
+                push(f);
+                break;
+            }
+            case 'X': push(makeString(PyObj::Kind::String, bytes(le(4)))); break;
+            case 0x8c: push(makeString(PyObj::Kind::String, bytes(u8()))); break;
+            case 0x8d: push(makeString(PyObj::Kind::String, bytes(le(8)))); break;
+            case 'U': push(makeString(PyObj::Kind::String, bytes(u8()))); break;
+            case 'T': push(makeString(PyObj::Kind::String, bytes(le(4)))); break;
+            case 'C': push(makeString(PyObj::Kind::Bytes, bytes(u8()))); break;
+            case 'B': push(makeString(PyObj::Kind::Bytes, bytes(le(4)))); break;
+            case 'c': { // GLOBAL
+                std::string module = line(), name = line();
+                pushGlobal(at, module + "." + name);
+                break;
+            }
+            case 0x93: { // STACK_GLOBAL
+                PyRef name = pop(), module = pop();
+                if (module->kind != PyObj::Kind::String || name->kind != PyObj::Kind::String)
+                    fail(at, "STACK_GLOBAL needs two strings");
+                pushGlobal(at, module->s + "." + name->s);
+                break;
+            }
+            case 't': { auto t = make(PyObj::Kind::Tuple); t->items = popToMark(); push(t); break; }
+            case 'l': { auto t = make(PyObj::Kind::List); t->items = popToMark(); push(t); break; }
+            case 'd': {
+                auto items = popToMark();
+                auto d = make(PyObj::Kind::Dict);
+                if (items.size() % 2)
+                    fail(at, "odd number of items for DICT");
+                for (std::size_t k = 0; k < items.size(); k += 2)
+                    d->entries.emplace_back(items[k], items[k + 1]);
+                push(d);
+                break;
+            }
+            case 0x85: case 0x86: case 0x87: {
+                const std::size_t n = op - 0x84;
+                auto t = make(PyObj::Kind::Tuple);
+                t->items.resize(n);
+                for (std::size_t k = n; k-- > 0;)
+                    t->items[k] = pop();
+                push(t);
+                break;
+            }
+            case 'a': { PyRef v = pop(); expect(top(), PyObj::Kind::List, at)->items.push_back(v); break; }
+            case 'e': {
+                auto items = popToMark();
+                auto &list = expect(top(), PyObj::Kind::List, at)->items;
+                list.insert(list.end(), items.begin(), items.end());
+                break;
+            }
+            case 's': {
+                PyRef v = pop(), k = pop();
+                expect(top(), PyObj::Kind::Dict, at)->entries.emplace_back(k, v);
+                break;
+            }
+            case 'u': {
+                auto items = popToMark();
+                if (items.size() % 2)
+                    fail(at, "odd number of items for SETITEMS");
+                auto &dict = expect(top(), PyObj::Kind::Dict, at)->entries;
+                for (std::size_t k = 0; k < items.size(); k += 2)
+                    dict.emplace_back(items[k], items[k + 1]);
+                break;
+            }
+            case 'q': memoPut(u8()); break;
+            case 'r': memoPut(le(4)); break;
+            case 0x94: memoPut(m_memo.size()); break;
+            case 'h': push(memoGet(at, u8())); break;
+            case 'j': push(memoGet(at, le(4))); break;
+            case '0': pop(); break;
+            case '1': popToMark(); break;
+            case '2': push(top()); break;
+            case 'Q': push(persistentLoad(at, pop())); break;
+            case 'R': { PyRef args = pop(), callable = pop(); push(call(at, callable, args)); break; }
+            case 0x81: { PyRef args = pop(), cls = pop(); push(call(at, cls, args)); break; }
+            case 'b': { // BUILD
+                PyRef state = pop();
+                PyRef obj = top();
+                if (obj->kind == PyObj::Kind::Object)
+                    obj->state = state;
+                // An OrderedDict's BUILD carries `_metadata` (module versions); not weights.
+                break;
+            }
+            default: {
+                std::ostringstream msg;
+                msg << "unsupported pickle opcode 0x" << std::hex << int(op);
+                fail(at, msg.str());
+            }
+            }
+        }
+    }
+
+private:
+    [[noreturn]] void fail(std::size_t at, const std::string &what) const
+    {
+        throw ArchiveError("data.pkl at byte " + std::to_string(at) + ": " + what);
+    }
+
+    std::uint8_t u8()
+    {
+        if (m_pos >= m_size)
+            fail(m_pos, "pickle ends early (file truncated?)");
+        return m_data[m_pos++];
+    }
+    std::uint64_t le(std::size_t n)
+    {
+        std::uint64_t v = 0;
+        for (std::size_t k = 0; k < n; ++k)
+            v |= std::uint64_t(u8()) << (8 * k);
+        return v;
+    }
+    std::string bytes(std::uint64_t n)
+    {
+        if (n > m_size - m_pos)
+            fail(m_pos, "string runs past the end of the pickle");
+        std::string out(reinterpret_cast<const char *>(m_data + m_pos), std::size_t(n));
+        m_pos += std::size_t(n);
+        return out;
+    }
+    std::string line()
+    {
+        std::string out;
+        for (std::uint8_t c = u8(); c != '\n'; c = u8())
+            out += char(c);
+        return out;
+    }
+
+    void push(PyRef v)
+    {
+        if (m_stack.size() > 1000000)
+            fail(m_pos, "pickle stack too deep");
+        m_stack.push_back(std::move(v));
+    }
+    PyRef pop()
+    {
+        if (m_stack.empty())
+            fail(m_pos, "pickle stack underflow");
+        PyRef v = m_stack.back();
+        m_stack.pop_back();
+        return v;
+    }
+    PyRef top()
+    {
+        if (m_stack.empty())
+            fail(m_pos, "pickle stack underflow");
+        return m_stack.back();
+    }
+    std::vector<PyRef> popToMark()
+    {
+        std::vector<PyRef> items;
+        while (true) {
+            PyRef v = pop();
+            if (v->kind == PyObj::Kind::Mark)
+                break;
+            items.push_back(v);
+        }
+        return {items.rbegin(), items.rend()};
+    }
+    PyRef expect(PyRef v, PyObj::Kind kind, std::size_t at)
+    {
+        if (v->kind != kind)
+            fail(at, "unexpected value type on the pickle stack");
+        return v;
+    }
+    void memoPut(std::uint64_t key) { m_memo[key] = top(); }
+    PyRef memoGet(std::size_t at, std::uint64_t key)
+    {
+        auto it = m_memo.find(key);
+        if (it == m_memo.end())
+            fail(at, "reference to an unknown memo entry");
+        return it->second;
+    }
+
+    void pushGlobal(std::size_t at, const std::string &name)
+    {
+        if (!isAllowedGlobal(name))
+            fail(at, "refers to the Python object '" + name
+                         + "', which a weight file does not need; refusing to load it");
+        push(makeString(PyObj::Kind::Global, name));
+    }
+
+    PyRef persistentLoad(std::size_t at, const PyRef &pid)
+    {
+        // ('storage', torch.XStorage, key, location, numel); location (e.g. 'cuda:0') is
+        // ignored: every storage is materialised on the CPU.
+        if (pid->kind != PyObj::Kind::Tuple || pid->items.size() < 5 || pid->items[0]->s != "storage")
+            fail(at, "unknown persistent id");
+        const PyRef &type = pid->items[1];
+        const auto typeIt = storageTypes().find(type->s);
+        if (type->kind != PyObj::Kind::Global || typeIt == storageTypes().end())
+            fail(at, "unknown storage type");
+        if (pid->items[2]->kind != PyObj::Kind::String || pid->items[4]->kind != PyObj::Kind::Int)
+            fail(at, "malformed storage reference");
+        auto storage = make(PyObj::Kind::Storage);
+        storage->s = pid->items[2]->s;
+        storage->dtype = typeIt->second;
+        storage->numel = pid->items[4]->i;
+        if (storage->numel < 0)
+            fail(at, "negative storage size");
+        return storage;
+    }
+
+    at::Tensor storageTensor(std::size_t at, const PyObj &storage)
+    {
+        auto it = m_storages.find(storage.s);
+        if (it != m_storages.end())
+            return it->second;
+        at::Tensor flat = m_loader(storage.s, storage.dtype, storage.numel);
+        if (!flat.defined())
+            fail(at, "missing storage record data/" + storage.s);
+        m_storages.emplace(storage.s, flat);
+        return flat;
+    }
+
+    static std::vector<std::int64_t> intTuple(const PyRef &v, bool &ok)
+    {
+        std::vector<std::int64_t> out;
+        ok = v->kind == PyObj::Kind::Tuple || v->kind == PyObj::Kind::List;
+        for (const PyRef &item : v->items) {
+            ok = ok && item->kind == PyObj::Kind::Int;
+            out.push_back(item->i);
+        }
+        return out;
+    }
+
+    PyRef rebuildTensor(std::size_t at, const PyRef &args)
+    {
+        if (args->items.size() < 4 || args->items[0]->kind != PyObj::Kind::Storage
+            || args->items[1]->kind != PyObj::Kind::Int)
+            fail(at, "malformed tensor record");
+        bool okSize = false, okStride = false;
+        const auto sizes = intTuple(args->items[2], okSize);
+        const auto strides = intTuple(args->items[3], okStride);
+        const std::int64_t offset = args->items[1]->i;
+        if (!okSize || !okStride || sizes.size() != strides.size() || offset < 0)
+            fail(at, "malformed tensor shape");
+        // Bounds are checked against the declared storage before anything is allocated.
+        const PyObj &storage = *args->items[0];
+        std::int64_t last = offset;
+        bool empty = false;
+        for (std::size_t d = 0; d < sizes.size(); ++d) {
+            if (sizes[d] < 0 || strides[d] < 0 || sizes[d] > (std::int64_t(1) << 40)
+                || strides[d] > (std::int64_t(1) << 40))
+                fail(at, "tensor shape out of range");
+            empty = empty || sizes[d] == 0;
+            if (sizes[d] > 0)
+                last += (sizes[d] - 1) * strides[d];
+        }
+        if (!empty && last >= storage.numel)
+            fail(at, "tensor extends past its storage (shape " + shapeString(sizes) + ")");
+        at::Tensor flat = storageTensor(at, storage);
+        auto t = make(PyObj::Kind::Tensor);
+        t->tensor = empty ? at::empty(sizes, flat.options()) : flat.as_strided(sizes, strides, offset);
+        return t;
+    }
+
+    PyRef call(std::size_t at, const PyRef &callable, const PyRef &args)
+    {
+        if (callable->kind != PyObj::Kind::Global || args->kind != PyObj::Kind::Tuple)
+            fail(at, "call of something that is not an allowed global");
+        const std::string &name = callable->s;
+        if (name == "collections.OrderedDict")
+            return make(PyObj::Kind::Dict);
+        if (name == "torch._utils._rebuild_tensor_v2")
+            return rebuildTensor(at, args);
+        if (name == "torch._utils._rebuild_parameter") {
+            if (args->items.empty() || args->items[0]->kind != PyObj::Kind::Tensor)
+                fail(at, "malformed parameter record");
+            return args->items[0];
+        }
+        if (name == "torch.jit._pickle.restore_type_tag") {
+            if (args->items.empty())
+                fail(at, "malformed type tag");
+            return args->items[0];
+        }
+        if (name.rfind("__torch__.", 0) == 0) {
+            auto obj = make(PyObj::Kind::Object);
+            obj->s = name;
+            return obj;
+        }
+        fail(at, "cannot call '" + name + "'");
+    }
+
+    const std::uint8_t *m_data;
+    std::size_t m_size;
+    std::size_t m_pos = 0;
+    StorageLoader m_loader;
+    std::vector<PyRef> m_stack;
+    std::unordered_map<std::uint64_t, PyRef> m_memo;
+    std::map<std::string, at::Tensor> m_storages;
+};
+
+// Flattens nested dicts and TorchScript module objects into dotted tensor names.
+void collectTensors(const PyRef &value, const std::string &prefix, int depth,
+                    std::set<const PyObj *> &seen, std::vector<std::pair<std::string, at::Tensor>> &out)
+{
+    if (depth > 64 || !seen.insert(value.get()).second)
+        return;
+    switch (value->kind) {
+    case PyObj::Kind::Tensor:
+        out.emplace_back(prefix, value->tensor);
+        break;
+    case PyObj::Kind::Dict:
+        for (const auto &[key, item] : value->entries) {
+            if (key->kind != PyObj::Kind::String)
+                continue;
+            collectTensors(item, prefix.empty() ? key->s : prefix + "." + key->s, depth + 1, seen, out);
+        }
+        break;
+    case PyObj::Kind::Object:
+        if (value->state)
+            collectTensors(value->state, prefix, depth + 1, seen, out);
+        break;
+    default:
+        break;
+    }
+    seen.erase(value.get());
+}
+
+} // namespace
+
+const at::Tensor *TensorArchive::find(const std::string &name) const
+{
+    for (const auto &[key, tensor] : tensors)
+        if (key == name)
+            return &tensor;
+    return nullptr;
+}
+
+std::string shapeString(at::IntArrayRef sizes)
+{
+    std::string out = "[";
+    for (std::size_t d = 0; d < sizes.size(); ++d)
+        out += (d ? ", " : "") + std::to_string(sizes[d]);
+    return out + "]";
+}
+
+Result<TensorArchive> readTensorArchive(const FileBytes &file)
+{
+    using R = Result<TensorArchive>;
+    const std::string &path = file.path;
+    if (file.data.size() < 4 || std::memcmp(file.data.data(), "PK\x03\x04", 4) != 0) {
+        if (!file.data.empty() && file.data[0] == 0x80)
+            return R::failure(path + ": legacy (pre-1.6) torch.save format is not supported; "
+                                     "re-save it with a current PyTorch (torch.save writes a zip archive)");
+        return R::failure(path + ": not a PyTorch weight file (expected a zip archive written by "
+                                 "torch.save or torch.jit.save)");
+    }
+    try {
+        auto adapter = std::make_shared<caffe2::serialize::MemoryReadAdapter>(file.data.data(),
+                                                                              off_t(file.data.size()));
+        caffe2::serialize::PyTorchStreamReader reader(adapter);
+        if (!reader.hasRecord("data.pkl"))
+            return R::failure(path + ": archive has no data.pkl record; not a PyTorch weight file");
+        if (reader.hasRecord("byteorder")) {
+            auto [ptr, size] = reader.getRecord("byteorder");
+            const std::string order(static_cast<const char *>(ptr.get()), size);
+            if (order != "little")
+                return R::failure(path + ": tensors are stored " + order + "-endian; only little-endian is supported");
+        }
+
+        TensorArchive archive;
+        archive.path = path;
+        archive.sha256 = file.sha256;
+        archive.format = reader.hasRecord("constants.pkl") ? TensorArchive::Format::TorchScript
+                                                           : TensorArchive::Format::StateDict;
+
+        auto loader = [&](const std::string &key, at::ScalarType dtype, std::int64_t numel) -> at::Tensor {
+            const std::string name = "data/" + key;
+            if (!reader.hasRecord(name))
+                return {};
+            auto [ptr, size] = reader.getRecord(name);
+            const std::uint64_t need = std::uint64_t(numel) * at::elementSize(dtype);
+            if (size < need)
+                throw ArchiveError("record " + name + " holds " + std::to_string(size) + " bytes, "
+                                   + std::to_string(need) + " expected (file truncated or damaged?)");
+            at::Tensor flat = at::empty({numel}, at::TensorOptions().dtype(dtype));
+            std::memcpy(flat.data_ptr(), ptr.get(), std::size_t(need));
+            return flat;
+        };
+
+        auto [pkl, pklSize] = reader.getRecord("data.pkl");
+        Unpickler unpickler(static_cast<const std::uint8_t *>(pkl.get()), pklSize, loader);
+        PyRef root = unpickler.run();
+        std::set<const PyObj *> seen;
+        collectTensors(root, "", 0, seen, archive.tensors);
+        std::set<std::string> names;
+        for (const auto &entry : archive.tensors)
+            if (!names.insert(entry.first).second)
+                return R::failure(path + ": tensor '" + entry.first + "' appears twice");
+        if (archive.tensors.empty())
+            return R::failure(path + ": the archive holds no tensors");
+        return archive;
+    } catch (const ArchiveError &e) {
+        return R::failure(path + ": " + e.what());
+    } catch (const c10::Error &e) {
+        // PyTorchStreamReader reports damaged zips (truncated files, bad CRCs) this way.
+        return R::failure(path + ": damaged or truncated archive (" + e.what_without_backtrace()
+                          + "); download the file again");
+    } catch (const std::exception &e) {
+        return R::failure(path + ": cannot read: " + e.what());
+    }
+}
+
+Result<TensorArchive> readTensorArchive(const std::string &path)
+{
+    auto bytes = readFileBytes(path, kMaxWeightFileBytes);
+    if (!bytes)
+        return Result<TensorArchive>::failure(bytes.error());
+    return readTensorArchive(bytes.value());
+}
+
+} // namespace rine

@@ -1,0 +1,39 @@
+#pragma once
+
+#include "util/FileBytes.h"
+#include "util/Result.h"
+
+#include <ATen/ATen.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace rine {
+
+// The tensors of a PyTorch weight file, by dotted name, as stored (dtype kept).
+//
+// Reads the two zip formats users actually have: `torch.save` archives (state dicts, RINE
+// heads, possibly saved from CUDA tensors) and TorchScript archives (OpenAI's CLIP files).
+// Both keep their object graph in a pickle (`data.pkl`); this reader interprets it with a
+// restricted unpickler that knows only the handful of Python names a weight file needs, so
+// no code in the file is ever run and LibTorch's own unpickler (which in 1.13 rejects an
+// OrderedDict carrying `_metadata`) is not involved. Tensors are mapped to CPU.
+struct TensorArchive {
+    enum class Format { StateDict, TorchScript };
+
+    std::string path;
+    std::string sha256;
+    Format format = Format::StateDict;
+    std::vector<std::pair<std::string, at::Tensor>> tensors;
+
+    const at::Tensor *find(const std::string &name) const;
+};
+
+Result<TensorArchive> readTensorArchive(const FileBytes &file);
+Result<TensorArchive> readTensorArchive(const std::string &path);
+
+// "[3, 224, 224]"
+std::string shapeString(at::IntArrayRef sizes);
+
+} // namespace rine

@@ -1,0 +1,87 @@
+#include "ModelLocator.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+namespace rine {
+
+QString ModelLocator::modelsDir()
+{
+    const QStringList candidates{
+        QCoreApplication::applicationDirPath() + QStringLiteral("/../share/rine-studio/models"),
+        QStringLiteral(RINE_SOURCE_DIR "/models"),
+    };
+    for (const QString &dir : candidates)
+        if (QFile::exists(dir + QStringLiteral("/manifest.json")))
+            return QDir::cleanPath(dir);
+    return {};
+}
+
+QList<KnownModel> ModelLocator::knownModels()
+{
+    QList<KnownModel> models;
+    QFile file(modelsDir() + QStringLiteral("/manifest.json"));
+    if (!file.open(QIODevice::ReadOnly))
+        return models;
+    const QJsonArray entries = QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("models")).toArray();
+    for (const QJsonValue &value : entries) {
+        const QJsonObject o = value.toObject();
+        KnownModel m;
+        m.name = o.value(QStringLiteral("name")).toString();
+        m.role = o.value(QStringLiteral("role")).toString();
+        m.file = o.value(QStringLiteral("file")).toString();
+        m.url = o.value(QStringLiteral("urls")).toArray().first().toString();
+        m.sha256 = o.value(QStringLiteral("sha256")).toString();
+        m.size = o.value(QStringLiteral("size")).isDouble() ? qint64(o.value(QStringLiteral("size")).toDouble()) : -1;
+        m.license = o.value(QStringLiteral("license")).toString();
+        m.bundled = o.value(QStringLiteral("bundled")).toBool();
+        models.append(m);
+    }
+    return models;
+}
+
+KnownModel ModelLocator::knownBackbone()
+{
+    for (const KnownModel &m : knownModels())
+        if (m.role == QLatin1String("backbone"))
+            return m;
+    return {};
+}
+
+QString ModelLocator::defaultHead()
+{
+    for (const KnownModel &m : knownModels()) {
+        const QString path = modelsDir() + QLatin1Char('/') + m.file;
+        if (m.role == QLatin1String("head") && m.bundled && QFile::exists(path))
+            return path;
+    }
+    return {};
+}
+
+QString ModelLocator::defaultBackbone()
+{
+    const QString fromEnv = qEnvironmentVariable("RINE_BACKBONE");
+    if (!fromEnv.isEmpty())
+        return fromEnv;
+    return QDir::homePath() + QStringLiteral("/.cache/clip/ViT-L-14.pt");
+}
+
+QString ModelLocator::missingBackboneMessage(const QString &path)
+{
+    const KnownModel backbone = knownBackbone();
+    QString message = QStringLiteral("The CLIP ViT-L/14 backbone was not found at %1.\n").arg(path);
+    message += QStringLiteral("It is not shipped with RINE Studio (about 890 MB). Get it with\n"
+                              "  curl -L --create-dirs -o ~/.cache/clip/ViT-L-14.pt %1\n"
+                              "(SHA-256 %2), or point to an existing copy with --backbone FILE or the "
+                              "RINE_BACKBONE environment variable. A copy made by the Python 'clip' package "
+                              "is already at ~/.cache/clip/ViT-L-14.pt.")
+                   .arg(backbone.url.isEmpty() ? QStringLiteral("<see models/manifest.json>") : backbone.url,
+                        backbone.sha256);
+    return message;
+}
+
+} // namespace rine

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <QList>
+#include <QString>
+
+namespace rine {
+
+// One entry of models/manifest.json.
+struct KnownModel {
+    QString name;
+    QString role; // "backbone" or "head"
+    QString file;
+    QString url;
+    QString sha256;
+    qint64 size = -1; // -1: not known in advance
+    QString license;
+    bool bundled = false;
+};
+
+// Where the bundled heads and the manifest are, and where a backbone is expected.
+class ModelLocator {
+public:
+    // The folder holding manifest.json: <prefix>/share/rine-studio/models when installed,
+    // the source tree's models/ in a build tree. Empty when neither exists.
+    static QString modelsDir();
+    static QList<KnownModel> knownModels();
+    static KnownModel knownBackbone();
+
+    // The bundled 2-class head, or "" when it is not found.
+    static QString defaultHead();
+    // $RINE_BACKBONE if set, else the CLIP package's cache, ~/.cache/clip/ViT-L-14.pt.
+    static QString defaultBackbone();
+    // What to tell a user whose backbone is missing at `path`.
+    static QString missingBackboneMessage(const QString &path);
+};
+
+} // namespace rine

@@ -1,0 +1,226 @@
+// rine-cli as scripts use it: records in argument order, error records for bad files,
+// exit codes 0/1/2, JSON and CSV. Expected logits come from the reference outputs.
+
+#include <QCryptographicHash>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <cmath>
+
+namespace {
+
+const QString kTiny = QStringLiteral(RINE_TEST_DATA "/reference-tiny/");
+const QString kImages = kTiny + QStringLiteral("images/");
+
+QByteArray readAll(const QString &path)
+{
+    QFile file(path);
+    file.open(QIODevice::ReadOnly);
+    return file.readAll();
+}
+
+QString sha256(const QString &path)
+{
+    return QString::fromLatin1(QCryptographicHash::hash(readAll(path), QCryptographicHash::Sha256).toHex());
+}
+
+struct Run {
+    int exitCode = -1;
+    QByteArray out, err;
+};
+
+Run rineCli(const QStringList &arguments, const QString &workingDir = {})
+{
+    QProcess process;
+    if (!workingDir.isEmpty())
+        process.setWorkingDirectory(workingDir);
+    process.start(QStringLiteral(RINE_CLI), arguments);
+    process.waitForFinished(300000);
+    return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1, process.readAllStandardOutput(),
+            process.readAllStandardError()};
+}
+
+QStringList tinyModel()
+{
+    return {QStringLiteral("--backbone"), kTiny + "clip_tiny_traced.pt", QStringLiteral("--head"),
+            kTiny + "rine_tiny_head.pth", QStringLiteral("--device"), QStringLiteral("cpu"), QStringLiteral("--quiet")};
+}
+
+} // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    QJsonObject m_reference;
+
+    QString writeTemp(const QString &name, const QByteArray &data)
+    {
+        const QString path = m_dir.filePath(name);
+        QFile file(path);
+        file.open(QIODevice::WriteOnly);
+        file.write(data);
+        return path;
+    }
+
+    double referenceLogit(const QString &name)
+    {
+        return m_reference.value("images").toObject().value(name).toObject().value("logit").toDouble();
+    }
+
+private slots:
+    void initTestCase()
+    {
+        m_reference = QJsonDocument::fromJson(readAll(kTiny + "reference.json")).object();
+        QVERIFY(!m_reference.isEmpty());
+    }
+
+    void helpAndVersion()
+    {
+        const Run help = rineCli({QStringLiteral("score"), QStringLiteral("--help")});
+        QCOMPARE(help.exitCode, 0);
+        QVERIFY(help.out.contains("--backbone"));
+        QVERIFY(help.out.contains("--crop"));
+        const Run version = rineCli({QStringLiteral("--version")});
+        QCOMPARE(version.exitCode, 0);
+        QVERIFY(version.out.startsWith("rine-cli "));
+        QVERIFY(version.out.contains("LibTorch"));
+        QCOMPARE(rineCli({QStringLiteral("frobnicate")}).exitCode, 2);
+    }
+
+    void mixedGoodAndBadImages()
+    {
+        const QByteArray jpeg = readAll(kImages + "aadlygmazf.jpg");
+        const QString missing = m_dir.filePath("missing.png");
+        const QString text = writeTemp("notes.jpg", "not a picture\n");
+        const QString empty = writeTemp("empty.jpg", {});
+        const QString truncated = writeTemp("truncated.jpg", jpeg.left(jpeg.size() / 2));
+        const QStringList images{kImages + "logo.png", missing, kImages + "aadlygmazf.jpg", text,
+                                 kImages + "block.png", empty, truncated, kImages + "camera.png"};
+        const Run run = rineCli(QStringList{QStringLiteral("score")} + tinyModel() + QStringList{"--batch", "3"} + images);
+        QCOMPARE(run.exitCode, 1); // some failed
+        const QJsonObject root = QJsonDocument::fromJson(run.out).object();
+        const QJsonArray records = root.value("records").toArray();
+        QCOMPARE(records.size(), images.size());
+        const QList<bool> ok{true, false, true, false, true, false, false, true};
+        for (int i = 0; i < images.size(); ++i) {
+            const QJsonObject r = records[i].toObject();
+            QCOMPARE(r.value("path").toString(), images[i]); // argument order
+            QCOMPARE(r.value("status").toString(), ok[i] ? QStringLiteral("ok") : QStringLiteral("error"));
+            if (ok[i]) {
+                const QString name = images[i].section('/', -1);
+                QVERIFY(std::abs(r.value("logit").toDouble() - referenceLogit(name)) < 1e-4);
+                QVERIFY(std::abs(r.value("probability").toDouble() - 1.0 / (1.0 + std::exp(-referenceLogit(name)))) < 1e-4);
+                QCOMPARE(r.value("sha256").toString(), sha256(images[i]));
+                QCOMPARE(r.value("contributions").toArray().size(), 3);
+                QVERIFY(r.value("error").isNull());
+            } else {
+                QVERIFY(r.value("logit").isNull());
+                QVERIFY2(r.value("error").toString().contains(images[i]), qPrintable(r.value("error").toString()));
+            }
+        }
+        QVERIFY(records[3].toObject().value("error").toString().contains("not an image"));
+        QVERIFY(records[5].toObject().value("error").toString().contains("empty"));
+        QVERIFY(records[6].toObject().value("error").toString().contains("truncated"));
+        // Every error is also said on stderr.
+        QVERIFY(run.err.contains(missing.toUtf8()));
+
+        const QJsonObject model = root.value("model").toObject();
+        QCOMPARE(model.value("blocks").toInt(), 3);
+        QCOMPARE(model.value("width").toInt(), 128);
+        QCOMPARE(model.value("nproj").toInt(), 2);
+        QCOMPARE(model.value("proj_dim").toInt(), 32);
+        QCOMPARE(model.value("backbone_sha256").toString(), sha256(kTiny + "clip_tiny_traced.pt"));
+        QCOMPARE(model.value("head_sha256").toString(), sha256(kTiny + "rine_tiny_head.pth"));
+        const QJsonArray importance = model.value("block_importance").toArray();
+        const QJsonArray expected = m_reference.value("importance").toArray();
+        QCOMPARE(importance.size(), expected.size());
+        for (int l = 0; l < expected.size(); ++l)
+            QVERIFY(std::abs(importance[l].toDouble() - expected[l].toDouble()) < 1e-6);
+        QVERIFY(root.value("runtime").toObject().value("libtorch").toString().size() > 0);
+        QVERIFY(root.value("preprocessing").toObject().value("crop").toString().contains("center crop 224"));
+    }
+
+    void allGoodExitsZero()
+    {
+        const Run run = rineCli(QStringList{QStringLiteral("score")} + tinyModel() + QStringList{kImages + "coffee.png"});
+        QCOMPARE(run.exitCode, 0);
+        const QJsonObject r = QJsonDocument::fromJson(run.out).object().value("records").toArray().first().toObject();
+        QVERIFY(std::abs(r.value("logit").toDouble() - referenceLogit("coffee.png")) < 1e-4);
+        QCOMPARE(r.value("width").toInt(), 600);
+        QCOMPARE(r.value("height").toInt(), 400);
+    }
+
+    void csvOutputToAFile()
+    {
+        // A file name that a spreadsheet would run as a formula.
+        QFile::copy(kImages + "block.png", m_dir.filePath("=HYPERLINK.png"));
+        const QString out = m_dir.filePath("scores.csv");
+        const Run run = rineCli(QStringList{QStringLiteral("score")} + tinyModel()
+                                    + QStringList{"--format", "csv", "--output", out, "=HYPERLINK.png", "absent.png"},
+                                m_dir.path());
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY(run.out.isEmpty());
+        const QList<QByteArray> lines = readAll(out).split('\n');
+        QCOMPARE(lines.size(), 4); // header, two rows, final newline
+        QVERIFY(lines[0].startsWith("path,sha256,status,error,logit,probability,"));
+        QVERIFY(lines[0].trimmed().endsWith("contribution_1,contribution_2,contribution_3"));
+        QVERIFY(lines[1].startsWith("'=HYPERLINK.png," + sha256(kImages + "block.png").toLatin1() + ",ok,,"));
+        const double logit = lines[1].split(',')[4].toDouble();
+        QVERIFY(std::abs(logit - referenceLogit("block.png")) < 1e-4);
+        QVERIFY(lines[2].startsWith("absent.png,,error,"));
+    }
+
+    void tenCropScoresEveryImage()
+    {
+        const Run run = rineCli(QStringList{QStringLiteral("score")} + tinyModel()
+                                + QStringList{"--crop", "ten", kImages + "coffee.png", kImages + "block.png"});
+        QCOMPARE(run.exitCode, 0);
+        const QJsonObject root = QJsonDocument::fromJson(run.out).object();
+        for (const QJsonValue &v : root.value("records").toArray()) {
+            const double logit = v.toObject().value("logit").toDouble();
+            QVERIFY(std::abs(v.toObject().value("probability").toDouble() - 1.0 / (1.0 + std::exp(-logit))) < 1e-12);
+        }
+        QVERIFY(root.value("preprocessing").toObject().value("crop").toString().contains("ten-crop"));
+    }
+
+    void missingBackboneSaysWhereToGetIt()
+    {
+        const Run run = rineCli({QStringLiteral("score"), QStringLiteral("--backbone"), m_dir.filePath("ViT-L-14.pt"),
+                                 kImages + "coffee.png"});
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.contains("openaipublic.azureedge.net"), run.err.constData());
+        QVERIFY(run.err.contains("b8cca3fd41ae0c99ba7e8951adf17d267cdb84cd88be6f7c2e0eca1737a03836"));
+        QVERIFY(run.out.isEmpty());
+    }
+
+    void unloadableWeightsExitTwo()
+    {
+        const QString junk = writeTemp("junk.pt", "hello");
+        const Run run = rineCli({QStringLiteral("score"), QStringLiteral("--backbone"), junk, kImages + "coffee.png"});
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY(run.err.contains(junk.toUtf8()));
+        // The bundled ViT-L/14 head does not fit the tiny backbone.
+        const Run mismatch = rineCli({QStringLiteral("score"), QStringLiteral("--backbone"), kTiny + "clip_tiny_traced.pt",
+                                      kImages + "coffee.png"});
+        QCOMPARE(mismatch.exitCode, 2);
+        QVERIFY2(mismatch.err.contains("proj1.1.weight"), mismatch.err.constData());
+    }
+
+    void badUsageExitsTwo()
+    {
+        QCOMPARE(rineCli(QStringList{QStringLiteral("score")} + tinyModel()).exitCode, 2); // no images
+        QCOMPARE(rineCli(QStringList{QStringLiteral("score")} + tinyModel() + QStringList{"--crop", "five", kImages + "block.png"}).exitCode, 2);
+        QCOMPARE(rineCli(QStringList{QStringLiteral("score")} + tinyModel() + QStringList{"--batch", "0", kImages + "block.png"}).exitCode, 2);
+        QCOMPARE(rineCli(QStringList{QStringLiteral("score"), QStringLiteral("--bogus")}).exitCode, 2);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"

@@ -1,0 +1,226 @@
+#include "image/ImageDecoder.h"
+
+#include <QCryptographicHash>
+#include <QFile>
+#include <QFileInfo>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace rine;
+
+namespace {
+
+const QString kImages = QStringLiteral(RINE_TEST_DATA "/reference-tiny/images/");
+
+// Pixel (x, y) holds (x mod 256, y mod 256, 7): a crop's first pixel tells where it started.
+RgbImage coordinateImage(int width, int height)
+{
+    RgbImage image;
+    image.width = width;
+    image.height = height;
+    image.pixels.resize(std::size_t(width) * height * 3);
+    for (int y = 0; y < height; ++y)
+        for (int x = 0; x < width; ++x) {
+            auto *p = image.pixels.data() + (std::size_t(y) * width + x) * 3;
+            p[0] = std::uint8_t(x % 256);
+            p[1] = std::uint8_t(y % 256);
+            p[2] = 7;
+        }
+    return image;
+}
+
+QList<int> pixel(const std::vector<std::uint8_t> &crop, int size, int x, int y)
+{
+    const auto *p = crop.data() + (std::size_t(y) * size + x) * 3;
+    return {p[0], p[1], p[2]};
+}
+
+Result<DecodedImage> decodeFile(const QString &path)
+{
+    FileBytes bytes;
+    return readImage(path.toStdString(), bytes);
+}
+
+QByteArray readAll(const QString &path)
+{
+    QFile file(path);
+    file.open(QIODevice::ReadOnly);
+    return file.readAll();
+}
+
+} // namespace
+
+class TestImageDecoder : public QObject {
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+
+    QString writeTemp(const QString &name, const QByteArray &data)
+    {
+        const QString path = m_dir.filePath(name);
+        QFile file(path);
+        file.open(QIODevice::WriteOnly);
+        file.write(data);
+        return path;
+    }
+
+private slots:
+    void sniffsFormatsByContent()
+    {
+        const QByteArray jpeg = readAll(kImages + "aadlygmazf.jpg");
+        const QByteArray png = readAll(kImages + "camera.png");
+        QCOMPARE(sniffImageFormat(reinterpret_cast<const std::uint8_t *>(jpeg.constData()), jpeg.size()), "jpeg");
+        QCOMPARE(sniffImageFormat(reinterpret_cast<const std::uint8_t *>(png.constData()), png.size()), "png");
+        const QByteArray text("hello, world");
+        QCOMPARE(sniffImageFormat(reinterpret_cast<const std::uint8_t *>(text.constData()), text.size()), "");
+    }
+
+    void greyIsReplicated()
+    {
+        auto image = decodeFile(kImages + "camera.png"); // 8-bit greyscale
+        QVERIFY2(image.ok(), image.error().c_str());
+        QCOMPARE(image->width, 512);
+        QCOMPARE(image->height, 512);
+        const auto &px = image->rgb.pixels;
+        for (std::size_t i = 0; i < px.size(); i += 3) {
+            QCOMPARE(px[i], px[i + 1]);
+            QCOMPARE(px[i], px[i + 2]);
+        }
+    }
+
+    void alphaIsDroppedWithAWarning()
+    {
+        auto image = decodeFile(kImages + "logo.png"); // RGBA
+        QVERIFY2(image.ok(), image.error().c_str());
+        QCOMPARE(image->rgb.pixels.size(), std::size_t(500 * 500 * 3));
+        QVERIFY(!image->warnings.empty());
+        QVERIFY(QString::fromStdString(image->warnings.front()).contains("alpha"));
+    }
+
+    void hashIsOfTheBytesRead()
+    {
+        const QString path = kImages + "aadlygmazf.jpg";
+        const QDateTime before = QFileInfo(path).lastModified();
+        FileBytes bytes;
+        auto image = readImage(path.toStdString(), bytes);
+        QVERIFY(image.ok());
+        // QCryptographicHash: an implementation independent of ours.
+        QCOMPARE(QString::fromStdString(bytes.sha256),
+                 QString::fromLatin1(QCryptographicHash::hash(readAll(path), QCryptographicHash::Sha256).toHex()));
+        QCOMPARE(QFileInfo(path).lastModified(), before); // evidence untouched
+    }
+
+    void readsReadOnlyFiles()
+    {
+        const QString path = writeTemp("readonly.jpg", readAll(kImages + "aadlygmazf.jpg"));
+        QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::ReadGroup | QFileDevice::ReadOther);
+        QVERIFY(decodeFile(path).ok());
+    }
+
+    void badInputs_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<QByteArray>("content");
+        QTest::addColumn<QString>("expected");
+        const QByteArray jpeg = readAll(kImages + "aadlygmazf.jpg");
+        const QByteArray png = readAll(kImages + "zzrybysskm.png");
+        QTest::newRow("zero bytes") << "empty.jpg" << QByteArray() << "empty";
+        QTest::newRow("text named .jpg") << "notes.jpg" << QByteArray("This is not a picture.\n") << "not an image";
+        QTest::newRow("truncated JPEG") << "cut.jpg" << jpeg.left(jpeg.size() * 6 / 10) << "truncated";
+        QTest::newRow("JPEG without its last bytes") << "cut2.jpg" << jpeg.left(jpeg.size() - 2) << "truncated";
+        QTest::newRow("truncated PNG") << "cut.png" << png.left(png.size() / 2) << "truncated";
+        QTest::newRow("PNG header only") << "head.png" << png.left(40) << "truncated";
+        QTest::newRow("GIF") << "anim.gif" << QByteArray("GIF89a\x01\x00\x01\x00", 10) << "not supported";
+    }
+    void badInputs()
+    {
+        QFETCH(QString, name);
+        QFETCH(QByteArray, content);
+        QFETCH(QString, expected);
+        const QString path = writeTemp(name, content);
+        auto image = decodeFile(path);
+        QVERIFY(!image.ok());
+        const QString message = QString::fromStdString(image.error());
+        QVERIFY2(message.contains(path), qPrintable(message)); // names the file
+        QVERIFY2(message.contains(expected), qPrintable(message));
+    }
+
+    void missingFileIsReported()
+    {
+        const QString path = m_dir.filePath("nowhere.png");
+        auto image = decodeFile(path);
+        QVERIFY(!image.ok());
+        QVERIFY(QString::fromStdString(image.error()).contains(path));
+        QVERIFY(QString::fromStdString(image.error()).contains("No such file"));
+    }
+
+    void oversizedFileIsRefusedBeforeReading()
+    {
+        FileBytes bytes;
+        DecodeLimits limits;
+        limits.maxFileBytes = 100;
+        auto image = readImage((kImages + "camera.png").toStdString(), bytes, limits);
+        QVERIFY(!image.ok());
+        QVERIFY(QString::fromStdString(image.error()).contains("over the limit"));
+        QVERIFY(bytes.data.empty());
+    }
+
+    // Offsets by hand from torchvision's center_crop: top = round((h - 224) / 2) with Python's
+    // round-half-to-even, padding (224 - w) // 2 on the left when smaller.
+    void centerCropOffsets_data()
+    {
+        QTest::addColumn<int>("width");
+        QTest::addColumn<int>("height");
+        QTest::addColumn<int>("left");
+        QTest::addColumn<int>("top");
+        QTest::newRow("exact") << 224 << 224 << 0 << 0;
+        QTest::newRow("odd margins 3 and 1") << 227 << 225 << 2 << 0; // round(1.5)=2, round(0.5)=0
+        QTest::newRow("odd margin 5") << 229 << 224 << 2 << 0; // round(2.5)=2
+        QTest::newRow("even margin") << 600 << 400 << 188 << 88;
+        QTest::newRow("tall") << 224 << 300 << 0 << 38;
+    }
+    void centerCropOffsets()
+    {
+        QFETCH(int, width);
+        QFETCH(int, height);
+        QFETCH(int, left);
+        QFETCH(int, top);
+        const auto crop = centerCrop(coordinateImage(width, height), 224);
+        QCOMPARE(crop.size(), std::size_t(224 * 224 * 3));
+        QCOMPARE(pixel(crop, 224, 0, 0), (QList<int>{left % 256, top % 256, 7}));
+        QCOMPARE(pixel(crop, 224, 223, 223), (QList<int>{(left + 223) % 256, (top + 223) % 256, 7}));
+    }
+
+    void smallImagesAreZeroPadded()
+    {
+        // 10 x 10: torchvision pads (224 - 10) // 2 = 107 on the left and top, 107 right/bottom.
+        const auto crop = centerCrop(coordinateImage(10, 10), 224);
+        QCOMPARE(pixel(crop, 224, 106, 106), (QList<int>{0, 0, 0}));
+        QCOMPARE(pixel(crop, 224, 107, 107), (QList<int>{0, 0, 7}));
+        QCOMPARE(pixel(crop, 224, 116, 116), (QList<int>{9, 9, 7}));
+        QCOMPARE(pixel(crop, 224, 117, 116), (QList<int>{0, 0, 0}));
+        // 11 wide, 300 tall: (224 - 11) // 2 = 106 left; vertical offset round(76 / 2) = 38.
+        const auto narrow = centerCrop(coordinateImage(11, 300), 224);
+        QCOMPARE(pixel(narrow, 224, 106, 0), (QList<int>{0, 38, 7}));
+        QCOMPARE(pixel(narrow, 224, 105, 0), (QList<int>{0, 0, 0}));
+    }
+
+    void tenCropGeometry()
+    {
+        const auto crops = tenCrop(coordinateImage(300, 250), 224);
+        QCOMPARE(crops.size(), std::size_t(10));
+        QCOMPARE(pixel(crops[0], 224, 0, 0), (QList<int>{0, 0, 7})); // top-left
+        QCOMPARE(pixel(crops[1], 224, 0, 0), (QList<int>{76, 0, 7})); // top-right
+        QCOMPARE(pixel(crops[2], 224, 0, 0), (QList<int>{0, 26, 7})); // bottom-left
+        QCOMPARE(pixel(crops[3], 224, 0, 0), (QList<int>{76, 26, 7})); // bottom-right
+        QCOMPARE(pixel(crops[4], 224, 0, 0), (QList<int>{38, 13, 7})); // centre
+        // Flipped image: its top-left pixel is the original's top-right (x = 299).
+        QCOMPARE(pixel(crops[5], 224, 0, 0), (QList<int>{299 % 256, 0, 7}));
+        // Flipped centre: left offset 38 in the flipped image is x = 299 - 38 in the original.
+        QCOMPARE(pixel(crops[9], 224, 0, 0), (QList<int>{(299 - 38) % 256, 13, 7}));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestImageDecoder)
+#include "tst_image_decoder.moc"

@@ -1,0 +1,177 @@
+// Golden tests: the C++ engine against the outputs of the published reference code
+// (tests/data/reference-tiny/reference.json and rine_2class_importance.json, made with
+// PyTorch, the upstream CLIP model and the upstream RINE model class).
+
+#include "image/ImageDecoder.h"
+#include "model/Detector.h"
+#include "scoring/ImageScorer.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTest>
+
+#include <cmath>
+
+using namespace rine;
+
+namespace {
+
+const QString kTiny = QStringLiteral(RINE_TEST_DATA "/reference-tiny/");
+
+QJsonObject readJson(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        qFatal("cannot read %s", qPrintable(path));
+    return QJsonDocument::fromJson(file.readAll()).object();
+}
+
+std::unique_ptr<Detector> load(const QString &backbone, const QString &head = kTiny + "rine_tiny_head.pth")
+{
+    DetectorOptions options;
+    options.backbonePath = backbone.toStdString();
+    options.headPath = head.toStdString();
+    options.device = DeviceChoice::Cpu;
+    auto detector = Detector::load(options);
+    if (!detector)
+        qFatal("%s", detector.error().c_str());
+    return std::move(detector.value());
+}
+
+} // namespace
+
+class TestDetectorGolden : public QObject {
+    Q_OBJECT
+
+private:
+    QJsonObject m_reference;
+    QStringList m_names;
+
+    void compareAll(Detector &detector, int batchSize)
+    {
+        ScoreOptions options;
+        options.batchSize = batchSize;
+        ImageScorer scorer(detector, options);
+        std::vector<std::string> paths;
+        for (const QString &name : m_names)
+            paths.push_back((kTiny + "images/" + name).toStdString());
+        const auto records = scorer.scoreFiles(paths);
+        QCOMPARE(records.size(), std::size_t(m_names.size()));
+        const QJsonObject images = m_reference.value("images").toObject();
+        for (int i = 0; i < m_names.size(); ++i) {
+            const ImageRecord &r = records[std::size_t(i)];
+            QVERIFY2(r.ok, r.error.c_str());
+            const double logit = images.value(m_names[i]).toObject().value("logit").toDouble();
+            const double prob = images.value(m_names[i]).toObject().value("prob").toDouble();
+            QVERIFY2(std::abs(r.logit - logit) < 1e-4,
+                     qPrintable(QStringLiteral("%1: logit %2, reference %3").arg(m_names[i]).arg(r.logit, 0, 'g', 9).arg(logit, 0, 'g', 9)));
+            QVERIFY2(std::abs(r.probability - prob) < 1e-4, qPrintable(m_names[i]));
+            // Contributions are shares: one per block, non-negative, summing to 1.
+            QCOMPARE(r.contributions.size(), std::size_t(3));
+            double sum = 0;
+            for (double c : r.contributions) {
+                QVERIFY(c >= 0);
+                sum += c;
+            }
+            QVERIFY(std::abs(sum - 1.0) < 1e-6); // computed in float32
+        }
+    }
+
+private slots:
+    void initTestCase()
+    {
+        configureCpuThreads();
+        m_reference = readJson(kTiny + "reference.json");
+        m_names = m_reference.value("images").toObject().keys();
+        QCOMPARE(m_names.size(), 7);
+    }
+
+    void torchScriptBackboneMatchesReference_data()
+    {
+        QTest::addColumn<int>("batch");
+        QTest::newRow("one at a time") << 1;
+        QTest::newRow("batch of 4") << 4;
+        QTest::newRow("all at once") << 8;
+    }
+    void torchScriptBackboneMatchesReference()
+    {
+        QFETCH(int, batch);
+        auto detector = load(kTiny + "clip_tiny_traced.pt");
+        QCOMPARE(QString::fromStdString(detector->info().backboneFormat), QStringLiteral("torchscript"));
+        compareAll(*detector, batch);
+    }
+
+    void stateDictBackboneMatchesReference()
+    {
+        auto detector = load(kTiny + "clip_tiny_state_dict.pt");
+        QCOMPARE(QString::fromStdString(detector->info().backboneFormat), QStringLiteral("state_dict"));
+        compareAll(*detector, 8);
+    }
+
+    void architectureIsReadFromTheShapes()
+    {
+        auto detector = load(kTiny + "clip_tiny_traced.pt");
+        const ModelInfo &info = detector->info();
+        // fixtures/README.md: width 128, 3 blocks, 2 heads, patch 14, 224 px; head nproj 2, P 32.
+        QCOMPARE(info.width, 128);
+        QCOMPARE(info.blocks, 3);
+        QCOMPARE(info.heads, 2);
+        QCOMPARE(info.patch, 14);
+        QCOMPARE(info.inputSize, 224);
+        QCOMPARE(info.nproj, 2);
+        QCOMPARE(info.projDim, 32);
+        const QJsonArray importance = m_reference.value("importance").toArray();
+        QCOMPARE(info.blockImportance.size(), std::size_t(importance.size()));
+        for (int l = 0; l < importance.size(); ++l)
+            QVERIFY(std::abs(info.blockImportance[std::size_t(l)] - importance[l].toDouble()) < 1e-6);
+    }
+
+    void publishedHeadImportanceMatches()
+    {
+        const QJsonObject expected = readJson(QStringLiteral(RINE_TEST_DATA "/rine_2class_importance.json"));
+        auto head = inspectHead(RINE_SOURCE_MODELS "/rine_2class.pth");
+        QVERIFY2(head.ok(), head.error().c_str());
+        QCOMPARE(head->blocks, expected.value("blocks").toInt());
+        QCOMPARE(head->width, expected.value("width").toInt());
+        QCOMPARE(head->nproj, expected.value("nproj").toInt());
+        QCOMPARE(head->projDim, expected.value("proj_dim").toInt());
+        const QJsonArray importance = expected.value("importance").toArray();
+        QCOMPARE(head->blockImportance.size(), std::size_t(24));
+        for (int l = 0; l < importance.size(); ++l)
+            QVERIFY2(std::abs(head->blockImportance[std::size_t(l)] - importance[l].toDouble()) < 1e-6,
+                     qPrintable(QStringLiteral("block %1").arg(l)));
+    }
+
+    void headForAnotherBackboneIsRefused()
+    {
+        DetectorOptions options;
+        options.backbonePath = (kTiny + "clip_tiny_traced.pt").toStdString();
+        options.headPath = RINE_SOURCE_MODELS "/rine_2class.pth";
+        options.device = DeviceChoice::Cpu;
+        auto detector = Detector::load(options);
+        QVERIFY(!detector.ok());
+        const QString message = QString::fromStdString(detector.error());
+        QVERIFY2(message.contains("rine_2class.pth"), qPrintable(message));
+        QVERIFY2(message.contains("'proj1.1.weight' has shape [128, 1024], expected [128, 128]"), qPrintable(message));
+    }
+
+    void badImagesGiveErrorRecordsAndOthersAreScored()
+    {
+        auto detector = load(kTiny + "clip_tiny_state_dict.pt");
+        ImageScorer scorer(*detector, ScoreOptions{});
+        const std::vector<std::string> paths{(kTiny + "images/camera.png").toStdString(), "/nonexistent/photo.jpg",
+                                             (kTiny + "images/logo.png").toStdString()};
+        const auto records = scorer.scoreFiles(paths);
+        QVERIFY(records[0].ok);
+        QVERIFY(!records[1].ok);
+        QVERIFY(records[1].error.find("/nonexistent/photo.jpg") != std::string::npos);
+        QVERIFY(records[2].ok);
+        const double logo = m_reference.value("images").toObject().value("logo.png").toObject().value("logit").toDouble();
+        QVERIFY(std::abs(records[2].logit - logo) < 1e-4);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestDetectorGolden)
+#include "tst_detector_golden.moc"

@@ -1,0 +1,213 @@
+#include "model/Detector.h"
+#include "model/TensorArchive.h"
+
+#include <caffe2/serialize/inline_container.h>
+#include <torch/csrc/jit/serialization/pickle.h>
+
+#include <QFile>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace rine;
+
+namespace {
+
+const QString kTiny = QStringLiteral(RINE_TEST_DATA "/reference-tiny/");
+
+QString str(const std::string &s) { return QString::fromStdString(s); }
+
+// A string literal with embedded NULs, whole.
+template <std::size_t N>
+std::string bytes(const char (&literal)[N])
+{
+    return std::string(literal, N - 1);
+}
+
+} // namespace
+
+class TestTensorArchive : public QObject {
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+
+    QString writeTemp(const QString &name, const QByteArray &data)
+    {
+        const QString path = m_dir.filePath(name);
+        QFile file(path);
+        file.open(QIODevice::WriteOnly);
+        file.write(data);
+        return path;
+    }
+
+    static QByteArray readAll(const QString &path)
+    {
+        QFile file(path);
+        file.open(QIODevice::ReadOnly);
+        return file.readAll();
+    }
+
+    // A zip archive as torch.save writes it, holding the given data.pkl.
+    QString writeArchive(const QString &name, const std::string &pickle)
+    {
+        const QString path = m_dir.filePath(name);
+        caffe2::serialize::PyTorchStreamWriter writer(path.toStdString());
+        writer.writeRecord("data.pkl", pickle.data(), pickle.size());
+        writer.writeEndOfFile();
+        return path;
+    }
+
+private slots:
+    void readsTheTinyHead()
+    {
+        auto archive = readTensorArchive((kTiny + "rine_tiny_head.pth").toStdString());
+        QVERIFY2(archive.ok(), archive.error().c_str());
+        QCOMPARE(archive->format, TensorArchive::Format::StateDict);
+        // 15 tensors: alpha, proj1.{1,4}, proj2.{1,4}, head.{0,3,6}, weights and biases.
+        QCOMPARE(archive->tensors.size(), std::size_t(15));
+        QCOMPARE(str(shapeString(archive->find("alpha")->sizes())), QStringLiteral("[1, 3, 32]"));
+        QCOMPARE(str(shapeString(archive->find("proj1.1.weight")->sizes())), QStringLiteral("[32, 128]"));
+        QCOMPARE(archive->find("head.6.bias")->numel(), 1);
+    }
+
+    void readsTheCudaSavedOfficialHead()
+    {
+        auto archive = readTensorArchive(RINE_SOURCE_MODELS "/rine_2class.pth");
+        QVERIFY2(archive.ok(), archive.error().c_str());
+        QCOMPARE(str(shapeString(archive->find("alpha")->sizes())), QStringLiteral("[1, 24, 128]"));
+        QCOMPARE(str(shapeString(archive->find("proj1.1.weight")->sizes())), QStringLiteral("[128, 1024]"));
+        QVERIFY(archive->find("proj1.10.weight"));
+        QVERIFY(archive->find("alpha")->device().is_cpu());
+    }
+
+    void torchScriptAndStateDictHoldTheSameWeights()
+    {
+        auto traced = readTensorArchive((kTiny + "clip_tiny_traced.pt").toStdString());
+        auto plain = readTensorArchive((kTiny + "clip_tiny_state_dict.pt").toStdString());
+        QVERIFY2(traced.ok(), traced.error().c_str());
+        QVERIFY2(plain.ok(), plain.error().c_str());
+        QCOMPARE(traced->format, TensorArchive::Format::TorchScript);
+        QCOMPARE(plain->format, TensorArchive::Format::StateDict);
+        const at::Tensor *conv = plain->find("visual.conv1.weight");
+        QVERIFY(conv);
+        QCOMPARE(conv->scalar_type(), at::kHalf); // fp16 weights, as OpenAI ships them
+        QCOMPARE(plain->find("visual.ln_pre.weight")->scalar_type(), at::kFloat);
+        int compared = 0;
+        for (const auto &[name, tensor] : plain->tensors) {
+            if (name.rfind("visual.", 0) != 0)
+                continue;
+            const at::Tensor *other = traced->find(name);
+            QVERIFY2(other, name.c_str());
+            QVERIFY2(at::equal(*other, tensor), name.c_str());
+            ++compared;
+        }
+        QVERIFY(compared > 40);
+    }
+
+    void truncatedFileGivesAMessage()
+    {
+        const QByteArray head = readAll(kTiny + "rine_tiny_head.pth");
+        for (double fraction : {0.1, 0.5, 0.9, 0.999}) {
+            const QString path = writeTemp("cut.pth", head.left(int(head.size() * fraction)));
+            auto archive = readTensorArchive(path.toStdString());
+            QVERIFY(!archive.ok());
+            QVERIFY2(str(archive.error()).contains(path), archive.error().c_str());
+        }
+    }
+
+    void wrongFileGivesAMessage()
+    {
+        const QString path = writeTemp("notes.pth", "just some text\n");
+        auto archive = readTensorArchive(path.toStdString());
+        QVERIFY(!archive.ok());
+        QVERIFY(str(archive.error()).contains(path));
+        QVERIFY(str(archive.error()).contains("not a PyTorch weight file"));
+        const QString missing = m_dir.filePath("absent.pth");
+        auto none = readTensorArchive(missing.toStdString());
+        QVERIFY(!none.ok());
+        QVERIFY(str(none.error()).contains(missing));
+    }
+
+    void codeInAPickleIsRefused()
+    {
+        // protocol 2: GLOBAL 'os system', ('echo pwned',), REDUCE, STOP
+        const std::string pickle = bytes("\x80\x02" "cos\nsystem\n" "X\x0a\x00\x00\x00" "echo pwned" "\x85R.");
+        const QString path = writeArchive("evil.pth", pickle);
+        auto archive = readTensorArchive(path.toStdString());
+        QVERIFY(!archive.ok());
+        QVERIFY2(str(archive.error()).contains("'os.system'"), archive.error().c_str());
+        QVERIFY(str(archive.error()).contains("refusing"));
+    }
+
+    void tensorPastItsStorageIsRefused()
+    {
+        // A tensor [4, 4] over a storage that declares 8 elements: checked before allocation.
+        const std::string pickle = bytes("\x80\x02}(X\x01\x00\x00\x00" "w"
+                                         "ctorch._utils\n_rebuild_tensor_v2\n"
+                                         "((X\x07\x00\x00\x00" "storage" "ctorch\nFloatStorage\n"
+                                         "X\x01\x00\x00\x00" "0" "X\x03\x00\x00\x00" "cpu" "K\x08" "tQ"
+                                         "K\x00" "K\x04" "K\x04" "\x86" "K\x04" "K\x01" "\x86" "\x89"
+                                         "ccollections\nOrderedDict\n)RtRu.");
+        const QString path = m_dir.filePath("overrun.pth");
+        {
+            caffe2::serialize::PyTorchStreamWriter writer(path.toStdString());
+            writer.writeRecord("data.pkl", pickle.data(), pickle.size());
+            std::vector<float> data(8, 1.0f);
+            writer.writeRecord("data/0", data.data(), data.size() * sizeof(float));
+            writer.writeEndOfFile();
+        }
+        auto archive = readTensorArchive(path.toStdString());
+        QVERIFY(!archive.ok());
+        QVERIFY2(str(archive.error()).contains("past its storage"), archive.error().c_str());
+    }
+
+    void shapeMismatchNamesFileTensorAndShapes()
+    {
+        // The tiny head with one tensor of the wrong shape, written by LibTorch's own pickler
+        // (torch.load-compatible).
+        auto head = readTensorArchive((kTiny + "rine_tiny_head.pth").toStdString());
+        QVERIFY(head.ok());
+        c10::Dict<std::string, at::Tensor> dict;
+        for (const auto &[name, tensor] : head->tensors)
+            dict.insert(name, name == "proj2.4.weight" ? at::zeros({32, 16}) : tensor.clone());
+        const std::vector<char> bytes = torch::jit::pickle_save(c10::IValue(dict));
+        const QString path = writeTemp("bad_head.pth", QByteArray(bytes.data(), int(bytes.size())));
+
+        DetectorOptions options;
+        options.backbonePath = (kTiny + "clip_tiny_state_dict.pt").toStdString();
+        options.headPath = path.toStdString();
+        options.device = DeviceChoice::Cpu;
+        auto detector = Detector::load(options);
+        QVERIFY(!detector.ok());
+        const QString message = str(detector.error());
+        QVERIFY2(message.contains(path), qPrintable(message));
+        QVERIFY2(message.contains("'proj2.4.weight'"), qPrintable(message));
+        QVERIFY2(message.contains("[32, 16]"), qPrintable(message));
+        QVERIFY2(message.contains("expected [32, 32]"), qPrintable(message));
+    }
+
+    void missingBackboneTensorIsNamed()
+    {
+        auto plain = readTensorArchive((kTiny + "clip_tiny_state_dict.pt").toStdString());
+        QVERIFY(plain.ok());
+        c10::Dict<std::string, at::Tensor> dict;
+        for (const auto &[name, tensor] : plain->tensors)
+            if (name != "visual.transformer.resblocks.1.attn.in_proj_bias")
+                dict.insert(name, tensor.clone());
+        const std::vector<char> bytes = torch::jit::pickle_save(c10::IValue(dict));
+        const QString path = writeTemp("partial_clip.pt", QByteArray(bytes.data(), int(bytes.size())));
+        DetectorOptions options;
+        options.backbonePath = path.toStdString();
+        options.headPath = (kTiny + "rine_tiny_head.pth").toStdString();
+        options.device = DeviceChoice::Cpu;
+        auto detector = Detector::load(options);
+        QVERIFY(!detector.ok());
+        const QString message = str(detector.error());
+        QVERIFY2(message.contains(path), qPrintable(message));
+        QVERIFY2(message.contains("'visual.transformer.resblocks.1.attn.in_proj_bias' is missing"), qPrintable(message));
+        QVERIFY2(message.contains("[384]"), qPrintable(message));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestTensorArchive)
+#include "tst_tensor_archive.moc"

@@ -1,0 +1,47 @@
+#include "util/FileBytes.h"
+#include "util/Sha256.h"
+
+#include <QTest>
+
+using rine::Sha256;
+
+class TestSha256 : public QObject {
+    Q_OBJECT
+
+private slots:
+    // Expected digests: FIPS 180-4 examples (NIST CSRC), not this code.
+    void knownVectors_data()
+    {
+        QTest::addColumn<QByteArray>("message");
+        QTest::addColumn<QString>("digest");
+        QTest::newRow("empty") << QByteArray() << "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        QTest::newRow("abc") << QByteArray("abc") << "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        QTest::newRow("448 bits") << QByteArray("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
+                                  << "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1";
+        QTest::newRow("million a") << QByteArray(1000000, 'a')
+                                   << "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
+    }
+    void knownVectors()
+    {
+        QFETCH(QByteArray, message);
+        QFETCH(QString, digest);
+        QCOMPARE(QString::fromStdString(Sha256::hex(message.constData(), std::size_t(message.size()))), digest);
+        // Fed in uneven pieces, the digest must not change.
+        Sha256 pieces;
+        for (int at = 0; at < message.size(); at += 37)
+            pieces.update(message.constData() + at, std::size_t(std::min(37, int(message.size()) - at)));
+        QCOMPARE(QString::fromStdString(pieces.hexDigest()), digest);
+    }
+
+    void bundledHeadHash()
+    {
+        // The SHA-256 published with the fixture (shared/fixtures/README.md).
+        auto bytes = rine::readFileBytes(RINE_SOURCE_MODELS "/rine_2class.pth", 1u << 30);
+        QVERIFY2(bytes.ok(), bytes.error().c_str());
+        QCOMPARE(QString::fromStdString(bytes->sha256),
+                 QStringLiteral("680d301b6d191da85b9dabcebf42cd3df20c5c669fa8320c498f835d02bf5ccb"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSha256)
+#include "tst_sha256.moc"
