@@ -15,6 +15,9 @@ struct DetectorOptions {
     std::string backbonePath;
     std::string headPath;
     DeviceChoice device = DeviceChoice::Auto;
+    // Testing aid: run on the CPU the batched implementation that CUDA runs, so that the
+    // golden tests cover it on machines without a GPU.
+    bool batchedPath = false;
 };
 
 // What was loaded, for display and for the reproducibility record.

@@ -105,7 +105,103 @@ double VisionTransformer::flopsPerImage() const
     return patchEmbed + double(m_config.layers) * attention + double(m_config.layers - 1) * mlp;
 }
 
-torch::Tensor VisionTransformer::blockFeatures(const torch::Tensor &images) const
+torch::Tensor VisionTransformer::blockFeatures(const torch::Tensor &images, bool batchedPath) const
+{
+    if (images.is_cuda() || batchedPath)
+        return batchedFeatures(images);
+    // The CPU path. Two things decide its speed on the machines we measured (2-core VMs,
+    // OpenBLAS at ~190 GFLOP/s): fresh memory is expensive (a page fault costs ~10 us, so a
+    // new 34 MB intermediate costs ~90 ms, more than the matrix product that fills it), and
+    // small batched products (attention) run far below the BLAS rate through at::bmm. So the
+    // batch runs in groups of at most kCpuRowsPerGroup token rows through buffers that are
+    // allocated once and reused, attention runs as two plain GEMMs per head on strided views
+    // of the qkv buffer (no copies), and element-wise steps write into existing buffers.
+    const std::int64_t b = images.size(0), n = m_config.tokens();
+    const std::int64_t groups = (b * n + kCpuRowsPerGroup - 1) / kCpuRowsPerGroup;
+    const std::int64_t perGroup = std::max<std::int64_t>(1, (b + groups - 1) / groups);
+    auto features = torch::empty({b, m_config.layers, m_config.width}, images.options());
+    for (std::int64_t start = 0; start < b; start += perGroup) {
+        const std::int64_t count = std::min(b, start + perGroup) - start;
+        auto part = features.narrow(0, start, count);
+        workspaceFeatures(images.narrow(0, start, count), part);
+    }
+    return features;
+}
+
+VisionTransformer::Workspace &VisionTransformer::workspace(std::int64_t rows) const
+{
+    Workspace &ws = m_workspace;
+    if (ws.rows >= rows)
+        return ws;
+    const std::int64_t w = m_config.width, n = m_config.tokens();
+    const auto options = torch::TensorOptions().dtype(torch::kFloat);
+    ws.rows = rows;
+    ws.x = torch::empty({rows, w}, options);
+    ws.h = torch::empty({rows, w}, options);
+    ws.mean = torch::empty({rows, 1}, options);
+    ws.rstd = torch::empty({rows, 1}, options);
+    ws.qkv = torch::empty({rows, 3 * w}, options);
+    ws.scores = torch::empty({n, n}, options);
+    ws.probs = torch::empty({n, n}, options);
+    ws.merged = torch::empty({rows, w}, options);
+    ws.u = torch::empty({rows, 4 * w}, options);
+    ws.gate = torch::empty({rows, 4 * w}, options);
+    return ws;
+}
+
+void VisionTransformer::workspaceFeatures(const torch::Tensor &images, torch::Tensor &features) const
+{
+    const std::int64_t b = images.size(0), w = m_config.width, g = m_config.grid, p = m_config.patch;
+    const std::int64_t n = m_config.tokens(), heads = m_config.heads(), d = w / heads, rows = b * n;
+    Workspace &all = workspace(rows);
+    auto x = all.x.narrow(0, 0, rows), h = all.h.narrow(0, 0, rows), mean = all.mean.narrow(0, 0, rows);
+    auto rstd = all.rstd.narrow(0, 0, rows), qkv = all.qkv.narrow(0, 0, rows), merged = all.merged.narrow(0, 0, rows);
+    auto u = all.u.narrow(0, 0, rows), gate = all.gate.narrow(0, 0, rows);
+
+    // Patch embedding as one matrix product, written after each image's class token.
+    auto patches = images.reshape({b, 3, g, p, g, p}).permute({0, 2, 4, 1, 3, 5}).reshape({b * g * g, 3 * p * p});
+    auto x3 = x.view({b, n, w});
+    x3.select(1, 0).copy_(class_embedding.view({1, w}).expand({b, w}));
+    x3.narrow(1, 1, n - 1).copy_(at::mm(patches, conv1->weight.reshape({w, 3 * p * p}).t()).view({b, n - 1, w}));
+    x3.add_(positional_embedding);
+    at::native_layer_norm_out(h, mean, rstd, x, {w}, ln_pre->weight, ln_pre->bias, 1e-5);
+    x.copy_(h);
+
+    const double scale = 1.0 / std::sqrt(double(d)); // nn.MultiheadAttention scales q first
+    for (std::size_t l = 0; l < m_blocks.size(); ++l) {
+        const ResidualBlock &block = *m_blocks[l];
+        // x = x + attn(ln_1(x))
+        at::native_layer_norm_out(h, mean, rstd, x, {w}, block.ln_1->weight, block.ln_1->bias, 1e-5);
+        at::addmm_out(qkv, block.attn->in_proj_bias, h, block.attn->in_proj_weight.t());
+        qkv.narrow(1, 0, w).mul_(scale);
+        for (std::int64_t i = 0; i < b; ++i) {
+            auto sample = qkv.narrow(0, i * n, n);
+            auto out = merged.narrow(0, i * n, n);
+            for (std::int64_t k = 0; k < heads; ++k) {
+                at::mm_out(all.scores, sample.narrow(1, k * d, d), sample.narrow(1, w + k * d, d).t());
+                at::_softmax_out(all.probs, all.scores, 1, false);
+                auto target = out.narrow(1, k * d, d);
+                at::mm_out(target, all.probs, sample.narrow(1, 2 * w + k * d, d));
+            }
+        }
+        x.addmm_(merged, block.attn->out_proj->weight.t()).add_(block.attn->out_proj->bias);
+
+        // The feature RINE reads: the CLS token of ln_2's output (the upstream code hooks ln_2).
+        at::native_layer_norm_out(h, mean, rstd, x, {w}, block.ln_2->weight, block.ln_2->bias, 1e-5);
+        features.select(1, std::int64_t(l)).copy_(h.view({b, n, w}).select(1, 0));
+        if (!block.mlp)
+            break; // last block: nothing after its ln_2 is needed
+
+        // x = x + mlp(ln_2(x)) with QuickGELU: u * sigmoid(1.702 u).
+        at::addmm_out(u, block.mlp->c_fc->bias, h, block.mlp->c_fc->weight.t());
+        at::mul_out(gate, u, at::scalar_tensor(1.702, u.options()));
+        at::sigmoid_out(gate, gate);
+        u.mul_(gate);
+        x.addmm_(u, block.mlp->c_proj->weight.t()).add_(block.mlp->c_proj->bias);
+    }
+}
+
+torch::Tensor VisionTransformer::batchedFeatures(const torch::Tensor &images) const
 {
     const std::int64_t b = images.size(0), w = m_config.width, g = m_config.grid, p = m_config.patch;
     const std::int64_t n = m_config.tokens(), heads = m_config.heads(), d = w / heads;

@@ -77,7 +77,9 @@ public:
 
     // images: [B, 3, S, S], normalised, on this module's device, in its compute dtype.
     // Returns [B, layers, width]: the CLS token of every block's ln_2 output.
-    torch::Tensor blockFeatures(const torch::Tensor &images) const;
+    // On the CPU this runs the workspace path below unless batchedPath is set; the batched
+    // path (whole-batch tensors, fused attention from LibTorch 2.0) is what CUDA runs.
+    torch::Tensor blockFeatures(const torch::Tensor &images, bool batchedPath = false) const;
 
     // Moves to a device; matrices to computeDtype, LayerNorms stay fp32 (what CLIP does in fp16).
     void prepare(const torch::Device &device, torch::ScalarType computeDtype);
@@ -85,7 +87,21 @@ public:
     // The FLOPs blockFeatures spends per image (multiply-add = 2).
     double flopsPerImage() const;
 
+    // CPU groups hold at most this many token rows (ViT-L/14: 7 images).
+    static constexpr std::int64_t kCpuRowsPerGroup = 2048;
+
 private:
+    torch::Tensor batchedFeatures(const torch::Tensor &images) const;
+    void workspaceFeatures(const torch::Tensor &images, torch::Tensor &features) const;
+
+    // Buffers reused from call to call by the CPU path (see blockFeatures in the .cpp).
+    struct Workspace {
+        std::int64_t rows = 0;
+        torch::Tensor x, h, mean, rstd, qkv, scores, probs, merged, u, gate;
+    };
+    Workspace &workspace(std::int64_t rows) const;
+    mutable Workspace m_workspace;
+
     VitConfig m_config;
     std::shared_ptr<ConvParams> conv1;
     torch::Tensor class_embedding, positional_embedding;

@@ -28,9 +28,11 @@ QJsonObject readJson(const QString &path)
     return QJsonDocument::fromJson(file.readAll()).object();
 }
 
-std::unique_ptr<Detector> load(const QString &backbone, const QString &head = kTiny + "rine_tiny_head.pth")
+std::unique_ptr<Detector> load(const QString &backbone, const QString &head = kTiny + "rine_tiny_head.pth",
+                               bool batchedPath = false)
 {
     DetectorOptions options;
+    options.batchedPath = batchedPath;
     options.backbonePath = backbone.toStdString();
     options.headPath = head.toStdString();
     options.device = DeviceChoice::Cpu;
@@ -107,6 +109,13 @@ private slots:
     {
         auto detector = load(kTiny + "clip_tiny_state_dict.pt");
         QCOMPARE(QString::fromStdString(detector->info().backboneFormat), QStringLiteral("state_dict"));
+        compareAll(*detector, 8);
+    }
+
+    void batchedPathMatchesReference()
+    {
+        // The implementation CUDA runs (whole-batch tensors), checked here on the CPU.
+        auto detector = load(kTiny + "clip_tiny_traced.pt", kTiny + "rine_tiny_head.pth", true);
         compareAll(*detector, 8);
     }
 
