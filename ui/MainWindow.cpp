@@ -9,6 +9,7 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QFileInfo>
+#include <QIcon>
 #include <QKeySequence>
 #include <QLabel>
 #include <QMenuBar>
@@ -23,6 +24,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
 {
     setWindowTitle(QStringLiteral("RINE Studio"));
     setObjectName(QStringLiteral("mainWindow"));
+    setWindowIcon(QIcon(QStringLiteral(":/icons/rine-studio.svg")));
 
     auto *page = new QWidget(this);
     auto *layout = new QVBoxLayout(page);
@@ -79,9 +81,8 @@ void MainWindow::refreshModelStatus()
     if (haveBackbone)
         text += tr("<p><b>Backbone:</b> %1</p>").arg(backbone.toHtmlEscaped());
     else
-        text += tr("<p><b>Backbone missing.</b> %1</p>")
-                    .arg(ModelLocator::missingBackboneMessage(backbone).toHtmlEscaped().replace(QLatin1Char('\n'),
-                                                                                               QStringLiteral("<br>")));
+        text += tr("<p><b>Backbone missing.</b></p><pre style=\"white-space: pre-wrap\">%1</pre>")
+                    .arg(ModelLocator::missingBackboneMessage(backbone).toHtmlEscaped());
     text += head.isEmpty() ? tr("<p><b>Head missing:</b> the bundled 2-class head was not found.</p>")
                            : tr("<p><b>Head:</b> %1 (bundled 2-class RINE head)</p>").arg(head.toHtmlEscaped());
     text += tr("<p>Images can be scored now with <tt>rine-cli score</tt>; the Scan and Inspect pages come "

@@ -504,7 +504,7 @@ Result<TensorArchive> readTensorArchive(const FileBytes &file)
             if (!reader.hasRecord(name))
                 return {};
             auto [ptr, size] = reader.getRecord(name);
-            const std::uint64_t need = std::uint64_t(numel) * at::elementSize(dtype);
+            const std::uint64_t need = std::uint64_t(numel) * c10::elementSize(dtype);
             if (size < need)
                 throw ArchiveError("record " + name + " holds " + std::to_string(size) + " bytes, "
                                    + std::to_string(need) + " expected (file truncated or damaged?)");

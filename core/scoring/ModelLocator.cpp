@@ -77,8 +77,8 @@ QString ModelLocator::missingBackboneMessage(const QString &path)
     message += QStringLiteral("It is not shipped with RINE Studio (about 890 MB). Get it with\n"
                               "  curl -L --create-dirs -o ~/.cache/clip/ViT-L-14.pt %1\n"
                               "(SHA-256 %2), or point to an existing copy with --backbone FILE or the "
-                              "RINE_BACKBONE environment variable. A copy made by the Python 'clip' package "
-                              "is already at ~/.cache/clip/ViT-L-14.pt.")
+                              "RINE_BACKBONE environment variable. A copy that the Python 'clip' package "
+                              "downloaded, at ~/.cache/clip/ViT-L-14.pt, is found without either.")
                    .arg(backbone.url.isEmpty() ? QStringLiteral("<see models/manifest.json>") : backbone.url,
                         backbone.sha256);
     return message;

@@ -3,6 +3,7 @@
 #include <QCryptographicHash>
 #include <QFile>
 #include <QFileInfo>
+#include <QImage>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -96,6 +97,28 @@ private slots:
         QCOMPARE(image->rgb.pixels.size(), std::size_t(500 * 500 * 3));
         QVERIFY(!image->warnings.empty());
         QVERIFY(QString::fromStdString(image->warnings.front()).contains("alpha"));
+    }
+
+    void sixteenBitSamplesKeepTheirHighByte()
+    {
+        // Written by Qt's PNG encoder as 16-bit PNGs; values chosen so that the high byte
+        // (0x12, 0xAB, 0x7F) differs from rounding (0x12, 0xAC, 0x80).
+        QImage colour(3, 2, QImage::Format_RGBX64);
+        colour.fill(QColor::fromRgba64(0x1234, 0xABCD, 0x7FFF));
+        const QString colourPath = m_dir.filePath("colour16.png");
+        QVERIFY(colour.save(colourPath, "PNG"));
+        QImage grey(3, 2, QImage::Format_Grayscale16);
+        grey.fill(QColor::fromRgba64(0x80FF, 0x80FF, 0x80FF));
+        const QString greyPath = m_dir.filePath("grey16.png");
+        QVERIFY(grey.save(greyPath, "PNG"));
+
+        auto c = decodeFile(colourPath);
+        QVERIFY2(c.ok(), c.error().c_str());
+        QCOMPARE((QList<int>{c->rgb.pixels[0], c->rgb.pixels[1], c->rgb.pixels[2]}), (QList<int>{0x12, 0xAB, 0x7F}));
+        QVERIFY(QString::fromStdString(c->warnings.front()).contains("16-bit"));
+        auto g = decodeFile(greyPath);
+        QVERIFY2(g.ok(), g.error().c_str());
+        QCOMPARE((QList<int>{g->rgb.pixels[0], g->rgb.pixels[1], g->rgb.pixels[2]}), (QList<int>{0x80, 0x80, 0x80}));
     }
 
     void hashIsOfTheBytesRead()
