@@ -10,19 +10,16 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "TestFiles.h"
+
 #include <cmath>
+
+using rine::test::readAll;
 
 namespace {
 
 const QString kTiny = QStringLiteral(RINE_TEST_DATA "/reference-tiny/");
 const QString kImages = kTiny + QStringLiteral("images/");
-
-QByteArray readAll(const QString &path)
-{
-    QFile file(path);
-    file.open(QIODevice::ReadOnly);
-    return file.readAll();
-}
 
 QString sha256(const QString &path)
 {
@@ -60,14 +57,7 @@ private:
     QTemporaryDir m_dir;
     QJsonObject m_reference;
 
-    QString writeTemp(const QString &name, const QByteArray &data)
-    {
-        const QString path = m_dir.filePath(name);
-        QFile file(path);
-        file.open(QIODevice::WriteOnly);
-        file.write(data);
-        return path;
-    }
+    QString writeTemp(const QString &name, const QByteArray &data) { return rine::test::writeFile(m_dir, name, data); }
 
     double referenceLogit(const QString &name)
     {

@@ -7,7 +7,10 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "TestFiles.h"
+
 using namespace rine;
+using test::readAll;
 
 namespace {
 
@@ -42,13 +45,6 @@ Result<DecodedImage> decodeFile(const QString &path)
     return readImage(path.toStdString(), bytes);
 }
 
-QByteArray readAll(const QString &path)
-{
-    QFile file(path);
-    file.open(QIODevice::ReadOnly);
-    return file.readAll();
-}
-
 } // namespace
 
 class TestImageDecoder : public QObject {
@@ -57,14 +53,7 @@ class TestImageDecoder : public QObject {
 private:
     QTemporaryDir m_dir;
 
-    QString writeTemp(const QString &name, const QByteArray &data)
-    {
-        const QString path = m_dir.filePath(name);
-        QFile file(path);
-        file.open(QIODevice::WriteOnly);
-        file.write(data);
-        return path;
-    }
+    QString writeTemp(const QString &name, const QByteArray &data) { return test::writeFile(m_dir, name, data); }
 
 private slots:
     void sniffsFormatsByContent()

@@ -8,7 +8,10 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "TestFiles.h"
+
 using namespace rine;
+using test::readAll;
 
 namespace {
 
@@ -31,21 +34,7 @@ class TestTensorArchive : public QObject {
 private:
     QTemporaryDir m_dir;
 
-    QString writeTemp(const QString &name, const QByteArray &data)
-    {
-        const QString path = m_dir.filePath(name);
-        QFile file(path);
-        file.open(QIODevice::WriteOnly);
-        file.write(data);
-        return path;
-    }
-
-    static QByteArray readAll(const QString &path)
-    {
-        QFile file(path);
-        file.open(QIODevice::ReadOnly);
-        return file.readAll();
-    }
+    QString writeTemp(const QString &name, const QByteArray &data) { return test::writeFile(m_dir, name, data); }
 
     // A zip archive as torch.save writes it, holding the given data.pkl.
     QString writeArchive(const QString &name, const std::string &pickle)
