@@ -1,6 +1,13 @@
 #include "Sha256.h"
 
+#include <atomic>
 #include <cstring>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+#define RINE_SHA_NI 1
+#endif
 
 namespace rine {
 
@@ -18,15 +25,7 @@ constexpr std::uint32_t kRound[64] = {
 
 inline std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 
-} // namespace
-
-Sha256::Sha256()
-    : m_state{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-              0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19}
-{
-}
-
-void Sha256::compress(const std::uint8_t *block)
+void compressPortable(std::uint32_t *state, const std::uint8_t *block)
 {
     std::uint32_t w[64];
     for (int i = 0; i < 16; ++i)
@@ -37,8 +36,8 @@ void Sha256::compress(const std::uint8_t *block)
         const std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
         w[i] = w[i - 16] + s0 + w[i - 7] + s1;
     }
-    std::uint32_t a = m_state[0], b = m_state[1], c = m_state[2], d = m_state[3];
-    std::uint32_t e = m_state[4], f = m_state[5], g = m_state[6], h = m_state[7];
+    std::uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
+    std::uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
     for (int i = 0; i < 64; ++i) {
         const std::uint32_t s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
         const std::uint32_t ch = (e & f) ^ (~e & g);
@@ -49,8 +48,91 @@ void Sha256::compress(const std::uint8_t *block)
         h = g; g = f; f = e; e = d + t1;
         d = c; c = b; b = a; a = t1 + t2;
     }
-    m_state[0] += a; m_state[1] += b; m_state[2] += c; m_state[3] += d;
-    m_state[4] += e; m_state[5] += f; m_state[6] += g; m_state[7] += h;
+    state[0] += a; state[1] += b; state[2] += c; state[3] += d;
+    state[4] += e; state[5] += f; state[6] += g; state[7] += h;
+}
+
+#ifdef RINE_SHA_NI
+bool cpuHasShaExtensions()
+{
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d))
+        return false;
+    const bool ssse3 = c & (1u << 9), sse41 = c & (1u << 19);
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+        return false;
+    return ssse3 && sse41 && (b & (1u << 29));
+}
+
+// The SHA-256 block function on the x86 SHA extensions, in the arrangement Intel documents:
+// the state kept as ABEF/CDGH, four rounds per pair of sha256rnds2, the message schedule
+// advanced with sha256msg1/msg2 in a rotation over four registers.
+__attribute__((target("sha,sse4.1,ssse3"))) void compressShaNi(std::uint32_t *state, const std::uint8_t *data,
+                                                               std::size_t blocks)
+{
+    const __m128i byteSwap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    __m128i tmp = _mm_shuffle_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(state)), 0xB1); // CDAB
+    __m128i state1 = _mm_shuffle_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(state + 4)), 0x1B); // EFGH
+    __m128i state0 = _mm_alignr_epi8(tmp, state1, 8); // ABEF
+    state1 = _mm_blend_epi16(state1, tmp, 0xF0); // CDGH
+
+    for (; blocks > 0; --blocks, data += 64) {
+        const __m128i abefSave = state0, cdghSave = state1;
+        __m128i m[4];
+#pragma GCC unroll 16
+        for (int g = 0; g < 16; ++g) {
+            if (g < 4)
+                m[g] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i *>(data + 16 * g)), byteSwap);
+            __m128i msg = _mm_add_epi32(m[g % 4], _mm_loadu_si128(reinterpret_cast<const __m128i *>(kRound + 4 * g)));
+            state1 = _mm_sha256rnds2_epu32(state1, state0, msg);
+            if (g >= 3 && g <= 14) {
+                const __m128i shifted = _mm_alignr_epi8(m[g % 4], m[(g + 3) % 4], 4);
+                m[(g + 1) % 4] = _mm_sha256msg2_epu32(_mm_add_epi32(m[(g + 1) % 4], shifted), m[g % 4]);
+            }
+            msg = _mm_shuffle_epi32(msg, 0x0E);
+            state0 = _mm_sha256rnds2_epu32(state0, state1, msg);
+            if (g >= 1 && g <= 12)
+                m[(g + 3) % 4] = _mm_sha256msg1_epu32(m[(g + 3) % 4], m[g % 4]);
+        }
+        state0 = _mm_add_epi32(state0, abefSave);
+        state1 = _mm_add_epi32(state1, cdghSave);
+    }
+
+    tmp = _mm_shuffle_epi32(state0, 0x1B); // FEBA
+    state1 = _mm_shuffle_epi32(state1, 0xB1); // DCHG
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(state), _mm_blend_epi16(tmp, state1, 0xF0)); // DCBA
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(state + 4), _mm_alignr_epi8(state1, tmp, 8)); // HGFE
+}
+
+const bool kHardware = cpuHasShaExtensions();
+#else
+const bool kHardware = false;
+#endif
+
+std::atomic<bool> s_hardwareEnabled{true};
+
+} // namespace
+
+bool Sha256::hardwareAvailable() { return kHardware; }
+
+void Sha256::setHardwareEnabled(bool enabled) { s_hardwareEnabled = enabled; }
+
+Sha256::Sha256()
+    : m_state{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+              0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19}
+{
+}
+
+void Sha256::compress(const std::uint8_t *blocks, std::size_t count)
+{
+#ifdef RINE_SHA_NI
+    if (kHardware && s_hardwareEnabled) {
+        compressShaNi(m_state.data(), blocks, count);
+        return;
+    }
+#endif
+    for (std::size_t i = 0; i < count; ++i)
+        compressPortable(m_state.data(), blocks + 64 * i);
 }
 
 void Sha256::update(const void *data, std::size_t size)
@@ -65,11 +147,13 @@ void Sha256::update(const void *data, std::size_t size)
         size -= take;
         if (m_bufferSize < 64)
             return;
-        compress(m_buffer.data());
+        compress(m_buffer.data(), 1);
         m_bufferSize = 0;
     }
-    for (; size >= 64; size -= 64, bytes += 64)
-        compress(bytes);
+    const std::size_t whole = size / 64;
+    compress(bytes, whole);
+    bytes += 64 * whole;
+    size -= 64 * whole;
     std::memcpy(m_buffer.data(), bytes, size);
     m_bufferSize = size;
 }

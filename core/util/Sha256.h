@@ -18,8 +18,14 @@ public:
 
     static std::string hex(const void *data, std::size_t size);
 
+    // Whether the x86 SHA extensions are used (when the processor has them: ~10x faster,
+    // which matters for 890 MB backbones and for hashing every file of a scan). Tests turn
+    // them off to compare both paths.
+    static bool hardwareAvailable();
+    static void setHardwareEnabled(bool enabled);
+
 private:
-    void compress(const std::uint8_t *block);
+    void compress(const std::uint8_t *blocks, std::size_t count);
 
     std::array<std::uint32_t, 8> m_state;
     std::array<std::uint8_t, 64> m_buffer{};

@@ -1,7 +1,10 @@
 #include "util/FileBytes.h"
 #include "util/Sha256.h"
 
+#include <QCryptographicHash>
 #include <QTest>
+
+#include <random>
 
 using rine::Sha256;
 
@@ -25,12 +28,35 @@ private slots:
     {
         QFETCH(QByteArray, message);
         QFETCH(QString, digest);
+        Sha256::setHardwareEnabled(false);
+        QCOMPARE(QString::fromStdString(Sha256::hex(message.constData(), std::size_t(message.size()))), digest);
+        Sha256::setHardwareEnabled(true);
         QCOMPARE(QString::fromStdString(Sha256::hex(message.constData(), std::size_t(message.size()))), digest);
         // Fed in uneven pieces, the digest must not change.
         Sha256 pieces;
         for (int at = 0; at < message.size(); at += 37)
             pieces.update(message.constData() + at, std::size_t(std::min(37, int(message.size()) - at)));
         QCOMPARE(QString::fromStdString(pieces.hexDigest()), digest);
+    }
+
+    void hardwareAndPortablePathsAgree()
+    {
+        if (!Sha256::hardwareAvailable())
+            qInfo("this processor has no SHA extensions: only the portable path runs here");
+        std::mt19937 random(1234);
+        for (int length : {0, 1, 55, 56, 63, 64, 65, 127, 128, 129, 1000, 4096, 100003}) {
+            QByteArray data(length, Qt::Uninitialized);
+            for (char &c : data)
+                c = char(random());
+            Sha256::setHardwareEnabled(false);
+            const std::string portable = Sha256::hex(data.constData(), std::size_t(length));
+            Sha256::setHardwareEnabled(true);
+            const std::string accelerated = Sha256::hex(data.constData(), std::size_t(length));
+            QCOMPARE(accelerated, portable);
+            // And both agree with Qt's independent implementation.
+            QCOMPARE(QString::fromStdString(portable),
+                     QString::fromLatin1(QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex()));
+        }
     }
 
     void bundledHeadHash()
