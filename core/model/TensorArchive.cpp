@@ -508,9 +508,16 @@ Result<TensorArchive> readTensorArchive(const FileBytes &file)
             if (size < need)
                 throw ArchiveError("record " + name + " holds " + std::to_string(size) + " bytes, "
                                    + std::to_string(need) + " expected (file truncated or damaged?)");
-            at::Tensor flat = at::empty({numel}, at::TensorOptions().dtype(dtype));
-            std::memcpy(flat.data_ptr(), ptr.get(), std::size_t(need));
-            return flat;
+            // The tensor adopts the record's buffer: no second copy of a backbone-sized file.
+            auto owner = std::make_shared<at::DataPtr>(std::move(ptr));
+            void *data = owner->get();
+            if (numel > 0 && reinterpret_cast<std::uintptr_t>(data) % c10::elementSize(dtype) != 0) {
+                at::Tensor copy = at::empty({numel}, at::TensorOptions().dtype(dtype));
+                std::memcpy(copy.data_ptr(), data, std::size_t(need));
+                return copy;
+            }
+            return at::from_blob(data, {numel}, [owner](void *) mutable { owner.reset(); },
+                                 at::TensorOptions().dtype(dtype));
         };
 
         auto [pkl, pklSize] = reader.getRecord("data.pkl");
