@@ -127,6 +127,9 @@ int runScore(const QStringList &arguments)
         return UsageOrSetup;
     }
 
+    if (const std::string warning = slowBlasWarning(); !warning.empty() && !cudaAvailable())
+        err(QStringLiteral("warning: ") + QString::fromStdString(warning));
+
     ScoreOptions scoreOptions;
     scoreOptions.crop = cropValue == QLatin1String("ten") ? CropMode::Ten : CropMode::Center;
     scoreOptions.batchSize = batchSize;

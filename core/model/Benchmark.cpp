@@ -7,8 +7,6 @@
 #include <torch/cuda.h>
 
 #include <chrono>
-#include <fstream>
-#include <set>
 #include <sys/resource.h>
 
 namespace rine {
@@ -24,37 +22,6 @@ void synchronize(bool cuda)
 {
     if (cuda)
         torch::cuda::synchronize();
-}
-
-std::string mappedBlas(bool &slow, std::string &warning)
-{
-    std::ifstream maps("/proc/self/maps");
-    std::set<std::string> libs;
-    std::string line;
-    while (std::getline(maps, line)) {
-        const auto slash = line.find('/');
-        if (slash == std::string::npos)
-            continue;
-        const std::string path = line.substr(slash);
-        const std::string name = path.substr(path.rfind('/') + 1);
-        if (name.find("blas") != std::string::npos || name.find("mkl") != std::string::npos
-            || name.find("blis") != std::string::npos)
-            libs.insert(path);
-    }
-    std::string out;
-    bool fast = false, reference = false;
-    for (const auto &lib : libs) {
-        out += (out.empty() ? "" : ", ") + lib;
-        fast = fast || lib.find("openblas") != std::string::npos || lib.find("mkl") != std::string::npos
-            || lib.find("blis") != std::string::npos;
-        reference = reference || lib.find("/blas/libblas") != std::string::npos;
-    }
-    slow = reference && !fast;
-    if (slow)
-        warning = "LibTorch is using the reference BLAS (" + out
-                + "), about 30x slower than OpenBLAS: install libopenblas0-pthread "
-                  "(sudo apt-get install libopenblas0-pthread) and run again";
-    return out.empty() ? std::string("(none mapped; LibTorch's own kernels)") : out;
 }
 
 } // namespace
@@ -89,7 +56,9 @@ Result<BenchReport> runBenchmark(const BenchOptions &options, const std::functio
             }
             report.gemmGflops = 2.0 * 2056 * 1024 * 4096 * reps / elapsed / 1e9;
         }
-        report.blasLibraries = mappedBlas(report.slowBlas, report.blasWarning);
+        report.blasLibraries = mappedBlasLibraries();
+        report.blasWarning = slowBlasWarning();
+        report.slowBlas = !report.blasWarning.empty();
         if (!options.cuda && report.gemmGflops < 8.0 * report.threads && report.blasWarning.empty())
             report.blasWarning = "GEMM runs at only " + std::to_string(int(report.gemmGflops))
                                + " GFLOP/s: check that an optimised BLAS (libopenblas0-pthread) is installed";

@@ -9,6 +9,8 @@
 #include <c10/core/InferenceMode.h>
 
 #include <dlfcn.h>
+#include <fstream>
+#include <set>
 #include <thread>
 
 namespace rine {
@@ -212,6 +214,49 @@ void configureCpuThreads(int threads)
 }
 
 int cpuThreads() { return s_cpuThreads; }
+
+namespace {
+
+std::vector<std::string> blasMappings()
+{
+    std::ifstream maps("/proc/self/maps");
+    std::set<std::string> libs;
+    std::string line;
+    while (std::getline(maps, line)) {
+        const auto slash = line.find('/');
+        if (slash == std::string::npos)
+            continue;
+        const std::string path = line.substr(slash);
+        const std::string name = path.substr(path.rfind('/') + 1);
+        if (name.find("blas") != std::string::npos || name.find("mkl") != std::string::npos
+            || name.find("blis") != std::string::npos)
+            libs.insert(path);
+    }
+    return {libs.begin(), libs.end()};
+}
+
+} // namespace
+
+std::string mappedBlasLibraries()
+{
+    std::string out;
+    for (const auto &lib : blasMappings())
+        out += (out.empty() ? "" : ", ") + lib;
+    return out.empty() ? std::string("(none mapped; LibTorch's own kernels)") : out;
+}
+
+std::string slowBlasWarning()
+{
+    // Debian's reference BLAS lives in .../blas/libblas.so.3. LibTorch calls libblas.so.3,
+    // so when that is mapped, an OpenBLAS mapped for another library does not help it.
+    for (const auto &lib : blasMappings())
+        if (lib.find("/blas/libblas") != std::string::npos)
+            return "LibTorch is using the reference BLAS (" + lib
+                 + "), about 30x slower than OpenBLAS: install libopenblas0-pthread (sudo apt-get install "
+                   "libopenblas0-pthread); if it is installed, select it with sudo update-alternatives --config "
+                   "libblas.so.3-x86_64-linux-gnu";
+    return {};
+}
 
 bool cudaAvailable() { return torch::cuda::is_available(); }
 

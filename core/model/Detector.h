@@ -82,6 +82,10 @@ Result<HeadSummary> inspectHead(const std::string &path);
 // Sets the CPU thread count once (one per core unless told); called at program start-up.
 void configureCpuThreads(int threads = 0);
 int cpuThreads();
+// The BLAS libraries this process has mapped, and a warning (empty when none is due) when
+// LibTorch's libblas.so.3 is the reference BLAS, ~30x slower than OpenBLAS.
+std::string mappedBlasLibraries();
+std::string slowBlasWarning();
 bool cudaAvailable();
 std::string libtorchVersion();
 

@@ -31,9 +31,11 @@ struct Run {
     QByteArray out, err;
 };
 
-Run rineCli(const QStringList &arguments, const QString &workingDir = {})
+Run rineCli(const QStringList &arguments, const QString &workingDir = {}, const QProcessEnvironment &env = {})
 {
     QProcess process;
+    if (!env.isEmpty())
+        process.setProcessEnvironment(env);
     if (!workingDir.isEmpty())
         process.setWorkingDirectory(workingDir);
     process.start(QStringLiteral(RINE_CLI), arguments);
@@ -201,6 +203,24 @@ private slots:
                                       kImages + "coffee.png"});
         QCOMPARE(mismatch.exitCode, 2);
         QVERIFY2(mismatch.err.contains("proj1.1.weight"), mismatch.err.constData());
+    }
+
+    void slowBlasIsWarnedAbout()
+    {
+        const QStringList args = QStringList{QStringLiteral("score")} + tinyModel() + QStringList{kImages + "block.png"};
+        // Set up as the README says, LibTorch runs on OpenBLAS: no warning.
+        const Run normal = rineCli(args);
+        QCOMPARE(normal.exitCode, 0);
+        QVERIFY2(!normal.err.contains("reference BLAS"), normal.err.constData());
+        const QString referenceDir = QStringLiteral("/usr/lib/x86_64-linux-gnu/blas");
+        if (!QFile::exists(referenceDir + "/libblas.so.3"))
+            QSKIP("Debian's reference BLAS (libblas3) is not installed here, so it cannot be forced in");
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("LD_LIBRARY_PATH"), referenceDir);
+        const Run slow = rineCli(args, {}, env);
+        QCOMPARE(slow.exitCode, 0);
+        QVERIFY2(slow.err.contains("reference BLAS"), slow.err.constData());
+        QVERIFY(slow.err.contains("libopenblas0-pthread"));
     }
 
     void badUsageExitsTwo()
