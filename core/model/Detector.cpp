@@ -56,6 +56,7 @@ Result<std::unique_ptr<Detector>> Detector::load(const DetectorOptions &options)
         auto backboneFile = readTensorArchive(options.backbonePath);
         if (!backboneFile)
             return R::failure(backboneFile.error());
+        const bool huggingFace = convertHuggingFaceClip(backboneFile.value());
         std::string prefix;
         auto vit = vitConfigFromArchive(backboneFile.value(), prefix);
         if (!vit)
@@ -105,7 +106,11 @@ Result<std::unique_ptr<Detector>> Detector::load(const DetectorOptions &options)
         info.blockImportance = impl->head->blockImportance();
         info.backbonePath = options.backbonePath;
         info.backboneSha256 = backboneFile->sha256;
-        info.backboneFormat = backboneFile->format == TensorArchive::Format::TorchScript ? "torchscript" : "state_dict";
+        info.backboneFormat = backboneFile->format == TensorArchive::Format::TorchScript   ? "torchscript"
+                            : backboneFile->format == TensorArchive::Format::SafeTensors ? "safetensors"
+                                                                                         : "state_dict";
+        if (huggingFace)
+            info.backboneFormat += " (Hugging Face names)";
         info.headPath = options.headPath;
         info.headSha256 = headFile->sha256;
         if (useCuda) {

@@ -314,6 +314,56 @@ std::vector<double> RineHead::blockImportance() const
     return {data, data + importance.numel()};
 }
 
+bool convertHuggingFaceClip(TensorArchive &archive)
+{
+    const std::string marker = "vision_model.embeddings.patch_embedding.weight";
+    std::string prefix;
+    bool found = false;
+    for (const auto &entry : archive.tensors) {
+        const std::string &name = entry.first;
+        if (name.size() >= marker.size() && name.compare(name.size() - marker.size(), marker.size(), marker) == 0) {
+            prefix = name.substr(0, name.size() - marker.size()) + "vision_model.";
+            found = true;
+            break;
+        }
+    }
+    if (!found)
+        return false;
+    std::vector<std::pair<std::string, at::Tensor>> out;
+    auto take = [&](const std::string &from, const std::string &to) {
+        if (const at::Tensor *t = archive.find(prefix + from))
+            out.emplace_back("visual." + to, *t);
+    };
+    take("embeddings.patch_embedding.weight", "conv1.weight");
+    take("embeddings.class_embedding", "class_embedding");
+    take("embeddings.position_embedding.weight", "positional_embedding");
+    take("pre_layrnorm.weight", "ln_pre.weight"); // sic: transformers' spelling
+    take("pre_layrnorm.bias", "ln_pre.bias");
+    for (int l = 0;; ++l) {
+        const std::string from = "encoder.layers." + std::to_string(l) + ".";
+        const std::string to = "transformer.resblocks." + std::to_string(l) + ".";
+        if (!archive.find(prefix + from + "layer_norm1.weight"))
+            break;
+        for (const char *part : {"weight", "bias"}) {
+            const std::string p = part;
+            take(from + "layer_norm1." + p, to + "ln_1." + p);
+            take(from + "layer_norm2." + p, to + "ln_2." + p);
+            take(from + "self_attn.out_proj." + p, to + "attn.out_proj." + p);
+            take(from + "mlp.fc1." + p, to + "mlp.c_fc." + p);
+            take(from + "mlp.fc2." + p, to + "mlp.c_proj." + p);
+            const at::Tensor *q = archive.find(prefix + from + "self_attn.q_proj." + p);
+            const at::Tensor *k = archive.find(prefix + from + "self_attn.k_proj." + p);
+            const at::Tensor *v = archive.find(prefix + from + "self_attn.v_proj." + p);
+            // nn.MultiheadAttention's in_proj stacks q, k, v; transformers scales q by
+            // head_dim^-0.5 after the projection, as MultiheadAttention does.
+            if (q && k && v && q->sizes() == k->sizes() && q->sizes() == v->sizes())
+                out.emplace_back("visual." + to + "attn.in_proj_" + p, at::cat({*q, *k, *v}, 0));
+        }
+    }
+    archive.tensors = std::move(out);
+    return true;
+}
+
 Result<VitConfig> vitConfigFromArchive(const TensorArchive &archive, std::string &prefix)
 {
     using R = Result<VitConfig>;

@@ -143,6 +143,12 @@ private:
     torch::Tensor alpha;
 };
 
+// Hugging Face's CLIP (transformers' CLIPVisionModel / CLIPModel: "vision_model.encoder.
+// layers.N.self_attn.q_proj.weight", ...) holds the same vision tower under other names, with
+// q, k and v as separate matrices. Renames such an archive's vision tensors to OpenAI's names
+// (joining q, k, v into in_proj) and returns true; returns false for any other archive.
+bool convertHuggingFaceClip(TensorArchive &archive);
+
 // Architecture from the shapes of a CLIP checkpoint (prefix "visual." or none).
 Result<VitConfig> vitConfigFromArchive(const TensorArchive &archive, std::string &prefix);
 Result<HeadConfig> headConfigFromArchive(const TensorArchive &archive);

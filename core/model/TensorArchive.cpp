@@ -1,5 +1,7 @@
 #include "TensorArchive.h"
 
+#include "util/Json.h"
+
 #include <caffe2/serialize/in_memory_adapter.h>
 #include <caffe2/serialize/inline_container.h>
 
@@ -469,16 +471,94 @@ std::string shapeString(at::IntArrayRef sizes)
     return out + "]";
 }
 
+namespace {
+
+bool looksLikeSafeTensors(const FileBytes &file)
+{
+    if (file.data.size() < 10)
+        return false;
+    std::uint64_t header = 0;
+    std::memcpy(&header, file.data.data(), 8);
+    return header > 1 && header <= file.data.size() - 8 && file.data[8] == '{';
+}
+
+// safetensors: an 8-byte little-endian header length, a JSON header naming each tensor's
+// dtype, shape and [begin, end) byte range, then the data. No code, no pickle.
+Result<TensorArchive> readSafeTensors(const FileBytes &file)
+{
+    using R = Result<TensorArchive>;
+    static const std::map<std::string, at::ScalarType> dtypes = {
+        {"F32", at::kFloat}, {"F16", at::kHalf}, {"BF16", at::kBFloat16}, {"F64", at::kDouble},
+        {"I64", at::kLong},  {"I32", at::kInt},  {"I16", at::kShort},     {"I8", at::kChar},
+        {"U8", at::kByte},   {"BOOL", at::kBool},
+    };
+    const std::string &path = file.path;
+    std::uint64_t headerSize = 0;
+    std::memcpy(&headerSize, file.data.data(), 8);
+    auto header = parseJson(reinterpret_cast<const char *>(file.data.data() + 8), std::size_t(headerSize));
+    if (!header || header->kind != JsonValue::Kind::Object)
+        return R::failure(path + ": damaged safetensors header (" + header.error() + ")");
+    const std::uint8_t *base = file.data.data() + 8 + headerSize;
+    const std::uint64_t available = file.data.size() - 8 - headerSize;
+
+    TensorArchive archive;
+    archive.path = path;
+    archive.sha256 = file.sha256;
+    archive.format = TensorArchive::Format::SafeTensors;
+    for (const auto &[name, entry] : header->object) {
+        if (name == "__metadata__")
+            continue;
+        const JsonValue *dtype = entry.find("dtype");
+        const JsonValue *shape = entry.find("shape");
+        const JsonValue *offsets = entry.find("data_offsets");
+        if (!dtype || !shape || !offsets || shape->kind != JsonValue::Kind::Array
+            || offsets->kind != JsonValue::Kind::Array || offsets->array.size() != 2)
+            return R::failure(path + ": tensor '" + name + "' has a malformed header entry");
+        const auto type = dtypes.find(dtype->string);
+        if (type == dtypes.end())
+            return R::failure(path + ": tensor '" + name + "' has unsupported dtype '" + dtype->string + "'");
+        std::vector<std::int64_t> sizes;
+        std::uint64_t numel = 1;
+        for (const JsonValue &d : shape->array) {
+            if (!d.isInteger || d.integer < 0 || d.integer > (std::int64_t(1) << 40))
+                return R::failure(path + ": tensor '" + name + "' has a bad shape");
+            sizes.push_back(d.integer);
+            numel *= std::uint64_t(d.integer);
+            if (numel > (std::uint64_t(1) << 40))
+                return R::failure(path + ": tensor '" + name + "' is too large");
+        }
+        const JsonValue &begin = offsets->array[0], &end = offsets->array[1];
+        if (!begin.isInteger || !end.isInteger || begin.integer < 0 || end.integer < begin.integer
+            || std::uint64_t(end.integer) > available)
+            return R::failure(path + ": tensor '" + name + "' lies outside the file (truncated?)");
+        const std::uint64_t bytes = numel * c10::elementSize(type->second);
+        if (std::uint64_t(end.integer - begin.integer) != bytes)
+            return R::failure(path + ": tensor '" + name + "' holds " + std::to_string(end.integer - begin.integer)
+                              + " bytes, its shape " + shapeString(sizes) + " needs " + std::to_string(bytes));
+        at::Tensor t = at::empty(sizes, at::TensorOptions().dtype(type->second));
+        if (bytes)
+            std::memcpy(t.data_ptr(), base + begin.integer, std::size_t(bytes));
+        archive.tensors.emplace_back(name, t);
+    }
+    if (archive.tensors.empty())
+        return R::failure(path + ": the file holds no tensors");
+    return archive;
+}
+
+} // namespace
+
 Result<TensorArchive> readTensorArchive(const FileBytes &file)
 {
     using R = Result<TensorArchive>;
     const std::string &path = file.path;
+    if (looksLikeSafeTensors(file))
+        return readSafeTensors(file);
     if (file.data.size() < 4 || std::memcmp(file.data.data(), "PK\x03\x04", 4) != 0) {
         if (!file.data.empty() && file.data[0] == 0x80)
             return R::failure(path + ": legacy (pre-1.6) torch.save format is not supported; "
                                      "re-save it with a current PyTorch (torch.save writes a zip archive)");
         return R::failure(path + ": not a PyTorch weight file (expected a zip archive written by "
-                                 "torch.save or torch.jit.save)");
+                                 "torch.save or torch.jit.save, or a safetensors file)");
     }
     try {
         auto adapter = std::make_shared<caffe2::serialize::MemoryReadAdapter>(file.data.data(),

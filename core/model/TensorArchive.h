@@ -13,14 +13,15 @@ namespace rine {
 
 // The tensors of a PyTorch weight file, by dotted name, as stored (dtype kept).
 //
-// Reads the two zip formats users actually have: `torch.save` archives (state dicts, RINE
-// heads, possibly saved from CUDA tensors) and TorchScript archives (OpenAI's CLIP files).
+// Reads the formats users actually have: `torch.save` zip archives (state dicts, RINE heads,
+// possibly saved from CUDA tensors), TorchScript zip archives (OpenAI's CLIP files), and
+// safetensors files (Hugging Face).
 // Both keep their object graph in a pickle (`data.pkl`); this reader interprets it with a
 // restricted unpickler that knows only the handful of Python names a weight file needs, so
 // no code in the file is ever run and LibTorch's own unpickler (which in 1.13 rejects an
 // OrderedDict carrying `_metadata`) is not involved. Tensors are mapped to CPU.
 struct TensorArchive {
-    enum class Format { StateDict, TorchScript };
+    enum class Format { StateDict, TorchScript, SafeTensors };
 
     std::string path;
     std::string sha256;

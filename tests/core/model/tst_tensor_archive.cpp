@@ -1,10 +1,14 @@
 #include "model/Detector.h"
 #include "model/TensorArchive.h"
+#include "scoring/ImageScorer.h"
 
 #include <caffe2/serialize/inline_container.h>
 #include <torch/csrc/jit/serialization/pickle.h>
 
 #include <QFile>
+#include <QJsonDocument>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -27,6 +31,60 @@ std::string bytes(const char (&literal)[N])
 }
 
 } // namespace
+
+// The tiny CLIP under Hugging Face transformers' names, q/k/v split.
+std::vector<std::pair<std::string, at::Tensor>> huggingFaceNames(const TensorArchive &openai)
+{
+    std::vector<std::pair<std::string, at::Tensor>> out;
+    const std::string v = "vision_model.";
+    auto get = [&](const std::string &name) { return openai.find("visual." + name)->clone(); };
+    out.emplace_back(v + "embeddings.patch_embedding.weight", get("conv1.weight"));
+    out.emplace_back(v + "embeddings.class_embedding", get("class_embedding"));
+    out.emplace_back(v + "embeddings.position_embedding.weight", get("positional_embedding"));
+    out.emplace_back(v + "pre_layrnorm.weight", get("ln_pre.weight"));
+    out.emplace_back(v + "pre_layrnorm.bias", get("ln_pre.bias"));
+    for (int l = 0; l < 3; ++l) {
+        const std::string hf = v + "encoder.layers." + std::to_string(l) + ".";
+        const std::string oa = "transformer.resblocks." + std::to_string(l) + ".";
+        for (const std::string p : {"weight", "bias"}) {
+            out.emplace_back(hf + "layer_norm1." + p, get(oa + "ln_1." + p));
+            out.emplace_back(hf + "layer_norm2." + p, get(oa + "ln_2." + p));
+            out.emplace_back(hf + "self_attn.out_proj." + p, get(oa + "attn.out_proj." + p));
+            out.emplace_back(hf + "mlp.fc1." + p, get(oa + "mlp.c_fc." + p));
+            out.emplace_back(hf + "mlp.fc2." + p, get(oa + "mlp.c_proj." + p));
+            auto qkv = get(oa + "attn.in_proj_" + p).chunk(3, 0);
+            out.emplace_back(hf + "self_attn.q_proj." + p, qkv[0].clone());
+            out.emplace_back(hf + "self_attn.k_proj." + p, qkv[1].clone());
+            out.emplace_back(hf + "self_attn.v_proj." + p, qkv[2].clone());
+        }
+    }
+    out.emplace_back("text_model.final_layer_norm.weight", at::ones({8})); // ignored
+    return out;
+}
+
+// safetensors as the format's specification lays it out.
+QByteArray safeTensors(const std::vector<std::pair<std::string, at::Tensor>> &tensors)
+{
+    QJsonObject header{{"__metadata__", QJsonObject{{"format", "pt"}}}};
+    QByteArray data;
+    for (const auto &[name, tensor] : tensors) {
+        const at::Tensor t = tensor.contiguous();
+        QJsonArray shape;
+        for (auto d : t.sizes())
+            shape.append(qint64(d));
+        const qint64 begin = data.size();
+        data.append(static_cast<const char *>(t.data_ptr()), qsizetype(t.nbytes()));
+        header.insert(QString::fromStdString(name),
+                      QJsonObject{{"dtype", t.scalar_type() == at::kHalf ? "F16" : "F32"},
+                                  {"shape", shape},
+                                  {"data_offsets", QJsonArray{begin, qint64(data.size())}}});
+    }
+    const QByteArray json = QJsonDocument(header).toJson(QJsonDocument::Compact);
+    QByteArray out(8, 0);
+    const quint64 size = quint64(json.size());
+    std::memcpy(out.data(), &size, 8);
+    return out + json + data;
+}
 
 class TestTensorArchive : public QObject {
     Q_OBJECT
@@ -173,6 +231,67 @@ private slots:
         QVERIFY2(message.contains("'proj2.4.weight'"), qPrintable(message));
         QVERIFY2(message.contains("[32, 16]"), qPrintable(message));
         QVERIFY2(message.contains("expected [32, 32]"), qPrintable(message));
+    }
+
+    void huggingFaceBackbonesMatchTheReference_data()
+    {
+        QTest::addColumn<bool>("safetensors");
+        QTest::newRow("model.safetensors") << true;
+        QTest::newRow("pytorch_model.bin") << false;
+    }
+    void huggingFaceBackbonesMatchTheReference()
+    {
+        QFETCH(bool, safetensors);
+        auto openai = readTensorArchive((kTiny + "clip_tiny_state_dict.pt").toStdString());
+        QVERIFY(openai.ok());
+        const auto tensors = huggingFaceNames(openai.value());
+        QString path;
+        if (safetensors) {
+            path = writeTemp("model.safetensors", safeTensors(tensors));
+        } else {
+            c10::Dict<std::string, at::Tensor> dict;
+            for (const auto &[name, tensor] : tensors)
+                dict.insert(name, tensor);
+            const std::vector<char> bytes = torch::jit::pickle_save(c10::IValue(dict));
+            path = writeTemp("pytorch_model.bin", QByteArray(bytes.data(), int(bytes.size())));
+        }
+        DetectorOptions options;
+        options.backbonePath = path.toStdString();
+        options.headPath = (kTiny + "rine_tiny_head.pth").toStdString();
+        options.device = DeviceChoice::Cpu;
+        auto detector = Detector::load(options);
+        QVERIFY2(detector.ok(), detector.error().c_str());
+        QVERIFY(QString::fromStdString(detector.value()->info().backboneFormat).contains("Hugging Face"));
+
+        const QJsonObject reference = QJsonDocument::fromJson(readAll(kTiny + "reference.json")).object();
+        const QStringList names = reference.value("images").toObject().keys();
+        std::vector<std::string> paths;
+        for (const QString &name : names)
+            paths.push_back((kTiny + "images/" + name).toStdString());
+        ImageScorer scorer(*detector.value(), ScoreOptions{});
+        const auto records = scorer.scoreFiles(paths);
+        for (int i = 0; i < names.size(); ++i) {
+            QVERIFY2(records[std::size_t(i)].ok, records[std::size_t(i)].error.c_str());
+            const double expected = reference.value("images").toObject().value(names[i]).toObject().value("logit").toDouble();
+            QVERIFY2(std::abs(records[std::size_t(i)].logit - expected) < 1e-4, qPrintable(names[i]));
+        }
+    }
+
+    void damagedSafeTensorsGiveMessages()
+    {
+        auto head = readTensorArchive((kTiny + "rine_tiny_head.pth").toStdString());
+        const QByteArray good = safeTensors(head->tensors);
+        QVERIFY(readTensorArchive(writeTemp("head.safetensors", good).toStdString()).ok());
+        const QString cut = writeTemp("cut.safetensors", good.left(good.size() - 100));
+        auto truncated = readTensorArchive(cut.toStdString());
+        QVERIFY(!truncated.ok());
+        QVERIFY2(str(truncated.error()).contains(cut) && str(truncated.error()).contains("outside the file"),
+                 truncated.error().c_str());
+        QByteArray badHeader = good;
+        badHeader[20] = '\x01';
+        auto damaged = readTensorArchive(writeTemp("bad.safetensors", badHeader).toStdString());
+        QVERIFY(!damaged.ok());
+        QVERIFY2(str(damaged.error()).contains("safetensors header"), damaged.error().c_str());
     }
 
     void missingBackboneTensorIsNamed()
