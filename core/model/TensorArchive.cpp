@@ -2,8 +2,8 @@
 
 #include "util/Json.h"
 
-#include <caffe2/serialize/in_memory_adapter.h>
 #include <caffe2/serialize/inline_container.h>
+#include <caffe2/serialize/read_adapter_interface.h>
 
 #include <cstring>
 #include <functional>
@@ -23,6 +23,27 @@ constexpr std::uint64_t kMaxWeightFileBytes = 8ull << 30;
 
 struct ArchiveError : std::runtime_error {
     using std::runtime_error::runtime_error;
+};
+
+// The archive bytes as the zip reader sees them. LibTorch's own MemoryReadAdapter copies
+// whatever range it is asked for; on a truncated archive miniz asks past the end (found by
+// AddressSanitizer), so reads here are clipped to the buffer and come back short instead.
+class BoundedMemoryAdapter final : public caffe2::serialize::ReadAdapterInterface {
+public:
+    BoundedMemoryAdapter(const std::uint8_t *data, std::size_t size) : m_data(data), m_size(size) {}
+    size_t size() const override { return m_size; }
+    size_t read(uint64_t pos, void *buf, size_t n, const char * /*what*/ = "") const override
+    {
+        if (pos >= m_size)
+            return 0;
+        const std::size_t count = std::min<std::uint64_t>(n, m_size - pos);
+        std::memcpy(buf, m_data + pos, count);
+        return count;
+    }
+
+private:
+    const std::uint8_t *m_data;
+    std::size_t m_size;
 };
 
 struct PyObj;
@@ -561,8 +582,7 @@ Result<TensorArchive> readTensorArchive(const FileBytes &file)
                                  "torch.save or torch.jit.save, or a safetensors file)");
     }
     try {
-        auto adapter = std::make_shared<caffe2::serialize::MemoryReadAdapter>(file.data.data(),
-                                                                              off_t(file.data.size()));
+        auto adapter = std::make_shared<BoundedMemoryAdapter>(file.data.data(), file.data.size());
         caffe2::serialize::PyTorchStreamReader reader(adapter);
         if (!reader.hasRecord("data.pkl"))
             return R::failure(path + ": archive has no data.pkl record; not a PyTorch weight file");

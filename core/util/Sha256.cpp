@@ -137,6 +137,8 @@ void Sha256::compress(const std::uint8_t *blocks, std::size_t count)
 
 void Sha256::update(const void *data, std::size_t size)
 {
+    if (size == 0)
+        return; // data may be null then
     const auto *bytes = static_cast<const std::uint8_t *>(data);
     m_length += size;
     if (m_bufferSize > 0) {
@@ -154,7 +156,8 @@ void Sha256::update(const void *data, std::size_t size)
     compress(bytes, whole);
     bytes += 64 * whole;
     size -= 64 * whole;
-    std::memcpy(m_buffer.data(), bytes, size);
+    if (size > 0)
+        std::memcpy(m_buffer.data(), bytes, size);
     m_bufferSize = size;
 }
 
