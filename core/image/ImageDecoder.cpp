@@ -17,7 +17,36 @@ bool startsWith(const std::uint8_t *data, std::size_t size, const char *magic, s
 struct JpegInfo {
     bool complete = false;
     int components = 0;
+    int orientation = 0; // EXIF tag 0x0112, 0 when absent
 };
+
+// The orientation tag of an EXIF APP1 payload (after the marker and length), or 0.
+int exifOrientation(const std::uint8_t *p, std::size_t n)
+{
+    if (n < 14 || std::memcmp(p, "Exif\0\0", 6) != 0)
+        return 0;
+    const std::uint8_t *tiff = p + 6;
+    const std::size_t size = n - 6;
+    const bool little = tiff[0] == 'I' && tiff[1] == 'I';
+    if (!little && !(tiff[0] == 'M' && tiff[1] == 'M'))
+        return 0;
+    auto u16 = [&](std::size_t at) -> std::uint32_t {
+        return little ? tiff[at] | (tiff[at + 1] << 8) : (tiff[at] << 8) | tiff[at + 1];
+    };
+    auto u32 = [&](std::size_t at) -> std::uint32_t { return little ? u16(at) | (u16(at + 2) << 16) : (u16(at) << 16) | u16(at + 2); };
+    const std::uint32_t ifd = u32(4);
+    if (ifd > size - 2)
+        return 0;
+    const std::uint32_t entries = u16(ifd);
+    for (std::uint32_t i = 0; i < entries; ++i) {
+        const std::size_t at = ifd + 2 + std::size_t(i) * 12;
+        if (at + 12 > size)
+            return 0;
+        if (u16(at) == 0x0112 && u16(at + 2) == 3)
+            return int(u16(at + 8));
+    }
+    return 0;
+}
 
 // Walks the JPEG marker structure to its end-of-image marker. libjpeg, and so OpenCV, fills
 // a cut-off file with grey and reports success; PIL refuses it. We refuse it too.
@@ -47,6 +76,8 @@ JpegInfo walkJpeg(const std::uint8_t *d, std::size_t n)
         const bool isSof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
         if (isSof && length >= 8)
             info.components = d[pos + 7];
+        if (marker == 0xE1 && info.orientation == 0)
+            info.orientation = exifOrientation(d + pos + 2, length - 2);
         pos += length;
         if (marker == 0xDA) {
             // Entropy-coded data runs to the next marker that is not a stuffed 0xFF00 or a restart.
@@ -240,6 +271,10 @@ Result<DecodedImage> decodeImage(const FileBytes &file, const DecodeLimits &limi
 
     if (out.format == "tiff")
         out.warnings.push_back("TIFF: only the first page is scored");
+    if (jpeg.orientation > 1 && jpeg.orientation <= 8)
+        out.warnings.push_back("EXIF orientation " + std::to_string(jpeg.orientation)
+                               + ": pixels scored as stored, not rotated (as the reference does); a viewer shows "
+                                 "the image turned");
     if (jpeg.components == 4)
         out.warnings.push_back("CMYK JPEG converted to RGB by the decoder");
 

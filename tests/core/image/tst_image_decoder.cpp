@@ -3,7 +3,9 @@
 #include <QCryptographicHash>
 #include <QFile>
 #include <QFileInfo>
+#include <QBuffer>
 #include <QImage>
+#include <QImageReader>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -86,6 +88,46 @@ private slots:
         QCOMPARE(image->rgb.pixels.size(), std::size_t(500 * 500 * 3));
         QVERIFY(!image->warnings.empty());
         QVERIFY(QString::fromStdString(image->warnings.front()).contains("alpha"));
+    }
+
+    void exifOrientationIsNotApplied()
+    {
+        // A 300 x 200 JPEG whose EXIF says "rotate 90 degrees clockwise" (orientation 6).
+        // PIL, and so the reference, scores the stored pixels: 300 wide, 200 high.
+        QImage image(300, 200, QImage::Format_RGB32);
+        for (int y = 0; y < 200; ++y)
+            for (int x = 0; x < 300; ++x)
+                image.setPixel(x, y, x < 150 ? qRgb(250, 10, 10) : qRgb(10, 10, 250));
+        QByteArray jpeg;
+        {
+            QBuffer buffer(&jpeg);
+            buffer.open(QIODevice::WriteOnly);
+            QVERIFY(image.save(&buffer, "JPEG", 95));
+        }
+        // APP1: "Exif\0\0", little-endian TIFF header, one IFD entry: 0x0112 SHORT 1 = 6.
+        const QByteArray exif = QByteArray("\xFF\xE1\x00\x22" "Exif\x00\x00" "II\x2A\x00\x08\x00\x00\x00"
+                                           "\x01\x00" "\x12\x01\x03\x00\x01\x00\x00\x00\x06\x00\x00\x00"
+                                           "\x00\x00\x00\x00", 36);
+        const QString path = writeTemp("rotated.jpg", jpeg.left(2) + exif + jpeg.mid(2));
+        // Qt applies the orientation when asked: the file really carries it.
+        QImageReader reader(path);
+        reader.setAutoTransform(true);
+        QCOMPARE(reader.read().size(), QSize(200, 300));
+
+        auto decoded = decodeFile(path);
+        QVERIFY2(decoded.ok(), decoded.error().c_str());
+        QCOMPARE(decoded->width, 300);
+        QCOMPARE(decoded->height, 200);
+        const auto &px = decoded->rgb.pixels;
+        QVERIFY(px[0] > 200 && px[2] < 60); // top-left is red: left half red, unrotated
+        const std::size_t topRight = std::size_t(299) * 3;
+        QVERIFY(px[topRight] < 60 && px[topRight + 2] > 200); // top-right is blue
+        QCOMPARE(decoded->warnings.size(), std::size_t(1));
+        QVERIFY(QString::fromStdString(decoded->warnings.front()).contains("EXIF orientation 6"));
+        // The same image without the tag carries no warning.
+        auto plain = decodeFile(writeTemp("plain.jpg", jpeg));
+        QVERIFY(plain.ok());
+        QVERIFY(plain->warnings.empty());
     }
 
     void sixteenBitSamplesKeepTheirHighByte()
