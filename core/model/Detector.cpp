@@ -17,6 +17,8 @@ namespace rine {
 
 namespace {
 
+int s_cpuThreads = 0; // 0: not configured yet (see configureCpuThreads)
+
 // CLIP's normalisation constants (OpenAI CLIP, clip/clip.py _transform).
 const std::vector<double> kMean{0.48145466, 0.4578275, 0.40821073};
 const std::vector<double> kStd{0.26862954, 0.26130258, 0.27577711};
@@ -43,6 +45,8 @@ Result<std::unique_ptr<Detector>> Detector::load(const DetectorOptions &options)
     using R = Result<std::unique_ptr<Detector>>;
     try {
         auto impl = std::make_unique<Impl>();
+        if (s_cpuThreads == 0)
+            configureCpuThreads(); // a caller that did not choose gets one thread per core
         const bool haveCuda = cudaAvailable();
         if (options.device == DeviceChoice::Cuda && !haveCuda)
             return R::failure("--device cuda: no CUDA device is available to this LibTorch build ("
@@ -195,10 +199,6 @@ Result<HeadSummary> inspectHead(const std::string &path)
     }
 }
 
-namespace {
-int s_cpuThreads = 1;
-}
-
 void configureCpuThreads(int threads)
 {
     if (threads <= 0)
@@ -218,7 +218,12 @@ void configureCpuThreads(int threads)
     }
 }
 
-int cpuThreads() { return s_cpuThreads; }
+int cpuThreads()
+{
+    if (s_cpuThreads == 0)
+        configureCpuThreads();
+    return s_cpuThreads;
+}
 
 namespace {
 
