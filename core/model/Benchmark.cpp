@@ -58,7 +58,6 @@ Result<BenchReport> runBenchmark(const BenchOptions &options, const std::functio
         }
         report.blasLibraries = mappedBlasLibraries();
         report.blasWarning = slowBlasWarning();
-        report.slowBlas = !report.blasWarning.empty();
         if (!options.cuda && report.gemmGflops < 8.0 * report.threads && report.blasWarning.empty())
             report.blasWarning = "GEMM runs at only " + std::to_string(int(report.gemmGflops))
                                + " GFLOP/s: check that an optimised BLAS (libopenblas0-pthread) is installed";

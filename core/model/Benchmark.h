@@ -27,7 +27,6 @@ struct BenchReport {
     std::string device;
     int threads = 0;
     std::string blasLibraries; // what the process has mapped, from /proc/self/maps
-    bool slowBlas = false;
     std::string blasWarning;
     double gemmGflops = 0; // fp32 [2056 x 1024] x [1024 x 4096], the MLP product at batch 8
     double nominalGflopPerImage = 162.0;

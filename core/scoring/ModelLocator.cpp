@@ -54,8 +54,9 @@ KnownModel ModelLocator::knownBackbone()
 
 QString ModelLocator::defaultHead()
 {
+    const QString dir = modelsDir();
     for (const KnownModel &m : knownModels()) {
-        const QString path = modelsDir() + QLatin1Char('/') + m.file;
+        const QString path = dir + QLatin1Char('/') + m.file;
         if (m.role == QLatin1String("head") && m.bundled && QFile::exists(path))
             return path;
     }
