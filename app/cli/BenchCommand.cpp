@@ -19,14 +19,15 @@ int runBench(const QStringList &arguments)
     parser.setApplicationDescription(
         QStringLiteral("Measures inference speed on a ViT-L/14-sized backbone with random weights: images/s "
                        "per batch size, the machine's GEMM rate, and the efficiency (images/s x 162 GFLOP "
-                       "over the GEMM rate). Needs no model files. Warns when the BLAS in use is slow."));
+                       "over the GEMM rate), the SHA-256 rate and peak memory. Needs no model files. "
+                       "Warns when the BLAS in use is slow."));
     parser.addHelpOption();
-    const QCommandLineOption batches(QStringLiteral("batches"), QStringLiteral("Comma-separated batch sizes."),
+    const QCommandLineOption batches(QStringLiteral("batches"), QStringLiteral("Comma-separated batch sizes (default 1,8,32)."),
                                      QStringLiteral("LIST"), QStringLiteral("1,8,32"));
     const QCommandLineOption seconds(QStringLiteral("seconds"),
-                                     QStringLiteral("Minimum timed seconds per batch size."), QStringLiteral("S"),
+                                     QStringLiteral("Minimum timed seconds per batch size (default 3)."), QStringLiteral("S"),
                                      QStringLiteral("3"));
-    const QCommandLineOption device(QStringLiteral("device"), QStringLiteral("Where to run."),
+    const QCommandLineOption device(QStringLiteral("device"), QStringLiteral("Where to run (default cpu)."),
                                     QStringLiteral("cpu|cuda"), QStringLiteral("cpu"));
     const QCommandLineOption threads(QStringLiteral("threads"),
                                      QStringLiteral("CPU threads (default: one per core)."), QStringLiteral("N"));
@@ -36,7 +37,7 @@ int runBench(const QStringList &arguments)
         return UsageOrSetup;
     }
     if (parser.isSet(QStringLiteral("help"))) {
-        QTextStream(stdout) << parser.helpText();
+        QTextStream(stdout) << helpText(parser, QStringLiteral("rine-cli bench [options]"));
         return Success;
     }
     BenchOptions options;

@@ -33,25 +33,27 @@ int runScore(const QStringList &arguments)
                        "1 some images failed (each has an error record), 2 bad usage or unloadable weights."));
     parser.addHelpOption();
     const QCommandLineOption backbone(QStringLiteral("backbone"),
-                                      QStringLiteral("CLIP ViT backbone file (OpenAI's TorchScript ViT-L-14.pt or a "
-                                                     "state dict with the same names). Default: $RINE_BACKBONE, "
-                                                     "else ~/.cache/clip/ViT-L-14.pt."),
+                                      QStringLiteral("CLIP ViT backbone file: OpenAI's TorchScript ViT-L-14.pt, a "
+                                                     "state dict with the same names, or Hugging Face's "
+                                                     "model.safetensors / pytorch_model.bin. Default: "
+                                                     "$RINE_BACKBONE, else ~/.cache/clip/ViT-L-14.pt."),
                                       QStringLiteral("FILE"));
     const QCommandLineOption head(QStringLiteral("head"),
                                   QStringLiteral("RINE head checkpoint. Default: the bundled 2-class head."),
                                   QStringLiteral("FILE"));
     const QCommandLineOption crop(QStringLiteral("crop"),
                                   QStringLiteral("center: one center crop (the published evaluation); ten: "
-                                                 "ten-crop, sigmoid of the mean logit (for large images)."),
+                                                 "ten-crop, sigmoid of the mean logit (for large images). "
+                                                 "Default center."),
                                   QStringLiteral("center|ten"), QStringLiteral("center"));
     const QCommandLineOption device(QStringLiteral("device"),
-                                    QStringLiteral("auto: CUDA when available, else CPU."),
+                                    QStringLiteral("auto (default): CUDA when available, else CPU."),
                                     QStringLiteral("auto|cpu|cuda"), QStringLiteral("auto"));
-    const QCommandLineOption batch(QStringLiteral("batch"), QStringLiteral("Images per forward pass."),
+    const QCommandLineOption batch(QStringLiteral("batch"), QStringLiteral("Images per forward pass (default 8)."),
                                    QStringLiteral("N"), QStringLiteral("8"));
     const QCommandLineOption threads(QStringLiteral("threads"),
                                      QStringLiteral("CPU threads (default: one per core)."), QStringLiteral("N"));
-    const QCommandLineOption format(QStringLiteral("format"), QStringLiteral("Output format."),
+    const QCommandLineOption format(QStringLiteral("format"), QStringLiteral("Output format (default json)."),
                                     QStringLiteral("json|csv"), QStringLiteral("json"));
     const QCommandLineOption output(QStringLiteral("output"),
                                     QStringLiteral("Write to FILE (atomically) instead of standard output."),
@@ -66,7 +68,7 @@ int runScore(const QStringList &arguments)
         return UsageOrSetup;
     }
     if (parser.isSet(QStringLiteral("help"))) {
-        QTextStream(stdout) << parser.helpText();
+        QTextStream(stdout) << helpText(parser, QStringLiteral("rine-cli score [options] IMAGE..."));
         return Success;
     }
     const QStringList images = parser.positionalArguments();

@@ -23,6 +23,13 @@ const char kUsage[] =
 
 } // namespace
 
+QString rine::cli::helpText(const QCommandLineParser &parser, const QString &usage)
+{
+    QString text = parser.helpText();
+    const qsizetype end = text.indexOf(QLatin1Char('\n'));
+    return QStringLiteral("Usage: ") + usage + text.mid(end);
+}
+
 int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
