@@ -25,11 +25,10 @@ torch::Tensor layerNorm(const torch::Tensor &x, const LayerNormParams &ln)
 
 } // namespace
 
-LinearParams::LinearParams(std::int64_t in, std::int64_t out, bool withBias)
+LinearParams::LinearParams(std::int64_t in, std::int64_t out)
 {
     weight = register_parameter("weight", emptyParam({out, in}), false);
-    if (withBias)
-        bias = register_parameter("bias", emptyParam({out}), false);
+    bias = register_parameter("bias", emptyParam({out}), false);
 }
 
 ConvParams::ConvParams(at::IntArrayRef shape)
@@ -105,6 +104,14 @@ double VisionTransformer::flopsPerImage() const
     return patchEmbed + double(m_config.layers) * attention + double(m_config.layers - 1) * mlp;
 }
 
+torch::Tensor VisionTransformer::patchTokens(const torch::Tensor &images) const
+{
+    // The stride-patch convolution as one matrix product: [B*G*G, 3*P*P] x [3*P*P, W].
+    const std::int64_t b = images.size(0), w = m_config.width, g = m_config.grid, p = m_config.patch;
+    auto patches = images.reshape({b, 3, g, p, g, p}).permute({0, 2, 4, 1, 3, 5}).reshape({b * g * g, 3 * p * p});
+    return at::mm(patches, conv1->weight.reshape({w, 3 * p * p}).t()).view({b, g * g, w});
+}
+
 torch::Tensor VisionTransformer::blockFeatures(const torch::Tensor &images, bool batchedPath) const
 {
     if (images.is_cuda() || batchedPath)
@@ -151,18 +158,17 @@ VisionTransformer::Workspace &VisionTransformer::workspace(std::int64_t rows) co
 
 void VisionTransformer::workspaceFeatures(const torch::Tensor &images, torch::Tensor &features) const
 {
-    const std::int64_t b = images.size(0), w = m_config.width, g = m_config.grid, p = m_config.patch;
+    const std::int64_t b = images.size(0), w = m_config.width;
     const std::int64_t n = m_config.tokens(), heads = m_config.heads(), d = w / heads, rows = b * n;
     Workspace &all = workspace(rows);
     auto x = all.x.narrow(0, 0, rows), h = all.h.narrow(0, 0, rows), mean = all.mean.narrow(0, 0, rows);
     auto rstd = all.rstd.narrow(0, 0, rows), qkv = all.qkv.narrow(0, 0, rows), merged = all.merged.narrow(0, 0, rows);
     auto u = all.u.narrow(0, 0, rows), gate = all.gate.narrow(0, 0, rows);
 
-    // Patch embedding as one matrix product, written after each image's class token.
-    auto patches = images.reshape({b, 3, g, p, g, p}).permute({0, 2, 4, 1, 3, 5}).reshape({b * g * g, 3 * p * p});
+    // Class token, then the patch tokens.
     auto x3 = x.view({b, n, w});
     x3.select(1, 0).copy_(class_embedding.view({1, w}).expand({b, w}));
-    x3.narrow(1, 1, n - 1).copy_(at::mm(patches, conv1->weight.reshape({w, 3 * p * p}).t()).view({b, n - 1, w}));
+    x3.narrow(1, 1, n - 1).copy_(patchTokens(images));
     x3.add_(positional_embedding);
     at::native_layer_norm_out(h, mean, rstd, x, {w}, ln_pre->weight, ln_pre->bias, 1e-5);
     x.copy_(h);
@@ -203,13 +209,10 @@ void VisionTransformer::workspaceFeatures(const torch::Tensor &images, torch::Te
 
 torch::Tensor VisionTransformer::batchedFeatures(const torch::Tensor &images) const
 {
-    const std::int64_t b = images.size(0), w = m_config.width, g = m_config.grid, p = m_config.patch;
+    const std::int64_t b = images.size(0), w = m_config.width;
     const std::int64_t n = m_config.tokens(), heads = m_config.heads(), d = w / heads;
 
-    // Patch embedding as one matrix product: [B*G*G, 3*P*P] x [3*P*P, W].
-    auto patches = images.reshape({b, 3, g, p, g, p}).permute({0, 2, 4, 1, 3, 5}).reshape({b * g * g, 3 * p * p});
-    auto tokens = at::mm(patches, conv1->weight.reshape({w, 3 * p * p}).t()).view({b, g * g, w});
-    auto x = at::cat({class_embedding.view({1, 1, w}).expand({b, 1, w}), tokens}, 1);
+    auto x = at::cat({class_embedding.view({1, 1, w}).expand({b, 1, w}), patchTokens(images)}, 1);
     x.add_(positional_embedding);
     x = layerNorm(x, *ln_pre);
 

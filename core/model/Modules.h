@@ -31,7 +31,7 @@ struct HeadConfig {
 };
 
 struct LinearParams : torch::nn::Module {
-    LinearParams(std::int64_t in, std::int64_t out, bool bias = true);
+    LinearParams(std::int64_t in, std::int64_t out);
     torch::Tensor weight, bias;
 };
 
@@ -91,6 +91,7 @@ public:
     static constexpr std::int64_t kCpuRowsPerGroup = 2048;
 
 private:
+    torch::Tensor patchTokens(const torch::Tensor &images) const; // [B, G*G, width]
     torch::Tensor batchedFeatures(const torch::Tensor &images) const;
     void workspaceFeatures(const torch::Tensor &images, torch::Tensor &features) const;
 
