@@ -40,20 +40,21 @@ QString number(double v) { return QString::number(v, 'g', 17); }
 
 QJsonObject modelJson(const ModelInfo &m)
 {
+    const HeadInfo &head = m.heads.front();
     return QJsonObject{
         {QStringLiteral("blocks"), m.blocks},
         {QStringLiteral("width"), m.width},
-        {QStringLiteral("heads"), m.heads},
+        {QStringLiteral("heads"), m.attentionHeads},
         {QStringLiteral("patch"), m.patch},
         {QStringLiteral("input_size"), m.inputSize},
-        {QStringLiteral("nproj"), m.nproj},
-        {QStringLiteral("proj_dim"), m.projDim},
+        {QStringLiteral("nproj"), head.nproj},
+        {QStringLiteral("proj_dim"), head.projDim},
         {QStringLiteral("backbone_path"), q(m.backbonePath)},
         {QStringLiteral("backbone_sha256"), q(m.backboneSha256)},
         {QStringLiteral("backbone_format"), q(m.backboneFormat)},
-        {QStringLiteral("head_path"), q(m.headPath)},
-        {QStringLiteral("head_sha256"), q(m.headSha256)},
-        {QStringLiteral("block_importance"), numbers(m.blockImportance)},
+        {QStringLiteral("head_path"), q(head.path)},
+        {QStringLiteral("head_sha256"), q(head.sha256)},
+        {QStringLiteral("block_importance"), numbers(head.blockImportance)},
         {QStringLiteral("block_importance_meaning"),
          QStringLiteral("softmax(alpha) over blocks, averaged over the projection dimension; the same for every image")},
     };

@@ -117,7 +117,7 @@ int runScore(const QStringList &arguments)
         return UsageOrSetup;
     }
     options.backbonePath = backbonePath.toStdString();
-    options.headPath = headPath.toStdString();
+    options.headPaths = {headPath.toStdString()};
     options.device = deviceValue == QLatin1String("cpu")    ? DeviceChoice::Cpu
                    : deviceValue == QLatin1String("cuda") ? DeviceChoice::Cuda
                                                           : DeviceChoice::Auto;

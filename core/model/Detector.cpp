@@ -31,7 +31,7 @@ struct Detector::Impl {
     torch::ScalarType computeDtype = torch::kFloat;
     bool batchedPath = false;
     std::shared_ptr<VisionTransformer> backbone;
-    std::shared_ptr<RineHead> head;
+    std::vector<std::shared_ptr<RineHead>> heads;
     torch::Tensor mean, std;
 };
 
@@ -69,45 +69,53 @@ Result<std::unique_ptr<Detector>> Detector::load(const DetectorOptions &options)
         if (auto loaded = loadParameters(*impl->backbone, backboneFile.value(), prefix); !loaded)
             return R::failure(loaded.error());
 
-        auto headFile = readTensorArchive(options.headPath);
-        if (!headFile)
-            return R::failure(headFile.error());
-        auto headConfig = headConfigFromArchive(headFile.value());
-        if (!headConfig)
-            return R::failure(headConfig.error());
-        const HeadConfig &hc = headConfig.value();
+        if (options.headPaths.empty())
+            return R::failure("no RINE head given");
         const std::string backboneDesc = " (" + std::to_string(vit->layers) + " blocks, width "
                                        + std::to_string(vit->width) + ")";
-        if (hc.width != vit->width)
-            return R::failure(options.headPath + ": tensor 'proj1.1.weight' has shape ["
-                              + std::to_string(hc.projDim) + ", " + std::to_string(hc.width) + "], expected ["
-                              + std::to_string(hc.projDim) + ", " + std::to_string(vit->width)
-                              + "]: the head was trained for another backbone than " + options.backbonePath
-                              + backboneDesc);
-        if (hc.blocks != vit->layers)
-            return R::failure(options.headPath + ": tensor 'alpha' has shape [1, " + std::to_string(hc.blocks)
-                              + ", " + std::to_string(hc.projDim) + "], expected [1, " + std::to_string(vit->layers)
-                              + ", " + std::to_string(hc.projDim) + "]: the head was trained for another backbone than "
-                              + options.backbonePath + backboneDesc);
-        impl->head = std::make_shared<RineHead>(hc);
-        if (auto loaded = loadParameters(*impl->head, headFile.value(), ""); !loaded)
-            return R::failure(loaded.error());
+        for (const std::string &headPath : options.headPaths) {
+            auto headFile = readTensorArchive(headPath);
+            if (!headFile)
+                return R::failure(headFile.error());
+            auto headConfig = headConfigFromArchive(headFile.value());
+            if (!headConfig)
+                return R::failure(headConfig.error());
+            const HeadConfig &hc = headConfig.value();
+            if (hc.width != vit->width)
+                return R::failure(headPath + ": tensor 'proj1.1.weight' has shape [" + std::to_string(hc.projDim)
+                                  + ", " + std::to_string(hc.width) + "], expected [" + std::to_string(hc.projDim)
+                                  + ", " + std::to_string(vit->width) + "]: the head was trained for another backbone than "
+                                  + options.backbonePath + backboneDesc);
+            if (hc.blocks != vit->layers)
+                return R::failure(headPath + ": tensor 'alpha' has shape [1, " + std::to_string(hc.blocks) + ", "
+                                  + std::to_string(hc.projDim) + "], expected [1, " + std::to_string(vit->layers) + ", "
+                                  + std::to_string(hc.projDim) + "]: the head was trained for another backbone than "
+                                  + options.backbonePath + backboneDesc);
+            auto head = std::make_shared<RineHead>(hc);
+            if (auto loaded = loadParameters(*head, headFile.value(), ""); !loaded)
+                return R::failure(loaded.error());
+            head->to(impl->device, torch::kFloat);
+            HeadInfo headInfo;
+            headInfo.path = headPath;
+            headInfo.sha256 = headFile->sha256;
+            headInfo.nproj = int(hc.nproj);
+            headInfo.projDim = int(hc.projDim);
+            headInfo.blockImportance = head->blockImportance();
+            impl->info.heads.push_back(std::move(headInfo));
+            impl->heads.push_back(std::move(head));
+        }
 
         impl->backbone->prepare(impl->device, impl->computeDtype);
-        impl->head->to(impl->device, torch::kFloat);
         impl->mean = torch::tensor(kMean, torch::kFloat).view({1, 3, 1, 1}).to(impl->device);
         impl->std = torch::tensor(kStd, torch::kFloat).view({1, 3, 1, 1}).to(impl->device);
 
         ModelInfo &info = impl->info;
         info.blocks = int(vit->layers);
         info.width = int(vit->width);
-        info.heads = int(vit->heads());
+        info.attentionHeads = int(vit->heads());
         info.patch = int(vit->patch);
         info.grid = int(vit->grid);
         info.inputSize = int(vit->inputSize());
-        info.nproj = int(hc.nproj);
-        info.projDim = int(hc.projDim);
-        info.blockImportance = impl->head->blockImportance();
         info.backbonePath = options.backbonePath;
         info.backboneSha256 = backboneFile->sha256;
         info.backboneFormat = backboneFile->format == TensorArchive::Format::TorchScript   ? "torchscript"
@@ -115,8 +123,6 @@ Result<std::unique_ptr<Detector>> Detector::load(const DetectorOptions &options)
                                                                                          : "state_dict";
         if (huggingFace)
             info.backboneFormat += " (Hugging Face names)";
-        info.headPath = options.headPath;
-        info.headSha256 = headFile->sha256;
         if (useCuda) {
             info.device = "cuda:0";
             info.backboneDtype = "float16 (LayerNorm float32)";
@@ -135,11 +141,14 @@ Result<std::unique_ptr<Detector>> Detector::load(const DetectorOptions &options)
     }
 }
 
-Result<std::vector<CropScore>> Detector::score(const std::vector<const std::uint8_t *> &crops)
+Result<BlockFeatures> Detector::features(const std::vector<const std::uint8_t *> &crops)
 {
-    using R = Result<std::vector<CropScore>>;
+    using R = Result<BlockFeatures>;
+    BlockFeatures out;
+    out.blocks = m_impl->info.blocks;
+    out.width = m_impl->info.width;
     if (crops.empty())
-        return std::vector<CropScore>{};
+        return out;
     try {
         c10::InferenceMode inference;
         Impl &d = *m_impl;
@@ -151,26 +160,68 @@ Result<std::vector<CropScore>> Detector::score(const std::vector<const std::uint
         auto images = bytes.to(d.device).permute({0, 3, 1, 2}).to(torch::kFloat).div_(255.0);
         images = images.sub_(d.mean).div_(d.std).to(d.computeDtype).contiguous();
 
-        auto features = d.backbone->blockFeatures(images, d.batchedPath).to(torch::kFloat);
-        auto out = d.head->forward(features);
-        auto logits = out.logits.to(torch::kCPU, torch::kDouble).contiguous();
-        auto contributions = out.contributions.to(torch::kCPU, torch::kDouble).contiguous();
-
-        std::vector<CropScore> scores(crops.size());
-        const std::int64_t blocks = contributions.size(1);
-        for (std::int64_t i = 0; i < b; ++i) {
-            CropScore &score = scores[std::size_t(i)];
-            score.logit = logits.data_ptr<double>()[i];
-            score.probability = 1.0 / (1.0 + std::exp(-score.logit));
-            const double *row = contributions.data_ptr<double>() + i * blocks;
-            score.contributions.assign(row, row + blocks);
-        }
-        return scores;
+        auto features = d.backbone->blockFeatures(images, d.batchedPath).to(torch::kCPU, torch::kFloat).contiguous();
+        out.count = int(b);
+        const float *data = features.data_ptr<float>();
+        out.values.assign(data, data + features.numel());
+        return out;
     } catch (const c10::Error &e) {
         return R::failure(std::string("inference failed: ") + e.what_without_backtrace());
     } catch (const std::exception &e) {
         return R::failure(std::string("inference failed: ") + e.what());
     }
+}
+
+Result<std::vector<std::vector<CropScore>>> Detector::scoreFeatures(const BlockFeatures &features)
+{
+    using R = Result<std::vector<std::vector<CropScore>>>;
+    Impl &d = *m_impl;
+    if (features.blocks != d.info.blocks || features.width != d.info.width
+        || features.values.size() != std::size_t(features.count) * std::size_t(features.blocks) * std::size_t(features.width))
+        return R::failure("features of shape [" + std::to_string(features.count) + ", " + std::to_string(features.blocks)
+                          + ", " + std::to_string(features.width) + "] do not fit this backbone ("
+                          + std::to_string(d.info.blocks) + " blocks, width " + std::to_string(d.info.width) + ")");
+    std::vector<std::vector<CropScore>> out(d.heads.size());
+    if (features.count == 0)
+        return out;
+    try {
+        c10::InferenceMode inference;
+        auto input = torch::from_blob(const_cast<float *>(features.values.data()),
+                                      {features.count, features.blocks, features.width}, torch::kFloat)
+                         .to(d.device);
+        for (std::size_t h = 0; h < d.heads.size(); ++h) {
+            auto result = d.heads[h]->forward(input);
+            auto logits = result.logits.to(torch::kCPU, torch::kDouble).contiguous();
+            auto contributions = result.contributions.to(torch::kCPU, torch::kDouble).contiguous();
+            std::vector<CropScore> &scores = out[h];
+            scores.resize(std::size_t(features.count));
+            const std::int64_t blocks = contributions.size(1);
+            for (std::int64_t i = 0; i < features.count; ++i) {
+                CropScore &score = scores[std::size_t(i)];
+                score.logit = logits.data_ptr<double>()[i];
+                score.probability = 1.0 / (1.0 + std::exp(-score.logit));
+                const double *row = contributions.data_ptr<double>() + i * blocks;
+                score.contributions.assign(row, row + blocks);
+            }
+        }
+        return out;
+    } catch (const c10::Error &e) {
+        return R::failure(std::string("inference failed: ") + e.what_without_backtrace());
+    } catch (const std::exception &e) {
+        return R::failure(std::string("inference failed: ") + e.what());
+    }
+}
+
+Result<std::vector<CropScore>> Detector::score(const std::vector<const std::uint8_t *> &crops)
+{
+    using R = Result<std::vector<CropScore>>;
+    auto features = this->features(crops);
+    if (!features)
+        return R::failure(features.error());
+    auto scores = scoreFeatures(features.value());
+    if (!scores)
+        return R::failure(scores.error());
+    return std::move(scores.value().front());
 }
 
 Result<HeadSummary> inspectHead(const std::string &path)

@@ -13,26 +13,32 @@ enum class DeviceChoice { Auto, Cpu, Cuda };
 
 struct DetectorOptions {
     std::string backbonePath;
-    std::string headPath;
+    // One or more RINE heads; the backbone runs once per image and every head scores it.
+    std::vector<std::string> headPaths;
     DeviceChoice device = DeviceChoice::Auto;
     // Testing aid: run on the CPU the batched implementation that CUDA runs, so that the
     // golden tests cover it on machines without a GPU.
     bool batchedPath = false;
 };
 
+// One loaded RINE head.
+struct HeadInfo {
+    std::string path, sha256;
+    int nproj = 0;
+    int projDim = 0;
+    std::vector<double> blockImportance; // softmax(alpha) over blocks, mean over P; sums to 1
+};
+
 // What was loaded, for display and for the reproducibility record.
 struct ModelInfo {
     int blocks = 0;
     int width = 0;
-    int heads = 0;
+    int attentionHeads = 0;
     int patch = 0;
     int grid = 0;
     int inputSize = 0; // crop side in pixels: patch * grid
-    int nproj = 0;
-    int projDim = 0;
-    std::vector<double> blockImportance; // softmax(alpha) over blocks, mean over P; sums to 1
     std::string backbonePath, backboneSha256, backboneFormat;
-    std::string headPath, headSha256;
+    std::vector<HeadInfo> heads; // in the order of DetectorOptions::headPaths
     std::string device; // "cpu (2 threads)", "cuda:0 (NVIDIA H100 ...)"
     std::string backboneDtype; // "float32" or "float16 (LayerNorm float32)"
     std::string libtorchVersion;
@@ -44,6 +50,15 @@ struct CropScore {
     double logit = 0;
     double probability = 0; // sigmoid(logit): probability that the image is synthetic
     std::vector<double> contributions; // per block, sums to 1
+};
+
+// The backbone's per-block features of some crops: the CLS token of every block's ln_2
+// output, [count][blocks][width] floats. What a head needs, and what a scan may cache.
+struct BlockFeatures {
+    int count = 0;
+    int blocks = 0;
+    int width = 0;
+    std::vector<float> values;
 };
 
 // The RINE detector: CLIP ViT backbone + RINE head. No torch types cross this interface.
@@ -59,7 +74,13 @@ public:
     const ModelInfo &info() const;
 
     // crops: each inputSize x inputSize x 3 RGB bytes (row-major, HWC), unnormalised.
-    // Scores them in one forward pass; callers choose the batch size.
+    // Runs the backbone on them in one forward pass; callers choose the batch size.
+    Result<BlockFeatures> features(const std::vector<const std::uint8_t *> &crops);
+
+    // Every head's scores of the features: result[head][crop].
+    Result<std::vector<std::vector<CropScore>>> scoreFeatures(const BlockFeatures &features);
+
+    // features() then the first head's scores.
     Result<std::vector<CropScore>> score(const std::vector<const std::uint8_t *> &crops);
 
 private:

@@ -34,7 +34,7 @@ std::unique_ptr<Detector> load(const QString &backbone, const QString &head = kT
     DetectorOptions options;
     options.batchedPath = batchedPath;
     options.backbonePath = backbone.toStdString();
-    options.headPath = head.toStdString();
+    options.headPaths = {head.toStdString()};
     options.device = DeviceChoice::Cpu;
     auto detector = Detector::load(options);
     if (!detector)
@@ -126,15 +126,15 @@ private slots:
         // fixtures/README.md: width 128, 3 blocks, 2 heads, patch 14, 224 px; head nproj 2, P 32.
         QCOMPARE(info.width, 128);
         QCOMPARE(info.blocks, 3);
-        QCOMPARE(info.heads, 2);
+        QCOMPARE(info.attentionHeads, 2);
         QCOMPARE(info.patch, 14);
         QCOMPARE(info.inputSize, 224);
-        QCOMPARE(info.nproj, 2);
-        QCOMPARE(info.projDim, 32);
+        QCOMPARE(info.heads[0].nproj, 2);
+        QCOMPARE(info.heads[0].projDim, 32);
         const QJsonArray importance = m_reference.value("importance").toArray();
-        QCOMPARE(info.blockImportance.size(), std::size_t(importance.size()));
+        QCOMPARE(info.heads[0].blockImportance.size(), std::size_t(importance.size()));
         for (int l = 0; l < importance.size(); ++l)
-            QVERIFY(std::abs(info.blockImportance[std::size_t(l)] - importance[l].toDouble()) < 1e-6);
+            QVERIFY(std::abs(info.heads[0].blockImportance[std::size_t(l)] - importance[l].toDouble()) < 1e-6);
     }
 
     void publishedHeadImportanceMatches()
@@ -157,7 +157,7 @@ private slots:
     {
         DetectorOptions options;
         options.backbonePath = (kTiny + "clip_tiny_traced.pt").toStdString();
-        options.headPath = RINE_SOURCE_MODELS "/rine_2class.pth";
+        options.headPaths = {RINE_SOURCE_MODELS "/rine_2class.pth"};
         options.device = DeviceChoice::Cpu;
         auto detector = Detector::load(options);
         QVERIFY(!detector.ok());

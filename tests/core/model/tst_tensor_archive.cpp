@@ -222,7 +222,7 @@ private slots:
 
         DetectorOptions options;
         options.backbonePath = (kTiny + "clip_tiny_state_dict.pt").toStdString();
-        options.headPath = path.toStdString();
+        options.headPaths = {path.toStdString()};
         options.device = DeviceChoice::Cpu;
         auto detector = Detector::load(options);
         QVERIFY(!detector.ok());
@@ -257,7 +257,7 @@ private slots:
         }
         DetectorOptions options;
         options.backbonePath = path.toStdString();
-        options.headPath = (kTiny + "rine_tiny_head.pth").toStdString();
+        options.headPaths = {(kTiny + "rine_tiny_head.pth").toStdString()};
         options.device = DeviceChoice::Cpu;
         auto detector = Detector::load(options);
         QVERIFY2(detector.ok(), detector.error().c_str());
@@ -306,7 +306,7 @@ private slots:
         const QString path = writeTemp("partial_clip.pt", QByteArray(bytes.data(), int(bytes.size())));
         DetectorOptions options;
         options.backbonePath = path.toStdString();
-        options.headPath = (kTiny + "rine_tiny_head.pth").toStdString();
+        options.headPaths = {(kTiny + "rine_tiny_head.pth").toStdString()};
         options.device = DeviceChoice::Cpu;
         auto detector = Detector::load(options);
         QVERIFY(!detector.ok());
