@@ -6,7 +6,8 @@ set -euo pipefail
 
 packages=(
     build-essential cmake ninja-build pkg-config git
-    qt6-base-dev qt6-base-dev-tools qt6-qpa-plugins   # Qt 6 Core/Gui/Widgets/Test, platform plugins
+    qt6-base-dev qt6-base-dev-tools qt6-qpa-plugins   # Qt 6 Core/Gui/Widgets/Sql/Test, platform plugins
+    libqt6sql6-sqlite                                 # Qt SQL's SQLite driver (case databases)
     libtorch-dev                                      # LibTorch (Debian: 1.13, CPU)
     libopencv-dev                                     # image decoding
     libqcustomplot-dev                                # charts (CMake package QCustomPlotQt6)

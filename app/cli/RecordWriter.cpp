@@ -3,7 +3,9 @@
 #include "image/ImageDecoder.h"
 #include "util/Version.h"
 
+#include <QFile>
 #include <QJsonArray>
+#include <QSaveFile>
 #include <QJsonDocument>
 #include <QStringList>
 
@@ -21,6 +23,10 @@ QJsonArray numbers(const std::vector<double> &values)
 
 QString q(const std::string &s) { return QString::fromStdString(s); }
 
+QString number(double v) { return QString::number(v, 'g', 17); }
+
+} // namespace
+
 QString csvCell(QString text, bool neutralise)
 {
     static const QString risky = QStringLiteral("=+-@\t\r");
@@ -34,9 +40,24 @@ QString csvCell(QString text, bool neutralise)
     return text;
 }
 
-QString number(double v) { return QString::number(v, 'g', 17); }
-
-} // namespace
+bool writeText(const QString &path, const QByteArray &text, QString &error)
+{
+    if (!path.isEmpty()) {
+        // Atomic: a reader never sees half a file, and a failed write leaves the old one.
+        QSaveFile file(path);
+        if (!file.open(QIODevice::WriteOnly) || file.write(text) != text.size() || !file.commit()) {
+            error = QStringLiteral("cannot write %1: %2").arg(path, file.errorString());
+            return false;
+        }
+        return true;
+    }
+    QFile out;
+    if (!out.open(stdout, QIODevice::WriteOnly) || out.write(text) != text.size()) {
+        error = QStringLiteral("cannot write to standard output");
+        return false;
+    }
+    return true;
+}
 
 QJsonObject modelJson(const ModelInfo &m)
 {

@@ -16,6 +16,8 @@ const char kUsage[] =
     "\n"
     "Commands:\n"
     "  score   Score image files; JSON or CSV records with the model's identity.\n"
+    "  scan    Scan folders into a case database (resumable; each content scored once).\n"
+    "  results Write a scan's results from a case database as JSON or CSV.\n"
     "  bench   Measure inference speed (images/s, GEMM GFLOP/s, efficiency).\n"
     "\n"
     "Run 'rine-cli <command> --help' for a command's options.\n"
@@ -53,6 +55,10 @@ int main(int argc, char *argv[])
     args[0] = QStringLiteral("rine-cli ") + command;
     if (command == QLatin1String("score"))
         return rine::cli::runScore(args);
+    if (command == QLatin1String("scan"))
+        return rine::cli::runScan(args);
+    if (command == QLatin1String("results"))
+        return rine::cli::runResults(args);
     if (command == QLatin1String("bench"))
         return rine::cli::runBench(args);
     QTextStream(stderr) << "rine-cli: unknown command '" << command << "'\n\n" << kUsage;

@@ -227,6 +227,11 @@ std::string sniffImageFormat(const std::uint8_t *d, std::size_t n)
     return {};
 }
 
+bool isDecodableFormat(const std::string &format)
+{
+    return !format.empty() && format != "gif" && format != "heif/avif" && format != "hdr";
+}
+
 Result<DecodedImage> decodeImage(const FileBytes &file, const DecodeLimits &limits)
 {
     using R = Result<DecodedImage>;
@@ -240,7 +245,7 @@ Result<DecodedImage> decodeImage(const FileBytes &file, const DecodeLimits &limi
     if (out.format.empty())
         return R::failure(path + ": not an image this program can read (its bytes match no supported "
                                  "format: JPEG, PNG, WebP, BMP, TIFF, JPEG 2000, PNM); check the file");
-    if (out.format == "gif" || out.format == "heif/avif" || out.format == "hdr")
+    if (!isDecodableFormat(out.format))
         return R::failure(path + ": " + out.format + " images are not supported; convert the file to PNG first");
 
     JpegInfo jpeg;

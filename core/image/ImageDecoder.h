@@ -32,6 +32,10 @@ struct DecodeLimits {
 // The image format named by the leading bytes ("magic"), or "" when none is recognised.
 std::string sniffImageFormat(const std::uint8_t *data, std::size_t size);
 
+// Whether a format sniffImageFormat names is one we decode (GIF, HEIF/AVIF and Radiance HDR
+// are recognised but not decoded by this OpenCV build or not convertible faithfully).
+bool isDecodableFormat(const std::string &format);
+
 // Decodes bytes to 8-bit RGB the way PIL's Image.convert("RGB") does for the common cases:
 // grey replicated, alpha dropped (not composited), palette expanded, EXIF orientation NOT
 // applied. Documented reductions (each adds a warning): 16-bit samples keep their high byte;

@@ -91,6 +91,10 @@ Result<std::unique_ptr<Detector>> Detector::load(const DetectorOptions &options)
                                   + std::to_string(hc.projDim) + "], expected [1, " + std::to_string(vit->layers) + ", "
                                   + std::to_string(hc.projDim) + "]: the head was trained for another backbone than "
                                   + options.backbonePath + backboneDesc);
+            for (const HeadInfo &earlier : impl->info.heads)
+                if (earlier.sha256 == headFile->sha256)
+                    return R::failure(headPath + ": the same head as " + earlier.path
+                                      + " (same SHA-256); give each head once");
             auto head = std::make_shared<RineHead>(hc);
             if (auto loaded = loadParameters(*head, headFile.value(), ""); !loaded)
                 return R::failure(loaded.error());

@@ -4,6 +4,31 @@
 
 namespace rine {
 
+CropScore combineCrops(const std::vector<CropScore> &scores, std::size_t first, std::size_t count)
+{
+    CropScore out;
+    out.contributions.assign(scores[first].contributions.size(), 0.0);
+    for (std::size_t c = first; c < first + count; ++c) {
+        out.logit += scores[c].logit / double(count);
+        for (std::size_t l = 0; l < out.contributions.size(); ++l)
+            out.contributions[l] += scores[c].contributions[l] / double(count);
+    }
+    out.probability = 1.0 / (1.0 + std::exp(-out.logit));
+    return out;
+}
+
+std::vector<std::vector<std::uint8_t>> cropsFor(const RgbImage &image, CropMode mode, int inputSize)
+{
+    if (mode == CropMode::Ten)
+        return tenCrop(image, inputSize);
+    return {centerCrop(image, inputSize)};
+}
+
+std::string preprocessingName(CropMode mode, int inputSize)
+{
+    return (mode == CropMode::Ten ? "tencrop" : "center") + std::to_string(inputSize);
+}
+
 ImageScorer::ImageScorer(Detector &detector, ScoreOptions options)
     : m_detector(detector), m_options(std::move(options))
 {
@@ -33,11 +58,7 @@ std::vector<ImageRecord> ImageScorer::scoreFiles(const std::vector<std::string> 
         record.width = image->width;
         record.height = image->height;
         record.warnings = image->warnings;
-        Pending item{i, {}};
-        if (m_options.crop == CropMode::Ten)
-            item.crops = tenCrop(image->rgb, size);
-        else
-            item.crops.push_back(centerCrop(image->rgb, size));
+        Pending item{i, cropsFor(image->rgb, m_options.crop, size)};
         pending.push_back(std::move(item));
         if (int(pending.size()) >= m_options.batchSize) {
             done += pending.size();
@@ -69,20 +90,12 @@ void ImageScorer::flush(std::vector<Pending> &pending, std::vector<ImageRecord> 
             record.error = record.path + ": " + scores.error();
             continue;
         }
-        // Ten-crop follows the published Synthbuster evaluation: sigmoid of the mean logit.
-        const std::size_t count = item.crops.size();
-        double logit = 0;
-        std::vector<double> contributions(scores.value()[next].contributions.size(), 0.0);
-        for (std::size_t c = 0; c < count; ++c, ++next) {
-            const CropScore &s = scores.value()[next];
-            logit += s.logit / double(count);
-            for (std::size_t l = 0; l < contributions.size(); ++l)
-                contributions[l] += s.contributions[l] / double(count);
-        }
+        const CropScore combined = combineCrops(scores.value(), next, item.crops.size());
+        next += item.crops.size();
         record.ok = true;
-        record.logit = logit;
-        record.probability = 1.0 / (1.0 + std::exp(-logit));
-        record.contributions = std::move(contributions);
+        record.logit = combined.logit;
+        record.probability = combined.probability;
+        record.contributions = combined.contributions;
     }
     pending.clear();
 }

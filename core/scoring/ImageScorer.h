@@ -17,6 +17,16 @@ struct ScoreOptions {
     DecodeLimits limits;
 };
 
+// One image's score from the scores of its crops: the mean logit and its sigmoid (ten-crop,
+// as the published Synthbuster evaluation), the mean contributions.
+CropScore combineCrops(const std::vector<CropScore> &scores, std::size_t first, std::size_t count);
+
+// The crops an image is scored on.
+std::vector<std::vector<std::uint8_t>> cropsFor(const RgbImage &image, CropMode mode, int inputSize);
+
+// A short name of the preprocessing that results are keyed by: "center224", "tencrop224".
+std::string preprocessingName(CropMode mode, int inputSize);
+
 // The outcome for one file, in the order the files were given.
 struct ImageRecord {
     std::string path;

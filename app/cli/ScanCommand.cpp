@@ -1,0 +1,357 @@
+#include "Commands.h"
+#include "ModelOptions.h"
+#include "RecordWriter.h"
+#include "ScanWriter.h"
+
+#include "scan/ScanEngine.h"
+#include "store/CaseDatabase.h"
+
+#include <QCommandLineParser>
+#include <QLockFile>
+#include <QTextStream>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <unistd.h>
+
+namespace rine::cli {
+
+namespace {
+
+std::atomic<bool> s_cancel{false};
+
+// First Ctrl-C (or SIGTERM): finish the batch in flight, commit, exit. Second: die at once;
+// the case database is still consistent (only the batch in flight is lost).
+void onInterrupt(int signal)
+{
+    if (s_cancel.exchange(true)) {
+        std::signal(signal, SIG_DFL);
+        std::raise(signal);
+        return;
+    }
+    const char text[] = "\nrine-cli scan: interrupted; finishing the batch in flight (press Ctrl-C again to stop "
+                        "at once)\n";
+    const ssize_t ignored = ::write(STDERR_FILENO, text, sizeof text - 1);
+    (void)ignored;
+}
+
+void err(const char *command, const QString &text)
+{
+    QTextStream(stderr) << "rine-cli " << command << ": " << text << Qt::endl;
+}
+
+QString duration(double seconds)
+{
+    const qint64 s = qint64(seconds + 0.5);
+    if (s >= 3600)
+        return QStringLiteral("%1h %2m").arg(s / 3600).arg((s % 3600) / 60, 2, 10, QLatin1Char('0'));
+    if (s >= 60)
+        return QStringLiteral("%1m %2s").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
+    return QStringLiteral("%1s").arg(s);
+}
+
+bool parseCount(const QString &text, std::uint64_t &value)
+{
+    bool ok = false;
+    value = text.toULongLong(&ok);
+    return ok && value > 0;
+}
+
+bool writeExports(CaseDatabase &database, qint64 scanId, const QString &csv, const QString &json, const char *command)
+{
+    if (csv.isEmpty() && json.isEmpty())
+        return true;
+    auto scan = readScanExport(database, scanId);
+    QString error;
+    if (!scan) {
+        err(command, QString::fromStdString(scan.error()));
+        return false;
+    }
+    if (!csv.isEmpty() && !writeText(csv, scanToCsv(scan.value()), error)) {
+        err(command, error);
+        return false;
+    }
+    if (!json.isEmpty() && !writeText(json, scanToJson(scan.value()), error)) {
+        err(command, error);
+        return false;
+    }
+    return true;
+}
+
+} // namespace
+
+int runScan(const QStringList &arguments)
+{
+    const char *cmd = "scan";
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Scans folders (recursively) or files into a case database: every file is read once, read-only, hashed "
+        "(SHA-256), recognised by its content, decoded within limits and scored by RINE. Each distinct content is "
+        "scored once per model, whatever its paths. Running the same scan again resumes it: only what is missing "
+        "is scored. Ctrl-C finishes the batch in flight, commits it and exits.\n"
+        "Every file ends as scored, degraded (scored, with a warning about its decoding), failed (with the reason) "
+        "or unsupported (not an image this program decodes).\n"
+        "Exit status: 0 no file failed; 1 some files failed or folders could not be read; 2 bad usage, unloadable "
+        "weights or an unusable database; 130 interrupted (what was committed is kept)."));
+    parser.addHelpOption();
+    const QCommandLineOption db(QStringLiteral("db"), QStringLiteral("Case database (SQLite; created if missing)."),
+                                QStringLiteral("CASE.sqlite"));
+    const QCommandLineOption caseName(QStringLiteral("case"),
+                                      QStringLiteral("Name of a new case (default: the database's file name)."),
+                                      QStringLiteral("NAME"));
+    ModelOptions model(true);
+    model.addTo(parser);
+    const QCommandLineOption include(QStringLiteral("include"),
+                                     QStringLiteral("Only files matching this shell pattern (repeatable). A pattern "
+                                                    "with '/' matches the path under the folder, else the file name."),
+                                     QStringLiteral("PATTERN"));
+    const QCommandLineOption exclude(QStringLiteral("exclude"),
+                                     QStringLiteral("Skip files and folders matching this pattern (repeatable)."),
+                                     QStringLiteral("PATTERN"));
+    const QCommandLineOption noFollow(QStringLiteral("no-follow-symlinks"),
+                                      QStringLiteral("Do not follow symbolic links (they are listed as skipped)."));
+    const QCommandLineOption workers(QStringLiteral("workers"),
+                                     QStringLiteral("Threads that read, hash and decode ahead of the model (default: "
+                                                    "one per core, at most 4)."),
+                                     QStringLiteral("N"));
+    const QCommandLineOption maxPixels(QStringLiteral("max-pixels"),
+                                       QStringLiteral("Refuse images that declare more pixels (default 268435456)."),
+                                       QStringLiteral("N"), QStringLiteral("268435456"));
+    const QCommandLineOption maxFileMb(QStringLiteral("max-file-mb"),
+                                       QStringLiteral("Refuse files larger than this many MiB (default 512)."),
+                                       QStringLiteral("N"), QStringLiteral("512"));
+    const QCommandLineOption cache(QStringLiteral("cache-features"),
+                                   QStringLiteral("Store each image's per-block features in the database (~96 KB "
+                                                  "per image and crop, ViT-L/14), so that a later scan with another "
+                                                  "head skips the backbone."));
+    const QCommandLineOption csv(QStringLiteral("csv"), QStringLiteral("Also write the scan's results as CSV."),
+                                 QStringLiteral("FILE"));
+    const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Also write the scan's results as JSON."),
+                                  QStringLiteral("FILE"));
+    const QCommandLineOption quiet(QStringLiteral("quiet"), QStringLiteral("No progress on standard error."));
+    parser.addOptions({db, caseName, include, exclude, noFollow, workers, maxPixels, maxFileMb, cache, csv, json, quiet});
+    parser.addPositionalArgument(QStringLiteral("PATH"), QStringLiteral("Folders to scan (recursively), or files."),
+                                 QStringLiteral("PATH..."));
+    if (!parser.parse(arguments)) {
+        err(cmd, parser.errorText());
+        return UsageOrSetup;
+    }
+    if (parser.isSet(QStringLiteral("help"))) {
+        QTextStream(stdout) << helpText(parser, QStringLiteral("rine-cli scan [options] --db CASE.sqlite PATH..."));
+        return Success;
+    }
+    if (parser.positionalArguments().isEmpty()) {
+        err(cmd, QStringLiteral("no folder given; see rine-cli scan --help"));
+        return UsageOrSetup;
+    }
+    if (!parser.isSet(db)) {
+        err(cmd, QStringLiteral("--db CASE.sqlite is required: results are kept in a case database"));
+        return UsageOrSetup;
+    }
+    ScanRequest request;
+    for (const QString &path : parser.positionalArguments())
+        request.roots.push_back(path.toStdString());
+    for (const QString &pattern : parser.values(include))
+        request.walk.include.push_back(pattern.toStdString());
+    for (const QString &pattern : parser.values(exclude))
+        request.walk.exclude.push_back(pattern.toStdString());
+    request.walk.followSymlinks = !parser.isSet(noFollow);
+    request.cacheFeatures = parser.isSet(cache);
+    std::uint64_t megabytes = 0;
+    if (!parseCount(parser.value(maxPixels), request.limits.maxPixels)
+        || !parseCount(parser.value(maxFileMb), megabytes)) {
+        err(cmd, QStringLiteral("--max-pixels and --max-file-mb must be positive whole numbers"));
+        return UsageOrSetup;
+    }
+    request.limits.maxFileBytes = megabytes << 20;
+    if (parser.isSet(workers)) {
+        bool ok = false;
+        request.workers = parser.value(workers).toInt(&ok);
+        if (!ok || request.workers < 1 || request.workers > 64) {
+            err(cmd, QStringLiteral("--workers must be a whole number from 1 to 64"));
+            return UsageOrSetup;
+        }
+    }
+    QString error;
+    if (!model.read(parser, error)) {
+        err(cmd, error);
+        return UsageOrSetup;
+    }
+    request.crop = model.crop();
+    request.batchSize = model.batchSize();
+
+    // One scan at a time per case: a second process would race on the same rows.
+    QLockFile lock(parser.value(db) + QStringLiteral(".lock"));
+    lock.setStaleLockTime(0);
+    if (!lock.tryLock(0)) {
+        qint64 pid = 0;
+        QString host, app;
+        lock.getLockInfo(&pid, &host, &app);
+        err(cmd, QStringLiteral("%1 is in use by another scan (process %2); wait for it to finish")
+                     .arg(parser.value(db))
+                     .arg(pid));
+        return UsageOrSetup;
+    }
+    auto database = CaseDatabase::open(parser.value(db), CaseDatabase::Mode::OpenOrCreate, parser.value(caseName));
+    if (!database) {
+        err(cmd, QString::fromStdString(database.error()));
+        return UsageOrSetup;
+    }
+    const std::unique_ptr<Detector> detector = model.load(error);
+    if (!detector) {
+        err(cmd, error);
+        return UsageOrSetup;
+    }
+    if (const std::string warning = slowBlasWarning(); !warning.empty() && !cudaAvailable())
+        err(cmd, QStringLiteral("warning: ") + QString::fromStdString(warning));
+
+    const bool showProgress = !parser.isSet(quiet);
+    auto lastLine = std::chrono::steady_clock::now() - std::chrono::hours(1);
+    auto progress = [&](const ScanProgress &p) {
+        if (!showProgress)
+            return;
+        const auto now = std::chrono::steady_clock::now();
+        const bool last = p.phase == ScanProgress::Phase::Scanning && p.done == p.total;
+        if (now - lastLine < std::chrono::seconds(1) && !last)
+            return;
+        lastLine = now;
+        if (p.phase == ScanProgress::Phase::Walking) {
+            std::fprintf(stderr, "rine-cli scan: walking: %zu files found\n", p.found);
+            return;
+        }
+        const QString eta = p.etaSeconds >= 0 ? duration(p.etaSeconds) : QStringLiteral("?");
+        std::fprintf(stderr, "rine-cli scan: %zu/%zu files, %.2f images/s, ETA %s\n", p.done, p.total,
+                     p.imagesPerSecond, qPrintable(eta));
+    };
+
+    s_cancel = false;
+    struct sigaction action {};
+    action.sa_handler = onInterrupt;
+    sigemptyset(&action.sa_mask);
+    struct sigaction oldInt {}, oldTerm {};
+    sigaction(SIGINT, &action, &oldInt);
+    sigaction(SIGTERM, &action, &oldTerm);
+    ScanEngine engine(*detector, *database.value());
+    auto outcome = engine.run(request, s_cancel, progress);
+    sigaction(SIGINT, &oldInt, nullptr);
+    sigaction(SIGTERM, &oldTerm, nullptr);
+    if (!outcome) {
+        err(cmd, QString::fromStdString(outcome.error()));
+        return UsageOrSetup;
+    }
+    const ScanOutcome &o = outcome.value();
+    qint64 failed = 0;
+    QStringList counts;
+    for (const auto &count : o.statusCounts) {
+        counts << QStringLiteral("%1 %2").arg(count.second).arg(count.first);
+        if (count.first == QLatin1String("failed"))
+            failed = count.second;
+    }
+    auto summary = database.value()->scanSummary(o.scanId);
+    qint64 unreadableFolders = 0;
+    if (summary)
+        for (const WalkEvent &event : summary->events)
+            if (event.kind == WalkEvent::Kind::UnreadableFolder || event.kind == WalkEvent::Kind::MissingRoot)
+                ++unreadableFolders;
+    if (showProgress || failed || o.cancelled) {
+        QTextStream(stderr) << "rine-cli scan: " << (o.cancelled ? "interrupted" : "done") << ": scan " << o.scanId
+                            << (o.resumed ? " (resumed)" : "") << " in " << parser.value(db) << ": " << o.listed
+                            << " files listed, " << o.examined << " examined in this run, " << o.inferred
+                            << " images through the backbone, " << o.fromCache << " from cached features, "
+                            << o.alreadyScored << " already scored; " << counts.join(QStringLiteral(", "))
+                            << "; " << o.walkEvents << " walk events; " << duration(o.seconds) << Qt::endl;
+        if (o.cancelled)
+            QTextStream(stderr) << "rine-cli scan: run the same command again to resume" << Qt::endl;
+    }
+    if (!writeExports(*database.value(), o.scanId, parser.value(csv), parser.value(json), cmd))
+        return UsageOrSetup;
+    if (o.cancelled)
+        return Interrupted;
+    return failed || unreadableFolders ? SomeFailed : Success;
+}
+
+int runResults(const QStringList &arguments)
+{
+    const char *cmd = "results";
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Writes a scan's results from a case database: every file with its SHA-256, outcome and the scores of "
+        "every head, with the models' hashes, preprocessing, software versions and device. The database is "
+        "opened read-only."));
+    parser.addHelpOption();
+    const QCommandLineOption db(QStringLiteral("db"), QStringLiteral("Case database."), QStringLiteral("CASE.sqlite"));
+    const QCommandLineOption scan(QStringLiteral("scan"), QStringLiteral("Scan id (default: the latest)."),
+                                  QStringLiteral("ID"));
+    const QCommandLineOption format(QStringLiteral("format"), QStringLiteral("Output format (default json)."),
+                                    QStringLiteral("json|csv"), QStringLiteral("json"));
+    const QCommandLineOption output(QStringLiteral("output"),
+                                    QStringLiteral("Write to FILE (atomically) instead of standard output."),
+                                    QStringLiteral("FILE"));
+    const QCommandLineOption list(QStringLiteral("list"), QStringLiteral("List the case's scans instead."));
+    parser.addOptions({db, scan, format, output, list});
+    if (!parser.parse(arguments)) {
+        err(cmd, parser.errorText());
+        return UsageOrSetup;
+    }
+    if (parser.isSet(QStringLiteral("help"))) {
+        QTextStream(stdout) << helpText(parser, QStringLiteral("rine-cli results [options] --db CASE.sqlite"));
+        return Success;
+    }
+    if (!parser.isSet(db)) {
+        err(cmd, QStringLiteral("--db CASE.sqlite is required"));
+        return UsageOrSetup;
+    }
+    const QString formatValue = parser.value(format);
+    if (formatValue != QLatin1String("json") && formatValue != QLatin1String("csv")) {
+        err(cmd, QStringLiteral("--format must be json or csv, not '%1'").arg(formatValue));
+        return UsageOrSetup;
+    }
+    auto database = CaseDatabase::open(parser.value(db), CaseDatabase::Mode::ReadOnly);
+    if (!database) {
+        err(cmd, QString::fromStdString(database.error()));
+        return UsageOrSetup;
+    }
+    auto scans = database.value()->scans();
+    if (!scans) {
+        err(cmd, QString::fromStdString(scans.error()));
+        return UsageOrSetup;
+    }
+    if (parser.isSet(list)) {
+        QTextStream out(stdout);
+        out << "id\tstate\tstarted_at\tfinished_at\timages_inferred\n";
+        for (const ScanRow &row : scans.value())
+            out << row.id << '\t' << row.state << '\t' << row.startedAt << '\t' << row.finishedAt << '\t'
+                << row.imagesInferred << '\n';
+        return Success;
+    }
+    if (scans->empty()) {
+        err(cmd, QStringLiteral("%1 holds no scan yet").arg(parser.value(db)));
+        return SomeFailed;
+    }
+    qint64 scanId = scans->back().id;
+    if (parser.isSet(scan)) {
+        bool ok = false;
+        scanId = parser.value(scan).toLongLong(&ok);
+        if (!ok) {
+            err(cmd, QStringLiteral("--scan must be a scan id (see --list)"));
+            return UsageOrSetup;
+        }
+    }
+    auto exported = readScanExport(*database.value(), scanId);
+    if (!exported) {
+        err(cmd, QString::fromStdString(exported.error()));
+        return UsageOrSetup;
+    }
+    QString error;
+    const QByteArray text =
+        formatValue == QLatin1String("csv") ? scanToCsv(exported.value()) : scanToJson(exported.value());
+    if (!writeText(parser.value(output), text, error)) {
+        err(cmd, error);
+        return UsageOrSetup;
+    }
+    return Success;
+}
+
+} // namespace rine::cli

@@ -1,0 +1,133 @@
+#include "ScanWriter.h"
+
+#include "RecordWriter.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+namespace rine::cli {
+
+namespace {
+
+QString q(const std::string &s) { return QString::fromStdString(s); }
+QString number(double v) { return QString::number(v, 'g', 17); }
+QJsonValue orNull(const QString &s) { return s.isEmpty() ? QJsonValue() : QJsonValue(s); }
+
+} // namespace
+
+Result<ScanExport> readScanExport(CaseDatabase &database, qint64 scanId)
+{
+    auto summary = database.scanSummary(scanId);
+    if (!summary)
+        return Result<ScanExport>::failure(summary.error());
+    auto files = database.fileReports(scanId);
+    if (!files)
+        return Result<ScanExport>::failure(files.error());
+    return ScanExport{database.path(), std::move(summary.value()), std::move(files.value())};
+}
+
+QByteArray scanToJson(const ScanExport &scan)
+{
+    const ScanSummary &s = scan.summary;
+    QJsonArray heads, events, files;
+    for (const QString &head : s.headSha256s)
+        heads.append(head);
+    for (const WalkEvent &event : s.events)
+        events.append(QJsonObject{{QStringLiteral("kind"), QString::fromLatin1(walkEventName(event.kind))},
+                                  {QStringLiteral("path"), q(event.path)},
+                                  {QStringLiteral("message"), q(event.message)}});
+    QJsonObject counts;
+    for (const FileReport &f : scan.files)
+        counts[f.status] = counts.value(f.status).toInt() + 1;
+    for (const FileReport &f : scan.files) {
+        QJsonArray scores;
+        for (const FileReport::Score &score : f.scores) {
+            QJsonArray contributions;
+            for (double c : score.contributions)
+                contributions.append(c);
+            scores.append(QJsonObject{{QStringLiteral("head_sha256"), score.headSha256},
+                                      {QStringLiteral("logit"), score.logit},
+                                      {QStringLiteral("probability"), score.probability},
+                                      {QStringLiteral("contributions"), contributions},
+                                      {QStringLiteral("scored_at"), score.scoredAt},
+                                      {QStringLiteral("device"), score.device},
+                                      {QStringLiteral("backbone_dtype"), score.backboneDtype},
+                                      {QStringLiteral("from_cached_features"), score.fromCachedFeatures}});
+        }
+        files.append(QJsonObject{{QStringLiteral("path"), f.path},
+                                 {QStringLiteral("size"), f.size},
+                                 {QStringLiteral("mtime"), f.mtime},
+                                 {QStringLiteral("sha256"), orNull(f.sha256)},
+                                 {QStringLiteral("status"), f.status},
+                                 {QStringLiteral("error"), orNull(f.error)},
+                                 {QStringLiteral("format"), orNull(f.format)},
+                                 {QStringLiteral("width"), f.width},
+                                 {QStringLiteral("height"), f.height},
+                                 {QStringLiteral("warnings"), QJsonArray::fromStringList(f.warnings)},
+                                 {QStringLiteral("scores"), scores}});
+    }
+    const QJsonObject root{
+        {QStringLiteral("case"), s.caseName},
+        {QStringLiteral("database"), scan.database},
+        {QStringLiteral("scan"),
+         QJsonObject{{QStringLiteral("id"), s.scan.id},
+                     {QStringLiteral("state"), s.scan.state},
+                     {QStringLiteral("started_at"), s.scan.startedAt},
+                     {QStringLiteral("finished_at"), orNull(s.scan.finishedAt)},
+                     {QStringLiteral("images_inferred"), s.scan.imagesInferred},
+                     {QStringLiteral("settings"), QJsonDocument::fromJson(s.scan.settingsJson.toUtf8()).object()}}},
+        {QStringLiteral("models"),
+         QJsonObject{{QStringLiteral("backbone_sha256"), s.backboneSha256},
+                     {QStringLiteral("head_sha256s"), heads},
+                     {QStringLiteral("preprocessing"), s.preprocessing}}},
+        {QStringLiteral("runtime"),
+         QJsonObject{{QStringLiteral("app_version"), q(s.runtime.appVersion)},
+                     {QStringLiteral("libtorch"), q(s.runtime.libtorch)},
+                     {QStringLiteral("opencv"), q(s.runtime.opencv)},
+                     {QStringLiteral("qt"), q(s.runtime.qt)},
+                     {QStringLiteral("device"), q(s.runtime.device)},
+                     {QStringLiteral("backbone_dtype"), q(s.runtime.backboneDtype)}}},
+        {QStringLiteral("counts"), counts},
+        {QStringLiteral("walk_events"), events},
+        {QStringLiteral("files"), files},
+        {QStringLiteral("probability_meaning"),
+         QStringLiteral("sigmoid of the RINE logit: the detector's score that the image was made by a generative "
+                        "model; not a calibrated probability for images unlike its training data")},
+    };
+    return QJsonDocument(root).toJson(QJsonDocument::Indented);
+}
+
+QByteArray scanToCsv(const ScanExport &scan)
+{
+    const QStringList header{QStringLiteral("path"),   QStringLiteral("sha256"),     QStringLiteral("size"),
+                             QStringLiteral("mtime"),  QStringLiteral("status"),     QStringLiteral("error"),
+                             QStringLiteral("format"), QStringLiteral("width"),      QStringLiteral("height"),
+                             QStringLiteral("warnings"), QStringLiteral("head_sha256"), QStringLiteral("logit"),
+                             QStringLiteral("probability")};
+    QByteArray out = header.join(QLatin1Char(',')).toUtf8() + "\r\n";
+    for (const FileReport &f : scan.files) {
+        const QStringList common{csvCell(f.path, true),
+                                 f.sha256,
+                                 QString::number(f.size),
+                                 f.mtime,
+                                 f.status,
+                                 csvCell(f.error, true),
+                                 f.format,
+                                 f.width ? QString::number(f.width) : QString(),
+                                 f.height ? QString::number(f.height) : QString(),
+                                 csvCell(f.warnings.join(QStringLiteral("; ")), true)};
+        if (f.scores.empty()) {
+            out += (common + QStringList{QString(), QString(), QString()}).join(QLatin1Char(',')).toUtf8() + "\r\n";
+            continue;
+        }
+        for (const FileReport::Score &score : f.scores)
+            out += (common + QStringList{score.headSha256, number(score.logit), number(score.probability)})
+                       .join(QLatin1Char(','))
+                       .toUtf8()
+                 + "\r\n";
+    }
+    return out;
+}
+
+} // namespace rine::cli

@@ -1,0 +1,187 @@
+#include "FolderWalker.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <dirent.h>
+#include <fnmatch.h>
+#include <set>
+#include <sys/stat.h>
+#include <utility>
+
+namespace rine {
+
+namespace {
+
+using FolderId = std::pair<dev_t, ino_t>;
+
+struct PendingFolder {
+    std::string path;
+    std::string relative;
+    std::vector<FolderId> ancestors; // the folders on the way here, this one included
+};
+
+std::int64_t mtimeNs(const struct stat &info)
+{
+    return std::int64_t(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec;
+}
+
+bool matchesAny(const std::vector<std::string> &patterns, const std::string &name, const std::string &relative)
+{
+    for (const std::string &pattern : patterns) {
+        const bool onPath = pattern.find('/') != std::string::npos;
+        if (::fnmatch(pattern.c_str(), onPath ? relative.c_str() : name.c_str(), onPath ? FNM_PATHNAME : 0) == 0)
+            return true;
+    }
+    return false;
+}
+
+std::vector<std::string> sortedNames(DIR *dir)
+{
+    std::vector<std::string> names;
+    while (const dirent *entry = ::readdir(dir)) {
+        const char *name = entry->d_name;
+        if (std::strcmp(name, ".") != 0 && std::strcmp(name, "..") != 0)
+            names.emplace_back(name);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+} // namespace
+
+const char *walkEventName(WalkEvent::Kind kind)
+{
+    switch (kind) {
+    case WalkEvent::Kind::UnreadableFolder: return "unreadable_folder";
+    case WalkEvent::Kind::SymlinkLoop: return "symlink_loop";
+    case WalkEvent::Kind::AlreadyVisited: return "already_visited";
+    case WalkEvent::Kind::DanglingSymlink: return "dangling_symlink";
+    case WalkEvent::Kind::SpecialFile: return "special_file";
+    case WalkEvent::Kind::Vanished: return "vanished";
+    case WalkEvent::Kind::Excluded: return "excluded";
+    case WalkEvent::Kind::MissingRoot: return "missing_root";
+    }
+    return "unknown";
+}
+
+FolderWalker::FolderWalker(WalkOptions options) : m_options(std::move(options)) {}
+
+bool FolderWalker::included(const std::string &name, const std::string &relative) const
+{
+    return m_options.include.empty() || matchesAny(m_options.include, name, relative);
+}
+
+bool FolderWalker::excluded(const std::string &name, const std::string &relative) const
+{
+    return matchesAny(m_options.exclude, name, relative);
+}
+
+WalkResult FolderWalker::walk(const std::vector<std::string> &roots, const std::function<bool()> &stop) const
+{
+    using Kind = WalkEvent::Kind;
+    WalkResult result;
+    std::set<FolderId> visited;
+    std::vector<PendingFolder> stack;
+
+    for (const std::string &root : roots) {
+        struct stat info {};
+        if (::stat(root.c_str(), &info) != 0) {
+            result.events.push_back({Kind::MissingRoot, root, root + ": " + std::strerror(errno)});
+            continue;
+        }
+        if (S_ISREG(info.st_mode)) {
+            result.files.push_back({root, std::uint64_t(info.st_size), mtimeNs(info)});
+            continue;
+        }
+        if (!S_ISDIR(info.st_mode)) {
+            result.events.push_back({Kind::SpecialFile, root, root + ": not a file or folder; not opened"});
+            continue;
+        }
+        const FolderId id{info.st_dev, info.st_ino};
+        if (!visited.insert(id).second) {
+            result.events.push_back({Kind::AlreadyVisited, root, root + ": the same folder was already walked"});
+            continue;
+        }
+        std::string path = root;
+        while (path.size() > 1 && path.back() == '/')
+            path.pop_back();
+        stack.push_back({path, "", {id}});
+
+        // Depth first, names sorted, so that a walk's order is the same every time.
+        while (!stack.empty()) {
+            if (stop && stop())
+                return result;
+            PendingFolder folder = std::move(stack.back());
+            stack.pop_back();
+            DIR *dir = ::opendir(folder.path.c_str());
+            if (!dir) {
+                result.events.push_back({Kind::UnreadableFolder, folder.path,
+                                         folder.path + ": cannot list the folder: " + std::strerror(errno)});
+                continue;
+            }
+            const std::vector<std::string> names = sortedNames(dir);
+            ::closedir(dir);
+
+            std::vector<PendingFolder> subfolders;
+            for (const std::string &name : names) {
+                const std::string path = folder.path == "/" ? "/" + name : folder.path + "/" + name;
+                const std::string relative = folder.relative.empty() ? name : folder.relative + "/" + name;
+                struct stat link {};
+                if (::lstat(path.c_str(), &link) != 0) {
+                    result.events.push_back({Kind::Vanished, path, path + ": " + std::strerror(errno)
+                                                                       + " (removed while the folder was listed?)"});
+                    continue;
+                }
+                struct stat target = link;
+                if (S_ISLNK(link.st_mode)) {
+                    if (!m_options.followSymlinks) {
+                        result.events.push_back({Kind::SpecialFile, path, path + ": symlink, not followed"});
+                        continue;
+                    }
+                    if (::stat(path.c_str(), &target) != 0) {
+                        const int error = errno;
+                        if (error == ELOOP)
+                            result.events.push_back({Kind::SymlinkLoop, path, path + ": symlinks that point at each other"});
+                        else
+                            result.events.push_back({Kind::DanglingSymlink, path,
+                                                     path + ": symlink to nothing (" + std::strerror(error) + ")"});
+                        continue;
+                    }
+                }
+                if (S_ISDIR(target.st_mode)) {
+                    if (excluded(name, relative)) {
+                        result.events.push_back({Kind::Excluded, path, path + ": folder excluded by a pattern"});
+                        continue;
+                    }
+                    const FolderId id{target.st_dev, target.st_ino};
+                    if (std::find(folder.ancestors.begin(), folder.ancestors.end(), id) != folder.ancestors.end()) {
+                        result.events.push_back({Kind::SymlinkLoop, path,
+                                                 path + ": leads back to a folder it is inside of; not followed"});
+                        continue;
+                    }
+                    if (!visited.insert(id).second) {
+                        result.events.push_back({Kind::AlreadyVisited, path,
+                                                 path + ": a folder already walked through another path; not walked twice"});
+                        continue;
+                    }
+                    PendingFolder sub{path, relative, folder.ancestors};
+                    sub.ancestors.push_back(id);
+                    subfolders.push_back(std::move(sub));
+                } else if (S_ISREG(target.st_mode)) {
+                    if (!excluded(name, relative) && included(name, relative))
+                        result.files.push_back({path, std::uint64_t(target.st_size), mtimeNs(target)});
+                } else {
+                    result.events.push_back({Kind::SpecialFile, path,
+                                             path + ": not a regular file (FIFO, socket or device); not opened"});
+                }
+            }
+            // Reverse, so that the stack pops subfolders in name order.
+            for (auto it = subfolders.rbegin(); it != subfolders.rend(); ++it)
+                stack.push_back(std::move(*it));
+        }
+    }
+    return result;
+}
+
+} // namespace rine

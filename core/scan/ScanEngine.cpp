@@ -1,0 +1,497 @@
+#include "ScanEngine.h"
+
+#include "scan/BoundedQueue.h"
+#include "util/Version.h"
+
+#include <QFileInfo>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <mutex>
+#include <sys/stat.h>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace rine {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// What a pool thread made of one file.
+struct Work {
+    enum class Kind {
+        ReadFailed, // could not be read: no content
+        Unsupported, // not an image we decode
+        DecodeFailed, // an image format, but damaged, truncated or over the limits
+        Known, // these bytes already have results from every head: nothing to run
+        Cached, // these bytes have cached features: run the heads only
+        Duplicate, // the same bytes are being examined for another path right now
+        Decoded, // crops ready for the backbone
+    };
+    Kind kind = Kind::ReadFailed;
+    qint64 fileId = 0;
+    std::string path;
+    std::string sha256;
+    std::uint64_t size = 0;
+    std::int64_t mtimeNs = 0;
+    std::string format;
+    int width = 0, height = 0;
+    std::vector<std::string> warnings;
+    std::string error;
+    std::vector<std::vector<std::uint8_t>> crops;
+};
+
+// The outcome recorded for a content, so that other paths with the same bytes get it too.
+struct Resolution {
+    FileStatus status;
+    std::string error;
+};
+
+Work examine(const WalkEntry &entry, qint64 fileId, const ScanRequest &request, int inputSize,
+             const std::unordered_set<std::string> &known, const std::unordered_set<std::string> &cached,
+             std::unordered_set<std::string> &claimed, std::mutex &claimedMutex)
+{
+    Work work;
+    work.fileId = fileId;
+    work.path = entry.path;
+    work.size = entry.size;
+    work.mtimeNs = entry.mtimeNs;
+    auto bytes = readFileBytes(entry.path, request.limits.maxFileBytes);
+    if (!bytes) {
+        struct stat info {};
+        work.error = ::lstat(entry.path.c_str(), &info) != 0 && errno == ENOENT
+                       ? entry.path + ": vanished during the scan (deleted or moved after it was listed)"
+                       : bytes.error();
+        return work;
+    }
+    work.sha256 = bytes->sha256;
+    work.size = bytes->data.size();
+    if (bytes->data.empty()) {
+        work.kind = Work::Kind::DecodeFailed;
+        work.error = entry.path + ": empty file (0 bytes); nothing to score (an incomplete copy?)";
+        return work;
+    }
+    work.format = sniffImageFormat(bytes->data.data(), bytes->data.size());
+    if (!isDecodableFormat(work.format)) {
+        work.kind = Work::Kind::Unsupported;
+        const std::string extension = QFileInfo(QString::fromStdString(entry.path)).suffix().toLower().toStdString();
+        const bool namedLikeImage = !extension.empty() && std::string(" jpg jpeg png webp bmp tif tiff jp2 ppm pgm ")
+                                                                  .find(" " + extension + " ") != std::string::npos;
+        work.error = !work.format.empty() ? work.format + " images are not supported; convert to PNG to score"
+                   : namedLikeImage
+                       ? "named like an image (." + extension + ") but its bytes match no image format; check the file"
+                       : "not an image: its bytes match no supported format (JPEG, PNG, WebP, BMP, TIFF, JPEG 2000, PNM)";
+        return work;
+    }
+    if (known.count(work.sha256)) {
+        work.kind = Work::Kind::Known;
+        return work;
+    }
+    {
+        std::lock_guard<std::mutex> lock(claimedMutex);
+        if (!claimed.insert(work.sha256).second) {
+            work.kind = Work::Kind::Duplicate;
+            return work;
+        }
+    }
+    if (cached.count(work.sha256)) {
+        work.kind = Work::Kind::Cached;
+        return work;
+    }
+    auto image = decodeImage(bytes.value(), request.limits);
+    if (!image) {
+        work.kind = Work::Kind::DecodeFailed;
+        work.error = image.error();
+        return work;
+    }
+    work.kind = Work::Kind::Decoded;
+    work.width = image->width;
+    work.height = image->height;
+    work.warnings = image->warnings;
+    work.crops = cropsFor(image->rgb, request.crop, inputSize);
+    return work;
+}
+
+// The consumer side: batches decoded images through the detector and builds the commits.
+class Committer {
+public:
+    Committer(Detector &detector, CaseDatabase &database, qint64 scanId, const ScanRequest &request,
+              ScanOutcome &outcome)
+        : m_detector(detector), m_database(database), m_scanId(scanId), m_request(request), m_outcome(outcome),
+          m_backbone(detector.info().backboneSha256),
+          m_preprocessing(preprocessingName(request.crop, detector.info().inputSize)),
+          m_runtime(scanRuntime(detector.info()))
+    {
+        for (const HeadInfo &head : detector.info().heads)
+            m_heads.push_back(head.sha256);
+    }
+
+    std::size_t done() const { return m_done; }
+    bool batchFull() const { return int(m_decoded.size()) >= m_request.batchSize; }
+    bool commitDue() const { return m_batch.files.size() + m_batch.contents.size() >= 256; }
+
+    Result<bool> take(Work work)
+    {
+        using K = Work::Kind;
+        switch (work.kind) {
+        case K::ReadFailed:
+            fileDone(work, FileStatus::Failed, work.error);
+            break;
+        case K::Unsupported:
+            addContent(work, FileStatus::Unsupported, work.error);
+            break;
+        case K::DecodeFailed:
+            addContent(work, FileStatus::Failed, work.error);
+            break;
+        case K::Known: {
+            auto status = m_database.contentStatus(work.sha256);
+            if (!status)
+                return Result<bool>::failure(status.error());
+            ++m_outcome.alreadyScored;
+            fileDone(work, status.value(), {});
+            break;
+        }
+        case K::Cached:
+            return scoreCached(work);
+        case K::Duplicate: {
+            auto resolved = m_resolved.find(work.sha256);
+            if (resolved != m_resolved.end())
+                fileDone(work, resolved->second.status, resolved->second.error);
+            else
+                m_waiting[work.sha256].push_back(std::move(work));
+            break;
+        }
+        case K::Decoded:
+            m_decoded.push_back(std::move(work));
+            break;
+        }
+        return true;
+    }
+
+    // Runs the backbone on the decoded images gathered so far.
+    Result<bool> infer()
+    {
+        if (m_decoded.empty())
+            return true;
+        std::vector<const std::uint8_t *> crops;
+        for (const Work &work : m_decoded)
+            for (const auto &crop : work.crops)
+                crops.push_back(crop.data());
+        auto features = m_detector.features(crops);
+        Result<std::vector<std::vector<CropScore>>> scores =
+            features ? m_detector.scoreFeatures(features.value())
+                     : Result<std::vector<std::vector<CropScore>>>::failure(features.error());
+        if (!scores) {
+            // The model failed on this batch (out of memory on the device, say): the files
+            // are recorded as failed with the reason, and no result is stored for them.
+            for (Work &work : m_decoded)
+                resolve(work, FileStatus::Failed, work.path + ": " + scores.error());
+            m_decoded.clear();
+            return true;
+        }
+        std::size_t next = 0;
+        const std::size_t featureSize = std::size_t(features->blocks) * std::size_t(features->width);
+        for (Work &work : m_decoded) {
+            const std::size_t count = work.crops.size();
+            for (std::size_t h = 0; h < m_heads.size(); ++h)
+                addScore(work.sha256, h, combineCrops(scores.value()[h], next, count), false);
+            if (m_request.cacheFeatures) {
+                FeatureRecord record;
+                record.sha256 = work.sha256;
+                record.features.count = int(count);
+                record.features.blocks = features->blocks;
+                record.features.width = features->width;
+                const auto first = features->values.begin() + std::ptrdiff_t(next * featureSize);
+                record.features.values.assign(first, first + std::ptrdiff_t(count * featureSize));
+                m_batch.features.push_back(std::move(record));
+            }
+            next += count;
+            addContent(work, work.warnings.empty() ? FileStatus::Scored : FileStatus::Degraded, {});
+        }
+        m_batch.imagesInferred += qint64(m_decoded.size());
+        m_outcome.inferred += m_decoded.size();
+        m_decoded.clear();
+        return true;
+    }
+
+    Result<bool> commit()
+    {
+        if (m_batch.empty())
+            return true;
+        auto committed = m_database.commit(m_scanId, m_batch, m_backbone, m_preprocessing, m_runtime);
+        if (!committed)
+            return committed;
+        m_done += m_pendingDone;
+        m_pendingDone = 0;
+        m_batch = CommitBatch{};
+        return true;
+    }
+
+private:
+    Result<bool> scoreCached(Work &work)
+    {
+        auto features = m_database.loadFeatures(work.sha256, m_backbone, m_preprocessing);
+        if (!features) {
+            resolve(work, FileStatus::Failed, features.error());
+            return true;
+        }
+        auto scores = m_detector.scoreFeatures(features.value());
+        if (!scores) {
+            resolve(work, FileStatus::Failed, work.path + ": " + scores.error());
+            return true;
+        }
+        for (std::size_t h = 0; h < m_heads.size(); ++h)
+            addScore(work.sha256, h, combineCrops(scores.value()[h], 0, std::size_t(features->count)), true);
+        auto status = m_database.contentStatus(work.sha256);
+        ++m_outcome.fromCache;
+        resolve(work, status ? status.value() : FileStatus::Scored, {});
+        return true;
+    }
+
+    void addScore(const std::string &sha256, std::size_t head, const CropScore &score, bool fromCache)
+    {
+        ScoreRecord record;
+        record.sha256 = sha256;
+        record.headSha256 = m_heads[head];
+        record.logit = score.logit;
+        record.probability = score.probability;
+        record.contributions = score.contributions;
+        record.fromCachedFeatures = fromCache;
+        m_batch.scores.push_back(std::move(record));
+    }
+
+    void addContent(Work &work, FileStatus status, const std::string &error)
+    {
+        ContentRecord content;
+        content.sha256 = work.sha256;
+        content.size = work.size;
+        content.format = work.format;
+        content.width = work.width;
+        content.height = work.height;
+        content.status = status;
+        content.warnings = work.warnings;
+        content.error = error;
+        m_batch.contents.push_back(std::move(content));
+        resolve(work, status, error);
+    }
+
+    // Records the outcome for this file and every other path waiting on the same bytes.
+    void resolve(Work &work, FileStatus status, const std::string &error)
+    {
+        fileDone(work, status, error);
+        m_resolved[work.sha256] = {status, error};
+        auto waiting = m_waiting.find(work.sha256);
+        if (waiting == m_waiting.end())
+            return;
+        for (Work &other : waiting->second)
+            fileDone(other, status, error);
+        m_waiting.erase(waiting);
+    }
+
+    void fileDone(const Work &work, FileStatus status, const std::string &error)
+    {
+        m_batch.files.push_back({work.fileId, work.sha256, work.size, work.mtimeNs, status, error});
+        ++m_pendingDone;
+    }
+
+    Detector &m_detector;
+    CaseDatabase &m_database;
+    const qint64 m_scanId;
+    const ScanRequest &m_request;
+    ScanOutcome &m_outcome;
+    const std::string m_backbone, m_preprocessing;
+    const ScanRuntime m_runtime;
+    std::vector<std::string> m_heads;
+    std::vector<Work> m_decoded;
+    CommitBatch m_batch;
+    std::size_t m_pendingDone = 0, m_done = 0;
+    std::unordered_map<std::string, Resolution> m_resolved;
+    std::unordered_map<std::string, std::vector<Work>> m_waiting;
+};
+
+std::string absolutePath(const std::string &path)
+{
+    return QFileInfo(QString::fromStdString(path)).absoluteFilePath().toStdString();
+}
+
+} // namespace
+
+ScanRuntime scanRuntime(const ModelInfo &model)
+{
+    return {RINE_VERSION " (" RINE_GIT_DESCRIBE ")", model.libtorchVersion, opencvVersion(), qVersion(), model.device,
+            model.backboneDtype};
+}
+
+ScanEngine::ScanEngine(Detector &detector, CaseDatabase &database) : m_detector(detector), m_database(database) {}
+
+Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomic<bool> &cancel,
+                                    const Progress &progress)
+{
+    using R = Result<ScanOutcome>;
+    const auto started = Clock::now();
+    const ModelInfo &model = m_detector.info();
+    ScanOutcome outcome;
+
+    ScanSettings settings;
+    for (const std::string &root : request.roots)
+        settings.roots.push_back(absolutePath(root));
+    settings.walk = request.walk;
+    settings.preprocessing = preprocessingName(request.crop, model.inputSize);
+    settings.backboneSha256 = model.backboneSha256;
+    std::vector<std::pair<std::string, std::string>> models{{"backbone", model.backboneSha256}};
+    std::vector<std::string> modelPaths{model.backbonePath};
+    for (const HeadInfo &head : model.heads) {
+        settings.headSha256s.push_back(head.sha256);
+        models.emplace_back("head", head.sha256);
+        modelPaths.push_back(head.path);
+    }
+    settings.maxFileBytes = request.limits.maxFileBytes;
+    settings.maxPixels = request.limits.maxPixels;
+
+    auto scan = m_database.beginScan(settings, scanRuntime(model), models, modelPaths);
+    if (!scan)
+        return R::failure(scan.error());
+    outcome.scanId = scan->id;
+    outcome.resumed = scan->resumed;
+
+    ScanProgress report;
+    std::size_t found = 0;
+    auto stop = [&] {
+        if (progress && ++found % 64 == 0) {
+            report.found = found;
+            progress(report);
+        }
+        return cancel.load();
+    };
+    const WalkResult walked = FolderWalker(request.walk).walk(settings.roots, stop);
+    outcome.listed = walked.files.size();
+    outcome.walkEvents = walked.events.size();
+    if (auto added = m_database.addWalkEvents(scan->id, walked.events); !added)
+        return R::failure(added.error());
+    auto fileSlots = m_database.registerFiles(scan->id, walked.files);
+    if (!fileSlots)
+        return R::failure(fileSlots.error());
+    if (cancel.load()) {
+        outcome.cancelled = true;
+        m_database.finishScan(scan->id, QStringLiteral("cancelled"));
+        return outcome;
+    }
+
+    std::vector<std::size_t> todo;
+    for (std::size_t i = 0; i < walked.files.size(); ++i)
+        if (fileSlots.value()[i].pending)
+            todo.push_back(i);
+    outcome.examined = todo.size();
+
+    auto known = m_database.scoredContents(model.backboneSha256, settings.headSha256s, settings.preprocessing);
+    if (!known)
+        return R::failure(known.error());
+    std::unordered_set<std::string> cached;
+    if (request.cacheFeatures) {
+        auto found = m_database.cachedFeatures(model.backboneSha256, settings.preprocessing);
+        if (!found)
+            return R::failure(found.error());
+        cached = std::move(found.value());
+    }
+
+    // Pool: read, hash, decode, crop; the queue holds a few batches' worth at most.
+    const int batchSize = std::max(1, request.batchSize);
+    int workers = request.workers;
+    if (workers <= 0)
+        workers = int(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
+    BoundedQueue<Work> queue(std::size_t(2 * batchSize + workers));
+    std::atomic<std::size_t> nextTodo{0};
+    std::atomic<int> running{workers};
+    std::unordered_set<std::string> claimed;
+    std::mutex claimedMutex;
+    std::vector<std::thread> pool;
+    for (int w = 0; w < workers; ++w) {
+        pool.emplace_back([&] {
+            for (;;) {
+                const std::size_t next = nextTodo.fetch_add(1);
+                if (next >= todo.size() || cancel.load())
+                    break;
+                const std::size_t index = todo[next];
+                Work work = examine(walked.files[index], fileSlots.value()[index].id, request, model.inputSize,
+                                    known.value(), cached, claimed, claimedMutex);
+                if (!queue.push(std::move(work)))
+                    break;
+            }
+            if (running.fetch_sub(1) == 1)
+                queue.close();
+        });
+    }
+    auto joinPool = [&] {
+        queue.close();
+        for (std::thread &thread : pool)
+            thread.join();
+    };
+
+    Committer committer(m_detector, m_database, scan->id, request, outcome);
+    const auto scanStarted = Clock::now();
+    report.phase = ScanProgress::Phase::Scanning;
+    report.total = todo.size();
+    auto tell = [&] {
+        if (!progress)
+            return;
+        const double elapsed = std::chrono::duration<double>(Clock::now() - scanStarted).count();
+        report.done = committer.done();
+        report.inferred = outcome.inferred;
+        report.imagesPerSecond = elapsed > 0 ? double(outcome.inferred) / elapsed : 0;
+        report.etaSeconds = report.done > 0 && elapsed > 0
+                              ? double(report.total - report.done) * elapsed / double(report.done)
+                              : -1;
+        progress(report);
+    };
+    tell();
+
+    Result<bool> failed = true;
+    while (failed && !cancel.load()) {
+        std::optional<Work> work = queue.pop(std::chrono::milliseconds(200));
+        if (!work) {
+            if (queue.drained())
+                break;
+            continue;
+        }
+        failed = committer.take(std::move(*work));
+        if (failed && committer.batchFull()) {
+            failed = committer.infer();
+            if (failed)
+                failed = committer.commit();
+            tell();
+        } else if (failed && committer.commitDue()) {
+            failed = committer.commit();
+            tell();
+        }
+    }
+    // Cancelled: what is already decided is committed; the images gathered for the next
+    // batch are left pending for the next run. Otherwise: the last, partial batch.
+    if (failed && !cancel.load())
+        failed = committer.infer();
+    if (failed)
+        failed = committer.commit();
+    joinPool();
+    tell();
+    if (!failed)
+        return R::failure(failed.error());
+
+    outcome.cancelled = cancel.load();
+    if (!outcome.cancelled) {
+        if (auto unfound = m_database.failUnfoundFiles(scan->id); !unfound)
+            return R::failure(unfound.error());
+    }
+    if (auto finished = m_database.finishScan(scan->id, outcome.cancelled ? QStringLiteral("cancelled")
+                                                                          : QStringLiteral("completed"));
+        !finished)
+        return R::failure(finished.error());
+    auto counts = m_database.statusCounts(scan->id);
+    if (counts)
+        outcome.statusCounts = counts.value();
+    outcome.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    return outcome;
+}
+
+} // namespace rine

@@ -1,0 +1,74 @@
+#pragma once
+
+#include "image/ImageDecoder.h"
+#include "scan/FolderWalker.h"
+#include "scoring/ImageScorer.h"
+#include "store/CaseDatabase.h"
+
+#include <atomic>
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace rine {
+
+struct ScanRequest {
+    std::vector<std::string> roots; // folders (walked recursively) or files
+    WalkOptions walk;
+    CropMode crop = CropMode::Center;
+    int batchSize = 8; // images per backbone pass
+    int workers = 0; // read/hash/decode threads; 0: one per core, at most 4
+    DecodeLimits limits;
+    bool cacheFeatures = false; // store per-block features so another head can skip the backbone
+};
+
+struct ScanProgress {
+    enum class Phase { Walking, Scanning };
+    Phase phase = Phase::Walking;
+    std::size_t found = 0; // files found so far (walking)
+    std::size_t total = 0; // files this run examines
+    std::size_t done = 0;
+    std::size_t inferred = 0; // images through the backbone in this run
+    double imagesPerSecond = 0; // backbone images per second in this run
+    double etaSeconds = -1; // -1: not known yet
+};
+
+struct ScanOutcome {
+    qint64 scanId = 0;
+    bool resumed = false;
+    bool cancelled = false;
+    std::size_t listed = 0; // files the walk found
+    std::size_t examined = 0; // files this run examined (the rest were done by an earlier run)
+    std::size_t inferred = 0; // images this run put through the backbone
+    std::size_t fromCache = 0; // images scored from cached features
+    std::size_t alreadyScored = 0; // files whose bytes had results before this run
+    std::size_t walkEvents = 0;
+    double seconds = 0;
+    std::vector<std::pair<QString, qint64>> statusCounts; // over the whole scan
+};
+
+// Scans folders into a case database: walk, then a small pool of threads reads, hashes and
+// decodes ahead of inference through a bounded queue, the calling thread runs the detector
+// in batches and commits each batch in one transaction. Memory stays flat however many
+// files there are: the queue holds at most a few batches of crops.
+//
+// Each distinct content is scored once per (backbone, head, preprocessing): files whose
+// bytes already have results are only hashed; a killed scan resumes where its last commit
+// ended. Setting `cancel` finishes the batch in flight, commits it, and returns.
+class ScanEngine {
+public:
+    ScanEngine(Detector &detector, CaseDatabase &database);
+
+    using Progress = std::function<void(const ScanProgress &)>;
+    Result<ScanOutcome> run(const ScanRequest &request, const std::atomic<bool> &cancel, const Progress &progress = {});
+
+private:
+    Detector &m_detector;
+    CaseDatabase &m_database;
+};
+
+// The runtime record of a detector (app, library versions, device).
+ScanRuntime scanRuntime(const ModelInfo &model);
+
+} // namespace rine

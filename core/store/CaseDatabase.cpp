@@ -1,0 +1,733 @@
+#include "CaseDatabase.h"
+
+#include <QDateTime>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QVariant>
+
+#include <atomic>
+#include <cstring>
+#include <unordered_map>
+
+namespace rine {
+
+namespace {
+
+std::atomic<int> s_connections{0};
+
+QString q(const std::string &s) { return QString::fromStdString(s); }
+
+QString now() { return QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs); }
+
+QString isoFromNs(std::int64_t ns)
+{
+    return QDateTime::fromMSecsSinceEpoch(ns / 1000000, Qt::UTC).toString(Qt::ISODateWithMs);
+}
+
+QString jsonList(const std::vector<std::string> &values)
+{
+    QJsonArray array;
+    for (const auto &v : values)
+        array.append(q(v));
+    return QString::fromUtf8(QJsonDocument(array).toJson(QJsonDocument::Compact));
+}
+
+QString jsonNumbers(const std::vector<double> &values)
+{
+    QJsonArray array;
+    for (double v : values)
+        array.append(v);
+    return QString::fromUtf8(QJsonDocument(array).toJson(QJsonDocument::Compact));
+}
+
+std::vector<double> numbersFromJson(const QString &text)
+{
+    std::vector<double> out;
+    for (const QJsonValue &v : QJsonDocument::fromJson(text.toUtf8()).array())
+        out.push_back(v.toDouble());
+    return out;
+}
+
+QStringList stringsFromJson(const QString &text)
+{
+    QStringList out;
+    for (const QJsonValue &v : QJsonDocument::fromJson(text.toUtf8()).array())
+        out << v.toString();
+    return out;
+}
+
+const char *const kSchema[] = {
+    "CREATE TABLE cases(id INTEGER PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL)",
+    "CREATE TABLE scans(id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES cases(id),"
+    " started_at TEXT NOT NULL, finished_at TEXT, state TEXT NOT NULL, settings TEXT NOT NULL,"
+    " backbone_sha256 TEXT NOT NULL, preprocessing TEXT NOT NULL,"
+    " app_version TEXT, libtorch TEXT, opencv TEXT, qt TEXT, device TEXT, backbone_dtype TEXT,"
+    " images_inferred INTEGER NOT NULL DEFAULT 0)",
+    "CREATE TABLE models(sha256 TEXT PRIMARY KEY, role TEXT NOT NULL, path TEXT NOT NULL)",
+    "CREATE TABLE scan_models(scan_id INTEGER NOT NULL REFERENCES scans(id), position INTEGER NOT NULL,"
+    " role TEXT NOT NULL, sha256 TEXT NOT NULL REFERENCES models(sha256), PRIMARY KEY(scan_id, position))",
+    "CREATE TABLE contents(sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, format TEXT, width INTEGER,"
+    " height INTEGER, status TEXT NOT NULL, warnings TEXT NOT NULL, error TEXT, first_seen TEXT NOT NULL)",
+    "CREATE TABLE files(id INTEGER PRIMARY KEY, scan_id INTEGER NOT NULL REFERENCES scans(id),"
+    " path TEXT NOT NULL, size INTEGER, mtime TEXT, sha256 TEXT, status TEXT NOT NULL, error TEXT,"
+    " examined_at TEXT, UNIQUE(scan_id, path))",
+    "CREATE INDEX files_sha256 ON files(sha256)",
+    "CREATE TABLE walk_events(id INTEGER PRIMARY KEY, scan_id INTEGER NOT NULL REFERENCES scans(id),"
+    " kind TEXT NOT NULL, path TEXT NOT NULL, message TEXT NOT NULL, UNIQUE(scan_id, kind, path))",
+    "CREATE TABLE results(id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL, backbone_sha256 TEXT NOT NULL,"
+    " head_sha256 TEXT NOT NULL, preprocessing TEXT NOT NULL, logit REAL NOT NULL, probability REAL NOT NULL,"
+    " contributions TEXT NOT NULL, device TEXT NOT NULL, backbone_dtype TEXT NOT NULL,"
+    " from_cached_features INTEGER NOT NULL, scan_id INTEGER NOT NULL, scored_at TEXT NOT NULL,"
+    " UNIQUE(sha256, backbone_sha256, head_sha256, preprocessing))",
+    "CREATE TABLE features(sha256 TEXT NOT NULL, backbone_sha256 TEXT NOT NULL, preprocessing TEXT NOT NULL,"
+    " crops INTEGER NOT NULL, blocks INTEGER NOT NULL, width INTEGER NOT NULL, dtype TEXT NOT NULL,"
+    " data BLOB NOT NULL, PRIMARY KEY(sha256, backbone_sha256, preprocessing))",
+};
+
+} // namespace
+
+const char *fileStatusName(FileStatus status)
+{
+    switch (status) {
+    case FileStatus::Pending: return "pending";
+    case FileStatus::Scored: return "scored";
+    case FileStatus::Degraded: return "degraded";
+    case FileStatus::Failed: return "failed";
+    case FileStatus::Unsupported: return "unsupported";
+    }
+    return "failed";
+}
+
+FileStatus fileStatusFromName(const QString &name)
+{
+    for (FileStatus s : {FileStatus::Pending, FileStatus::Scored, FileStatus::Degraded, FileStatus::Failed,
+                         FileStatus::Unsupported})
+        if (name == QLatin1String(fileStatusName(s)))
+            return s;
+    return FileStatus::Failed;
+}
+
+QString ScanSettings::toJson() const
+{
+    QJsonObject o{
+        {QStringLiteral("roots"), QJsonDocument::fromJson(jsonList(roots).toUtf8()).array()},
+        {QStringLiteral("include"), QJsonDocument::fromJson(jsonList(walk.include).toUtf8()).array()},
+        {QStringLiteral("exclude"), QJsonDocument::fromJson(jsonList(walk.exclude).toUtf8()).array()},
+        {QStringLiteral("follow_symlinks"), walk.followSymlinks},
+        {QStringLiteral("preprocessing"), q(preprocessing)},
+        {QStringLiteral("backbone_sha256"), q(backboneSha256)},
+        {QStringLiteral("head_sha256s"), QJsonDocument::fromJson(jsonList(headSha256s).toUtf8()).array()},
+        {QStringLiteral("max_file_bytes"), QString::number(maxFileBytes)},
+        {QStringLiteral("max_pixels"), QString::number(maxPixels)},
+    };
+    return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
+}
+
+CaseDatabase::CaseDatabase(QString path, QString connection)
+    : m_path(std::move(path)), m_connection(std::move(connection))
+{
+}
+
+CaseDatabase::~CaseDatabase()
+{
+    {
+        QSqlDatabase database = QSqlDatabase::database(m_connection, false);
+        if (database.isOpen())
+            database.close();
+    }
+    QSqlDatabase::removeDatabase(m_connection);
+}
+
+QSqlDatabase CaseDatabase::db() const { return QSqlDatabase::database(m_connection, false); }
+
+Result<std::unique_ptr<CaseDatabase>> CaseDatabase::open(const QString &path, Mode mode, const QString &caseName)
+{
+    using R = Result<std::unique_ptr<CaseDatabase>>;
+    if (!QSqlDatabase::isDriverAvailable(QStringLiteral("QSQLITE")))
+        return R::failure("Qt's SQLite driver is not installed (Debian: apt-get install libqt6sql6-sqlite)");
+    const QFileInfo info(path);
+    const bool exists = info.exists();
+    if (exists && info.isDir())
+        return R::failure(path.toStdString() + ": is a folder; give a case database file (e.g. case.sqlite)");
+    if (!exists && mode != Mode::OpenOrCreate)
+        return R::failure(path.toStdString() + ": no such case database");
+    bool fresh = !exists || info.size() == 0;
+    if (exists && info.size() > 0) {
+        QFile file(path);
+        if (!file.open(QIODevice::ReadOnly))
+            return R::failure(path.toStdString() + ": cannot open: " + file.errorString().toStdString());
+        const QByteArray header = file.read(16);
+        if (header != QByteArray("SQLite format 3\0", 16))
+            return R::failure(path.toStdString()
+                              + ": not a RINE Studio case database (not an SQLite file); choose another file name");
+    }
+    if (fresh && mode == Mode::ReadOnly)
+        return R::failure(path.toStdString() + ": the case database is empty");
+
+    const QString connection = QStringLiteral("rine-case-%1").arg(s_connections.fetch_add(1));
+    std::unique_ptr<CaseDatabase> store(new CaseDatabase(QFileInfo(path).absoluteFilePath(), connection));
+    {
+        QSqlDatabase database = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connection);
+        database.setDatabaseName(path);
+        QString options = QStringLiteral("QSQLITE_BUSY_TIMEOUT=10000");
+        if (mode == Mode::ReadOnly)
+            options += QStringLiteral(";QSQLITE_OPEN_READONLY");
+        database.setConnectOptions(options);
+        if (!database.open())
+            return R::failure(path.toStdString() + ": cannot open the case database: "
+                              + database.lastError().text().toStdString());
+    }
+    QSqlQuery query(store->db());
+    // Settings of this connection. trusted_schema off: SQL functions in a schema we did not
+    // write (a case database received from elsewhere) cannot run with side effects.
+    for (const char *pragma : {"PRAGMA trusted_schema=OFF", "PRAGMA foreign_keys=ON", "PRAGMA synchronous=FULL"})
+        query.exec(QString::fromLatin1(pragma));
+    if (fresh) {
+        if (auto created = store->createSchema(caseName.isEmpty() ? QFileInfo(path).completeBaseName() : caseName);
+            !created)
+            return R::failure(created.error());
+    }
+    if (auto checked = store->check(mode); !checked)
+        return R::failure(checked.error());
+    if (mode != Mode::ReadOnly && !query.exec(QStringLiteral("PRAGMA journal_mode=WAL")))
+        return R::failure(path.toStdString() + ": cannot switch to WAL journaling: "
+                          + query.lastError().text().toStdString());
+    return store;
+}
+
+Result<bool> CaseDatabase::createSchema(const QString &caseName)
+{
+    QSqlDatabase database = db();
+    QSqlQuery query(database);
+    if (!database.transaction())
+        return Result<bool>::failure(m_path.toStdString() + ": cannot write: " + database.lastError().text().toStdString());
+    bool ok = query.exec(QStringLiteral("PRAGMA application_id=%1").arg(kApplicationId))
+           && query.exec(QStringLiteral("PRAGMA user_version=%1").arg(kSchemaVersion));
+    for (const char *statement : kSchema)
+        ok = ok && query.exec(QString::fromLatin1(statement));
+    ok = ok && query.prepare(QStringLiteral("INSERT INTO cases(name, created_at) VALUES(?, ?)"));
+    if (ok) {
+        query.addBindValue(caseName);
+        query.addBindValue(now());
+        ok = query.exec();
+    }
+    if (!ok) {
+        const std::string error = query.lastError().text().toStdString();
+        database.rollback();
+        return Result<bool>::failure(m_path.toStdString() + ": cannot create the case database: " + error);
+    }
+    if (!database.commit())
+        return Result<bool>::failure(m_path.toStdString() + ": cannot create the case database: "
+                                     + database.lastError().text().toStdString());
+    return true;
+}
+
+Result<bool> CaseDatabase::check(Mode mode)
+{
+    using R = Result<bool>;
+    (void)mode;
+    const std::string file = m_path.toStdString();
+    QSqlQuery query(db());
+    if (!query.exec(QStringLiteral("PRAGMA application_id")) || !query.next())
+        return R::failure(file + ": damaged case database (cannot read its header: "
+                          + query.lastError().text().toStdString() + "); restore it from a copy");
+    if (query.value(0).toLongLong() != kApplicationId)
+        return R::failure(file + ": an SQLite database, but not a RINE Studio case; choose another file name");
+    if (!query.exec(QStringLiteral("PRAGMA user_version")) || !query.next())
+        return R::failure(file + ": damaged case database; restore it from a copy");
+    const int version = query.value(0).toInt();
+    if (version > kSchemaVersion)
+        return R::failure(file + ": made by a newer RINE Studio (case format " + std::to_string(version)
+                          + ", this version reads " + std::to_string(kSchemaVersion) + "); update RINE Studio");
+    if (version < 1)
+        return R::failure(file + ": damaged case database (no case format version); restore it from a copy");
+    if (!query.exec(QStringLiteral("PRAGMA quick_check")))
+        return R::failure(file + ": damaged case database (" + query.lastError().text().toStdString()
+                          + "); restore it from a copy");
+    QStringList problems;
+    while (query.next())
+        problems << query.value(0).toString();
+    if (problems != QStringList{QStringLiteral("ok")})
+        return R::failure(file + ": damaged case database: SQLite's check reports "
+                          + problems.mid(0, 3).join(QStringLiteral("; ")).toStdString()
+                          + "; restore it from a copy (RINE Studio will not write to it)");
+    // We create no triggers or views: one in a received file could act on every write.
+    if (!query.exec(QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type IN ('trigger','view')"))
+        || !query.next())
+        return R::failure(file + ": damaged case database; restore it from a copy");
+    if (query.value(0).toLongLong() != 0)
+        return R::failure(file + ": the case database contains triggers or views, which RINE Studio never creates; "
+                                 "refusing to use it");
+    if (!query.exec(QStringLiteral("SELECT id, name FROM cases ORDER BY id LIMIT 1")) || !query.next())
+        return R::failure(file + ": damaged case database (no case record); restore it from a copy");
+    m_caseId = query.value(0).toLongLong();
+    m_caseName = query.value(1).toString();
+    return true;
+}
+
+Result<ScanRow> CaseDatabase::beginScan(const ScanSettings &settings, const ScanRuntime &runtime,
+                                        const std::vector<std::pair<std::string, std::string>> &models,
+                                        const std::vector<std::string> &modelPaths)
+{
+    using R = Result<ScanRow>;
+    QSqlDatabase database = db();
+    QSqlQuery query(database);
+    const QString settingsJson = settings.toJson();
+    auto fail = [&](const QSqlQuery &q) {
+        const std::string error = q.lastError().text().toStdString();
+        database.rollback();
+        return R::failure(m_path.toStdString() + ": cannot record the scan: " + error);
+    };
+    if (!database.transaction())
+        return R::failure(m_path.toStdString() + ": cannot write: " + database.lastError().text().toStdString());
+    ScanRow row;
+    query.prepare(QStringLiteral("SELECT id, started_at, images_inferred FROM scans WHERE settings = ? AND state <> "
+                                 "'completed' ORDER BY id DESC LIMIT 1"));
+    query.addBindValue(settingsJson);
+    if (!query.exec())
+        return fail(query);
+    if (query.next()) {
+        row.id = query.value(0).toLongLong();
+        row.startedAt = query.value(1).toString();
+        row.imagesInferred = query.value(2).toLongLong();
+        row.resumed = true;
+        query.prepare(QStringLiteral("UPDATE scans SET state='running', finished_at=NULL, device=?, backbone_dtype=?, "
+                                     "app_version=? WHERE id=?"));
+        query.addBindValue(q(runtime.device));
+        query.addBindValue(q(runtime.backboneDtype));
+        query.addBindValue(q(runtime.appVersion));
+        query.addBindValue(row.id);
+        if (!query.exec())
+            return fail(query);
+    } else {
+        row.startedAt = now();
+        query.prepare(QStringLiteral(
+            "INSERT INTO scans(case_id, started_at, state, settings, backbone_sha256, preprocessing, app_version, "
+            "libtorch, opencv, qt, device, backbone_dtype) VALUES(?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        for (const QVariant &v : {QVariant(m_caseId), QVariant(row.startedAt), QVariant(settingsJson),
+                                  QVariant(q(settings.backboneSha256)), QVariant(q(settings.preprocessing)),
+                                  QVariant(q(runtime.appVersion)), QVariant(q(runtime.libtorch)),
+                                  QVariant(q(runtime.opencv)), QVariant(q(runtime.qt)), QVariant(q(runtime.device)),
+                                  QVariant(q(runtime.backboneDtype))})
+            query.addBindValue(v);
+        if (!query.exec())
+            return fail(query);
+        row.id = query.lastInsertId().toLongLong();
+        for (std::size_t i = 0; i < models.size(); ++i) {
+            query.prepare(QStringLiteral("INSERT OR IGNORE INTO models(sha256, role, path) VALUES(?, ?, ?)"));
+            query.addBindValue(q(models[i].second));
+            query.addBindValue(q(models[i].first));
+            query.addBindValue(i < modelPaths.size() ? q(modelPaths[i]) : QString());
+            if (!query.exec())
+                return fail(query);
+            query.prepare(QStringLiteral("INSERT INTO scan_models(scan_id, position, role, sha256) VALUES(?, ?, ?, ?)"));
+            query.addBindValue(row.id);
+            query.addBindValue(qint64(i));
+            query.addBindValue(q(models[i].first));
+            query.addBindValue(q(models[i].second));
+            if (!query.exec())
+                return fail(query);
+        }
+    }
+    if (!database.commit())
+        return fail(query);
+    row.state = QStringLiteral("running");
+    row.settingsJson = settingsJson;
+    return row;
+}
+
+Result<bool> CaseDatabase::finishScan(qint64 scanId, const QString &state)
+{
+    QSqlQuery query(db());
+    query.prepare(QStringLiteral("UPDATE scans SET state=?, finished_at=? WHERE id=?"));
+    query.addBindValue(state);
+    query.addBindValue(now());
+    query.addBindValue(scanId);
+    if (!query.exec())
+        return Result<bool>::failure(m_path.toStdString() + ": cannot record the end of the scan: "
+                                     + query.lastError().text().toStdString());
+    return true;
+}
+
+Result<std::vector<FileSlot>> CaseDatabase::registerFiles(qint64 scanId, const std::vector<WalkEntry> &files)
+{
+    using R = Result<std::vector<FileSlot>>;
+    QSqlDatabase database = db();
+    std::vector<FileSlot> fileSlots;
+    fileSlots.reserve(files.size());
+    const std::size_t chunk = 2000;
+    for (std::size_t start = 0; start < files.size(); start += chunk) {
+        if (!database.transaction())
+            return R::failure(m_path.toStdString() + ": cannot write: " + database.lastError().text().toStdString());
+        QSqlQuery insert(database), select(database);
+        insert.prepare(QStringLiteral("INSERT OR IGNORE INTO files(scan_id, path, size, mtime, status) "
+                                      "VALUES(?, ?, ?, ?, 'pending')"));
+        select.prepare(QStringLiteral("SELECT id, status FROM files WHERE scan_id=? AND path=?"));
+        for (std::size_t i = start; i < std::min(files.size(), start + chunk); ++i) {
+            const WalkEntry &entry = files[i];
+            const QString path = QString::fromStdString(entry.path);
+            insert.addBindValue(scanId);
+            insert.addBindValue(path);
+            insert.addBindValue(qint64(entry.size));
+            insert.addBindValue(isoFromNs(entry.mtimeNs));
+            select.addBindValue(scanId);
+            select.addBindValue(path);
+            if (!insert.exec() || !select.exec() || !select.next()) {
+                const std::string error = (insert.lastError().isValid() ? insert : select).lastError().text().toStdString();
+                database.rollback();
+                return R::failure(m_path.toStdString() + ": cannot list the scan's files: " + error);
+            }
+            fileSlots.push_back({select.value(0).toLongLong(), select.value(1).toString() == QLatin1String("pending")});
+        }
+        if (!database.commit())
+            return R::failure(m_path.toStdString() + ": cannot write: " + database.lastError().text().toStdString());
+    }
+    return fileSlots;
+}
+
+Result<bool> CaseDatabase::addWalkEvents(qint64 scanId, const std::vector<WalkEvent> &events)
+{
+    QSqlDatabase database = db();
+    if (!database.transaction())
+        return Result<bool>::failure(m_path.toStdString() + ": cannot write: " + database.lastError().text().toStdString());
+    QSqlQuery query(database);
+    query.prepare(QStringLiteral("INSERT OR REPLACE INTO walk_events(scan_id, kind, path, message) VALUES(?, ?, ?, ?)"));
+    for (const WalkEvent &event : events) {
+        query.addBindValue(scanId);
+        query.addBindValue(QString::fromLatin1(walkEventName(event.kind)));
+        query.addBindValue(q(event.path));
+        query.addBindValue(q(event.message));
+        if (!query.exec()) {
+            const std::string error = query.lastError().text().toStdString();
+            database.rollback();
+            return Result<bool>::failure(m_path.toStdString() + ": cannot record the walk: " + error);
+        }
+    }
+    if (!database.commit())
+        return Result<bool>::failure(m_path.toStdString() + ": cannot write: " + database.lastError().text().toStdString());
+    return true;
+}
+
+Result<std::unordered_set<std::string>> CaseDatabase::scoredContents(const std::string &backboneSha256,
+                                                                     const std::vector<std::string> &headSha256s,
+                                                                     const std::string &preprocessing)
+{
+    using R = Result<std::unordered_set<std::string>>;
+    std::unordered_map<std::string, std::size_t> heads;
+    QSqlQuery query(db());
+    query.setForwardOnly(true);
+    query.prepare(QStringLiteral("SELECT sha256, head_sha256 FROM results WHERE backbone_sha256=? AND preprocessing=?"));
+    query.addBindValue(q(backboneSha256));
+    query.addBindValue(q(preprocessing));
+    if (!query.exec())
+        return R::failure(m_path.toStdString() + ": cannot read results: " + query.lastError().text().toStdString());
+    const std::unordered_set<std::string> wanted(headSha256s.begin(), headSha256s.end());
+    while (query.next())
+        if (wanted.count(query.value(1).toString().toStdString()))
+            ++heads[query.value(0).toString().toStdString()];
+    std::unordered_set<std::string> out;
+    for (const auto &entry : heads)
+        if (entry.second == wanted.size())
+            out.insert(entry.first);
+    return out;
+}
+
+Result<std::unordered_set<std::string>> CaseDatabase::cachedFeatures(const std::string &backboneSha256,
+                                                                     const std::string &preprocessing)
+{
+    using R = Result<std::unordered_set<std::string>>;
+    QSqlQuery query(db());
+    query.setForwardOnly(true);
+    query.prepare(QStringLiteral("SELECT sha256 FROM features WHERE backbone_sha256=? AND preprocessing=?"));
+    query.addBindValue(q(backboneSha256));
+    query.addBindValue(q(preprocessing));
+    if (!query.exec())
+        return R::failure(m_path.toStdString() + ": cannot read cached features: " + query.lastError().text().toStdString());
+    std::unordered_set<std::string> out;
+    while (query.next())
+        out.insert(query.value(0).toString().toStdString());
+    return out;
+}
+
+Result<BlockFeatures> CaseDatabase::loadFeatures(const std::string &sha256, const std::string &backboneSha256,
+                                                 const std::string &preprocessing)
+{
+    using R = Result<BlockFeatures>;
+    QSqlQuery query(db());
+    query.prepare(QStringLiteral("SELECT crops, blocks, width, dtype, data FROM features WHERE sha256=? AND "
+                                 "backbone_sha256=? AND preprocessing=?"));
+    query.addBindValue(q(sha256));
+    query.addBindValue(q(backboneSha256));
+    query.addBindValue(q(preprocessing));
+    if (!query.exec() || !query.next())
+        return R::failure(m_path.toStdString() + ": cached features of " + sha256 + " are missing");
+    BlockFeatures features;
+    features.count = query.value(0).toInt();
+    features.blocks = query.value(1).toInt();
+    features.width = query.value(2).toInt();
+    const QByteArray data = query.value(4).toByteArray();
+    const qint64 expected = qint64(features.count) * features.blocks * features.width * qint64(sizeof(float));
+    if (query.value(3).toString() != QLatin1String("float32") || features.count < 1 || features.blocks < 1
+        || features.width < 1 || data.size() != expected)
+        return R::failure(m_path.toStdString() + ": cached features of " + sha256
+                          + " are damaged (size does not match their shape); run the scan without the cache");
+    features.values.resize(std::size_t(data.size()) / sizeof(float));
+    std::memcpy(features.values.data(), data.constData(), std::size_t(data.size()));
+    return features;
+}
+
+Result<bool> CaseDatabase::commit(qint64 scanId, const CommitBatch &batch, const std::string &backboneSha256,
+                                  const std::string &preprocessing, const ScanRuntime &runtime)
+{
+    using R = Result<bool>;
+    QSqlDatabase database = db();
+    if (!database.transaction())
+        return R::failure(m_path.toStdString() + ": cannot write: " + database.lastError().text().toStdString());
+    QSqlQuery query(database);
+    auto fail = [&]() {
+        const std::string error = query.lastError().text().toStdString();
+        database.rollback();
+        return R::failure(m_path.toStdString() + ": cannot save results (disk full? read-only?): " + error);
+    };
+    const QString timestamp = now();
+    for (const ContentRecord &c : batch.contents) {
+        // A content's outcome is replaced only by a better one (a file that failed to decode
+        // under tight limits may be decoded by a later scan with looser ones).
+        query.prepare(QStringLiteral(
+            "INSERT INTO contents(sha256, size, format, width, height, status, warnings, error, first_seen) "
+            "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO UPDATE SET format=excluded.format, "
+            "width=excluded.width, height=excluded.height, status=excluded.status, warnings=excluded.warnings, "
+            "error=excluded.error WHERE contents.status NOT IN ('scored', 'degraded')"));
+        for (const QVariant &v :
+             {QVariant(q(c.sha256)), QVariant(qint64(c.size)), QVariant(q(c.format)), QVariant(c.width),
+              QVariant(c.height), QVariant(QString::fromLatin1(fileStatusName(c.status))), QVariant(jsonList(c.warnings)),
+              c.error.empty() ? QVariant() : QVariant(q(c.error)), QVariant(timestamp)})
+            query.addBindValue(v);
+        if (!query.exec())
+            return fail();
+    }
+    for (const ScoreRecord &s : batch.scores) {
+        // OR IGNORE: a result, once stored, is never replaced; the key makes double scoring
+        // impossible even if two runs raced.
+        query.prepare(QStringLiteral(
+            "INSERT OR IGNORE INTO results(sha256, backbone_sha256, head_sha256, preprocessing, logit, probability, "
+            "contributions, device, backbone_dtype, from_cached_features, scan_id, scored_at) "
+            "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        for (const QVariant &v :
+             {QVariant(q(s.sha256)), QVariant(q(backboneSha256)), QVariant(q(s.headSha256)), QVariant(q(preprocessing)),
+              QVariant(s.logit), QVariant(s.probability), QVariant(jsonNumbers(s.contributions)),
+              QVariant(q(runtime.device)), QVariant(q(runtime.backboneDtype)), QVariant(int(s.fromCachedFeatures)),
+              QVariant(scanId), QVariant(timestamp)})
+            query.addBindValue(v);
+        if (!query.exec())
+            return fail();
+    }
+    for (const FeatureRecord &f : batch.features) {
+        query.prepare(QStringLiteral("INSERT OR IGNORE INTO features(sha256, backbone_sha256, preprocessing, crops, "
+                                     "blocks, width, dtype, data) VALUES(?, ?, ?, ?, ?, ?, 'float32', ?)"));
+        query.addBindValue(q(f.sha256));
+        query.addBindValue(q(backboneSha256));
+        query.addBindValue(q(preprocessing));
+        query.addBindValue(f.features.count);
+        query.addBindValue(f.features.blocks);
+        query.addBindValue(f.features.width);
+        query.addBindValue(QByteArray(reinterpret_cast<const char *>(f.features.values.data()),
+                                      qsizetype(f.features.values.size() * sizeof(float))));
+        if (!query.exec())
+            return fail();
+    }
+    for (const FileUpdate &f : batch.files) {
+        query.prepare(QStringLiteral("UPDATE files SET sha256=?, size=?, mtime=?, status=?, error=?, examined_at=? "
+                                     "WHERE id=? AND scan_id=?"));
+        query.addBindValue(f.sha256.empty() ? QVariant() : QVariant(q(f.sha256)));
+        query.addBindValue(qint64(f.size));
+        query.addBindValue(isoFromNs(f.mtimeNs));
+        query.addBindValue(QString::fromLatin1(fileStatusName(f.status)));
+        query.addBindValue(f.error.empty() ? QVariant() : QVariant(q(f.error)));
+        query.addBindValue(timestamp);
+        query.addBindValue(f.fileId);
+        query.addBindValue(scanId);
+        if (!query.exec())
+            return fail();
+    }
+    if (batch.imagesInferred) {
+        query.prepare(QStringLiteral("UPDATE scans SET images_inferred = images_inferred + ? WHERE id=?"));
+        query.addBindValue(batch.imagesInferred);
+        query.addBindValue(scanId);
+        if (!query.exec())
+            return fail();
+    }
+    if (!database.commit())
+        return fail();
+    return true;
+}
+
+Result<FileStatus> CaseDatabase::contentStatus(const std::string &sha256)
+{
+    QSqlQuery query(db());
+    query.prepare(QStringLiteral("SELECT status FROM contents WHERE sha256=?"));
+    query.addBindValue(q(sha256));
+    if (!query.exec() || !query.next())
+        return Result<FileStatus>::failure(m_path.toStdString() + ": no record of content " + sha256);
+    return fileStatusFromName(query.value(0).toString());
+}
+
+Result<qint64> CaseDatabase::failUnfoundFiles(qint64 scanId)
+{
+    QSqlQuery query(db());
+    query.prepare(QStringLiteral("UPDATE files SET status='failed', error='no longer found: moved or deleted since "
+                                 "this scan first listed it', examined_at=? WHERE scan_id=? AND status='pending'"));
+    query.addBindValue(now());
+    query.addBindValue(scanId);
+    if (!query.exec())
+        return Result<qint64>::failure(m_path.toStdString() + ": cannot write: " + query.lastError().text().toStdString());
+    return qint64(query.numRowsAffected());
+}
+
+Result<std::vector<ScanRow>> CaseDatabase::scans()
+{
+    using R = Result<std::vector<ScanRow>>;
+    QSqlQuery query(db());
+    if (!query.exec(QStringLiteral("SELECT id, state, started_at, finished_at, settings, images_inferred FROM scans "
+                                   "ORDER BY id")))
+        return R::failure(m_path.toStdString() + ": cannot read scans: " + query.lastError().text().toStdString());
+    std::vector<ScanRow> out;
+    while (query.next()) {
+        ScanRow row;
+        row.id = query.value(0).toLongLong();
+        row.state = query.value(1).toString();
+        row.startedAt = query.value(2).toString();
+        row.finishedAt = query.value(3).toString();
+        row.settingsJson = query.value(4).toString();
+        row.imagesInferred = query.value(5).toLongLong();
+        out.push_back(row);
+    }
+    return out;
+}
+
+Result<ScanSummary> CaseDatabase::scanSummary(qint64 scanId)
+{
+    using R = Result<ScanSummary>;
+    QSqlQuery query(db());
+    query.prepare(QStringLiteral("SELECT id, state, started_at, finished_at, settings, images_inferred, backbone_sha256, "
+                                 "preprocessing, app_version, libtorch, opencv, qt, device, backbone_dtype FROM scans "
+                                 "WHERE id=?"));
+    query.addBindValue(scanId);
+    if (!query.exec() || !query.next())
+        return R::failure(m_path.toStdString() + ": no scan " + std::to_string(scanId) + " in this case");
+    ScanSummary s;
+    s.caseName = m_caseName;
+    s.scan.id = query.value(0).toLongLong();
+    s.scan.state = query.value(1).toString();
+    s.scan.startedAt = query.value(2).toString();
+    s.scan.finishedAt = query.value(3).toString();
+    s.scan.settingsJson = query.value(4).toString();
+    s.scan.imagesInferred = query.value(5).toLongLong();
+    s.backboneSha256 = query.value(6).toString();
+    s.preprocessing = query.value(7).toString();
+    s.runtime = {query.value(8).toString().toStdString(),  query.value(9).toString().toStdString(),
+                 query.value(10).toString().toStdString(), query.value(11).toString().toStdString(),
+                 query.value(12).toString().toStdString(), query.value(13).toString().toStdString()};
+    query.prepare(QStringLiteral("SELECT sha256 FROM scan_models WHERE scan_id=? AND role='head' ORDER BY position"));
+    query.addBindValue(scanId);
+    if (!query.exec())
+        return R::failure(m_path.toStdString() + ": cannot read the scan's models");
+    while (query.next())
+        s.headSha256s << query.value(0).toString();
+    query.prepare(QStringLiteral("SELECT kind, path, message FROM walk_events WHERE scan_id=? ORDER BY id"));
+    query.addBindValue(scanId);
+    if (!query.exec())
+        return R::failure(m_path.toStdString() + ": cannot read the scan's walk events");
+    while (query.next()) {
+        WalkEvent event{WalkEvent::Kind::Vanished, query.value(1).toString().toStdString(),
+                        query.value(2).toString().toStdString()};
+        for (int k = 0; k <= int(WalkEvent::Kind::MissingRoot); ++k)
+            if (query.value(0).toString() == QLatin1String(walkEventName(WalkEvent::Kind(k))))
+                event.kind = WalkEvent::Kind(k);
+        s.events.push_back(event);
+    }
+    return s;
+}
+
+Result<std::vector<FileReport>> CaseDatabase::fileReports(qint64 scanId)
+{
+    using R = Result<std::vector<FileReport>>;
+    auto summary = scanSummary(scanId);
+    if (!summary)
+        return R::failure(summary.error());
+    QSqlQuery query(db());
+    query.setForwardOnly(true);
+    query.prepare(QStringLiteral(
+        "SELECT f.path, f.size, f.mtime, f.sha256, f.status, f.error, c.format, c.width, c.height, c.warnings, c.error "
+        "FROM files f LEFT JOIN contents c ON c.sha256 = f.sha256 WHERE f.scan_id=? ORDER BY f.id"));
+    query.addBindValue(scanId);
+    if (!query.exec())
+        return R::failure(m_path.toStdString() + ": cannot read files: " + query.lastError().text().toStdString());
+    std::vector<FileReport> out;
+    while (query.next()) {
+        FileReport r;
+        r.path = query.value(0).toString();
+        r.size = query.value(1).toLongLong();
+        r.mtime = query.value(2).toString();
+        r.sha256 = query.value(3).toString();
+        r.status = query.value(4).toString();
+        r.error = query.value(5).toString();
+        if (r.error.isEmpty())
+            r.error = query.value(10).toString();
+        r.format = query.value(6).toString();
+        r.width = query.value(7).toInt();
+        r.height = query.value(8).toInt();
+        r.warnings = stringsFromJson(query.value(9).toString());
+        out.push_back(std::move(r));
+    }
+    QSqlQuery scores(db());
+    scores.prepare(QStringLiteral("SELECT logit, probability, contributions, scored_at, device, backbone_dtype, "
+                                  "from_cached_features FROM results WHERE sha256=? AND backbone_sha256=? AND "
+                                  "head_sha256=? AND preprocessing=?"));
+    for (FileReport &r : out) {
+        if (r.status != QLatin1String("scored") && r.status != QLatin1String("degraded"))
+            continue;
+        for (const QString &head : summary->headSha256s) {
+            scores.addBindValue(r.sha256);
+            scores.addBindValue(summary->backboneSha256);
+            scores.addBindValue(head);
+            scores.addBindValue(summary->preprocessing);
+            if (!scores.exec())
+                return R::failure(m_path.toStdString() + ": cannot read results: " + scores.lastError().text().toStdString());
+            if (!scores.next())
+                continue;
+            FileReport::Score s;
+            s.headSha256 = head;
+            s.logit = scores.value(0).toDouble();
+            s.probability = scores.value(1).toDouble();
+            s.contributions = numbersFromJson(scores.value(2).toString());
+            s.scoredAt = scores.value(3).toString();
+            s.device = scores.value(4).toString();
+            s.backboneDtype = scores.value(5).toString();
+            s.fromCachedFeatures = scores.value(6).toInt() != 0;
+            r.scores.push_back(std::move(s));
+        }
+    }
+    return out;
+}
+
+Result<std::vector<std::pair<QString, qint64>>> CaseDatabase::statusCounts(qint64 scanId)
+{
+    using R = Result<std::vector<std::pair<QString, qint64>>>;
+    QSqlQuery query(db());
+    query.prepare(QStringLiteral("SELECT status, count(*) FROM files WHERE scan_id=? GROUP BY status ORDER BY status"));
+    query.addBindValue(scanId);
+    if (!query.exec())
+        return R::failure(m_path.toStdString() + ": cannot read files: " + query.lastError().text().toStdString());
+    std::vector<std::pair<QString, qint64>> out;
+    while (query.next())
+        out.emplace_back(query.value(0).toString(), query.value(1).toLongLong());
+    return out;
+}
+
+} // namespace rine

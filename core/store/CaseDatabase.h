@@ -1,0 +1,199 @@
+#pragma once
+
+#include "model/Detector.h"
+#include "scan/FolderWalker.h"
+#include "util/Result.h"
+
+#include <QSqlDatabase>
+#include <QString>
+#include <QStringList>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+namespace rine {
+
+// How one file ended. Every file of a scan ends as one of the last four.
+enum class FileStatus { Pending, Scored, Degraded, Failed, Unsupported };
+const char *fileStatusName(FileStatus status);
+FileStatus fileStatusFromName(const QString &name);
+
+// What identifies a scan: the same identity again resumes it (unless it completed).
+struct ScanSettings {
+    std::vector<std::string> roots; // absolute
+    WalkOptions walk;
+    std::string preprocessing; // e.g. "center224", "tencrop224"
+    std::string backboneSha256;
+    std::vector<std::string> headSha256s;
+    std::uint64_t maxFileBytes = 0;
+    std::uint64_t maxPixels = 0;
+    QString toJson() const;
+};
+
+// Software and device that produced a scan's results (the reproducibility record).
+struct ScanRuntime {
+    std::string appVersion, libtorch, opencv, qt, device, backboneDtype;
+};
+
+struct ScanRow {
+    qint64 id = 0;
+    QString state; // running, completed, cancelled (a running scan whose process died reads "running")
+    QString startedAt, finishedAt;
+    QString settingsJson;
+    bool resumed = false;
+    qint64 imagesInferred = 0; // backbone passes this scan ran, over all its runs
+};
+
+// The outcome of one distinct content (bytes), shared by every path that holds those bytes.
+struct ContentRecord {
+    std::string sha256;
+    std::uint64_t size = 0;
+    std::string format;
+    int width = 0, height = 0;
+    FileStatus status = FileStatus::Failed; // Scored, Degraded, Failed or Unsupported
+    std::vector<std::string> warnings;
+    std::string error;
+};
+
+struct ScoreRecord {
+    std::string sha256;
+    std::string headSha256;
+    double logit = 0, probability = 0;
+    std::vector<double> contributions;
+    bool fromCachedFeatures = false;
+};
+
+struct FeatureRecord {
+    std::string sha256;
+    BlockFeatures features; // count = crops of the preprocessing (1 or 10)
+};
+
+struct FileUpdate {
+    qint64 fileId = 0;
+    std::string sha256; // empty when the file could not be read
+    std::uint64_t size = 0;
+    std::int64_t mtimeNs = 0;
+    FileStatus status = FileStatus::Failed;
+    std::string error;
+};
+
+// What one transaction writes: everything a batch of the pipeline produced.
+struct CommitBatch {
+    std::vector<ContentRecord> contents;
+    std::vector<ScoreRecord> scores;
+    std::vector<FeatureRecord> features;
+    std::vector<FileUpdate> files;
+    qint64 imagesInferred = 0;
+    bool empty() const { return contents.empty() && scores.empty() && features.empty() && files.empty(); }
+};
+
+struct FileSlot {
+    qint64 id = 0;
+    bool pending = true;
+};
+
+// One file of a scan with its content's outcome and every head's score, for exports.
+struct FileReport {
+    QString path;
+    qint64 size = 0;
+    QString mtime;
+    QString sha256;
+    QString status;
+    QString error;
+    QString format;
+    int width = 0, height = 0;
+    QStringList warnings;
+    struct Score {
+        QString headSha256;
+        double logit = 0, probability = 0;
+        std::vector<double> contributions;
+        QString scoredAt, device, backboneDtype;
+        bool fromCachedFeatures = false;
+    };
+    std::vector<Score> scores; // in the scan's head order; empty unless scored or degraded
+};
+
+struct ScanSummary {
+    ScanRow scan;
+    QString caseName;
+    QString backboneSha256, preprocessing;
+    QStringList headSha256s;
+    ScanRuntime runtime;
+    std::vector<WalkEvent> events;
+};
+
+// A case: one SQLite file (WAL) holding its scans, the files they found, the distinct
+// contents by SHA-256, and the results per content and model. Results are keyed by content
+// hash, backbone hash, head hash and preprocessing, so the same bytes are scored once
+// whatever their paths and however often a scan is run. Use from one thread.
+class CaseDatabase {
+public:
+    enum class Mode { OpenOrCreate, OpenExisting, ReadOnly };
+
+    ~CaseDatabase();
+    CaseDatabase(const CaseDatabase &) = delete;
+    CaseDatabase &operator=(const CaseDatabase &) = delete;
+
+    // Checks what it opens: an SQLite file of ours (application id), of a schema version we
+    // know, that passes SQLite's quick_check, with no triggers or views. caseName names a
+    // new case (default: the file's base name).
+    static Result<std::unique_ptr<CaseDatabase>> open(const QString &path, Mode mode, const QString &caseName = {});
+
+    static constexpr int kSchemaVersion = 1;
+    static constexpr std::int32_t kApplicationId = 0x52494E45; // "RINE"
+
+    QString path() const { return m_path; }
+    QString caseName() const { return m_caseName; }
+
+    // Resumes the latest unfinished scan with these settings, or starts a new one.
+    Result<ScanRow> beginScan(const ScanSettings &settings, const ScanRuntime &runtime,
+                              const std::vector<std::pair<std::string, std::string>> &models /* role, sha256 */,
+                              const std::vector<std::string> &modelPaths);
+    Result<bool> finishScan(qint64 scanId, const QString &state);
+
+    // Lists the walk's files in the scan (new ones as pending), and returns each file's row
+    // and whether it still has to be examined.
+    Result<std::vector<FileSlot>> registerFiles(qint64 scanId, const std::vector<WalkEntry> &files);
+    Result<bool> addWalkEvents(qint64 scanId, const std::vector<WalkEvent> &events);
+
+    // Contents that already have a result from every given head.
+    Result<std::unordered_set<std::string>> scoredContents(const std::string &backboneSha256,
+                                                           const std::vector<std::string> &headSha256s,
+                                                           const std::string &preprocessing);
+    Result<std::unordered_set<std::string>> cachedFeatures(const std::string &backboneSha256,
+                                                           const std::string &preprocessing);
+    Result<BlockFeatures> loadFeatures(const std::string &sha256, const std::string &backboneSha256,
+                                       const std::string &preprocessing);
+
+    // The recorded outcome of a content (Scored or Degraded when it has results).
+    Result<FileStatus> contentStatus(const std::string &sha256);
+    // Marks the scan's files that are still pending, but that this run's walk no longer
+    // found, as failed. Returns how many.
+    Result<qint64> failUnfoundFiles(qint64 scanId);
+
+    // Writes a batch in one transaction: all of it or nothing.
+    Result<bool> commit(qint64 scanId, const CommitBatch &batch, const std::string &backboneSha256,
+                        const std::string &preprocessing, const ScanRuntime &runtime);
+
+    Result<std::vector<ScanRow>> scans();
+    Result<ScanSummary> scanSummary(qint64 scanId);
+    Result<std::vector<FileReport>> fileReports(qint64 scanId);
+    // Counts of files per status in a scan.
+    Result<std::vector<std::pair<QString, qint64>>> statusCounts(qint64 scanId);
+
+private:
+    CaseDatabase(QString path, QString connection);
+    Result<bool> createSchema(const QString &caseName);
+    Result<bool> check(Mode mode);
+    QSqlDatabase db() const;
+
+    QString m_path;
+    QString m_connection;
+    QString m_caseName;
+    qint64 m_caseId = 0;
+};
+
+} // namespace rine

@@ -1,0 +1,298 @@
+// The scan engine on a hostile folder with the tiny reference model: every file accounted
+// for, each distinct content scored once, logits equal to the published reference code's,
+// several heads on one backbone pass, cached features, cancel and resume.
+
+#include "HostileFolder.h"
+#include "TestFiles.h"
+
+#include "scan/ScanEngine.h"
+#include "store/CaseDatabase.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <atomic>
+#include <cmath>
+#include <map>
+
+using namespace rine;
+
+namespace {
+
+const QString kTiny = QStringLiteral(RINE_TEST_DATA "/reference-tiny/");
+const std::string kHeadA = (kTiny + "rine_tiny_head.pth").toStdString();
+const std::string kHeadB = RINE_TEST_DATA "/rine_tiny_head_b.pth";
+
+std::unique_ptr<Detector> loadTiny(const std::vector<std::string> &heads)
+{
+    DetectorOptions options;
+    options.backbonePath = (kTiny + "clip_tiny_traced.pt").toStdString();
+    options.headPaths = heads;
+    options.device = DeviceChoice::Cpu;
+    auto detector = Detector::load(options);
+    if (!detector)
+        qFatal("%s", detector.error().c_str());
+    return std::move(detector.value());
+}
+
+std::unique_ptr<CaseDatabase> openCase(const QString &path)
+{
+    auto database = CaseDatabase::open(path, CaseDatabase::Mode::OpenOrCreate);
+    if (!database)
+        qFatal("%s", database.error().c_str());
+    return std::move(database.value());
+}
+
+} // namespace
+
+class TestScanEngine : public QObject {
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    QJsonObject m_reference;
+    test::HostileFolder m_folder;
+    std::unique_ptr<Detector> m_detectorA;
+
+    QString dbPath(const char *name) const { return m_dir.filePath(QString::fromLatin1(name)); }
+
+    std::map<QString, FileReport> reports(CaseDatabase &database, qint64 scanId)
+    {
+        auto files = database.fileReports(scanId);
+        if (!files)
+            qFatal("%s", files.error().c_str());
+        std::map<QString, FileReport> out;
+        for (const FileReport &f : files.value())
+            out[QDir(m_folder.root).relativeFilePath(f.path)] = f;
+        return out;
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        m_reference = QJsonDocument::fromJson(test::readAll(kTiny + "reference.json")).object();
+        QVERIFY2(test::dropPermissionOverride(), "could not drop root's permission override");
+        QDir().mkpath(m_dir.filePath("evidence"));
+        m_folder = test::makeHostileFolder(m_dir.filePath("evidence"), kTiny + "images");
+        m_detectorA = loadTiny({kHeadA});
+    }
+
+    void cleanupTestCase() { m_folder.restorePermissions(); }
+
+    void everyFileEndsWithItsExpectedStatus()
+    {
+        auto database = openCase(dbPath("hostile.sqlite"));
+        ScanEngine engine(*m_detectorA, *database);
+        ScanRequest request;
+        request.roots = {m_folder.root.toStdString()};
+        request.batchSize = 3;
+        std::atomic<bool> cancel{false};
+        auto outcome = engine.run(request, cancel, {});
+        QVERIFY2(outcome, outcome.error().c_str());
+        QVERIFY(!outcome->cancelled);
+        QCOMPARE(outcome->listed, std::size_t(m_folder.files.size()));
+        // Duplicates are hashed, not run: the backbone saw each distinct image once.
+        QCOMPARE(outcome->inferred, std::size_t(m_folder.distinctImages));
+
+        const auto files = reports(*database, outcome->scanId);
+        QCOMPARE(files.size(), std::size_t(m_folder.files.size()));
+        const QJsonObject images = m_reference.value("images").toObject();
+        for (auto it = m_folder.files.cbegin(); it != m_folder.files.cend(); ++it) {
+            const QString &name = it.key();
+            QVERIFY2(files.count(name), qPrintable("not listed: " + name));
+            const FileReport &report = files.at(name);
+            QVERIFY2(report.status == it->status,
+                     qPrintable(name + ": " + report.status + " (" + report.error + "), expected " + it->status));
+            if (!it->errorContains.isEmpty())
+                QVERIFY2(report.error.contains(it->errorContains), qPrintable(name + ": " + report.error));
+            if (!it->reference.isEmpty()) {
+                QCOMPARE(report.scores.size(), std::size_t(1));
+                const double expected = images.value(it->reference).toObject().value("logit").toDouble();
+                QVERIFY2(std::abs(report.scores[0].logit - expected) < 1e-4,
+                         qPrintable(QStringLiteral("%1: logit %2, reference %3").arg(name).arg(report.scores[0].logit).arg(expected)));
+            } else {
+                QVERIFY(report.scores.empty());
+            }
+        }
+        // Same bytes at two paths: one hash, one result.
+        QCOMPARE(files.at("sub/copy of evidence.jpg").sha256, files.at("aadlygmazf.jpg").sha256);
+
+        auto summary = database->scanSummary(outcome->scanId);
+        QVERIFY(summary);
+        std::map<std::string, std::string> events;
+        for (const WalkEvent &event : summary->events)
+            events[QDir(m_folder.root).relativeFilePath(QString::fromStdString(event.path)).toStdString()] =
+                walkEventName(event.kind);
+        QCOMPARE(events["sealed"], std::string("unreadable_folder"));
+        QCOMPARE(events["sub/up"], std::string("symlink_loop"));
+        QCOMPARE(events["sub/a"], std::string("symlink_loop"));
+        QCOMPARE(events["sub/b"], std::string("symlink_loop"));
+    }
+
+    void rescanScoresNothingTwice()
+    {
+        auto database = openCase(dbPath("hostile.sqlite"));
+        ScanEngine engine(*m_detectorA, *database);
+        ScanRequest request;
+        request.roots = {m_folder.root.toStdString()};
+        std::atomic<bool> cancel{false};
+        auto outcome = engine.run(request, cancel, {});
+        QVERIFY2(outcome, outcome.error().c_str());
+        QVERIFY(!outcome->resumed); // the first scan completed: this is a new one
+        QCOMPARE(outcome->inferred, std::size_t(0));
+        // the 7 images and the 2 duplicates had results already
+        QCOMPARE(outcome->alreadyScored, std::size_t(m_folder.distinctImages + 2));
+        const auto files = reports(*database, outcome->scanId);
+        QCOMPARE(files.at("logo.png").status, QStringLiteral("degraded"));
+        QCOMPARE(files.at("camera.png").scores.size(), std::size_t(1));
+    }
+
+    void twoHeadsShareOneBackbonePass()
+    {
+        auto detector = loadTiny({kHeadA, kHeadB});
+        auto onlyB = loadTiny({kHeadB});
+        auto database = openCase(dbPath("heads.sqlite"));
+        ScanEngine engine(*detector, *database);
+        ScanRequest request;
+        request.roots = {(kTiny + "images").toStdString()};
+        std::atomic<bool> cancel{false};
+        auto outcome = engine.run(request, cancel, {});
+        QVERIFY2(outcome, outcome.error().c_str());
+        QCOMPARE(outcome->inferred, std::size_t(m_folder.distinctImages));
+        const QJsonObject images = m_reference.value("images").toObject();
+        auto files = database->fileReports(outcome->scanId);
+        QVERIFY(files);
+        for (const FileReport &f : files.value()) {
+            QCOMPARE(f.scores.size(), std::size_t(2));
+            const QString name = QFileInfo(f.path).fileName();
+            QVERIFY(std::abs(f.scores[0].logit - images.value(name).toObject().value("logit").toDouble()) < 1e-4);
+            // Head B alone, on its own forward pass, gives the same score.
+            FileBytes bytes;
+            auto image = readImage(f.path.toStdString(), bytes);
+            QVERIFY(image);
+            const auto crop = centerCrop(image->rgb, 224);
+            auto alone = onlyB->score({crop.data()});
+            QVERIFY(alone);
+            QVERIFY2(std::abs(f.scores[1].logit - alone.value()[0].logit) < 1e-5,
+                     qPrintable(QStringLiteral("%1: %2 vs %3").arg(name).arg(f.scores[1].logit, 0, 'g', 10).arg(alone.value()[0].logit, 0, 'g', 10)));
+            QVERIFY(std::abs(f.scores[1].logit - f.scores[0].logit) > 1e-3); // B really is another head
+        }
+    }
+
+    void cachedFeaturesSkipTheBackbone()
+    {
+        auto database = openCase(dbPath("cache.sqlite"));
+        ScanRequest request;
+        request.roots = {(kTiny + "images").toStdString()};
+        request.cacheFeatures = true;
+        std::atomic<bool> cancel{false};
+        {
+            ScanEngine engine(*m_detectorA, *database);
+            auto outcome = engine.run(request, cancel, {});
+            QVERIFY2(outcome, outcome.error().c_str());
+            QCOMPARE(outcome->inferred, std::size_t(m_folder.distinctImages));
+        }
+        auto onlyB = loadTiny({kHeadB});
+        ScanEngine engine(*onlyB, *database);
+        auto outcome = engine.run(request, cancel, {});
+        QVERIFY2(outcome, outcome.error().c_str());
+        QCOMPARE(outcome->inferred, std::size_t(0));
+        QCOMPARE(outcome->fromCache, std::size_t(m_folder.distinctImages));
+        auto files = database->fileReports(outcome->scanId);
+        QVERIFY(files);
+        for (const FileReport &f : files.value()) {
+            QCOMPARE(f.scores.size(), std::size_t(1));
+            QVERIFY(f.scores[0].fromCachedFeatures);
+            FileBytes bytes;
+            auto image = readImage(f.path.toStdString(), bytes);
+            QVERIFY(image);
+            const auto crop = centerCrop(image->rgb, 224);
+            auto fresh = onlyB->score({crop.data()});
+            QVERIFY(fresh);
+            QVERIFY2(std::abs(f.scores[0].logit - fresh.value()[0].logit) < 1e-5,
+                     qPrintable(QStringLiteral("%1: %2 vs %3").arg(f.path).arg(f.scores[0].logit, 0, 'g', 10).arg(fresh.value()[0].logit, 0, 'g', 10)));
+        }
+    }
+
+    void cancelCommitsAndTheRerunResumes()
+    {
+        auto database = openCase(dbPath("resume.sqlite"));
+        ScanRequest request;
+        request.roots = {m_folder.root.toStdString()};
+        request.batchSize = 2;
+        request.workers = 1;
+        std::atomic<bool> cancel{false};
+        ScanEngine engine(*m_detectorA, *database);
+        // Cancel as soon as the first batch is committed.
+        auto first = engine.run(request, cancel, [&](const ScanProgress &p) {
+            if (p.phase == ScanProgress::Phase::Scanning && p.inferred >= 2)
+                cancel = true;
+        });
+        QVERIFY2(first, first.error().c_str());
+        QVERIFY(first->cancelled);
+        QVERIFY(first->inferred >= 2 && first->inferred < std::size_t(m_folder.distinctImages));
+        auto scans = database->scans();
+        QVERIFY(scans);
+        QCOMPARE(scans->back().state, QStringLiteral("cancelled"));
+
+        cancel = false;
+        auto second = engine.run(request, cancel, {});
+        QVERIFY2(second, second.error().c_str());
+        QVERIFY(second->resumed);
+        QCOMPARE(second->scanId, first->scanId);
+        // Together the two runs put each distinct image through the backbone exactly once.
+        QCOMPARE(first->inferred + second->inferred, std::size_t(m_folder.distinctImages));
+        QVERIFY(second->examined < std::size_t(m_folder.files.size())); // what the first run committed is not redone
+        const auto files = reports(*database, second->scanId);
+        for (auto it = m_folder.files.cbegin(); it != m_folder.files.cend(); ++it)
+            QVERIFY2(files.at(it.key()).status == it->status, qPrintable(it.key()));
+    }
+
+    void damagedOrForeignDatabasesAreRefused()
+    {
+        const QString text = test::writeFile(m_dir, "notes.sqlite", "these are notes, not a database\n");
+        auto opened = CaseDatabase::open(text, CaseDatabase::Mode::OpenOrCreate);
+        QVERIFY(!opened);
+        QVERIFY2(QString::fromStdString(opened.error()).contains("not a RINE Studio case database"), opened.error().c_str());
+
+        // Another program's SQLite database.
+        const QString foreign = m_dir.filePath("foreign.sqlite");
+        {
+            QSqlDatabase other = QSqlDatabase::addDatabase("QSQLITE", "foreign");
+            other.setDatabaseName(foreign);
+            QVERIFY(other.open());
+            QVERIFY(QSqlQuery(other).exec("CREATE TABLE t(x)"));
+            other.close();
+        }
+        QSqlDatabase::removeDatabase("foreign");
+        opened = CaseDatabase::open(foreign, CaseDatabase::Mode::OpenOrCreate);
+        QVERIFY(!opened);
+        QVERIFY2(QString::fromStdString(opened.error()).contains("not a RINE Studio case"), opened.error().c_str());
+
+        // One of ours with its pages overwritten in the middle.
+        const QString damaged = m_dir.filePath("damaged.sqlite");
+        QVERIFY(QFile::copy(dbPath("hostile.sqlite"), damaged));
+        QFile file(damaged);
+        QVERIFY(file.open(QIODevice::ReadWrite));
+        QVERIFY(file.size() > 8192);
+        // The b-tree header of every page after the first: what a bad disk sector does.
+        for (qint64 page = 4096; page + 16 <= file.size(); page += 4096) {
+            file.seek(page);
+            file.write(QByteArray(16, '\x5a'));
+        }
+        file.close();
+        QFile::remove(damaged + "-wal");
+        QFile::remove(damaged + "-shm");
+        opened = CaseDatabase::open(damaged, CaseDatabase::Mode::OpenOrCreate);
+        QVERIFY(!opened);
+        QVERIFY2(QString::fromStdString(opened.error()).contains("damaged"), opened.error().c_str());
+        QVERIFY2(QString::fromStdString(opened.error()).contains(damaged.toStdString().c_str()), opened.error().c_str());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestScanEngine)
+#include "tst_scan_engine.moc"
