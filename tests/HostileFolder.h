@@ -64,6 +64,8 @@ inline HostileFolder makeHostileFolder(const QString &root, const QString &refer
     put(QStringLiteral("notes.jpg"), "not a picture\n", QStringLiteral("unsupported"), {},
         QStringLiteral("named like an image"));
     put(QStringLiteral("readme.txt"), "case notes\n", QStringLiteral("unsupported"), {}, QStringLiteral("not an image"));
+    // A name a spreadsheet would run as a formula if an export did not neutralise it.
+    put(QStringLiteral("=HYPERLINK(1).png"), "x", QStringLiteral("unsupported"), {}, QStringLiteral("named like an image"));
     put(QStringLiteral("cut.jpg"), jpeg.left(jpeg.size() * 6 / 10), QStringLiteral("failed"), {},
         QStringLiteral("truncated"));
     put(QStringLiteral("bomb.png"), pngDeclaring(100000, 100000), QStringLiteral("failed"), {},

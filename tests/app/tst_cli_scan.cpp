@@ -1,0 +1,255 @@
+// rine-cli scan and rine-cli results end to end: a hostile folder accounted for file by
+// file, a scan killed with SIGKILL and run again (complete, each content scored once, equal
+// to an uninterrupted scan), Ctrl-C, exports, damaged databases.
+
+#include "HostileFolder.h"
+#include "TestFiles.h"
+
+#include <QCryptographicHash>
+#include <QDateTime>
+#include <QDir>
+#include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+#include <cmath>
+#include <map>
+
+using namespace rine;
+
+namespace {
+
+const QString kTiny = QStringLiteral(RINE_TEST_DATA "/reference-tiny/");
+
+struct Run {
+    int exitCode = -1;
+    QByteArray out, err;
+};
+
+void configure(QProcess &process)
+{
+    process.setChildProcessModifier([] { test::dropPermissionOverrideInChild(); });
+}
+
+Run rineCli(const QStringList &arguments)
+{
+    QProcess process;
+    configure(process);
+    process.start(QStringLiteral(RINE_CLI), arguments);
+    process.waitForFinished(300000);
+    return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1, process.readAllStandardOutput(),
+            process.readAllStandardError()};
+}
+
+QStringList tinyModel()
+{
+    return {QStringLiteral("--backbone"), kTiny + "clip_tiny_traced.pt", QStringLiteral("--head"),
+            kTiny + "rine_tiny_head.pth", QStringLiteral("--device"), QStringLiteral("cpu")};
+}
+
+// Rows of a query on a case database, read through a connection of our own.
+qint64 count(const QString &db, const QString &sql)
+{
+    qint64 value = -1;
+    {
+        QSqlDatabase connection = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("probe"));
+        connection.setDatabaseName(db);
+        connection.setConnectOptions(QStringLiteral("QSQLITE_OPEN_READONLY;QSQLITE_BUSY_TIMEOUT=5000"));
+        if (connection.open()) {
+            QSqlQuery query(connection);
+            if (query.exec(sql) && query.next())
+                value = query.value(0).toLongLong();
+        }
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("probe"));
+    return value;
+}
+
+std::map<QString, QJsonObject> filesByPath(const QByteArray &json, const QString &root)
+{
+    std::map<QString, QJsonObject> out;
+    for (const QJsonValue &f : QJsonDocument::fromJson(json).object().value("files").toArray())
+        out[QDir(root).relativeFilePath(f.toObject().value("path").toString())] = f.toObject();
+    return out;
+}
+
+} // namespace
+
+class TestCliScan : public QObject {
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    test::HostileFolder m_hostile;
+    QString m_many; // a folder of distinct images, enough for a scan to be interrupted
+    static constexpr int kMany = 240;
+
+    // Starts a scan of m_many into db, waits until some but not all results are committed,
+    // then sends signal. Returns the exit code (-1: killed by the signal).
+    int interruptScan(const QString &db, int signal, QByteArray *err = nullptr)
+    {
+        QProcess process;
+        configure(process);
+        process.start(QStringLiteral(RINE_CLI),
+                      QStringList{QStringLiteral("scan"), QStringLiteral("--db"), db, QStringLiteral("--batch"),
+                                  QStringLiteral("4"), QStringLiteral("--workers"), QStringLiteral("1"), m_many}
+                          + tinyModel());
+        if (!process.waitForStarted())
+            return -2;
+        qint64 committed = 0;
+        while (process.state() == QProcess::Running) {
+            committed = count(db, QStringLiteral("SELECT count(*) FROM results"));
+            if (committed >= 8)
+                break;
+            QTest::qWait(20);
+        }
+        if (process.state() != QProcess::Running || committed >= kMany)
+            qWarning("the scan ended before it could be interrupted (%lld results)", committed);
+        ::kill(pid_t(process.processId()), signal);
+        process.waitForFinished(120000);
+        if (err)
+            *err = process.readAllStandardError();
+        return process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        QDir().mkpath(m_dir.filePath("hostile"));
+        m_hostile = test::makeHostileFolder(m_dir.filePath("hostile"), kTiny + "images");
+        m_many = m_dir.filePath("many");
+        QDir().mkpath(m_many);
+        for (int i = 0; i < kMany; ++i) {
+            QImage image(96 + i % 7, 80 + i % 5, QImage::Format_RGB888);
+            for (int y = 0; y < image.height(); ++y)
+                for (int x = 0; x < image.width(); ++x)
+                    image.setPixel(x, y, qRgb((x * 7 + i * 13) & 255, (y * 5 + i) & 255, (x * y + i * 31) & 255));
+            QVERIFY(image.save(QStringLiteral("%1/img%2.png").arg(m_many).arg(i, 4, 10, QLatin1Char('0'))));
+        }
+    }
+
+    void cleanupTestCase() { m_hostile.restorePermissions(); }
+
+    void hostileFolderIsAccountedFor()
+    {
+        const QString db = m_dir.filePath("hostile.sqlite"), json = m_dir.filePath("hostile.json"),
+                      csv = m_dir.filePath("hostile.csv");
+        auto snapshot = [&] {
+            QStringList state;
+            for (auto it = m_hostile.files.cbegin(); it != m_hostile.files.cend(); ++it) {
+                const QFileInfo info(m_hostile.root + "/" + it.key());
+                state << it.key() + QString::number(info.size()) + info.lastModified().toString(Qt::ISODateWithMs)
+                             + QString::fromLatin1(QCryptographicHash::hash(test::readAll(info.filePath()),
+                                                                            QCryptographicHash::Sha256).toHex());
+            }
+            return state;
+        };
+        const QStringList before = snapshot();
+        const Run run = rineCli(QStringList{"scan", "--db", db, m_hostile.root, "--json", json, "--csv", csv} + tinyModel());
+        // Failed files (empty, truncated, bomb, unreadable) and an unreadable folder: status 1.
+        QVERIFY2(run.exitCode == 1, run.err.constData());
+        QVERIFY2(run.err.contains("files, ") && run.err.contains("images/s"), run.err.constData());
+        const auto files = filesByPath(test::readAll(json), m_hostile.root);
+        QCOMPARE(files.size(), std::size_t(m_hostile.files.size()));
+        for (auto it = m_hostile.files.cbegin(); it != m_hostile.files.cend(); ++it) {
+            QVERIFY2(files.count(it.key()), qPrintable(it.key()));
+            QCOMPARE(files.at(it.key()).value("status").toString(), it->status);
+        }
+        // Evidence is never modified, nothing is added beside it.
+        QCOMPARE(snapshot(), before);
+        int topLevel = 0;
+        for (const QString &name : m_hostile.files.keys())
+            topLevel += name.contains(QLatin1Char('/')) ? 0 : 1;
+        QCOMPARE(QDir(m_hostile.root).entryList(QDir::Files | QDir::Hidden | QDir::System).size(), topLevel);
+
+        const QByteArray table = test::readAll(csv);
+        QVERIFY(table.startsWith("path,sha256,size,mtime,status,error"));
+        // One row per file (one head), CRLF line ends (RFC 4180); paths are absolute, so a file
+        // named "=HYPERLINK(...)" cannot start a cell.
+        QCOMPARE(table.count("\r\n"), qsizetype(files.size() + 1));
+        QVERIFY(table.contains("/=HYPERLINK(1).png,"));
+
+        // results reads the same back, read-only.
+        const Run results = rineCli({"results", "--db", db, "--format", "json"});
+        QCOMPARE(results.exitCode, 0);
+        QCOMPARE(filesByPath(results.out, m_hostile.root).size(), files.size());
+    }
+
+    void killedScanResumesAndScoresEachImageOnce()
+    {
+        const QString killed = m_dir.filePath("killed.sqlite"), clean = m_dir.filePath("clean.sqlite");
+        QCOMPARE(interruptScan(killed, SIGKILL), -1);
+        const qint64 before = count(killed, "SELECT count(*) FROM results");
+        QVERIFY2(before > 0 && before < kMany, qPrintable(QString::number(before)));
+
+        const Run again = rineCli(QStringList{"scan", "--db", killed, "--batch", "4", m_many} + tinyModel());
+        QVERIFY2(again.exitCode == 0, again.err.constData());
+        QVERIFY2(again.err.contains("(resumed)"), again.err.constData());
+        const Run uninterrupted = rineCli(QStringList{"scan", "--db", clean, "--quiet", m_many} + tinyModel());
+        QCOMPARE(uninterrupted.exitCode, 0);
+
+        QCOMPARE(count(killed, "SELECT count(*) FROM files WHERE status='scored'"), qint64(kMany));
+        QCOMPARE(count(killed, "SELECT count(*) FROM results"), qint64(kMany));
+        // Every committed backbone pass, over both runs, is one distinct image: none twice.
+        QCOMPARE(count(killed, "SELECT sum(images_inferred) FROM scans"), qint64(kMany));
+        QCOMPARE(count(killed, "SELECT count(*) FROM scans"), qint64(1));
+
+        const auto resumed = filesByPath(rineCli({"results", "--db", killed}).out, m_many);
+        const auto reference = filesByPath(rineCli({"results", "--db", clean}).out, m_many);
+        QCOMPARE(resumed.size(), std::size_t(kMany));
+        QCOMPARE(reference.size(), std::size_t(kMany));
+        for (const auto &[path, file] : reference) {
+            const QJsonObject other = resumed.at(path);
+            QCOMPARE(other.value("sha256").toString(), file.value("sha256").toString());
+            const double a = file.value("scores").toArray()[0].toObject().value("logit").toDouble();
+            const double b = other.value("scores").toArray()[0].toObject().value("logit").toDouble();
+            QVERIFY2(std::abs(a - b) < 1e-5, qPrintable(QStringLiteral("%1: %2 vs %3").arg(path).arg(a).arg(b)));
+        }
+    }
+
+    void ctrlCCommitsTheBatchInFlightAndExits130()
+    {
+        const QString db = m_dir.filePath("interrupted.sqlite");
+        QByteArray err;
+        QCOMPARE(interruptScan(db, SIGINT, &err), 130);
+        QVERIFY2(err.contains("interrupted"), err.constData());
+        QCOMPARE(count(db, "SELECT count(*) FROM scans WHERE state='cancelled'"), qint64(1));
+        const qint64 scored = count(db, "SELECT count(*) FROM results");
+        QVERIFY(scored > 0 && scored < kMany);
+        QCOMPARE(count(db, "SELECT sum(images_inferred) FROM scans"), scored);
+
+        const Run again = rineCli(QStringList{"scan", "--db", db, "--quiet", m_many} + tinyModel());
+        QCOMPARE(again.exitCode, 0);
+        QCOMPARE(count(db, "SELECT count(*) FROM results"), qint64(kMany));
+        QCOMPARE(count(db, "SELECT sum(images_inferred) FROM scans"), qint64(kMany));
+    }
+
+    void badDatabasesGiveClearMessages()
+    {
+        const QString text = test::writeFile(m_dir, "report.sqlite", "not a database");
+        Run run = rineCli(QStringList{"scan", "--db", text, m_many} + tinyModel());
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.contains("report.sqlite") && run.err.contains("not a RINE Studio case database"),
+                 run.err.constData());
+        QCOMPARE(test::readAll(text), QByteArray("not a database")); // left as it was
+
+        run = rineCli({"results", "--db", m_dir.filePath("missing.sqlite")});
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.contains("missing.sqlite"), run.err.constData());
+
+        run = rineCli(QStringList{"scan", m_many} + tinyModel());
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.contains("--db"), run.err.constData());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliScan)
+#include "tst_cli_scan.moc"
