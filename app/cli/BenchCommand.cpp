@@ -31,7 +31,27 @@ int runBench(const QStringList &arguments)
                                     QStringLiteral("cpu|cuda"), QStringLiteral("cpu"));
     const QCommandLineOption threads(QStringLiteral("threads"),
                                      QStringLiteral("CPU threads (default: one per core)."), QStringLiteral("N"));
-    parser.addOptions({batches, seconds, device, threads});
+    const QCommandLineOption endToEnd(QStringLiteral("end-to-end"),
+                                      QStringLiteral("Instead: scan a folder into a temporary case database and "
+                                                     "compare its images/s (reading, hashing, decoding included) "
+                                                     "with the backbone's alone at the same batch size."));
+    const QCommandLineOption folder(QStringLiteral("folder"),
+                                    QStringLiteral("--end-to-end: the folder to scan (default: synthetic 1024x768 "
+                                                   "JPEG photos, quality 90, in a temporary folder)."),
+                                    QStringLiteral("DIR"));
+    const QCommandLineOption images(QStringLiteral("images"),
+                                    QStringLiteral("--end-to-end: how many synthetic JPEGs (default 24)."),
+                                    QStringLiteral("N"), QStringLiteral("24"));
+    const QCommandLineOption batch(QStringLiteral("batch"), QStringLiteral("--end-to-end: batch size (default 8)."),
+                                   QStringLiteral("N"), QStringLiteral("8"));
+    const QCommandLineOption backbone(QStringLiteral("backbone"),
+                                      QStringLiteral("--end-to-end: a real backbone file (default: ViT-L/14 with "
+                                                     "random weights, which runs at the same speed)."),
+                                      QStringLiteral("FILE"));
+    const QCommandLineOption head(QStringLiteral("head"),
+                                  QStringLiteral("--end-to-end: head file (default: the bundled 2-class head)."),
+                                  QStringLiteral("FILE"));
+    parser.addOptions({batches, seconds, device, threads, endToEnd, folder, images, batch, backbone, head});
     if (!parser.parse(arguments)) {
         QTextStream(stderr) << "rine-cli bench: " << parser.errorText() << Qt::endl;
         return UsageOrSetup;
@@ -39,6 +59,24 @@ int runBench(const QStringList &arguments)
     if (parser.isSet(QStringLiteral("help"))) {
         QTextStream(stdout) << helpText(parser, QStringLiteral("rine-cli bench [options]"));
         return Success;
+    }
+    configureCpuThreads(parser.isSet(threads) ? parser.value(threads).toInt() : 0);
+    if (parser.isSet(endToEnd)) {
+        EndToEndOptions e2e;
+        e2e.folder = parser.value(folder);
+        bool okImages = false, okBatch = false, okSeconds = false;
+        e2e.images = parser.value(images).toInt(&okImages);
+        e2e.batch = parser.value(batch).toInt(&okBatch);
+        e2e.minSeconds = parser.value(seconds).toDouble(&okSeconds);
+        if (!okImages || !okBatch || !okSeconds || e2e.images < 1 || e2e.batch < 1 || e2e.batch > 1024
+            || e2e.minSeconds <= 0) {
+            QTextStream(stderr) << "rine-cli bench: --images, --batch and --seconds must be positive numbers" << Qt::endl;
+            return UsageOrSetup;
+        }
+        e2e.backbone = parser.value(backbone);
+        e2e.head = parser.value(head);
+        e2e.device = parser.value(device) == QLatin1String("cuda") ? DeviceChoice::Cuda : DeviceChoice::Cpu;
+        return runEndToEndBench(e2e);
     }
     BenchOptions options;
     options.batches.clear();
@@ -58,7 +96,6 @@ int runBench(const QStringList &arguments)
         return UsageOrSetup;
     }
     options.cuda = parser.value(device) == QLatin1String("cuda");
-    configureCpuThreads(parser.isSet(threads) ? parser.value(threads).toInt() : 0);
 
     auto report = runBenchmark(options, [](const std::string &line) { std::fprintf(stderr, "rine-cli bench: %s\n", line.c_str()); });
     if (!report) {

@@ -3,6 +3,8 @@
 #include <QCommandLineParser>
 #include <QStringList>
 
+#include "model/Detector.h"
+
 namespace rine::cli {
 
 // Exit codes shared by every subcommand.
@@ -12,6 +14,18 @@ enum ExitCode { Success = 0, SomeFailed = 1, UsageOrSetup = 2, Interrupted = 130
 // QCommandLineParser's help with its first line naming the subcommand ("rine-cli score ...")
 // instead of the executable's path.
 QString helpText(const QCommandLineParser &parser, const QString &usage);
+
+// rine-cli bench --end-to-end: a scan's images/s next to the backbone's alone.
+struct EndToEndOptions {
+    QString folder; // empty: synthetic JPEGs in a temporary folder
+    int images = 24;
+    int batch = 8;
+    double minSeconds = 3.0;
+    QString backbone; // empty: ViT-L/14 with random weights
+    QString head; // empty: the bundled head
+    DeviceChoice device = DeviceChoice::Cpu;
+};
+int runEndToEndBench(const EndToEndOptions &options);
 
 // arguments: the subcommand's own arguments, starting with the program name.
 int runScore(const QStringList &arguments);

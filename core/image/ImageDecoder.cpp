@@ -350,6 +350,31 @@ std::vector<std::vector<std::uint8_t>> tenCrop(const RgbImage &image, int size)
     return crops;
 }
 
+Result<std::vector<std::uint8_t>> encodeJpeg(const RgbImage &image, int quality)
+{
+    using R = Result<std::vector<std::uint8_t>>;
+    if (image.width < 1 || image.height < 1 || image.pixels.size() != std::size_t(image.width) * image.height * 3)
+        return R::failure("encodeJpeg: empty or inconsistent image");
+    cv::Mat bgr(image.height, image.width, CV_8UC3);
+    for (int y = 0; y < image.height; ++y) {
+        const std::uint8_t *src = image.pixels.data() + std::size_t(y) * image.width * 3;
+        auto *dst = bgr.ptr<std::uint8_t>(y);
+        for (int x = 0; x < image.width; ++x) {
+            dst[3 * x] = src[3 * x + 2];
+            dst[3 * x + 1] = src[3 * x + 1];
+            dst[3 * x + 2] = src[3 * x];
+        }
+    }
+    std::vector<std::uint8_t> out;
+    try {
+        if (!cv::imencode(".jpg", bgr, out, {cv::IMWRITE_JPEG_QUALITY, quality}))
+            return R::failure("encodeJpeg: the JPEG encoder refused the image");
+    } catch (const cv::Exception &e) {
+        return R::failure(std::string("encodeJpeg: ") + e.what());
+    }
+    return out;
+}
+
 std::string opencvVersion()
 {
     return CV_VERSION;

@@ -55,6 +55,9 @@ std::vector<std::uint8_t> centerCrop(const RgbImage &image, int size);
 // (torchvision would raise instead).
 std::vector<std::vector<std::uint8_t>> tenCrop(const RgbImage &image, int size);
 
+// Baseline JPEG at the given quality (libjpeg through OpenCV, 4:2:0 chroma subsampling).
+Result<std::vector<std::uint8_t>> encodeJpeg(const RgbImage &image, int quality);
+
 // The OpenCV version the decoders come from, for the reproducibility record.
 std::string opencvVersion();
 

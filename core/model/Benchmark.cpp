@@ -67,14 +67,8 @@ Result<BenchReport> runBenchmark(const BenchOptions &options, const std::functio
                 log("WARNING: " + report.blasWarning);
         }
 
-        VitConfig config{1024, 24, 14, 16};
-        VisionTransformer vit(config);
-        {
-            torch::NoGradGuard noGrad;
-            for (auto &p : vit.named_parameters())
-                if (p.key().find("ln_") == std::string::npos)
-                    p.value().normal_(0.0, 0.02);
-        }
+        VisionTransformer vit(vitL14Config());
+        randomiseWeights(vit);
         vit.prepare(device, dtype);
         report.computedGflopPerImage = vit.flopsPerImage() / 1e9;
 

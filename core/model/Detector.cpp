@@ -57,17 +57,26 @@ Result<std::unique_ptr<Detector>> Detector::load(const DetectorOptions &options)
         impl->computeDtype = useCuda ? torch::kHalf : torch::kFloat;
         impl->batchedPath = options.batchedPath;
 
-        auto backboneFile = readTensorArchive(options.backbonePath);
-        if (!backboneFile)
-            return R::failure(backboneFile.error());
-        const bool huggingFace = convertHuggingFaceClip(backboneFile.value());
-        std::string prefix;
-        auto vit = vitConfigFromArchive(backboneFile.value(), prefix);
-        if (!vit)
-            return R::failure(vit.error());
-        impl->backbone = std::make_shared<VisionTransformer>(vit.value());
-        if (auto loaded = loadParameters(*impl->backbone, backboneFile.value(), prefix); !loaded)
-            return R::failure(loaded.error());
+        Result<TensorArchive> backboneFile = TensorArchive{};
+        bool huggingFace = false;
+        Result<VitConfig> vit = vitL14Config();
+        if (options.randomBackbone) {
+            impl->backbone = std::make_shared<VisionTransformer>(vit.value());
+            randomiseWeights(*impl->backbone);
+            backboneFile->sha256 = "random weights (benchmark)";
+        } else {
+            backboneFile = readTensorArchive(options.backbonePath);
+            if (!backboneFile)
+                return R::failure(backboneFile.error());
+            huggingFace = convertHuggingFaceClip(backboneFile.value());
+            std::string prefix;
+            vit = vitConfigFromArchive(backboneFile.value(), prefix);
+            if (!vit)
+                return R::failure(vit.error());
+            impl->backbone = std::make_shared<VisionTransformer>(vit.value());
+            if (auto loaded = loadParameters(*impl->backbone, backboneFile.value(), prefix); !loaded)
+                return R::failure(loaded.error());
+        }
 
         if (options.headPaths.empty())
             return R::failure("no RINE head given");
@@ -122,7 +131,8 @@ Result<std::unique_ptr<Detector>> Detector::load(const DetectorOptions &options)
         info.inputSize = int(vit->inputSize());
         info.backbonePath = options.backbonePath;
         info.backboneSha256 = backboneFile->sha256;
-        info.backboneFormat = backboneFile->format == TensorArchive::Format::TorchScript   ? "torchscript"
+        info.backboneFormat = options.randomBackbone                                    ? "random ViT-L/14"
+                            : backboneFile->format == TensorArchive::Format::TorchScript   ? "torchscript"
                             : backboneFile->format == TensorArchive::Format::SafeTensors ? "safetensors"
                                                                                          : "state_dict";
         if (huggingFace)

@@ -19,6 +19,9 @@ struct DetectorOptions {
     // Testing aid: run on the CPU the batched implementation that CUDA runs, so that the
     // golden tests cover it on machines without a GPU.
     bool batchedPath = false;
+    // Benchmarks only: a ViT-L/14 backbone with random weights instead of backbonePath (the
+    // speed of the real model; the scores mean nothing).
+    bool randomBackbone = false;
 };
 
 // One loaded RINE head.

@@ -317,6 +317,16 @@ std::vector<double> RineHead::blockImportance() const
     return {data, data + importance.numel()};
 }
 
+VitConfig vitL14Config() { return VitConfig{1024, 24, 14, 16}; }
+
+void randomiseWeights(torch::nn::Module &module)
+{
+    torch::NoGradGuard noGrad;
+    for (auto &p : module.named_parameters())
+        if (p.key().find("ln_") == std::string::npos)
+            p.value().normal_(0.0, 0.02);
+}
+
 bool convertHuggingFaceClip(TensorArchive &archive)
 {
     const std::string marker = "vision_model.embeddings.patch_embedding.weight";

@@ -150,6 +150,12 @@ private:
 // (joining q, k, v into in_proj) and returns true; returns false for any other archive.
 bool convertHuggingFaceClip(TensorArchive &archive);
 
+// OpenAI CLIP ViT-L/14's visual tower: width 1024, 24 blocks, patch 14, 16 x 16 grid.
+VitConfig vitL14Config();
+// Weights drawn from N(0, 0.02), LayerNorms left as initialised: for benchmarks, where the
+// speed is that of the real model and the scores mean nothing.
+void randomiseWeights(torch::nn::Module &module);
+
 // Architecture from the shapes of a CLIP checkpoint (prefix "visual." or none).
 Result<VitConfig> vitConfigFromArchive(const TensorArchive &archive, std::string &prefix);
 Result<HeadConfig> headConfigFromArchive(const TensorArchive &archive);

@@ -232,6 +232,17 @@ private slots:
         QCOMPARE(count(db, "SELECT sum(images_inferred) FROM scans"), qint64(kMany));
     }
 
+    void benchEndToEndPrintsItsFigures()
+    {
+        // Figures are printed, never asserted: only that the benchmark runs a real scan.
+        const Run run = rineCli({"bench", "--end-to-end", "--images", "6", "--batch", "2", "--seconds", "0.1",
+                                 "--backbone", kTiny + "clip_tiny_traced.pt", "--head", kTiny + "rine_tiny_head.pth"});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY2(run.out.contains("6 images scored"), run.out.constData());
+        for (const char *line : {"backbone alone", "end to end", "ratio", "peak memory"})
+            QVERIFY2(run.out.contains(line), run.out.constData());
+    }
+
     void badDatabasesGiveClearMessages()
     {
         const QString text = test::writeFile(m_dir, "report.sqlite", "not a database");
