@@ -4,6 +4,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include <cstring>
+#include <set>
 
 namespace rine {
 
@@ -89,6 +90,32 @@ JpegInfo walkJpeg(const std::uint8_t *d, std::size_t n)
 }
 
 // Walks the PNG chunks to IEND.
+// The number of pages (IFDs) of a TIFF file, following the chain of next-IFD offsets with a
+// guard against loops and offsets outside the file. At most 1000 are counted.
+int tiffPageCount(const std::uint8_t *d, std::size_t n)
+{
+    if (n < 8)
+        return 0;
+    const bool little = d[0] == 'I';
+    auto u16 = [&](std::size_t at) -> std::uint32_t { return little ? d[at] | (d[at + 1] << 8) : (d[at] << 8) | d[at + 1]; };
+    auto u32 = [&](std::size_t at) -> std::uint32_t {
+        return little ? u16(at) | (u16(at + 2) << 16) : (u16(at) << 16) | u16(at + 2);
+    };
+    std::set<std::uint32_t> seen;
+    int pages = 0;
+    for (std::uint32_t ifd = u32(4); ifd != 0 && pages < 1000; ++pages) {
+        if (std::size_t(ifd) + 2 > n || !seen.insert(ifd).second)
+            break;
+        const std::size_t next = std::size_t(ifd) + 2 + std::size_t(u16(ifd)) * 12;
+        if (next + 4 > n) {
+            ++pages;
+            break;
+        }
+        ifd = u32(next);
+    }
+    return pages;
+}
+
 bool pngComplete(const std::uint8_t *d, std::size_t n)
 {
     std::size_t pos = 8;
@@ -274,8 +301,10 @@ Result<DecodedImage> decodeImage(const FileBytes &file, const DecodeLimits &limi
     if (decoded.empty())
         return R::failure(path + ": the " + out.format + " data could not be decoded (damaged file?)");
 
-    if (out.format == "tiff")
-        out.warnings.push_back("TIFF: only the first page is scored");
+    if (out.format == "tiff") {
+        if (const int pages = tiffPageCount(d, n); pages > 1)
+            out.warnings.push_back("TIFF with " + std::to_string(pages) + " pages: only the first is scored");
+    }
     if (jpeg.orientation > 1 && jpeg.orientation <= 8)
         out.warnings.push_back("EXIF orientation " + std::to_string(jpeg.orientation)
                                + ": pixels scored as stored, not rotated (as the reference does); a viewer shows "

@@ -35,6 +35,48 @@ RgbImage coordinateImage(int width, int height)
     return image;
 }
 
+// A little-endian, uncompressed RGB TIFF of `pages` pages, each 2 x 2, page p filled with
+// the value 40 * (p + 1): built by hand, following the TIFF 6.0 baseline.
+QByteArray multiPageTiff(int pages)
+{
+    QByteArray out("II*\0", 4);
+    auto u16 = [](QByteArray &b, quint16 v) { b.append(char(v & 0xFF)).append(char(v >> 8)); };
+    auto u32 = [&](QByteArray &b, quint32 v) { u16(b, quint16(v & 0xFFFF)); u16(b, quint16(v >> 16)); };
+    u32(out, 8);
+    const int entries = 10, ifdSize = 2 + entries * 12 + 4, pixels = 2 * 2 * 3;
+    for (int p = 0; p < pages; ++p) {
+        const quint32 ifd = quint32(out.size()), bits = ifd + ifdSize, data = bits + 6;
+        const quint32 next = p + 1 < pages ? data + pixels : 0;
+        auto entry = [&](quint16 tag, quint16 type, quint32 count, quint32 value) {
+            u16(out, tag);
+            u16(out, type);
+            u32(out, count);
+            if (type == 3 && count == 1) {
+                u16(out, quint16(value));
+                u16(out, 0);
+            } else {
+                u32(out, value);
+            }
+        };
+        u16(out, entries);
+        entry(256, 3, 1, 2); // ImageWidth
+        entry(257, 3, 1, 2); // ImageLength
+        entry(258, 3, 3, bits); // BitsPerSample 8,8,8
+        entry(259, 3, 1, 1); // no compression
+        entry(262, 3, 1, 2); // RGB
+        entry(273, 4, 1, data); // StripOffsets
+        entry(277, 3, 1, 3); // SamplesPerPixel
+        entry(278, 3, 1, 2); // RowsPerStrip
+        entry(279, 4, 1, pixels); // StripByteCounts
+        entry(284, 3, 1, 1); // chunky
+        u32(out, next);
+        for (int i = 0; i < 3; ++i)
+            u16(out, 8);
+        out.append(QByteArray(pixels, char(40 * (p + 1))));
+    }
+    return out;
+}
+
 QList<int> pixel(const std::vector<std::uint8_t> &crop, int size, int x, int y)
 {
     const auto *p = crop.data() + (std::size_t(y) * size + x) * 3;
@@ -150,6 +192,24 @@ private slots:
         auto g = decodeFile(greyPath);
         QVERIFY2(g.ok(), g.error().c_str());
         QCOMPARE((QList<int>{g->rgb.pixels[0], g->rgb.pixels[1], g->rgb.pixels[2]}), (QList<int>{0x80, 0x80, 0x80}));
+    }
+
+    void tiffScoresItsFirstPageAndSaysSo()
+    {
+        FileBytes single{"one.tif", {}, {}}, triple{"three.tif", {}, {}};
+        const QByteArray one = multiPageTiff(1), three = multiPageTiff(3);
+        single.data.assign(one.begin(), one.end());
+        triple.data.assign(three.begin(), three.end());
+        auto image = decodeImage(single);
+        QVERIFY2(image, image.error().c_str());
+        QCOMPARE(image->format, std::string("tiff"));
+        QVERIFY(image->warnings.empty()); // one page: nothing left out
+        QCOMPARE(int(image->rgb.pixels[0]), 40);
+        image = decodeImage(triple);
+        QVERIFY2(image, image.error().c_str());
+        QCOMPARE(image->warnings.size(), std::size_t(1));
+        QCOMPARE(QString::fromStdString(image->warnings[0]), QStringLiteral("TIFF with 3 pages: only the first is scored"));
+        QCOMPARE(int(image->rgb.pixels[0]), 40); // the first page's pixels
     }
 
     void hashIsOfTheBytesRead()

@@ -252,6 +252,35 @@ private slots:
             QVERIFY2(files.at(it.key()).status == it->status, qPrintable(it.key()));
     }
 
+    void aFileThatVanishesMidScanIsReported()
+    {
+        const QString folder = m_dir.filePath("vanishing");
+        QDir().mkpath(folder);
+        const QStringList names = QDir(kTiny + "images").entryList(QDir::Files, QDir::Name);
+        for (const QString &name : names)
+            QVERIFY(QFile::copy(kTiny + "images/" + name, folder + "/" + name));
+        auto database = openCase(dbPath("vanishing.sqlite"));
+        ScanEngine engine(*m_detectorA, *database);
+        ScanRequest request;
+        request.roots = {folder.toStdString()};
+        request.batchSize = 1;
+        request.workers = 1; // with a queue of 3, the reader is at most 4 files ahead
+        std::atomic<bool> cancel{false};
+        const QString last = folder + "/" + names.back();
+        auto outcome = engine.run(request, cancel, [&](const ScanProgress &p) {
+            if (p.phase == ScanProgress::Phase::Scanning && p.done == 0)
+                QFile::remove(last); // listed by the walk, gone before it is read
+        });
+        QVERIFY2(outcome, outcome.error().c_str());
+        const auto files = database->fileReports(outcome->scanId);
+        QVERIFY(files);
+        QCOMPARE(files->size(), std::size_t(names.size()));
+        QCOMPARE(files->back().path, last);
+        QCOMPARE(files->back().status, QStringLiteral("failed"));
+        QVERIFY2(files->back().error.contains("vanished during the scan"), qPrintable(files->back().error));
+        QCOMPARE(outcome->inferred, std::size_t(names.size() - 1));
+    }
+
     void damagedOrForeignDatabasesAreRefused()
     {
         const QString text = test::writeFile(m_dir, "notes.sqlite", "these are notes, not a database\n");

@@ -1,0 +1,110 @@
+// The folder walk: patterns, symlinks, loops, special files and missing roots, each
+// reported and none fatal; nothing is opened.
+
+#include "scan/FolderWalker.h"
+
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <map>
+#include <sys/stat.h>
+
+using namespace rine;
+
+class TestFolderWalker : public QObject {
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    QString m_root;
+
+    void touch(const QString &relative)
+    {
+        QDir().mkpath(QFileInfo(m_root + "/" + relative).path());
+        QFile file(m_root + "/" + relative);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("x");
+    }
+
+    QStringList walked(const WalkOptions &options, std::map<QString, QString> *events = nullptr,
+                       const std::vector<std::string> &roots = {})
+    {
+        const WalkResult result = FolderWalker(options).walk(roots.empty() ? std::vector<std::string>{m_root.toStdString()} : roots);
+        QStringList files;
+        for (const WalkEntry &entry : result.files)
+            files << QDir(m_root).relativeFilePath(QString::fromStdString(entry.path));
+        if (events)
+            for (const WalkEvent &event : result.events)
+                (*events)[QDir(m_root).relativeFilePath(QString::fromStdString(event.path))] =
+                    QString::fromLatin1(walkEventName(event.kind));
+        return files;
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        m_root = m_dir.filePath("root");
+        touch("b.png");
+        touch("a.jpg");
+        touch("notes.txt");
+        touch("cache/thumb.png");
+        touch("deep/er/c.png");
+        touch("deep/er/d.jpg");
+        QVERIFY(::mkfifo(QFile::encodeName(m_root + "/pipe.png").constData(), 0644) == 0);
+        QVERIFY(QFile::link(m_root + "/nowhere", m_root + "/dangling.png"));
+        QVERIFY(QFile::link(m_root + "/deep", m_root + "/shortcut")); // a second way into deep/
+    }
+
+    void walksInNameOrderAndReportsWhatItSkips()
+    {
+        std::map<QString, QString> events;
+        const QStringList files = walked({}, &events);
+        // Files of a folder first, then its subfolders, names sorted; deep/ once only.
+        QCOMPARE(files, (QStringList{"a.jpg", "b.png", "notes.txt", "cache/thumb.png", "deep/er/c.png", "deep/er/d.jpg"}));
+        QCOMPARE(events["pipe.png"], QStringLiteral("special_file")); // never opened: a FIFO would block
+        QCOMPARE(events["dangling.png"], QStringLiteral("dangling_symlink"));
+        QCOMPARE(events["shortcut"], QStringLiteral("already_visited"));
+        QCOMPARE(events.size(), std::size_t(3));
+    }
+
+    void patternsSelectFilesAndPruneFolders()
+    {
+        WalkOptions options;
+        options.include = {"*.png"};
+        QCOMPARE(walked(options), (QStringList{"b.png", "cache/thumb.png", "deep/er/c.png"}));
+        options.exclude = {"cache"};
+        std::map<QString, QString> events;
+        QCOMPARE(walked(options, &events), (QStringList{"b.png", "deep/er/c.png"}));
+        QCOMPARE(events["cache"], QStringLiteral("excluded"));
+        WalkOptions onPath;
+        onPath.include = {"deep/*/*.jpg"}; // with '/': matched against the path under the root
+        QCOMPARE(walked(onPath), (QStringList{"deep/er/d.jpg"}));
+    }
+
+    void symlinksCanBeLeftAlone()
+    {
+        WalkOptions options;
+        options.followSymlinks = false;
+        std::map<QString, QString> events;
+        walked(options, &events);
+        QCOMPARE(events["shortcut"], QStringLiteral("special_file"));
+        QCOMPARE(events["dangling.png"], QStringLiteral("special_file"));
+    }
+
+    void rootsMayBeFilesOrMissing()
+    {
+        std::map<QString, QString> events;
+        const QStringList files = walked({}, &events,
+                                         {(m_root + "/a.jpg").toStdString(), (m_root + "/gone").toStdString(),
+                                          (m_root + "/deep").toStdString(), (m_root + "/deep/").toStdString()});
+        QCOMPARE(files, (QStringList{"a.jpg", "deep/er/c.png", "deep/er/d.jpg"}));
+        QCOMPARE(events["gone"], QStringLiteral("missing_root"));
+        QCOMPARE(events["deep"], QStringLiteral("already_visited")); // the same root twice
+    }
+};
+
+QTEST_GUILESS_MAIN(TestFolderWalker)
+#include "tst_folder_walker.moc"
