@@ -85,8 +85,8 @@ void MainWindow::refreshModelStatus()
                     .arg(ModelLocator::missingBackboneMessage(backbone).toHtmlEscaped());
     text += head.isEmpty() ? tr("<p><b>Head missing:</b> the bundled 2-class head was not found.</p>")
                            : tr("<p><b>Head:</b> %1 (bundled 2-class RINE head)</p>").arg(head.toHtmlEscaped());
-    text += tr("<p>Images can be scored now with <tt>rine-cli score</tt>; the Scan and Inspect pages come "
-               "in a later release.</p>");
+    text += tr("<p>Images can be scored now with <tt>rine-cli score</tt>, and folders scanned into a case "
+               "database with <tt>rine-cli scan</tt>; the Scan and Inspect pages come in a later release.</p>");
     m_status->setText(text);
     m_deviceLabel->setText(cudaAvailable() ? tr("Device: CUDA") : tr("Device: CPU, %1 threads").arg(cpuThreads()));
     m_modelLabel->setText(haveBackbone ? tr("Backbone found") : tr("Backbone missing"));

@@ -77,7 +77,8 @@ bool FolderWalker::excluded(const std::string &name, const std::string &relative
     return matchesAny(m_options.exclude, name, relative);
 }
 
-WalkResult FolderWalker::walk(const std::vector<std::string> &roots, const std::function<bool()> &stop) const
+WalkResult FolderWalker::walk(const std::vector<std::string> &roots,
+                              const std::function<bool(std::size_t found)> &stop) const
 {
     using Kind = WalkEvent::Kind;
     WalkResult result;
@@ -110,7 +111,7 @@ WalkResult FolderWalker::walk(const std::vector<std::string> &roots, const std::
 
         // Depth first, names sorted, so that a walk's order is the same every time.
         while (!stack.empty()) {
-            if (stop && stop())
+            if (stop && stop(result.files.size()))
                 return result;
             PendingFolder folder = std::move(stack.back());
             stack.pop_back();

@@ -54,8 +54,10 @@ class FolderWalker {
 public:
     explicit FolderWalker(WalkOptions options);
 
-    // stop: polled between folders; returning true ends the walk early.
-    WalkResult walk(const std::vector<std::string> &roots, const std::function<bool()> &stop = {}) const;
+    // stop: polled between folders with the number of files found so far; returning true
+    // ends the walk early.
+    WalkResult walk(const std::vector<std::string> &roots,
+                    const std::function<bool(std::size_t found)> &stop = {}) const;
 
 private:
     bool included(const std::string &name, const std::string &relative) const;

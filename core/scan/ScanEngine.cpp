@@ -101,17 +101,24 @@ Work examine(const WalkEntry &entry, qint64 fileId, const ScanRequest &request, 
         work.kind = Work::Kind::Cached;
         return work;
     }
-    auto image = decodeImage(bytes.value(), request.limits);
-    if (!image) {
+    try {
+        auto image = decodeImage(bytes.value(), request.limits);
+        if (!image) {
+            work.kind = Work::Kind::DecodeFailed;
+            work.error = image.error();
+            return work;
+        }
+        work.kind = Work::Kind::Decoded;
+        work.width = image->width;
+        work.height = image->height;
+        work.warnings = image->warnings;
+        work.crops = cropsFor(image->rgb, request.crop, inputSize);
+    } catch (const std::exception &e) {
+        // Claimed above: the outcome must carry the hash so that other paths with the same
+        // bytes get it too.
         work.kind = Work::Kind::DecodeFailed;
-        work.error = image.error();
-        return work;
+        work.error = entry.path + ": decoding failed: " + e.what();
     }
-    work.kind = Work::Kind::Decoded;
-    work.width = image->width;
-    work.height = image->height;
-    work.warnings = image->warnings;
-    work.crops = cropsFor(image->rgb, request.crop, inputSize);
     return work;
 }
 
@@ -358,9 +365,8 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
     outcome.resumed = scan->resumed;
 
     ScanProgress report;
-    std::size_t found = 0;
-    auto stop = [&] {
-        if (progress && ++found % 64 == 0) {
+    auto stop = [&](std::size_t found) {
+        if (progress) {
             report.found = found;
             progress(report);
         }
@@ -415,8 +421,20 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
                 if (next >= todo.size() || cancel.load())
                     break;
                 const std::size_t index = todo[next];
-                Work work = examine(walked.files[index], fileSlots.value()[index].id, request, model.inputSize,
-                                    known.value(), cached, claimed, claimedMutex);
+                const WalkEntry &entry = walked.files[index];
+                Work work;
+                try {
+                    work = examine(entry, fileSlots.value()[index].id, request, model.inputSize, known.value(),
+                                   cached, claimed, claimedMutex);
+                } catch (const std::exception &e) {
+                    // Out of memory on a huge image, say: this file fails, the scan goes on.
+                    work = Work{};
+                    work.fileId = fileSlots.value()[index].id;
+                    work.path = entry.path;
+                    work.size = entry.size;
+                    work.mtimeNs = entry.mtimeNs;
+                    work.error = entry.path + ": could not be examined: " + e.what();
+                }
                 if (!queue.push(std::move(work)))
                     break;
             }

@@ -10,6 +10,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "RunCli.h"
 #include "TestFiles.h"
 
 #include <cmath>
@@ -26,22 +27,11 @@ QString sha256(const QString &path)
     return QString::fromLatin1(QCryptographicHash::hash(readAll(path), QCryptographicHash::Sha256).toHex());
 }
 
-struct Run {
-    int exitCode = -1;
-    QByteArray out, err;
-};
+using rine::test::Run;
 
 Run rineCli(const QStringList &arguments, const QString &workingDir = {}, const QProcessEnvironment &env = {})
 {
-    QProcess process;
-    if (!env.isEmpty())
-        process.setProcessEnvironment(env);
-    if (!workingDir.isEmpty())
-        process.setWorkingDirectory(workingDir);
-    process.start(QStringLiteral(RINE_CLI), arguments);
-    process.waitForFinished(300000);
-    return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1, process.readAllStandardOutput(),
-            process.readAllStandardError()};
+    return rine::test::rineCli(arguments, {workingDir, env, false});
 }
 
 QStringList tinyModel()

@@ -3,6 +3,7 @@
 // to an uninterrupted scan), Ctrl-C, exports, damaged databases.
 
 #include "HostileFolder.h"
+#include "RunCli.h"
 #include "TestFiles.h"
 
 #include <QCryptographicHash>
@@ -28,25 +29,12 @@ namespace {
 
 const QString kTiny = QStringLiteral(RINE_TEST_DATA "/reference-tiny/");
 
-struct Run {
-    int exitCode = -1;
-    QByteArray out, err;
-};
+using test::Run;
 
-void configure(QProcess &process)
-{
-    process.setChildProcessModifier([] { test::dropPermissionOverrideInChild(); });
-}
+// As root (CI), the unreadable file must be unreadable to rine-cli too.
+const test::RunOptions kAsUser{{}, {}, true};
 
-Run rineCli(const QStringList &arguments)
-{
-    QProcess process;
-    configure(process);
-    process.start(QStringLiteral(RINE_CLI), arguments);
-    process.waitForFinished(300000);
-    return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1, process.readAllStandardOutput(),
-            process.readAllStandardError()};
-}
+Run rineCli(const QStringList &arguments) { return test::rineCli(arguments, kAsUser); }
 
 QStringList tinyModel()
 {
@@ -96,7 +84,7 @@ private:
     int interruptScan(const QString &db, int signal, QByteArray *err = nullptr)
     {
         QProcess process;
-        configure(process);
+        test::prepare(process, kAsUser);
         process.start(QStringLiteral(RINE_CLI),
                       QStringList{QStringLiteral("scan"), QStringLiteral("--db"), db, QStringLiteral("--batch"),
                                   QStringLiteral("4"), QStringLiteral("--workers"), QStringLiteral("1"), m_many}

@@ -203,7 +203,7 @@ private slots:
         auto image = decodeImage(single);
         QVERIFY2(image, image.error().c_str());
         QCOMPARE(image->format, std::string("tiff"));
-        QVERIFY(image->warnings.empty()); // one page: nothing left out
+        QVERIFY2(image->warnings.empty(), image->warnings.empty() ? "" : image->warnings[0].c_str()); // one page: nothing left out
         QCOMPARE(int(image->rgb.pixels[0]), 40);
         image = decodeImage(triple);
         QVERIFY2(image, image.error().c_str());

@@ -46,6 +46,20 @@ std::unique_ptr<CaseDatabase> openCase(const QString &path)
     return std::move(database.value());
 }
 
+// The first head's score of a file's center crop, on a forward pass of its own.
+double scoreAlone(Detector &detector, const QString &path)
+{
+    FileBytes bytes;
+    auto image = readImage(path.toStdString(), bytes);
+    if (!image)
+        qFatal("%s", image.error().c_str());
+    const auto crop = centerCrop(image->rgb, detector.info().inputSize);
+    auto score = detector.score({crop.data()});
+    if (!score)
+        qFatal("%s", score.error().c_str());
+    return score.value()[0].logit;
+}
+
 } // namespace
 
 class TestScanEngine : public QObject {
@@ -170,15 +184,11 @@ private slots:
             QCOMPARE(f.scores.size(), std::size_t(2));
             const QString name = QFileInfo(f.path).fileName();
             QVERIFY(std::abs(f.scores[0].logit - images.value(name).toObject().value("logit").toDouble()) < 1e-4);
-            // Head B alone, on its own forward pass, gives the same score.
-            FileBytes bytes;
-            auto image = readImage(f.path.toStdString(), bytes);
-            QVERIFY(image);
-            const auto crop = centerCrop(image->rgb, 224);
-            auto alone = onlyB->score({crop.data()});
-            QVERIFY(alone);
-            QVERIFY2(std::abs(f.scores[1].logit - alone.value()[0].logit) < 1e-5,
-                     qPrintable(QStringLiteral("%1: %2 vs %3").arg(name).arg(f.scores[1].logit, 0, 'g', 10).arg(alone.value()[0].logit, 0, 'g', 10)));
+            // Head B alone, on its own forward pass, gives the same score (within the fp32
+            // differences of another batch size).
+            const double alone = scoreAlone(*onlyB, f.path);
+            QVERIFY2(std::abs(f.scores[1].logit - alone) < 1e-5,
+                     qPrintable(QStringLiteral("%1: %2 vs %3").arg(name).arg(f.scores[1].logit, 0, 'g', 10).arg(alone, 0, 'g', 10)));
             QVERIFY(std::abs(f.scores[1].logit - f.scores[0].logit) > 1e-3); // B really is another head
         }
     }
@@ -207,14 +217,9 @@ private slots:
         for (const FileReport &f : files.value()) {
             QCOMPARE(f.scores.size(), std::size_t(1));
             QVERIFY(f.scores[0].fromCachedFeatures);
-            FileBytes bytes;
-            auto image = readImage(f.path.toStdString(), bytes);
-            QVERIFY(image);
-            const auto crop = centerCrop(image->rgb, 224);
-            auto fresh = onlyB->score({crop.data()});
-            QVERIFY(fresh);
-            QVERIFY2(std::abs(f.scores[0].logit - fresh.value()[0].logit) < 1e-5,
-                     qPrintable(QStringLiteral("%1: %2 vs %3").arg(f.path).arg(f.scores[0].logit, 0, 'g', 10).arg(fresh.value()[0].logit, 0, 'g', 10)));
+            const double fresh = scoreAlone(*onlyB, f.path);
+            QVERIFY2(std::abs(f.scores[0].logit - fresh) < 1e-5,
+                     qPrintable(QStringLiteral("%1: %2 vs %3").arg(f.path).arg(f.scores[0].logit, 0, 'g', 10).arg(fresh, 0, 'g', 10)));
         }
     }
 

@@ -1,3 +1,7 @@
+// Writes tests/data/rine_tiny_head_b.pth from rine_tiny_head.pth. Built by hand, from a build tree:
+// g++ -std=c++17 make_tiny_head_b.cpp -I../../../core -I<build>/core/generated -I/usr/include/torch/csrc/api/include \
+//     <build>/core/librine_model.a <build>/core/librine_util.a -ltorch -ltorch_cpu -lc10 -o make_tiny_head_b
+// ./make_tiny_head_b ../reference-tiny/rine_tiny_head.pth ../rine_tiny_head_b.pth
 #include <torch/torch.h>
 #include <torch/csrc/jit/serialization/pickle.h>
 #include <fstream>
