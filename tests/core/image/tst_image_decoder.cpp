@@ -1,6 +1,7 @@
 #include "image/ImageDecoder.h"
 
 #include <QCryptographicHash>
+#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QBuffer>
@@ -210,6 +211,25 @@ private slots:
         QCOMPARE(image->warnings.size(), std::size_t(1));
         QCOMPARE(QString::fromStdString(image->warnings[0]), QStringLiteral("TIFF with 3 pages: only the first is scored"));
         QCOMPARE(int(image->rgb.pixels[0]), 40); // the first page's pixels
+    }
+
+    void storedCropsAreTheDecodersOwn()
+    {
+        // tests/data/reference-tiny/crops feed the CUDA check, which has no decoder: they must
+        // stay exactly what decoding and center-cropping the reference images gives.
+        const QStringList names = QDir(kImages).entryList(QDir::Files, QDir::Name);
+        QCOMPARE(names.size(), 7);
+        for (const QString &name : names) {
+            FileBytes bytes;
+            auto image = readImage((kImages + name).toStdString(), bytes);
+            QVERIFY2(image, image.error().c_str());
+            const auto crop = centerCrop(image->rgb, 224);
+            const QByteArray stored = readAll(kImages + "../crops/" + name + ".ppm");
+            const QByteArray header("P6\n224 224\n255\n");
+            QVERIFY(stored.startsWith(header));
+            QVERIFY2(stored.mid(header.size()) == QByteArray(reinterpret_cast<const char *>(crop.data()), qsizetype(crop.size())),
+                     qPrintable(name));
+        }
     }
 
     void hashIsOfTheBytesRead()
