@@ -32,5 +32,6 @@ int runScore(const QStringList &arguments);
 int runBench(const QStringList &arguments);
 int runScan(const QStringList &arguments);
 int runResults(const QStringList &arguments);
+int runRobustness(const QStringList &arguments);
 
 } // namespace rine::cli

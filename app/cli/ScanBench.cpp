@@ -3,6 +3,7 @@
 #include "image/ImageDecoder.h"
 #include "scan/ScanEngine.h"
 #include "scoring/ModelLocator.h"
+#include "scoring/RobustnessSweep.h"
 #include "store/CaseDatabase.h"
 
 #include <QDir>
@@ -155,6 +156,19 @@ int runEndToEndBench(const EndToEndOptions &options)
     }
     const double scanRate = outcome->seconds > 0 ? double(outcome->inferred) / outcome->seconds : 0;
 
+    // 4. A robustness sweep of one image: 5 perturbations x 6 strengths, batched.
+    SweepPlan plan{"bench",
+                   {{PerturbationKind::Jpeg, {90, 75, 60, 45, 30, 15}},
+                    {PerturbationKind::Blur, {3, 5, 7, 9, 11, 13}},
+                    {PerturbationKind::Crop, {0.05, 0.1, 0.15, 0.2, 0.25, 0.3}},
+                    {PerturbationKind::Noise, {3, 6, 9, 12, 15, 20}},
+                    {PerturbationKind::Resize, {0.9, 0.75, 0.6, 0.5, 0.4, 0.25}}},
+                   true};
+    RobustnessSweep::Options sweepOptions;
+    sweepOptions.batchSize = options.batch;
+    log(QStringLiteral("robustness sweep of one image ..."));
+    auto sweep = RobustnessSweep(model, sweepOptions).run(QDir(folder).filePath(names.front()).toStdString(), plan);
+
     const ModelInfo &info = model.info();
     std::printf("device          %s, backbone %s (%s)\n", info.device.c_str(), info.backboneFormat.c_str(),
                 info.backboneDtype.c_str());
@@ -166,6 +180,11 @@ int runEndToEndBench(const EndToEndOptions &options)
                 outcome->seconds);
     std::printf("ratio           %.1f%% of backbone-alone (target: 90%% or more on CPU)\n",
                 backboneRate > 0 ? 100.0 * scanRate / backboneRate : 0.0);
+    if (sweep)
+        std::printf("robustness      %.1f s for one image: 5 perturbations x 6 strengths, %d crops in %d passes\n",
+                    sweep->seconds, sweep->crops, sweep->forwardPasses);
+    else
+        std::printf("robustness      failed: %s\n", sweep.error().c_str());
     std::printf("peak memory     %.0f MiB (resident)\n", peakRssMiB());
     return Success;
 }

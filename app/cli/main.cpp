@@ -18,6 +18,7 @@ const char kUsage[] =
     "  score   Score image files; JSON or CSV records with the model's identity.\n"
     "  scan    Scan folders into a case database (resumable; each content scored once).\n"
     "  results Write a scan's results from a case database as JSON or CSV.\n"
+    "  robustness  Check whether verdicts survive JPEG, blur, crop, noise (per-image sweeps).\n"
     "  bench   Measure inference speed (images/s, GEMM GFLOP/s, efficiency).\n"
     "\n"
     "Run 'rine-cli <command> --help' for a command's options.\n"
@@ -59,6 +60,8 @@ int main(int argc, char *argv[])
         return rine::cli::runScan(args);
     if (command == QLatin1String("results"))
         return rine::cli::runResults(args);
+    if (command == QLatin1String("robustness"))
+        return rine::cli::runRobustness(args);
     if (command == QLatin1String("bench"))
         return rine::cli::runBench(args);
     QTextStream(stderr) << "rine-cli: unknown command '" << command << "'\n\n" << kUsage;

@@ -220,6 +220,31 @@ private slots:
         QCOMPARE(rineCli(QStringList{QStringLiteral("score")} + tinyModel() + QStringList{"--batch", "0", kImages + "block.png"}).exitCode, 2);
         QCOMPARE(rineCli(QStringList{QStringLiteral("score"), QStringLiteral("--bogus")}).exitCode, 2);
     }
+
+    void robustnessSweepsEachImage()
+    {
+        const QString out = m_dir.filePath("robustness.json");
+        QStringList model = tinyModel();
+        model.removeAll(QStringLiteral("--quiet")); // the per-image summaries are wanted here
+        const Run run = rineCli(QStringList{QStringLiteral("robustness")} + model
+                                + QStringList{"--json", out, kImages + "camera.png", kImages + "missing.png"});
+        QCOMPARE(run.exitCode, 1); // one image could not be read
+        QVERIFY2(run.err.contains("camera.png: ") && run.err.contains("19 crops in 3 passes"), run.err.constData());
+        const QJsonObject root = QJsonDocument::fromJson(readAll(out)).object();
+        QCOMPARE(root.value("preset").toString(), QStringLiteral("paper"));
+        const QJsonArray records = root.value("records").toArray();
+        QCOMPARE(records.size(), 2);
+        const QJsonObject camera = records[0].toObject();
+        QCOMPARE(camera.value("sha256").toString(), sha256(kImages + "camera.png"));
+        const QJsonArray series = camera.value("series").toArray();
+        QCOMPARE(series.size(), 4);
+        QCOMPARE(series[0].toObject().value("perturbation").toString(), QStringLiteral("jpeg"));
+        QCOMPARE(series[0].toObject().value("points").toArray().size(), 6);
+        QVERIFY(!camera.value("summary").toString().isEmpty());
+        QCOMPARE(records[1].toObject().value("status").toString(), QStringLiteral("error"));
+        QCOMPARE(rineCli(QStringList{QStringLiteral("robustness"), "--preset", "coarse", kImages + "camera.png"}
+                         + tinyModel()).exitCode, 2);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestCli)

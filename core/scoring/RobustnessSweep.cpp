@@ -1,0 +1,141 @@
+#include "RobustnessSweep.h"
+
+#include "image/ImageDecoder.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+namespace rine {
+
+SweepPlan robustnessPreset(const std::string &name)
+{
+    using K = PerturbationKind;
+    if (name == "paper")
+        return {"paper",
+                {{K::Jpeg, {75, 60, 45, 30, 20, 10}},
+                 {K::Blur, {3, 5, 7, 9}},
+                 {K::Crop, {0.05, 0.10, 0.15, 0.20}},
+                 {K::Noise, {5, 10, 15, 20}}},
+                true};
+    if (name == "fine")
+        return {"fine",
+                {{K::Jpeg, {95, 90, 85, 80, 75, 70, 65, 60, 55, 50, 45, 40, 35, 30, 25, 20, 15, 10}},
+                 {K::Blur, {3, 5, 7, 9, 11, 13, 15}},
+                 {K::Crop, {0.025, 0.05, 0.075, 0.10, 0.125, 0.15, 0.175, 0.20, 0.25, 0.30}},
+                 {K::Noise, {2, 4, 6, 8, 10, 12, 15, 20, 25}},
+                 {K::Resize, {0.9, 0.75, 0.6, 0.5, 0.4, 0.33, 0.25}}},
+                false};
+    return {};
+}
+
+namespace {
+
+// "JPEG quality <= 45": the perturbation at this strength or stronger. Severity grows as JPEG
+// quality and resize factors fall, and as the others rise.
+std::string severityFrom(PerturbationKind kind, double strength)
+{
+    char text[64];
+    switch (kind) {
+    case PerturbationKind::Jpeg: std::snprintf(text, sizeof text, "JPEG quality <= %.0f", strength); break;
+    case PerturbationKind::Blur: std::snprintf(text, sizeof text, "blur kernel >= %.0f", strength); break;
+    case PerturbationKind::Crop: std::snprintf(text, sizeof text, "crop >= %g%%", 100 * strength); break;
+    case PerturbationKind::Noise: std::snprintf(text, sizeof text, "noise sigma >= %g", strength); break;
+    case PerturbationKind::Resize: std::snprintf(text, sizeof text, "resize factor <= %g", strength); break;
+    }
+    return text;
+}
+
+} // namespace
+
+int firstFlip(bool baselineFake, const std::vector<SweepPoint> &points)
+{
+    for (std::size_t i = 0; i < points.size(); ++i)
+        if (points[i].fake != baselineFake)
+            return int(i);
+    return -1;
+}
+
+RobustnessSweep::RobustnessSweep(Detector &detector, Options options) : m_detector(detector), m_options(options)
+{
+    m_options.batchSize = std::max(1, m_options.batchSize);
+}
+
+Result<SweepResult> RobustnessSweep::run(const std::string &path, const SweepPlan &plan)
+{
+    using R = Result<SweepResult>;
+    const auto started = std::chrono::steady_clock::now();
+    FileBytes bytes;
+    auto image = readImage(path, bytes);
+    if (!image)
+        return R::failure(image.error());
+    const int size = m_detector.info().inputSize;
+    auto prepare = [&](const RgbImage &picture) {
+        return centerCrop(plan.resizeTo256 ? resizeTo(picture, 256, 256) : picture, size);
+    };
+
+    SweepResult result;
+    result.path = path;
+    result.sha256 = bytes.sha256;
+    result.plan = plan.name;
+    result.threshold = m_options.threshold;
+    // Every crop first, then one batched pass over all of them.
+    std::vector<std::vector<std::uint8_t>> crops{prepare(image->rgb)};
+    std::uint64_t step = 0;
+    for (const SweepPlan::Series &series : plan.series) {
+        SweepSeries out{series.kind, {}, -1, {}};
+        for (double strength : series.strengths) {
+            const Perturbation perturbation{series.kind, strength};
+            auto perturbed = applyPerturbation(image->rgb, perturbation, m_options.seed * 1000003u + step++);
+            if (!perturbed)
+                return R::failure(path + ": " + perturbation.describe() + ": " + perturbed.error());
+            crops.push_back(prepare(perturbed.value()));
+            out.points.push_back({strength, perturbation.describe(), 0, 0, false});
+        }
+        result.series.push_back(std::move(out));
+    }
+    std::vector<CropScore> scores;
+    for (std::size_t first = 0; first < crops.size(); first += std::size_t(m_options.batchSize)) {
+        std::vector<const std::uint8_t *> batch;
+        for (std::size_t i = first; i < std::min(crops.size(), first + std::size_t(m_options.batchSize)); ++i)
+            batch.push_back(crops[i].data());
+        auto scored = m_detector.score(batch);
+        if (!scored)
+            return R::failure(path + ": " + scored.error());
+        scores.insert(scores.end(), scored->begin(), scored->end());
+        ++result.forwardPasses;
+    }
+    result.crops = int(crops.size());
+
+    result.baselineLogit = scores[0].logit;
+    result.baselineProbability = scores[0].probability;
+    result.baselineFake = scores[0].probability >= m_options.threshold;
+    std::size_t next = 1;
+    std::vector<std::string> flips;
+    for (SweepSeries &series : result.series) {
+        for (SweepPoint &point : series.points) {
+            point.logit = scores[next].logit;
+            point.probability = scores[next].probability;
+            point.fake = point.probability >= m_options.threshold;
+            ++next;
+        }
+        series.flipIndex = firstFlip(result.baselineFake, series.points);
+        if (series.flipIndex >= 0) {
+            const SweepPoint &at = series.points[std::size_t(series.flipIndex)];
+            series.flip = std::string("flips to ") + (result.baselineFake ? "real" : "fake") + " at "
+                        + severityFrom(series.kind, at.strength);
+            flips.push_back(series.flip);
+        }
+    }
+    if (flips.empty()) {
+        result.summary = "stable under all tested perturbations";
+    } else {
+        result.summary.clear();
+        for (std::size_t i = 0; i < flips.size(); ++i)
+            result.summary += (i ? "; " : "") + flips[i];
+    }
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return result;
+}
+
+} // namespace rine

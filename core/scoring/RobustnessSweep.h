@@ -1,0 +1,78 @@
+#pragma once
+
+#include "image/Perturbations.h"
+#include "model/Detector.h"
+
+#include <string>
+#include <vector>
+
+namespace rine {
+
+// Which perturbations at which strengths, in order of increasing severity.
+struct SweepPlan {
+    std::string name;
+    struct Series {
+        PerturbationKind kind;
+        std::vector<double> strengths;
+    };
+    std::vector<Series> series;
+    // The published robustness protocol: every image (the baseline too) is resized to
+    // 256 x 256 after its perturbation, then center-cropped to 224.
+    bool resizeTo256 = true;
+};
+
+// "paper": the ranges of the RINE paper's robustness study (JPEG quality 75..10, blur kernel
+// 3..9, crop 5..20%, noise sigma 5..20), with the resize to 256. "fine": finer steps, wider
+// ranges and downscaling, scored at the image's own scale (center crop 224, as a scan does).
+// Empty name when unknown.
+SweepPlan robustnessPreset(const std::string &name);
+
+struct SweepPoint {
+    double strength = 0;
+    std::string label; // Perturbation::describe()
+    double logit = 0, probability = 0;
+    bool fake = false; // probability >= threshold
+};
+
+struct SweepSeries {
+    PerturbationKind kind;
+    std::vector<SweepPoint> points;
+    int flipIndex = -1; // the first point whose verdict differs from the baseline's; -1: none
+    std::string flip; // "flips to real at JPEG quality <= 45", or empty
+};
+
+struct SweepResult {
+    std::string path, sha256;
+    std::string plan;
+    double threshold = 0.5;
+    double baselineLogit = 0, baselineProbability = 0;
+    bool baselineFake = false;
+    std::vector<SweepSeries> series;
+    std::string summary; // "stable under all tested perturbations", or the flips
+    int crops = 0; // crops scored, baseline included
+    int forwardPasses = 0;
+    double seconds = 0;
+};
+
+// The index of the first point whose verdict differs from the baseline's, or -1.
+int firstFlip(bool baselineFake, const std::vector<SweepPoint> &points);
+
+// Scores an image under every perturbation of a plan, all crops batched through the detector
+// (the first head). Deterministic for a seed.
+class RobustnessSweep {
+public:
+    struct Options {
+        double threshold = 0.5;
+        int batchSize = 16;
+        std::uint64_t seed = 0;
+    };
+    RobustnessSweep(Detector &detector, Options options);
+
+    Result<SweepResult> run(const std::string &path, const SweepPlan &plan);
+
+private:
+    Detector &m_detector;
+    Options m_options;
+};
+
+} // namespace rine
