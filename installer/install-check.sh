@@ -52,7 +52,7 @@ say "rine-cli score with the tiny test model"
 tiny=/check/reference-tiny
 status=0
 in_root sh -c "rine-cli score --backbone $tiny/clip_tiny_traced.pt --head $tiny/rine_tiny_head.pth --device cpu \
-    --format csv --quiet $tiny/images/*" >"$work/scores.csv" || status=$?
+    --trust --format csv --quiet $tiny/images/*" >"$work/scores.csv" || status=$?
 [[ $status -eq 0 ]] || { say "rine-cli score failed with status $status"; exit 1; }
 # The reference logits (reference.json: "name": { "logit": x, ...}) against the CSV's
 # path (column 1) and logit (column 5): every image, within 1e-4.
@@ -89,6 +89,6 @@ prefix=$(find "$work/tgz" -mindepth 1 -maxdepth 1 -type d | head -n 1)
     || { say "the .tar.gz lacks the bundled head or the man page"; exit 1; }
 "$prefix/bin/rine-cli" --version | head -n 1
 "$prefix/bin/rine-cli" score --backbone "$repo/tests/data/reference-tiny/clip_tiny_traced.pt" \
-    --head "$repo/tests/data/reference-tiny/rine_tiny_head.pth" --device cpu --quiet \
+    --head "$repo/tests/data/reference-tiny/rine_tiny_head.pth" --device cpu --trust --quiet \
     "$repo/tests/data/reference-tiny/images/camera.png" >/dev/null
 say "all checks passed"

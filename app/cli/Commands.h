@@ -33,5 +33,6 @@ int runBench(const QStringList &arguments);
 int runScan(const QStringList &arguments);
 int runResults(const QStringList &arguments);
 int runRobustness(const QStringList &arguments);
+int runModels(const QStringList &arguments);
 
 } // namespace rine::cli

@@ -1,6 +1,9 @@
 #include "ModelOptions.h"
 
 #include "scoring/ModelLocator.h"
+#include "scoring/ModelStore.h"
+
+#include <QDateTime>
 
 #include <QFileInfo>
 
@@ -26,13 +29,17 @@ ModelOptions::ModelOptions(bool severalHeads)
                QStringLiteral("auto|cpu|cuda"), QStringLiteral("auto")),
       m_batch(QStringLiteral("batch"), QStringLiteral("Images per forward pass (default 8)."), QStringLiteral("N"),
               QStringLiteral("8")),
-      m_threads(QStringLiteral("threads"), QStringLiteral("CPU threads (default: one per core)."), QStringLiteral("N"))
+      m_threads(QStringLiteral("threads"), QStringLiteral("CPU threads (default: one per core)."), QStringLiteral("N")),
+      m_trust(QStringLiteral("trust"),
+              QStringLiteral("Load weight files whose SHA-256 is not in the model manifest (TorchScript archives can "
+                             "carry code; pickle readers have had memory-safety bugs). The decision is recorded in "
+                             "the model folder's trust.json."))
 {
 }
 
 void ModelOptions::addTo(QCommandLineParser &parser) const
 {
-    parser.addOptions({m_backbone, m_head, m_crop, m_device, m_batch, m_threads});
+    parser.addOptions({m_backbone, m_head, m_crop, m_device, m_batch, m_threads, m_trust});
 }
 
 bool ModelOptions::read(const QCommandLineParser &parser, QString &error)
@@ -82,6 +89,7 @@ bool ModelOptions::read(const QCommandLineParser &parser, QString &error)
         }
         heads << bundled;
     }
+    m_trustGiven = parser.isSet(m_trust);
     m_options.headPaths.clear();
     for (const QString &head : heads)
         m_options.headPaths.push_back(head.toStdString());
@@ -90,6 +98,31 @@ bool ModelOptions::read(const QCommandLineParser &parser, QString &error)
 
 std::unique_ptr<Detector> ModelOptions::load(QString &error) const
 {
+    ModelStore store;
+    std::vector<std::string> files{m_options.backbonePath};
+    files.insert(files.end(), m_options.headPaths.begin(), m_options.headPaths.end());
+    for (const std::string &file : files) {
+        const QString path = QString::fromStdString(file);
+        auto sha = sha256OfFile(path);
+        if (!sha) {
+            error = QString::fromStdString(sha.error());
+            return nullptr;
+        }
+        auto allowed = store.allowed(path, sha.value());
+        if (allowed)
+            continue;
+        if (!m_trustGiven) {
+            error = QString::fromStdString(allowed.error());
+            return nullptr;
+        }
+        auto recorded = store.trust({sha.value(), QFileInfo(path).absoluteFilePath(),
+                                     QStringLiteral("trusted by the user (--trust)"),
+                                     QDateTime::currentDateTimeUtc().toString(Qt::ISODate)});
+        if (!recorded) {
+            error = QString::fromStdString(recorded.error());
+            return nullptr;
+        }
+    }
     configureCpuThreads(m_threadCount);
     auto detector = Detector::load(m_options);
     if (!detector) {

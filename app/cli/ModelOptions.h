@@ -20,8 +20,9 @@ public:
     // Checks the values; on failure, error says what is wrong and the caller exits with 2.
     bool read(const QCommandLineParser &parser, QString &error);
 
-    // Loads the detector, configuring the CPU threads first. On failure, error names the file
-    // and what to do (the caller exits with 2).
+    // Applies the trust policy (ModelStore::allowed; --trust records a decision), then loads
+    // the detector, configuring the CPU threads first. On failure, error names the file and
+    // what to do (the caller exits with 2).
     std::unique_ptr<Detector> load(QString &error) const;
 
     CropMode crop() const { return m_cropMode; }
@@ -29,7 +30,8 @@ public:
 
 private:
     bool m_severalHeads;
-    QCommandLineOption m_backbone, m_head, m_crop, m_device, m_batch, m_threads;
+    QCommandLineOption m_backbone, m_head, m_crop, m_device, m_batch, m_threads, m_trust;
+    bool m_trustGiven = false;
     DetectorOptions m_options;
     CropMode m_cropMode = CropMode::Center;
     int m_batchSize = 8;

@@ -341,4 +341,36 @@ std::string libtorchVersion()
          + std::to_string(TORCH_VERSION_PATCH);
 }
 
+Result<BackboneSummary> inspectBackbone(const std::string &path)
+{
+    using R = Result<BackboneSummary>;
+    try {
+        auto file = readTensorArchive(path);
+        if (!file)
+            return R::failure(file.error());
+        const bool huggingFace = convertHuggingFaceClip(file.value());
+        std::string prefix;
+        auto config = vitConfigFromArchive(file.value(), prefix);
+        if (!config)
+            return R::failure(config.error());
+        VisionTransformer vit(config.value());
+        if (auto loaded = loadParameters(vit, file.value(), prefix); !loaded)
+            return R::failure(loaded.error());
+        BackboneSummary summary;
+        summary.blocks = int(config->layers);
+        summary.width = int(config->width);
+        summary.patch = int(config->patch);
+        summary.inputSize = int(config->inputSize());
+        summary.format = file->format == TensorArchive::Format::TorchScript   ? "torchscript"
+                       : file->format == TensorArchive::Format::SafeTensors ? "safetensors"
+                                                                            : "state_dict";
+        if (huggingFace)
+            summary.format += " (Hugging Face names)";
+        summary.sha256 = file->sha256;
+        return summary;
+    } catch (const c10::Error &e) {
+        return R::failure(path + ": " + e.what_without_backtrace());
+    }
+}
+
 } // namespace rine

@@ -103,6 +103,17 @@ struct HeadSummary {
 };
 Result<HeadSummary> inspectHead(const std::string &path);
 
+// A CLIP backbone file's architecture, every tensor loaded and shape-checked.
+struct BackboneSummary {
+    int blocks = 0;
+    int width = 0;
+    int patch = 0;
+    int inputSize = 0;
+    std::string format;
+    std::string sha256;
+};
+Result<BackboneSummary> inspectBackbone(const std::string &path);
+
 // Sets the CPU thread count once (one per core unless told); called at program start-up.
 void configureCpuThreads(int threads = 0);
 int cpuThreads();

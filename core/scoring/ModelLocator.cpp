@@ -1,4 +1,5 @@
 #include "ModelLocator.h"
+#include "ModelStore.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -34,7 +35,12 @@ QList<KnownModel> ModelLocator::knownModels()
         m.name = o.value(QStringLiteral("name")).toString();
         m.role = o.value(QStringLiteral("role")).toString();
         m.file = o.value(QStringLiteral("file")).toString();
-        m.url = o.value(QStringLiteral("urls")).toArray().first().toString();
+        for (const QJsonValue &url : o.value(QStringLiteral("urls")).toArray())
+            m.urls << url.toString();
+        m.url = m.urls.value(0);
+        m.architecture = o.value(QStringLiteral("architecture")).toString();
+        m.format = o.value(QStringLiteral("format")).toString();
+        m.citation = o.value(QStringLiteral("citation")).toString();
         m.sha256 = o.value(QStringLiteral("sha256")).toString();
         m.size = o.value(QStringLiteral("size")).isDouble() ? qint64(o.value(QStringLiteral("size")).toDouble()) : -1;
         m.license = o.value(QStringLiteral("license")).toString();
@@ -68,7 +74,11 @@ QString ModelLocator::defaultBackbone()
     const QString fromEnv = qEnvironmentVariable("RINE_BACKBONE");
     if (!fromEnv.isEmpty())
         return fromEnv;
-    return QDir::homePath() + QStringLiteral("/.cache/clip/ViT-L-14.pt");
+    const QString cache = QDir::homePath() + QStringLiteral("/.cache/clip/ViT-L-14.pt");
+    const QString stored = ModelStore::defaultDir() + QLatin1Char('/') + knownBackbone().file;
+    if (!QFile::exists(cache) && !knownBackbone().file.isEmpty() && QFile::exists(stored))
+        return stored;
+    return cache;
 }
 
 QString ModelLocator::missingBackboneMessage(const QString &path)

@@ -2,6 +2,7 @@
 
 #include <QList>
 #include <QString>
+#include <QStringList>
 
 namespace rine {
 
@@ -10,8 +11,12 @@ struct KnownModel {
     QString name;
     QString role; // "backbone" or "head"
     QString file;
-    QString url;
-    QString sha256;
+    QString url; // the first of urls
+    QStringList urls;
+    QString sha256; // empty: not known before the first download (pinned then)
+    QString architecture;
+    QString format; // torchscript, state_dict, safetensors
+    QString citation;
     qint64 size = -1; // -1: not known in advance
     QString license;
     bool bundled = false;
@@ -28,7 +33,8 @@ public:
 
     // The bundled 2-class head, or "" when it is not found.
     static QString defaultHead();
-    // $RINE_BACKBONE if set, else the CLIP package's cache, ~/.cache/clip/ViT-L-14.pt.
+    // $RINE_BACKBONE if set; else the first that exists of the CLIP package's cache,
+    // ~/.cache/clip/ViT-L-14.pt, and the model store (ModelStore); else the cache path.
     static QString defaultBackbone();
     // What to tell a user whose backbone is missing at `path`.
     static QString missingBackboneMessage(const QString &path);

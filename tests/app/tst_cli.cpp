@@ -37,7 +37,7 @@ Run rineCli(const QStringList &arguments, const QString &workingDir = {}, const 
 QStringList tinyModel()
 {
     return {QStringLiteral("--backbone"), kTiny + "clip_tiny_traced.pt", QStringLiteral("--head"),
-            kTiny + "rine_tiny_head.pth", QStringLiteral("--device"), QStringLiteral("cpu"), QStringLiteral("--quiet")};
+            kTiny + "rine_tiny_head.pth", QStringLiteral("--device"), QStringLiteral("cpu"), QStringLiteral("--trust"), QStringLiteral("--quiet")};
 }
 
 } // namespace
@@ -190,9 +190,35 @@ private slots:
         QVERIFY(run.err.contains(junk.toUtf8()));
         // The bundled ViT-L/14 head does not fit the tiny backbone.
         const Run mismatch = rineCli({QStringLiteral("score"), QStringLiteral("--backbone"), kTiny + "clip_tiny_traced.pt",
-                                      kImages + "coffee.png"});
+                                      QStringLiteral("--trust"), kImages + "coffee.png"});
         QCOMPARE(mismatch.exitCode, 2);
         QVERIFY2(mismatch.err.contains("proj1.1.weight"), mismatch.err.constData());
+    }
+
+    void untrustedWeightsAreRefusedUntilTrusted()
+    {
+        // A model folder of its own: no earlier decision.
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        const QString store = m_dir.filePath("trust-store");
+        env.insert("RINE_MODEL_STORE", store);
+        QStringList args = tinyModel();
+        args.removeAll(QStringLiteral("--trust"));
+        args = QStringList{QStringLiteral("score")} + args + QStringList{kImages + "camera.png"};
+        Run run = rineCli(args, {}, env);
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.contains("clip_tiny_traced.pt") && run.err.contains("not a known model file")
+                     && run.err.contains("--trust"),
+                 run.err.constData());
+        QVERIFY(run.out.isEmpty()); // nothing was scored
+
+        run = rineCli(args + QStringList{"--trust"}, {}, env);
+        QCOMPARE(run.exitCode, 0);
+        const QByteArray record = readAll(store + "/trust.json");
+        QVERIFY2(record.contains(sha256(kTiny + "clip_tiny_traced.pt").toUtf8())
+                     && record.contains(sha256(kTiny + "rine_tiny_head.pth").toUtf8())
+                     && record.contains("trusted by the user (--trust)"),
+                 record.constData());
+        QCOMPARE(rineCli(args, {}, env).exitCode, 0); // the decision is remembered
     }
 
     void slowBlasIsWarnedAbout()

@@ -39,7 +39,7 @@ Run rineCli(const QStringList &arguments) { return test::rineCli(arguments, kAsU
 QStringList tinyModel()
 {
     return {QStringLiteral("--backbone"), kTiny + "clip_tiny_traced.pt", QStringLiteral("--head"),
-            kTiny + "rine_tiny_head.pth", QStringLiteral("--device"), QStringLiteral("cpu")};
+            kTiny + "rine_tiny_head.pth", QStringLiteral("--device"), QStringLiteral("cpu"), QStringLiteral("--trust")};
 }
 
 // Rows of a query on a case database, read through a connection of our own.

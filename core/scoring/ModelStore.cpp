@@ -1,0 +1,213 @@
+#include "ModelStore.h"
+
+#include "model/Detector.h"
+#include "util/Sha256.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSaveFile>
+#include <QStandardPaths>
+
+namespace rine {
+
+namespace {
+
+QString trustFile(const QString &dir) { return dir + QStringLiteral("/trust.json"); }
+
+} // namespace
+
+Result<QString> sha256OfFile(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return Result<QString>::failure(path.toStdString() + ": cannot read: " + file.errorString().toStdString());
+    Sha256 hash;
+    QByteArray chunk(1 << 20, Qt::Uninitialized);
+    for (;;) {
+        const qint64 n = file.read(chunk.data(), chunk.size());
+        if (n < 0)
+            return Result<QString>::failure(path.toStdString() + ": read error: " + file.errorString().toStdString());
+        if (n == 0)
+            break;
+        hash.update(chunk.constData(), std::size_t(n));
+    }
+    return QString::fromStdString(hash.hexDigest());
+}
+
+QString weightFileKind(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    const QByteArray head = file.read(16);
+    if (head.startsWith("PK\x03\x04"))
+        return QStringLiteral("zip");
+    if (head.startsWith("\x80"))
+        return QStringLiteral("pickle");
+    // safetensors: an 8-byte little-endian header length, then a JSON object.
+    if (head.size() >= 9 && head[8] == '{')
+        return QStringLiteral("safetensors");
+    return {};
+}
+
+ModelStore::ModelStore(QString dir) : m_dir(std::move(dir)) {}
+
+QString ModelStore::defaultDir()
+{
+    const QString fromEnv = qEnvironmentVariable("RINE_MODEL_STORE");
+    if (!fromEnv.isEmpty())
+        return fromEnv;
+    return QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + QStringLiteral("/rine-studio/models");
+}
+
+QList<InstalledModel> ModelStore::installed() const
+{
+    QList<InstalledModel> out;
+    const QString bundledDir = ModelLocator::modelsDir();
+    for (const KnownModel &model : ModelLocator::knownModels()) {
+        InstalledModel entry{model, {}, {}};
+        if (model.bundled && QFile::exists(bundledDir + QLatin1Char('/') + model.file)) {
+            entry.path = bundledDir + QLatin1Char('/') + model.file;
+            entry.where = QStringLiteral("bundled");
+        } else if (QFile::exists(pathOf(model))) {
+            entry.path = pathOf(model);
+            entry.where = QStringLiteral("store");
+        } else if (model.role == QLatin1String("backbone")) {
+            const QString fromEnv = qEnvironmentVariable("RINE_BACKBONE");
+            const QString cache = QDir::homePath() + QStringLiteral("/.cache/clip/") + model.file;
+            if (!fromEnv.isEmpty() && QFile::exists(fromEnv)) {
+                entry.path = fromEnv;
+                entry.where = QStringLiteral("$RINE_BACKBONE");
+            } else if (QFile::exists(cache)) {
+                entry.path = cache;
+                entry.where = QStringLiteral("CLIP cache");
+            }
+        }
+        out.append(entry);
+    }
+    return out;
+}
+
+QList<TrustRecord> ModelStore::trusted() const
+{
+    QList<TrustRecord> out;
+    QFile file(trustFile(m_dir));
+    if (!file.open(QIODevice::ReadOnly))
+        return out;
+    for (const QJsonValue &v : QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("trusted")).toArray()) {
+        const QJsonObject o = v.toObject();
+        out.append({o.value(QStringLiteral("sha256")).toString(), o.value(QStringLiteral("path")).toString(),
+                    o.value(QStringLiteral("how")).toString(), o.value(QStringLiteral("when")).toString()});
+    }
+    return out;
+}
+
+Result<bool> ModelStore::trust(const TrustRecord &record)
+{
+    QList<TrustRecord> records = trusted();
+    for (const TrustRecord &r : records)
+        if (r.sha256 == record.sha256)
+            return true;
+    records.append(record);
+    QJsonArray array;
+    for (const TrustRecord &r : records)
+        array.append(QJsonObject{{QStringLiteral("sha256"), r.sha256},
+                                 {QStringLiteral("path"), r.path},
+                                 {QStringLiteral("how"), r.how},
+                                 {QStringLiteral("when"), r.when}});
+    if (!QDir().mkpath(m_dir))
+        return Result<bool>::failure(m_dir.toStdString() + ": cannot create the model folder");
+    QSaveFile file(trustFile(m_dir));
+    const QByteArray text = QJsonDocument(QJsonObject{{QStringLiteral("trusted"), array}}).toJson();
+    if (!file.open(QIODevice::WriteOnly) || file.write(text) != text.size() || !file.commit())
+        return Result<bool>::failure(trustFile(m_dir).toStdString() + ": cannot record the decision: "
+                                     + file.errorString().toStdString());
+    return true;
+}
+
+const KnownModel *ModelStore::knownBySha(const QList<KnownModel> &models, const QString &sha256)
+{
+    for (const KnownModel &m : models)
+        if (!m.sha256.isEmpty() && m.sha256 == sha256)
+            return &m;
+    return nullptr;
+}
+
+Result<bool> ModelStore::allowed(const QString &path, const QString &sha256) const
+{
+    const QString kind = weightFileKind(path);
+    if (kind == QLatin1String("safetensors"))
+        return true;
+    const QList<KnownModel> known = ModelLocator::knownModels();
+    if (knownBySha(known, sha256))
+        return true;
+    for (const TrustRecord &r : trusted())
+        if (r.sha256 == sha256)
+            return true;
+    return Result<bool>::failure(
+        path.toStdString() + " (SHA-256 " + sha256.toStdString()
+        + ") is not a known model file. TorchScript archives can carry code, and pickle checkpoints have a history "
+          "of memory-safety bugs in their readers: check where this file came from, then trust it on purpose "
+          "(rine-cli: --trust; the decision is recorded in "
+        + trustFile(m_dir).toStdString() + ")");
+}
+
+Result<QString> ModelStore::import(const QString &path, const KnownModel &as)
+{
+    using R = Result<QString>;
+    auto sha = sha256OfFile(path);
+    if (!sha)
+        return R::failure(sha.error());
+    QString expected = as.sha256;
+    if (expected.isEmpty())
+        for (const TrustRecord &r : trusted())
+            if (QFileInfo(r.path).fileName() == as.file && r.how.startsWith(QLatin1String("pinned")))
+                expected = r.sha256;
+    if (!expected.isEmpty() && sha.value() != expected)
+        return R::failure(path.toStdString() + ": SHA-256 " + sha->toStdString() + " is not that of " + as.name.toStdString()
+                          + " (" + expected.toStdString() + "); this is another file, or a damaged copy");
+    // The architecture, from the tensors' shapes, before anything is copied.
+    if (as.role == QLatin1String("head")) {
+        auto head = inspectHead(path.toStdString());
+        if (!head)
+            return R::failure(head.error());
+    } else {
+        auto backbone = inspectBackbone(path.toStdString());
+        if (!backbone)
+            return R::failure(backbone.error());
+    }
+    if (!QDir().mkpath(m_dir))
+        return R::failure(m_dir.toStdString() + ": cannot create the model folder");
+    const QString target = pathOf(as), partial = target + QStringLiteral(".importing");
+    QFile::remove(partial);
+    if (!QFile::copy(path, partial))
+        return R::failure(target.toStdString() + ": cannot copy into the model folder (disk full?)");
+    auto copied = sha256OfFile(partial);
+    if (!copied || copied.value() != sha.value()) {
+        QFile::remove(partial);
+        return R::failure(target.toStdString() + ": the copy differs from the original; nothing was installed");
+    }
+    QFile::remove(target);
+    if (!QFile::rename(partial, target))
+        return R::failure(target.toStdString() + ": cannot move the copy into place");
+    if (expected.isEmpty())
+        trust({sha.value(), target, QStringLiteral("pinned on first import"),
+               QDateTime::currentDateTimeUtc().toString(Qt::ISODate)});
+    return target;
+}
+
+Result<bool> ModelStore::remove(const KnownModel &model)
+{
+    const QString path = pathOf(model);
+    if (!QFile::exists(path))
+        return Result<bool>::failure(model.name.toStdString() + " is not in the model folder " + m_dir.toStdString());
+    if (!QFile::remove(path))
+        return Result<bool>::failure(path.toStdString() + ": cannot delete");
+    return true;
+}
+
+} // namespace rine

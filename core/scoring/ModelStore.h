@@ -1,0 +1,76 @@
+#pragma once
+
+#include "scoring/ModelLocator.h"
+#include "util/Result.h"
+
+#include <QDateTime>
+#include <QList>
+#include <QString>
+
+namespace rine {
+
+// A weight file this installation trusts although the manifest does not list its hash:
+// pinned on its first verified download, trusted by the user (--trust), or made by our own
+// training. Recorded with when and how, in trust.json beside the store's files.
+struct TrustRecord {
+    QString sha256;
+    QString path;
+    QString how; // "pinned on first download", "trusted by the user (--trust)", "trained here"
+    QString when; // ISO 8601, UTC
+};
+
+// Where a known model is on this machine, if anywhere.
+struct InstalledModel {
+    KnownModel model;
+    QString path; // empty: not installed
+    QString where; // "bundled", "store", "CLIP cache", "$RINE_BACKBONE"
+};
+
+// The user's model folder ($RINE_MODEL_STORE, else <data>/rine-studio/models) and the
+// trust policy. TorchScript archives are programs and pickle checkpoints have a history of
+// memory-safety bugs in their readers: a file of either kind is used only when its SHA-256
+// is in the manifest, pinned, or trusted on purpose. safetensors files hold data only.
+class ModelStore {
+public:
+    explicit ModelStore(QString dir = defaultDir());
+    static QString defaultDir();
+
+    QString dir() const { return m_dir; }
+    QString pathOf(const KnownModel &model) const { return m_dir + QLatin1Char('/') + model.file; }
+
+    // Known models with where each is found (bundled heads, the store, the CLIP cache, the
+    // environment).
+    QList<InstalledModel> installed() const;
+
+    QList<TrustRecord> trusted() const;
+    // Records a trust decision (atomically). Recording the same hash again keeps the first.
+    Result<bool> trust(const TrustRecord &record);
+
+    // Whether a weight file may be loaded: safetensors always (data only); TorchScript or
+    // pickle when its hash is in the manifest or trusted here. On refusal, a message naming
+    // the file and what to do.
+    Result<bool> allowed(const QString &path, const QString &sha256) const;
+
+    // The manifest entry whose hash this is, else an entry pinned here for a model whose
+    // hash the manifest leaves open.
+    static const KnownModel *knownBySha(const QList<KnownModel> &models, const QString &sha256);
+
+    // Copies a file into the store after checking it (SHA-256 against the manifest or the
+    // pinned hash; architecture read from its tensors by `inspect`). Returns the new path.
+    Result<QString> import(const QString &path, const KnownModel &as);
+
+    // Deletes a model file from the store (never a bundled or external file).
+    Result<bool> remove(const KnownModel &model);
+
+private:
+    QString m_dir;
+};
+
+// SHA-256 of a file, read in chunks (no size limit: backbones are 890 MB).
+Result<QString> sha256OfFile(const QString &path);
+
+// The kind of weight file by its first bytes: "zip" (torch.save or TorchScript), "pickle"
+// (legacy torch.save), "safetensors", or "" when none.
+QString weightFileKind(const QString &path);
+
+} // namespace rine
