@@ -2,6 +2,7 @@
 
 #include <QElapsedTimer>
 #include <QFile>
+#include <QMetaType>
 #include <QObject>
 #include <QPointer>
 #include <QString>
@@ -77,3 +78,5 @@ private:
 };
 
 } // namespace rine
+
+Q_DECLARE_METATYPE(rine::DownloadOutcome)

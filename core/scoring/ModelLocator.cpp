@@ -85,12 +85,14 @@ QString ModelLocator::missingBackboneMessage(const QString &path)
 {
     const KnownModel backbone = knownBackbone();
     QString message = QStringLiteral("The CLIP ViT-L/14 backbone was not found at %1.\n").arg(path);
-    message += QStringLiteral("It is not shipped with RINE Studio (about 890 MB). Get it with\n"
-                              "  curl -L --create-dirs -o ~/.cache/clip/ViT-L-14.pt %1\n"
-                              "(SHA-256 %2), or point to an existing copy with --backbone FILE or the "
+    message += QStringLiteral("It is not shipped with RINE Studio (about 890 MB). Get it, verified, with\n"
+                              "  rine-cli models fetch %1\n"
+                              "or by hand: curl -L --create-dirs -o ~/.cache/clip/ViT-L-14.pt %2\n"
+                              "(SHA-256 %3), or point to an existing copy with --backbone FILE or the "
                               "RINE_BACKBONE environment variable. A copy that the Python 'clip' package "
                               "downloaded, at ~/.cache/clip/ViT-L-14.pt, is found without either.")
-                   .arg(backbone.url.isEmpty() ? QStringLiteral("<see models/manifest.json>") : backbone.url,
+                   .arg(backbone.name.isEmpty() ? QStringLiteral("ViT-L-14") : backbone.name,
+                        backbone.url.isEmpty() ? QStringLiteral("<see models/manifest.json>") : backbone.url,
                         backbone.sha256);
     return message;
 }
