@@ -34,5 +34,6 @@ int runScan(const QStringList &arguments);
 int runResults(const QStringList &arguments);
 int runRobustness(const QStringList &arguments);
 int runModels(const QStringList &arguments);
+int runEvaluate(const QStringList &arguments);
 
 } // namespace rine::cli

@@ -19,6 +19,7 @@ const char kUsage[] =
     "  scan    Scan folders into a case database (resumable; each content scored once).\n"
     "  results Write a scan's results from a case database as JSON or CSV.\n"
     "  robustness  Check whether verdicts survive JPEG, blur, crop, noise (per-image sweeps).\n"
+    "  evaluate  Accuracy and AP of a model on a labelled dataset, per generator.\n"
     "  models  List, fetch (verified, resumable), verify, import and remove model files.\n"
     "  bench   Measure inference speed (images/s, GEMM GFLOP/s, efficiency).\n"
     "\n"
@@ -63,6 +64,8 @@ int main(int argc, char *argv[])
         return rine::cli::runResults(args);
     if (command == QLatin1String("robustness"))
         return rine::cli::runRobustness(args);
+    if (command == QLatin1String("evaluate"))
+        return rine::cli::runEvaluate(args);
     if (command == QLatin1String("models"))
         return rine::cli::runModels(args);
     if (command == QLatin1String("bench"))

@@ -3,7 +3,9 @@
 
 #include <QCryptographicHash>
 #include <QFile>
+#include <QDir>
 #include <QJsonArray>
+#include <QMap>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -270,6 +272,43 @@ private slots:
         QCOMPARE(records[1].toObject().value("status").toString(), QStringLiteral("error"));
         QCOMPARE(rineCli(QStringList{QStringLiteral("robustness"), "--preset", "coarse", kImages + "camera.png"}
                          + tinyModel()).exitCode, 2);
+    }
+
+    void evaluateGivesAccuracyAndApPerGenerator()
+    {
+        // Two "generators" made of the reference images; the expected figures come from the
+        // reference logits (reference.json), ranked by hand below.
+        QTemporaryDir data;
+        const QMap<QString, QStringList> layout{
+            {"gan/0_real", {"astronaut.png", "camera.png"}},
+            {"gan/1_fake", {"aadlygmazf.jpg", "logo.png"}},
+            {"diffusion/0_real", {"coffee.png", "zzrybysskm.png"}},
+            {"diffusion/1_fake", {"block.png"}},
+        };
+        for (auto it = layout.cbegin(); it != layout.cend(); ++it) {
+            QDir().mkpath(data.filePath(it.key()));
+            for (const QString &name : it.value())
+                QVERIFY(QFile::copy(kImages + name, data.filePath(it.key() + "/" + name)));
+        }
+        const QString out = m_dir.filePath("evaluate.json");
+        const Run run = rineCli(QStringList{"evaluate", "--data", data.path(), "--json", out} + tinyModel());
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY2(run.out.contains("mean over generators"), run.out.constData());
+        const QJsonObject root = QJsonDocument::fromJson(readAll(out)).object();
+        const QJsonArray rows = root.value("generators").toArray();
+        QCOMPARE(rows.size(), 2);
+        // Reference probabilities are all above 0.5: every image is called fake.
+        // diffusion: real coffee 0.581, zzrybysskm 0.635; fake block 0.559 -> ranked last: AP = 1/3.
+        const QJsonObject diffusion = rows[0].toObject();
+        QCOMPARE(diffusion.value("generator").toString(), QStringLiteral("diffusion"));
+        QVERIFY(std::abs(diffusion.value("average_precision").toDouble() - 1.0 / 3.0) < 1e-9);
+        QVERIFY(std::abs(diffusion.value("accuracy").toDouble() - 1.0 / 3.0) < 1e-9);
+        // gan: fake aadlygmazf 0.788, logo 0.781 rank above real camera 0.604, astronaut 0.601: AP = 1.
+        const QJsonObject gan = rows[1].toObject();
+        QVERIFY(std::abs(gan.value("average_precision").toDouble() - 1.0) < 1e-9);
+        QVERIFY(std::abs(gan.value("accuracy").toDouble() - 0.5) < 1e-9);
+        QVERIFY(std::abs(gan.value("real_accuracy").toDouble()) < 1e-9);
+        QVERIFY(std::abs(root.value("mean_average_precision").toDouble() - (1.0 / 3.0 + 1.0) / 2) < 1e-9);
     }
 };
 

@@ -1,0 +1,223 @@
+#include "Commands.h"
+#include "ModelOptions.h"
+#include "RecordWriter.h"
+
+#include "scoring/ImageScorer.h"
+#include "train/Dataset.h"
+#include "train/Metrics.h"
+
+#include <QCommandLineParser>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTextStream>
+
+#include <cstdio>
+#include <map>
+
+namespace rine::cli {
+
+namespace {
+
+void err(const QString &text) { QTextStream(stderr) << "rine-cli evaluate: " << text << Qt::endl; }
+
+struct Group {
+    std::vector<double> scores;
+    std::vector<int> labels;
+    int failed = 0;
+};
+
+// Real and fake that differ in a way a detector could learn instead of the generator's traces.
+QStringList dataWarnings(const std::vector<LabeledImage> &images, const std::vector<ImageRecord> &records)
+{
+    std::map<std::string, int> formats[2];
+    double pixels[2] = {0, 0};
+    int counts[2] = {0, 0};
+    for (std::size_t i = 0; i < images.size(); ++i) {
+        if (!records[i].ok)
+            continue;
+        const int label = images[i].label;
+        ++formats[label][records[i].format];
+        pixels[label] += double(records[i].width) * records[i].height;
+        ++counts[label];
+    }
+    QStringList warnings;
+    if (!counts[0] || !counts[1])
+        return warnings;
+    auto majority = [](const std::map<std::string, int> &f) {
+        return std::max_element(f.begin(), f.end(), [](auto &a, auto &b) { return a.second < b.second; })->first;
+    };
+    const std::string realFormat = majority(formats[0]), fakeFormat = majority(formats[1]);
+    if (realFormat != fakeFormat)
+        warnings << QStringLiteral("real images are mostly %1 and fake ones mostly %2: a detector can tell the format "
+                                   "apart instead of the generator")
+                        .arg(QString::fromStdString(realFormat), QString::fromStdString(fakeFormat));
+    const double realMean = pixels[0] / counts[0], fakeMean = pixels[1] / counts[1];
+    if (realMean > 2 * fakeMean || fakeMean > 2 * realMean)
+        warnings << QStringLiteral("real images average %1 megapixels and fake ones %2: resolution differs by more "
+                                   "than 2x")
+                        .arg(realMean / 1e6, 0, 'f', 2)
+                        .arg(fakeMean / 1e6, 0, 'f', 2);
+    return warnings;
+}
+
+} // namespace
+
+int runEvaluate(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Measures a model on a labelled dataset: accuracy at the threshold (overall, on real and on fake images) "
+        "and average precision, per generator folder and their mean, like the RINE paper's tables. Layouts: "
+        "<root>/<generator>/[<class>/]{0_real,1_fake} (test sets) or <root>/{0_real,1_fake}.\n"
+        "Exit status: 0 done, 1 some images could not be scored (left out, and counted), 2 bad usage or "
+        "unloadable weights."));
+    parser.addHelpOption();
+    ModelOptions model(false);
+    model.addTo(parser);
+    const QCommandLineOption data(QStringLiteral("data"), QStringLiteral("The dataset's root folder."), QStringLiteral("DIR"));
+    const QCommandLineOption classes(QStringLiteral("classes"),
+                                     QStringLiteral("Only these classes (comma-separated folder names holding "
+                                                    "0_real/1_fake)."),
+                                     QStringLiteral("LIST"));
+    const QCommandLineOption threshold(QStringLiteral("threshold"),
+                                       QStringLiteral("Probability at or above which an image counts as fake "
+                                                      "(default 0.5)."),
+                                       QStringLiteral("P"), QStringLiteral("0.5"));
+    const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Also write the results as JSON to FILE."),
+                                  QStringLiteral("FILE"));
+    const QCommandLineOption quiet(QStringLiteral("quiet"), QStringLiteral("No progress on standard error."));
+    parser.addOptions({data, classes, threshold, json, quiet});
+    if (!parser.parse(arguments)) {
+        err(parser.errorText());
+        return UsageOrSetup;
+    }
+    if (parser.isSet(QStringLiteral("help"))) {
+        QTextStream(stdout) << helpText(parser, QStringLiteral("rine-cli evaluate [options] --data DIR"));
+        return Success;
+    }
+    if (!parser.isSet(data)) {
+        err(QStringLiteral("--data DIR is required"));
+        return UsageOrSetup;
+    }
+    bool ok = false;
+    const double cut = parser.value(threshold).toDouble(&ok);
+    if (!ok || cut <= 0 || cut >= 1) {
+        err(QStringLiteral("--threshold must be a number between 0 and 1"));
+        return UsageOrSetup;
+    }
+    std::vector<std::string> wanted;
+    for (const QString &c : parser.value(classes).split(QLatin1Char(','), Qt::SkipEmptyParts))
+        wanted.push_back(c.trimmed().toStdString());
+    auto images = findLabeledImages(parser.value(data).toStdString(), wanted);
+    if (!images) {
+        err(QString::fromStdString(images.error()));
+        return UsageOrSetup;
+    }
+    QString error;
+    if (!model.read(parser, error)) {
+        err(error);
+        return UsageOrSetup;
+    }
+    const std::unique_ptr<Detector> detector = model.load(error);
+    if (!detector) {
+        err(error);
+        return UsageOrSetup;
+    }
+
+    ScoreOptions options;
+    options.crop = model.crop();
+    options.batchSize = model.batchSize();
+    std::vector<std::string> paths;
+    for (const LabeledImage &image : images.value())
+        paths.push_back(image.path);
+    const bool showProgress = !parser.isSet(quiet);
+    const std::vector<ImageRecord> records = ImageScorer(*detector, options).scoreFiles(paths, [&](std::size_t done, std::size_t total) {
+        if (showProgress && (done % 64 == 0 || done == total))
+            std::fprintf(stderr, "rine-cli evaluate: %zu/%zu images\n", done, total);
+    });
+
+    std::map<std::string, Group> groups;
+    Group all;
+    for (std::size_t i = 0; i < records.size(); ++i) {
+        const LabeledImage &image = images.value()[i];
+        Group &group = groups[image.generator.empty() ? std::string("(all)") : image.generator];
+        if (!records[i].ok) {
+            ++group.failed;
+            ++all.failed;
+            err(QString::fromStdString(records[i].error));
+            continue;
+        }
+        for (Group *g : {&group, &all}) {
+            g->scores.push_back(records[i].probability);
+            g->labels.push_back(image.label);
+        }
+    }
+
+    QTextStream out(stdout);
+    out << QStringLiteral("%1 %2 %3 %4 %5 %6 %7\n")
+               .arg(QStringLiteral("generator"), -24)
+               .arg(QStringLiteral("real"), 6)
+               .arg(QStringLiteral("fake"), 6)
+               .arg(QStringLiteral("acc"), 7)
+               .arg(QStringLiteral("r_acc"), 7)
+               .arg(QStringLiteral("f_acc"), 7)
+               .arg(QStringLiteral("AP"), 7);
+    QJsonArray rows;
+    double meanAcc = 0, meanAp = 0;
+    for (const auto &[name, g] : groups) {
+        const Accuracy a = accuracyAt(g.scores, g.labels, cut);
+        const double ap = averagePrecision(g.scores, g.labels);
+        meanAcc += a.overall / double(groups.size());
+        meanAp += ap / double(groups.size());
+        out << QStringLiteral("%1 %2 %3 %4 %5 %6 %7\n")
+                   .arg(QString::fromStdString(name), -24)
+                   .arg(a.reals, 6)
+                   .arg(a.fakes, 6)
+                   .arg(100 * a.overall, 7, 'f', 1)
+                   .arg(100 * a.real, 7, 'f', 1)
+                   .arg(100 * a.fake, 7, 'f', 1)
+                   .arg(100 * ap, 7, 'f', 1);
+        rows.append(QJsonObject{{QStringLiteral("generator"), QString::fromStdString(name)},
+                                {QStringLiteral("real"), a.reals},
+                                {QStringLiteral("fake"), a.fakes},
+                                {QStringLiteral("failed"), g.failed},
+                                {QStringLiteral("accuracy"), a.overall},
+                                {QStringLiteral("real_accuracy"), a.real},
+                                {QStringLiteral("fake_accuracy"), a.fake},
+                                {QStringLiteral("average_precision"), ap}});
+    }
+    out << QStringLiteral("%1 %2 %3 %4 %5 %6 %7\n")
+               .arg(QStringLiteral("mean over generators"), -24)
+               .arg(QString(), 6)
+               .arg(QString(), 6)
+               .arg(100 * meanAcc, 7, 'f', 1)
+               .arg(QString(), 7)
+               .arg(QString(), 7)
+               .arg(100 * meanAp, 7, 'f', 1);
+    out.flush();
+    const QStringList warnings = dataWarnings(images.value(), records);
+    for (const QString &w : warnings)
+        err(QStringLiteral("warning: ") + w);
+
+    if (parser.isSet(json)) {
+        QJsonObject root{{QStringLiteral("data"), parser.value(data)},
+                         {QStringLiteral("threshold"), cut},
+                         {QStringLiteral("generators"), rows},
+                         {QStringLiteral("mean_accuracy"), meanAcc},
+                         {QStringLiteral("mean_average_precision"), meanAp},
+                         {QStringLiteral("failed"), all.failed},
+                         {QStringLiteral("warnings"), QJsonArray::fromStringList(warnings)},
+                         {QStringLiteral("model"), modelJson(detector->info())}};
+        const QJsonObject provenance = provenanceJson(detector->info(), model.crop());
+        for (auto it = provenance.begin(); it != provenance.end(); ++it)
+            root.insert(it.key(), it.value());
+        if (!writeText(parser.value(json), QJsonDocument(root).toJson(QJsonDocument::Indented), error)) {
+            err(error);
+            return UsageOrSetup;
+        }
+    }
+    return all.failed ? SomeFailed : Success;
+}
+
+} // namespace rine::cli

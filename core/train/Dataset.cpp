@@ -1,0 +1,66 @@
+#include "Dataset.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
+namespace rine {
+
+namespace fs = std::filesystem;
+
+Result<std::vector<LabeledImage>> findLabeledImages(const std::string &root, const std::vector<std::string> &categories)
+{
+    using R = Result<std::vector<LabeledImage>>;
+    std::error_code error;
+    if (!fs::is_directory(root, error))
+        return R::failure(root + ": not a folder; give the dataset's root (holding 0_real and 1_fake folders, "
+                                 "directly or below generator or class folders)");
+    std::vector<LabeledImage> out;
+    fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, error), end;
+    if (error)
+        return R::failure(root + ": " + error.message());
+    std::vector<fs::path> labelFolders;
+    for (; it != end; it.increment(error)) {
+        if (error)
+            return R::failure(root + ": " + error.message());
+        const std::string name = it->path().filename().string();
+        if (it->is_directory(error) && (name == "0_real" || name == "1_fake")) {
+            labelFolders.push_back(it->path());
+            it.disable_recursion_pending();
+        }
+    }
+    std::sort(labelFolders.begin(), labelFolders.end());
+    for (const fs::path &folder : labelFolders) {
+        const fs::path relative = fs::relative(folder.parent_path(), root, error);
+        std::vector<std::string> parts;
+        for (const fs::path &part : relative)
+            if (part != ".")
+                parts.push_back(part.string());
+        LabeledImage base;
+        base.label = folder.filename() == "1_fake" ? 1 : 0;
+        base.generator = parts.empty() ? "" : parts.front();
+        base.category = parts.size() >= 2 ? parts.back() : (parts.size() == 1 ? parts.front() : "");
+        if (!categories.empty() && std::find(categories.begin(), categories.end(), base.category) == categories.end())
+            continue;
+        std::vector<std::string> files;
+        for (fs::recursive_directory_iterator f(folder, fs::directory_options::skip_permission_denied, error);
+             f != fs::recursive_directory_iterator(); f.increment(error)) {
+            if (error)
+                break;
+            if (f->is_regular_file(error))
+                files.push_back(f->path().string());
+        }
+        std::sort(files.begin(), files.end());
+        for (std::string &file : files) {
+            LabeledImage image = base;
+            image.path = std::move(file);
+            out.push_back(std::move(image));
+        }
+    }
+    if (out.empty())
+        return R::failure(root + ": no image under a 0_real or 1_fake folder"
+                          + std::string(categories.empty() ? "" : " of the chosen classes"));
+    return out;
+}
+
+} // namespace rine
