@@ -3,10 +3,13 @@
 #include "RecordWriter.h"
 
 #include "scoring/ImageScorer.h"
+#include "scoring/ModelStore.h"
+#include "train/Calibration.h"
 #include "train/Dataset.h"
 #include "train/Metrics.h"
 
 #include <QCommandLineParser>
+#include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -86,8 +89,16 @@ int runEvaluate(const QStringList &arguments)
                                        QStringLiteral("P"), QStringLiteral("0.5"));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Also write the results as JSON to FILE."),
                                   QStringLiteral("FILE"));
+    const QCommandLineOption targetFpr(QStringLiteral("target-fpr"),
+                                       QStringLiteral("Calibrate: the threshold at which at most this fraction of the "
+                                                      "real images is called fake (e.g. 0.05), with the false- and "
+                                                      "true-positive rates it gives here and their 95% intervals."),
+                                       QStringLiteral("F"));
+    const QCommandLineOption save(QStringLiteral("save-calibration"),
+                                  QStringLiteral("With --target-fpr: record the calibration for this head in the model "
+                                                 "folder's calibrations.json."));
     const QCommandLineOption quiet(QStringLiteral("quiet"), QStringLiteral("No progress on standard error."));
-    parser.addOptions({data, classes, threshold, json, quiet});
+    parser.addOptions({data, classes, threshold, targetFpr, save, json, quiet});
     if (!parser.parse(arguments)) {
         err(parser.errorText());
         return UsageOrSetup;
@@ -104,6 +115,17 @@ int runEvaluate(const QStringList &arguments)
     const double cut = parser.value(threshold).toDouble(&ok);
     if (!ok || cut <= 0 || cut >= 1) {
         err(QStringLiteral("--threshold must be a number between 0 and 1"));
+        return UsageOrSetup;
+    }
+    double fprTarget = -1;
+    if (parser.isSet(targetFpr)) {
+        fprTarget = parser.value(targetFpr).toDouble(&ok);
+        if (!ok || fprTarget < 0 || fprTarget >= 1) {
+            err(QStringLiteral("--target-fpr must be a fraction from 0 to below 1 (e.g. 0.05)"));
+            return UsageOrSetup;
+        }
+    } else if (parser.isSet(save)) {
+        err(QStringLiteral("--save-calibration needs --target-fpr"));
         return UsageOrSetup;
     }
     std::vector<std::string> wanted;
@@ -196,6 +218,50 @@ int runEvaluate(const QStringList &arguments)
                .arg(QString(), 7)
                .arg(100 * meanAp, 7, 'f', 1);
     out.flush();
+    QJsonObject calibrationJson;
+    if (fprTarget >= 0) {
+        const Calibration c = calibrate(all.scores, all.labels, fprTarget);
+        if (c.reals == 0 || c.fakes == 0) {
+            err(QStringLiteral("calibration needs real and fake images"));
+            return UsageOrSetup;
+        }
+        out << QStringLiteral("calibration: threshold %1 for a false-positive rate of at most %2%; on these %3 real and "
+                              "%4 fake images: FPR %5% [95% CI %6-%7], TPR %8% [95% CI %9-%10]\n")
+                   .arg(c.threshold, 0, 'g', 6)
+                   .arg(100 * fprTarget, 0, 'g', 4)
+                   .arg(c.reals)
+                   .arg(c.fakes)
+                   .arg(100 * c.fpr, 0, 'f', 1)
+                   .arg(100 * c.fprLow, 0, 'f', 1)
+                   .arg(100 * c.fprHigh, 0, 'f', 1)
+                   .arg(100 * c.tpr, 0, 'f', 1)
+                   .arg(100 * c.tprLow, 0, 'f', 1)
+                   .arg(100 * c.tprHigh, 0, 'f', 1);
+        out.flush();
+        const ModelInfo &info = detector->info();
+        calibrationJson = QJsonObject{
+            {QStringLiteral("head_sha256"), QString::fromStdString(info.heads.front().sha256)},
+            {QStringLiteral("backbone_sha256"), QString::fromStdString(info.backboneSha256)},
+            {QStringLiteral("preprocessing"), QString::fromStdString(preprocessingName(model.crop(), info.inputSize))},
+            {QStringLiteral("target_fpr"), fprTarget},
+            {QStringLiteral("threshold"), c.threshold},
+            {QStringLiteral("reals"), c.reals},
+            {QStringLiteral("fakes"), c.fakes},
+            {QStringLiteral("fpr"), QJsonArray{c.fpr, c.fprLow, c.fprHigh}},
+            {QStringLiteral("tpr"), QJsonArray{c.tpr, c.tprLow, c.tprHigh}},
+            {QStringLiteral("interval"), QStringLiteral("95% Wilson score")},
+            {QStringLiteral("data"), parser.value(data)},
+            {QStringLiteral("date"), QDateTime::currentDateTimeUtc().toString(Qt::ISODate)},
+        };
+        if (parser.isSet(save)) {
+            ModelStore store;
+            if (auto saved = store.saveCalibration(calibrationJson); !saved) {
+                err(QString::fromStdString(saved.error()));
+                return UsageOrSetup;
+            }
+            err(QStringLiteral("calibration recorded in %1/calibrations.json").arg(store.dir()));
+        }
+    }
     const QStringList warnings = dataWarnings(images.value(), records);
     for (const QString &w : warnings)
         err(QStringLiteral("warning: ") + w);
@@ -208,6 +274,7 @@ int runEvaluate(const QStringList &arguments)
                          {QStringLiteral("mean_average_precision"), meanAp},
                          {QStringLiteral("failed"), all.failed},
                          {QStringLiteral("warnings"), QJsonArray::fromStringList(warnings)},
+                         {QStringLiteral("calibration"), calibrationJson.isEmpty() ? QJsonValue() : QJsonValue(calibrationJson)},
                          {QStringLiteral("model"), modelJson(detector->info())}};
         const QJsonObject provenance = provenanceJson(detector->info(), model.crop());
         for (auto it = provenance.begin(); it != provenance.end(); ++it)

@@ -200,6 +200,31 @@ Result<QString> ModelStore::import(const QString &path, const KnownModel &as)
     return target;
 }
 
+QList<QJsonObject> ModelStore::calibrations() const
+{
+    QList<QJsonObject> out;
+    QFile file(m_dir + QStringLiteral("/calibrations.json"));
+    if (file.open(QIODevice::ReadOnly))
+        for (const QJsonValue &v : QJsonDocument::fromJson(file.readAll()).array())
+            out.append(v.toObject());
+    return out;
+}
+
+Result<bool> ModelStore::saveCalibration(const QJsonObject &calibration)
+{
+    QJsonArray all;
+    for (const QJsonObject &c : calibrations())
+        all.append(c);
+    all.append(calibration);
+    if (!QDir().mkpath(m_dir))
+        return Result<bool>::failure(m_dir.toStdString() + ": cannot create the model folder");
+    QSaveFile file(m_dir + QStringLiteral("/calibrations.json"));
+    const QByteArray text = QJsonDocument(all).toJson();
+    if (!file.open(QIODevice::WriteOnly) || file.write(text) != text.size() || !file.commit())
+        return Result<bool>::failure(file.fileName().toStdString() + ": cannot save: " + file.errorString().toStdString());
+    return true;
+}
+
 Result<bool> ModelStore::remove(const KnownModel &model)
 {
     const QString path = pathOf(model);

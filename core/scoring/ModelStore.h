@@ -4,6 +4,7 @@
 #include "util/Result.h"
 
 #include <QDateTime>
+#include <QJsonObject>
 #include <QList>
 #include <QString>
 
@@ -58,6 +59,12 @@ public:
     // Copies a file into the store after checking it (SHA-256 against the manifest or the
     // pinned hash; architecture read from its tensors by `inspect`). Returns the new path.
     Result<QString> import(const QString &path, const KnownModel &as);
+
+    // Calibrations (a threshold for a target false-positive rate, with the rates measured on
+    // a reference set) recorded for a head, so that verdicts can state their error rates.
+    // Appended to calibrations.json; the newest for a head is the one in force.
+    Result<bool> saveCalibration(const QJsonObject &calibration);
+    QList<QJsonObject> calibrations() const;
 
     // Deletes a model file from the store (never a bundled or external file).
     Result<bool> remove(const KnownModel &model);

@@ -1,6 +1,7 @@
 // Average precision and accuracy against hand calculations; labelled-dataset discovery for
 // the flat, ProGAN and test-set layouts.
 
+#include "train/Calibration.h"
 #include "train/Dataset.h"
 #include "train/Metrics.h"
 
@@ -8,6 +9,8 @@
 #include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <cmath>
 
 using namespace rine;
 
@@ -37,6 +40,35 @@ private slots:
         QCOMPARE(a.overall, 2.0 / 5.0);
         QCOMPARE(a.fake, 0.5);
         QCOMPARE(a.real, 1.0 / 3.0);
+    }
+
+    void wilsonIntervalByHand()
+    {
+        // 5 of 100, z = 1.96: centre (0.05 + 0.019207) / 1.038415 = 0.066648, margin
+        // 1.96 * sqrt(0.000475 + 0.000096) / 1.038415 = 0.045104.
+        const auto [low, high] = wilsonInterval(5, 100);
+        QVERIFY2(std::abs(low - 0.021544) < 1e-5, qPrintable(QString::number(low, 'g', 8)));
+        QVERIFY2(std::abs(high - 0.111752) < 1e-5, qPrintable(QString::number(high, 'g', 8)));
+        const auto [zeroLow, zeroHigh] = wilsonInterval(0, 10); // never below 0
+        QCOMPARE(zeroLow, 0.0);
+        QVERIFY(std::abs(zeroHigh - 0.277533) < 1e-5);
+    }
+
+    void calibrationByHand()
+    {
+        // Reals 0.1 0.2 0.3 0.4 0.9, fakes 0.35 0.5 0.95; at most 20% of 5 reals = 1 may be
+        // called fake: the threshold sits just above the second-highest real score, 0.4.
+        const Calibration c = calibrate({0.1, 0.2, 0.3, 0.4, 0.9, 0.35, 0.5, 0.95}, {0, 0, 0, 0, 0, 1, 1, 1}, 0.2);
+        QVERIFY(c.threshold > 0.4 && c.threshold < 0.4 + 1e-12);
+        QCOMPARE(c.falsePositives, 1); // 0.9
+        QCOMPARE(c.truePositives, 2); // 0.5, 0.95
+        QCOMPARE(c.fpr, 0.2);
+        QCOMPARE(c.tpr, 2.0 / 3.0);
+        QVERIFY(c.fprLow < 0.2 && c.fprHigh > 0.2);
+        // A target under 1/5 allows no false positive: above the highest real score.
+        const Calibration strict = calibrate({0.1, 0.2, 0.3, 0.4, 0.9, 0.35, 0.5, 0.95}, {0, 0, 0, 0, 0, 1, 1, 1}, 0.1);
+        QCOMPARE(strict.falsePositives, 0);
+        QCOMPARE(strict.truePositives, 1); // only 0.95
     }
 
     void findsImagesInEachLayout()
