@@ -137,11 +137,7 @@ int runEvaluate(const QStringList &arguments)
         return UsageOrSetup;
     }
     QString error;
-    if (!model.read(parser, error)) {
-        err(error);
-        return UsageOrSetup;
-    }
-    const std::unique_ptr<Detector> detector = model.load(error);
+    const std::unique_ptr<Detector> detector = model.readAndLoad(parser, error);
     if (!detector) {
         err(error);
         return UsageOrSetup;

@@ -132,4 +132,9 @@ std::unique_ptr<Detector> ModelOptions::load(QString &error) const
     return std::move(detector.value());
 }
 
+std::unique_ptr<Detector> ModelOptions::readAndLoad(const QCommandLineParser &parser, QString &error)
+{
+    return read(parser, error) ? load(error) : nullptr;
+}
+
 } // namespace rine::cli

@@ -25,6 +25,9 @@ public:
     // what to do (the caller exits with 2).
     std::unique_ptr<Detector> load(QString &error) const;
 
+    // read() then load(): the detector, or nullptr with error set.
+    std::unique_ptr<Detector> readAndLoad(const QCommandLineParser &parser, QString &error);
+
     CropMode crop() const { return m_cropMode; }
     int batchSize() const { return m_batchSize; }
 

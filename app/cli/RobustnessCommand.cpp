@@ -111,16 +111,12 @@ int runRobustness(const QStringList &arguments)
         return UsageOrSetup;
     }
     QString error;
-    if (!model.read(parser, error)) {
-        err(error);
-        return UsageOrSetup;
-    }
-    options.batchSize = model.batchSize();
-    const std::unique_ptr<Detector> detector = model.load(error);
+    const std::unique_ptr<Detector> detector = model.readAndLoad(parser, error);
     if (!detector) {
         err(error);
         return UsageOrSetup;
     }
+    options.batchSize = model.batchSize();
 
     RobustnessSweep sweep(*detector, options);
     QJsonArray records;

@@ -60,11 +60,7 @@ int runScore(const QStringList &arguments)
         return UsageOrSetup;
     }
     QString error;
-    if (!model.read(parser, error)) {
-        err(error);
-        return UsageOrSetup;
-    }
-    const std::unique_ptr<Detector> detector = model.load(error);
+    const std::unique_ptr<Detector> detector = model.readAndLoad(parser, error);
     if (!detector) {
         err(error);
         return UsageOrSetup;
