@@ -175,6 +175,18 @@ void ModelDownloader::onFinished()
         return;
     }
     m_part.close();
+    // A connection closed early can end without an error from Qt: fewer bytes than the
+    // server announced (or than the manifest says) is an interruption to resume, not a file
+    // to verify and reject.
+    const qint64 announced = m_total > 0 ? m_total : m_request.expectedSize;
+    if (announced > 0 && outcome.bytes < announced) {
+        outcome.error = QStringLiteral("%1 closed the connection after %2 of %3 bytes; run the download again to resume")
+                            .arg(m_request.url.host())
+                            .arg(outcome.bytes)
+                            .arg(announced);
+        finish(outcome);
+        return;
+    }
     auto sha = sha256OfFile(m_part.fileName());
     if (!sha) {
         outcome.error = QString::fromStdString(sha.error());

@@ -84,7 +84,8 @@ private slots:
         const DownloadOutcome second = ModelDownloader::run(request("/cut.pth", "cut.pth", sha(m_body)));
         QVERIFY2(second.ok, qPrintable(second.error));
         QVERIFY(second.resumed);
-        QCOMPARE(route.ranges.value(1), QByteArray("bytes=120000-"));
+        // Qt may retry the cut request by itself once; the resume is the last request.
+        QVERIFY2(route.ranges.last() == QByteArray("bytes=120000-"), route.ranges.join(" / ").constData());
         QCOMPARE(test::readAll(m_dir.filePath("cut.pth")), m_body);
     }
 
