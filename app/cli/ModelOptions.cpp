@@ -98,6 +98,8 @@ bool ModelOptions::read(const QCommandLineParser &parser, QString &error)
 
 std::unique_ptr<Detector> ModelOptions::load(QString &error) const
 {
+    // The trust decision is made on the file's hash before anything parses it; the loader
+    // reads and hashes it again (about a second for an 890 MB backbone), on purpose.
     ModelStore store;
     std::vector<std::string> files{m_options.backbonePath};
     files.insert(files.end(), m_options.headPaths.begin(), m_options.headPaths.end());

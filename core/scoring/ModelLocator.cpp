@@ -75,8 +75,9 @@ QString ModelLocator::defaultBackbone()
     if (!fromEnv.isEmpty())
         return fromEnv;
     const QString cache = QDir::homePath() + QStringLiteral("/.cache/clip/ViT-L-14.pt");
-    const QString stored = ModelStore::defaultDir() + QLatin1Char('/') + knownBackbone().file;
-    if (!QFile::exists(cache) && !knownBackbone().file.isEmpty() && QFile::exists(stored))
+    const QString file = knownBackbone().file;
+    const QString stored = ModelStore::defaultDir() + QLatin1Char('/') + file;
+    if (!QFile::exists(cache) && !file.isEmpty() && QFile::exists(stored))
         return stored;
     return cache;
 }
