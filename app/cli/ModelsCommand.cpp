@@ -34,24 +34,13 @@ QString size(qint64 bytes)
     return QStringLiteral("%1 KB").arg(double(bytes) / 1e3, 0, 'f', 1);
 }
 
-// The hash a download or import must match: the manifest's, else one pinned here.
-QString expectedSha(const ModelStore &store, const KnownModel &model)
-{
-    if (!model.sha256.isEmpty())
-        return model.sha256;
-    for (const TrustRecord &r : store.trusted())
-        if (QFileInfo(r.path).fileName() == model.file && r.how.startsWith(QLatin1String("pinned")))
-            return r.sha256;
-    return {};
-}
-
 int list(const ModelStore &store)
 {
     QTextStream out(stdout);
     out << "model folder: " << store.dir() << "\n";
     for (const InstalledModel &entry : store.installed()) {
         const KnownModel &m = entry.model;
-        const QString sha = expectedSha(store, m);
+        const QString sha = store.expectedSha256(m);
         out << "\n" << m.name << " (" << m.role << ")\n"
             << "  " << m.architecture << "\n"
             << "  status:   " << (entry.path.isEmpty() ? QStringLiteral("not installed") : entry.where + ": " + entry.path) << "\n"
@@ -70,7 +59,7 @@ int verify(const ModelStore &store, const QStringList &names)
         if (entry.path.isEmpty() || (!names.isEmpty() && !names.contains(entry.model.name)))
             continue;
         ++checked;
-        const QString expected = expectedSha(store, entry.model);
+        const QString expected = store.expectedSha256(entry.model);
         auto sha = sha256OfFile(entry.path);
         const bool ok = sha && (expected.isEmpty() || sha.value() == expected);
         QTextStream(stdout) << entry.model.name << ": " << (ok ? "ok" : "MISMATCH") << "  " << entry.path << "\n";
@@ -95,7 +84,7 @@ int fetch(ModelStore &store, const KnownModel &model, const QString &url, bool q
     DownloadRequest request;
     request.url = QUrl(url.isEmpty() ? model.url : url);
     request.target = store.pathOf(model);
-    request.expectedSha256 = expectedSha(store, model);
+    request.expectedSha256 = store.expectedSha256(model);
     request.expectedSize = model.size;
     QTextStream(stderr) << "rine-cli models: fetching " << model.name << " from " << request.url.toString() << " to "
                         << request.target << Qt::endl;

@@ -156,17 +156,23 @@ Result<bool> ModelStore::allowed(const QString &path, const QString &sha256) con
         + trustFile(m_dir).toStdString() + ")");
 }
 
+QString ModelStore::expectedSha256(const KnownModel &model) const
+{
+    if (!model.sha256.isEmpty())
+        return model.sha256;
+    for (const TrustRecord &r : trusted())
+        if (QFileInfo(r.path).fileName() == model.file && r.how.startsWith(QLatin1String("pinned")))
+            return r.sha256;
+    return {};
+}
+
 Result<QString> ModelStore::import(const QString &path, const KnownModel &as)
 {
     using R = Result<QString>;
     auto sha = sha256OfFile(path);
     if (!sha)
         return R::failure(sha.error());
-    QString expected = as.sha256;
-    if (expected.isEmpty())
-        for (const TrustRecord &r : trusted())
-            if (QFileInfo(r.path).fileName() == as.file && r.how.startsWith(QLatin1String("pinned")))
-                expected = r.sha256;
+    const QString expected = expectedSha256(as);
     if (!expected.isEmpty() && sha.value() != expected)
         return R::failure(path.toStdString() + ": SHA-256 " + sha->toStdString() + " is not that of " + as.name.toStdString()
                           + " (" + expected.toStdString() + "); this is another file, or a damaged copy");

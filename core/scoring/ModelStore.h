@@ -56,6 +56,10 @@ public:
     // hash the manifest leaves open.
     static const KnownModel *knownBySha(const QList<KnownModel> &models, const QString &sha256);
 
+    // The hash a download or import of this model must match: the manifest's, else the one
+    // pinned here on its first download or import; empty when neither exists yet.
+    QString expectedSha256(const KnownModel &model) const;
+
     // Copies a file into the store after checking it (SHA-256 against the manifest or the
     // pinned hash; architecture read from its tensors by `inspect`). Returns the new path.
     Result<QString> import(const QString &path, const KnownModel &as);

@@ -130,7 +130,6 @@ Result<SweepResult> RobustnessSweep::run(const std::string &path, const SweepPla
     if (flips.empty()) {
         result.summary = "stable under all tested perturbations";
     } else {
-        result.summary.clear();
         for (std::size_t i = 0; i < flips.size(); ++i)
             result.summary += (i ? "; " : "") + flips[i];
     }

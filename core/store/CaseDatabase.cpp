@@ -29,12 +29,17 @@ QString isoFromNs(std::int64_t ns)
     return QDateTime::fromMSecsSinceEpoch(ns / 1000000, Qt::UTC).toString(Qt::ISODateWithMs);
 }
 
-QString jsonList(const std::vector<std::string> &values)
+QJsonArray stringArray(const std::vector<std::string> &values)
 {
     QJsonArray array;
     for (const auto &v : values)
         array.append(q(v));
-    return QString::fromUtf8(QJsonDocument(array).toJson(QJsonDocument::Compact));
+    return array;
+}
+
+QString jsonList(const std::vector<std::string> &values)
+{
+    return QString::fromUtf8(QJsonDocument(stringArray(values)).toJson(QJsonDocument::Compact));
 }
 
 QString jsonNumbers(const std::vector<double> &values)
@@ -115,13 +120,13 @@ FileStatus fileStatusFromName(const QString &name)
 QString ScanSettings::toJson() const
 {
     QJsonObject o{
-        {QStringLiteral("roots"), QJsonDocument::fromJson(jsonList(roots).toUtf8()).array()},
-        {QStringLiteral("include"), QJsonDocument::fromJson(jsonList(walk.include).toUtf8()).array()},
-        {QStringLiteral("exclude"), QJsonDocument::fromJson(jsonList(walk.exclude).toUtf8()).array()},
+        {QStringLiteral("roots"), stringArray(roots)},
+        {QStringLiteral("include"), stringArray(walk.include)},
+        {QStringLiteral("exclude"), stringArray(walk.exclude)},
         {QStringLiteral("follow_symlinks"), walk.followSymlinks},
         {QStringLiteral("preprocessing"), q(preprocessing)},
         {QStringLiteral("backbone_sha256"), q(backboneSha256)},
-        {QStringLiteral("head_sha256s"), QJsonDocument::fromJson(jsonList(headSha256s).toUtf8()).array()},
+        {QStringLiteral("head_sha256s"), stringArray(headSha256s)},
         {QStringLiteral("max_file_bytes"), QString::number(maxFileBytes)},
         {QStringLiteral("max_pixels"), QString::number(maxPixels)},
     };
@@ -192,7 +197,7 @@ Result<std::unique_ptr<CaseDatabase>> CaseDatabase::open(const QString &path, Mo
             !created)
             return R::failure(created.error());
     }
-    if (auto checked = store->check(mode); !checked)
+    if (auto checked = store->check(); !checked)
         return R::failure(checked.error());
     if (mode != Mode::ReadOnly && !query.exec(QStringLiteral("PRAGMA journal_mode=WAL")))
         return R::failure(path.toStdString() + ": cannot switch to WAL journaling: "
@@ -227,10 +232,9 @@ Result<bool> CaseDatabase::createSchema(const QString &caseName)
     return true;
 }
 
-Result<bool> CaseDatabase::check(Mode mode)
+Result<bool> CaseDatabase::check()
 {
     using R = Result<bool>;
-    (void)mode;
     const std::string file = m_path.toStdString();
     QSqlQuery query(db());
     if (!query.exec(QStringLiteral("PRAGMA application_id")) || !query.next())

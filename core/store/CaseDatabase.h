@@ -187,7 +187,7 @@ public:
 private:
     CaseDatabase(QString path, QString connection);
     Result<bool> createSchema(const QString &caseName);
-    Result<bool> check(Mode mode);
+    Result<bool> check();
     QSqlDatabase db() const;
 
     QString m_path;
