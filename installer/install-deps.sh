@@ -11,6 +11,7 @@ packages=(
     libtorch-dev                                      # LibTorch (Debian: 1.13, CPU)
     libopencv-dev                                     # image decoding
     libqcustomplot-dev                                # charts (CMake package QCustomPlotQt6)
+    zlib1g-dev                                        # compressed PNG text chunks (image metadata)
     # Debian's LibTorch calls the BLAS through libblas.so.3; without OpenBLAS that is the
     # reference BLAS and matrix products run ~30x slower.
     libopenblas0-pthread

@@ -1,69 +1,240 @@
 #include "MainWindow.h"
 
+#include "EngineController.h"
+#include "InspectPage.h"
+#include "ScanPage.h"
 #include "image/ImageDecoder.h"
-#include "model/Detector.h"
 #include "scoring/ModelLocator.h"
+#include "scoring/ModelStore.h"
 #include "util/Version.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDateTime>
+#include <QDir>
+#include <QFileDialog>
 #include <QFileInfo>
+#include <QFrame>
+#include <QHBoxLayout>
 #include <QIcon>
 #include <QKeySequence>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QSettings>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
 namespace rine {
 
-MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
+namespace {
+
+QString h(const QString &text) { return text.toHtmlEscaped(); }
+
+const QString kImageFilter = QObject::tr("Images (*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff *.jp2 *.pgm *.ppm *.pnm);;"
+                                         "All files (*)");
+const QString kCaseFilter = QObject::tr("RINE Studio cases (*.sqlite);;All files (*)");
+
+} // namespace
+
+MainWindow::MainWindow(StudioOptions options, QWidget *parent)
+    : QMainWindow(parent), m_options(std::move(options)), m_settings(StudioSettings::load()),
+      m_engine(new EngineController(this))
 {
     setWindowTitle(QStringLiteral("RINE Studio"));
     setObjectName(QStringLiteral("mainWindow"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/rine-studio.svg")));
 
-    auto *page = new QWidget(this);
-    auto *layout = new QVBoxLayout(page);
-    auto *title = new QLabel(QStringLiteral("<h2>RINE Studio</h2>"
-                                            "<p>Synthetic image detection with RINE (Koutlis &amp; Papadopoulos, "
-                                            "ECCV 2024) on a CLIP ViT-L/14 backbone.</p>"),
-                             page);
-    title->setWordWrap(true);
-    m_status = new QLabel(page);
+    // The banner: what is missing or wrong with the detector, and what to do about it.
+    m_banner = new QFrame(this);
+    m_banner->setObjectName(QStringLiteral("modelBanner"));
+    m_banner->setFrameShape(QFrame::StyledPanel);
+    m_banner->setAutoFillBackground(true);
+    m_status = new QLabel(m_banner);
     m_status->setObjectName(QStringLiteral("modelStatus"));
     m_status->setWordWrap(true);
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    layout->addWidget(title);
-    layout->addWidget(m_status);
-    layout->addStretch();
-    setCentralWidget(page);
+    m_locate = new QPushButton(tr("Locate ViT-L-14.pt..."), m_banner);
+    m_locate->setObjectName(QStringLiteral("locateBackboneButton"));
+    m_locate->setToolTip(tr("Choose the backbone file: it is checked (SHA-256 against the model manifest, tensor "
+                            "shapes) and copied into the model store"));
+    connect(m_locate, &QPushButton::clicked, this, &MainWindow::locateBackbone);
+    auto *bannerLayout = new QHBoxLayout(m_banner);
+    bannerLayout->addWidget(m_status, 1);
+    bannerLayout->addWidget(m_locate, 0, Qt::AlignTop);
+
+    m_scanPage = new ScanPage(this);
+    m_inspectPage = new InspectPage(this);
+    m_pages = new QTabWidget(this);
+    m_pages->setObjectName(QStringLiteral("pages"));
+    m_pages->setDocumentMode(true);
+    m_pages->addTab(m_scanPage, tr("Scan"));
+    m_pages->addTab(m_inspectPage, tr("Inspect"));
+
+    auto *central = new QWidget(this);
+    auto *layout = new QVBoxLayout(central);
+    layout->setContentsMargins(6, 6, 6, 0);
+    layout->addWidget(m_banner);
+    layout->addWidget(m_pages, 1);
+    setCentralWidget(central);
 
     m_deviceLabel = new QLabel(this);
+    m_deviceLabel->setObjectName(QStringLiteral("deviceLabel"));
     m_modelLabel = new QLabel(this);
+    m_modelLabel->setObjectName(QStringLiteral("modelLabel"));
+    m_modelLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
     statusBar()->addWidget(m_deviceLabel);
     statusBar()->addPermanentWidget(m_modelLabel);
+    m_deviceLabel->setText(cudaAvailable() ? tr("Device: CUDA available") : tr("Device: CPU, %1 threads").arg(cpuThreads()));
+
+    // Pages -> engine
+    connect(m_scanPage, &ScanPage::openFolderRequested, this, [this](const QString &folder) {
+        const QString chosen = folder.isEmpty() ? QFileDialog::getExistingDirectory(this, tr("Folder to scan")) : folder;
+        if (!chosen.isEmpty())
+            openFolder(chosen);
+    });
+    connect(m_scanPage, &ScanPage::openCaseRequested, this, [this](const QString &path) {
+        const QString chosen = path.isEmpty() ? QFileDialog::getOpenFileName(this, tr("Open case"), m_settings.casesFolder, kCaseFilter)
+                                              : path;
+        if (!chosen.isEmpty())
+            openCase(chosen);
+    });
+    connect(m_scanPage, &ScanPage::cancelRequested, m_engine, &EngineController::cancelScan);
+    connect(m_scanPage, &ScanPage::inspectRequested, this, &MainWindow::inspectReport);
+    connect(m_scanPage, &ScanPage::ruleChanged, this, [this](const VerdictRule &rule) {
+        m_settings.rule = rule;
+        m_settings.save();
+        m_inspectPage->setRule(rule);
+    });
+    connect(m_inspectPage, &InspectPage::tilesRequested, this, [this] {
+        const InspectResult &shown = m_inspectPage->result();
+        m_tileJob = m_engine->scoreTiles({0, shown.path, shown.sha256, m_settings.batchSize});
+    });
+    connect(m_inspectPage, &InspectPage::tilesCancelled, m_engine, &EngineController::cancelTiles);
+
+    // Engine -> pages
+    connect(m_engine, &EngineController::modelLoaded, this, &MainWindow::onModelLoaded);
+    connect(m_engine, &EngineController::backboneImported, this, [this](const QString &path, const QString &error) {
+        if (!error.isEmpty()) {
+            m_modelFailed = true;
+            showBanner(tr("<b>The file was not accepted.</b><pre style=\"white-space: pre-wrap\">%1</pre>").arg(h(error)), true);
+            emit settledChanged();
+            return;
+        }
+        m_options.backbone = path;
+        startModel();
+    });
+    connect(m_engine, &EngineController::caseOpened, this, [this](const CaseRows &rows) {
+        m_casePath = rows.casePath;
+        m_scanId = rows.scanId;
+        m_scanPage->setCase(rows);
+        statusBar()->showMessage(tr("Case %1: %2").arg(rows.caseName, m_scanPage->caseSummary()), 10000);
+    });
+    connect(m_engine, &EngineController::caseFailed, this, [this](const QString &error) {
+        QMessageBox::warning(this, tr("Case"), error);
+    });
+    connect(m_engine, &EngineController::scanProgress, m_scanPage, &ScanPage::showProgress);
+    connect(m_engine, &EngineController::rowsChanged, this, [this](const CaseRows &rows) {
+        m_scanId = rows.scanId;
+        m_scanPage->mergeRows(rows);
+    });
+    connect(m_engine, &EngineController::scanFinished, m_scanPage, &ScanPage::scanEnded);
+    connect(m_engine, &EngineController::inspected, this, [this](const InspectResult &result) {
+        if (result.id == m_inspectJob)
+            m_inspectPage->showResult(result, m_inspectStored);
+    });
+    connect(m_engine, &EngineController::tilesProgress, this, [this](const TileUpdate &update) {
+        if (update.id == m_tileJob)
+            m_inspectPage->showTiles(update);
+    });
+    connect(m_engine, &EngineController::exported, this, [this](const QString &path, const QString &error) {
+        if (error.isEmpty())
+            statusBar()->showMessage(tr("Exported %1").arg(path), 10000);
+        else
+            QMessageBox::warning(this, tr("Export"), error);
+    });
+    connect(m_engine, &EngineController::idle, this, [this] {
+        if (m_closeRequested)
+            close();
+        emit settledChanged();
+    });
 
     createMenus();
-    refreshModelStatus();
+    applySettings(m_settings);
 
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("mainWindow/geometry")).toByteArray());
     restoreState(settings.value(QStringLiteral("mainWindow/state")).toByteArray());
     if (!settings.contains(QStringLiteral("mainWindow/geometry")))
-        resize(900, 600);
+        resize(1280, 800);
+    startModel();
+}
+
+MainWindow::~MainWindow() = default;
+
+bool MainWindow::settled() const
+{
+    if (m_trustDialog)
+        return true; // waiting for the user
+    return !m_startupPending && !m_engine->busy() && (m_engine->hasModel() || m_modelFailed);
 }
 
 void MainWindow::createMenus()
 {
     QMenu *file = menuBar()->addMenu(tr("&File"));
     file->setObjectName(QStringLiteral("fileMenu"));
-    QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
-    quit->setShortcut(QKeySequence::Quit);
-    quit->setObjectName(QStringLiteral("actionQuit"));
+    auto add = [this](QMenu *menu, const QString &text, const QString &name, const QKeySequence &shortcut, auto slot) {
+        QAction *action = menu->addAction(text, this, slot);
+        action->setObjectName(name);
+        action->setShortcut(shortcut);
+        return action;
+    };
+    add(file, tr("Open &Folder..."), QStringLiteral("actionOpenFolder"), QKeySequence(tr("Ctrl+Shift+O")),
+        [this] { emit m_scanPage->openFolderRequested({}); });
+    add(file, tr("Open &Image..."), QStringLiteral("actionOpenImage"), QKeySequence::Open, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open image"), {}, kImageFilter);
+        if (!path.isEmpty())
+            openImage(path);
+    });
+    add(file, tr("Open &Case..."), QStringLiteral("actionOpenCase"), QKeySequence(tr("Ctrl+Shift+C")),
+        [this] { emit m_scanPage->openCaseRequested({}); });
+    add(file, tr("&New Case..."), QStringLiteral("actionNewCase"), QKeySequence::New, [this] {
+        QDir().mkpath(m_settings.casesFolder);
+        const QString path = QFileDialog::getSaveFileName(this, tr("New case"), m_settings.casesFolder, kCaseFilter);
+        if (!path.isEmpty())
+            newCase(path.endsWith(QLatin1String(".sqlite")) ? path : path + QStringLiteral(".sqlite"));
+    });
+    file->addSeparator();
+    add(file, tr("&Export Results..."), QStringLiteral("actionExport"), QKeySequence(tr("Ctrl+E")), [this] {
+        if (m_scanId <= 0) {
+            QMessageBox::information(this, tr("Export"), tr("Scan a folder or open a case first."));
+            return;
+        }
+        QString filter;
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export results"), {},
+                                                          tr("CSV (*.csv);;JSON (*.json)"), &filter);
+        if (!path.isEmpty())
+            exportResults(path);
+    });
+    file->addSeparator();
+    QAction *settingsAction = add(file, tr("&Settings..."), QStringLiteral("actionSettings"),
+                                  QKeySequence(QKeySequence::Preferences), [this] {
+                                      SettingsDialog dialog(m_settings, this);
+                                      if (dialog.exec() == QDialog::Accepted)
+                                          applySettings(dialog.settings());
+                                  });
+    if (settingsAction->shortcut().isEmpty())
+        settingsAction->setShortcut(QKeySequence(tr("Ctrl+,")));
+    file->addSeparator();
+    add(file, tr("&Quit"), QStringLiteral("actionQuit"), QKeySequence::Quit, [this] { close(); });
+
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    view->setObjectName(QStringLiteral("viewMenu"));
+    add(view, tr("&Scan"), QStringLiteral("actionScanPage"), QKeySequence(tr("Ctrl+1")), [this] { showPage(0); });
+    add(view, tr("&Inspect"), QStringLiteral("actionInspectPage"), QKeySequence(tr("Ctrl+2")), [this] { showPage(1); });
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->setObjectName(QStringLiteral("helpMenu"));
@@ -72,24 +243,235 @@ void MainWindow::createMenus()
     help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
 }
 
-void MainWindow::refreshModelStatus()
+void MainWindow::applySettings(const StudioSettings &settings)
 {
-    const QString backbone = ModelLocator::defaultBackbone();
-    const QString head = ModelLocator::defaultHead();
-    const bool haveBackbone = QFileInfo::exists(backbone);
-    QString text;
-    if (haveBackbone)
-        text += tr("<p><b>Backbone:</b> %1</p>").arg(backbone.toHtmlEscaped());
-    else
-        text += tr("<p><b>Backbone missing.</b></p><pre style=\"white-space: pre-wrap\">%1</pre>")
-                    .arg(ModelLocator::missingBackboneMessage(backbone).toHtmlEscaped());
-    text += head.isEmpty() ? tr("<p><b>Head missing:</b> the bundled 2-class head was not found.</p>")
-                           : tr("<p><b>Head:</b> %1 (bundled 2-class RINE head)</p>").arg(head.toHtmlEscaped());
-    text += tr("<p>Images can be scored now with <tt>rine-cli score</tt>, and folders scanned into a case "
-               "database with <tt>rine-cli scan</tt>; the Scan and Inspect pages come in a later release.</p>");
-    m_status->setText(text);
-    m_deviceLabel->setText(cudaAvailable() ? tr("Device: CUDA") : tr("Device: CPU, %1 threads").arg(cpuThreads()));
-    m_modelLabel->setText(haveBackbone ? tr("Backbone found") : tr("Backbone missing"));
+    m_settings = settings;
+    m_settings.save();
+    m_scanPage->setRule(settings.rule);
+    m_inspectPage->setRule(settings.rule);
+}
+
+void MainWindow::showPage(int index) { m_pages->setCurrentIndex(index); }
+
+void MainWindow::showBanner(const QString &html, bool offerLocate)
+{
+    m_status->setText(html);
+    m_locate->setVisible(offerLocate);
+    m_banner->setVisible(!html.isEmpty());
+}
+
+void MainWindow::startModel()
+{
+    ModelRequest request;
+    request.backbone = m_options.backbone.isEmpty() ? ModelLocator::defaultBackbone() : m_options.backbone;
+    request.heads = m_options.heads;
+    if (request.heads.isEmpty() && !ModelLocator::defaultHead().isEmpty())
+        request.heads << ModelLocator::defaultHead();
+    request.device = m_options.device;
+    m_modelFailed = false;
+    m_scanPage->setModelReady(false);
+    m_inspectPage->setModelReady(false);
+    if (request.heads.isEmpty()) {
+        m_modelFailed = true;
+        showBanner(tr("<p><b>Head missing:</b> the bundled 2-class head was not found; the installation is damaged. "
+                      "Reinstall RINE Studio, or start it with --head FILE.</p>"),
+                   false);
+        m_modelLabel->setText(tr("No model"));
+        return;
+    }
+    if (!QFileInfo::exists(request.backbone)) {
+        // First run: say plainly what is missing and offer to locate it.
+        m_modelFailed = true;
+        showBanner(tr("<p><b>Backbone missing.</b> RINE needs OpenAI's CLIP ViT-L/14 (890 MB), which cannot be "
+                      "shipped with the application. Until it is here nothing can be scanned or inspected; cases "
+                      "already scanned can be opened.</p><pre style=\"white-space: pre-wrap\">%1</pre>")
+                       .arg(h(ModelLocator::missingBackboneMessage(request.backbone))),
+                   true);
+        m_modelLabel->setText(tr("Backbone missing"));
+        return;
+    }
+    loadModel(request);
+}
+
+void MainWindow::loadModel(const ModelRequest &request)
+{
+    showBanner(tr("<p>Loading the detector: %1 ...</p>").arg(h(request.backbone)), false);
+    m_modelLabel->setText(tr("Loading model..."));
+    m_engine->loadModel(request);
+}
+
+QString MainWindow::modelName() const
+{
+    const ModelInfo &info = m_engine->modelInfo();
+    const QList<KnownModel> known = ModelLocator::knownModels();
+    auto name = [&](const std::string &path, const std::string &sha) {
+        const KnownModel *model = ModelStore::knownBySha(known, QString::fromStdString(sha));
+        return QStringLiteral("%1 (%2)").arg(model ? model->name : QFileInfo(QString::fromStdString(path)).fileName(),
+                                             QString::fromStdString(sha).left(12));
+    };
+    QStringList heads;
+    for (const HeadInfo &head : info.heads)
+        heads << name(head.path, head.sha256);
+    return tr("Model: %1 on %2").arg(heads.join(QStringLiteral(", ")), name(info.backbonePath, info.backboneSha256));
+}
+
+void MainWindow::onModelLoaded(const ModelLoadResult &result)
+{
+    if (!result.untrusted.isEmpty()) {
+        askTrust(result);
+        return;
+    }
+    if (!result.detector) {
+        m_modelFailed = true;
+        showBanner(tr("<p><b>The detector could not be loaded.</b></p><pre style=\"white-space: pre-wrap\">%1</pre>")
+                       .arg(h(result.error)),
+                   true);
+        m_modelLabel->setText(tr("No model"));
+        emit settledChanged();
+        return;
+    }
+    showBanner({}, false);
+    const ModelInfo &info = m_engine->modelInfo();
+    m_deviceLabel->setText(tr("Device: %1, %2").arg(QString::fromStdString(info.device), QString::fromStdString(info.backboneDtype)));
+    m_modelLabel->setText(modelName());
+    m_modelLabel->setToolTip(tr("Backbone SHA-256 %1").arg(QString::fromStdString(info.backboneSha256)));
+    m_scanPage->setModelReady(true);
+    m_inspectPage->setModelReady(true);
+    openStartupFiles();
+    emit settledChanged();
+}
+
+void MainWindow::askTrust(const ModelLoadResult &result)
+{
+    QString files;
+    for (const UntrustedFile &file : result.untrusted)
+        files += tr("<li><tt>%1</tt><br>SHA-256 <tt>%2</tt></li>").arg(h(file.path), h(file.sha256));
+    m_trustDialog = new QMessageBox(QMessageBox::Warning, tr("Unlisted model file"),
+                                    tr("<p>These weight files are not in RINE Studio's model manifest:</p><ul>%1</ul>"
+                                       "<p>TorchScript archives can carry code and pickle checkpoints have had "
+                                       "memory-safety bugs in their readers. Load them only if you know where they "
+                                       "come from. The decision is recorded with the file's SHA-256.</p>")
+                                        .arg(files),
+                                    QMessageBox::Cancel, this);
+    m_trustDialog->setObjectName(QStringLiteral("trustDialog"));
+    QPushButton *trust = m_trustDialog->addButton(tr("Trust and load"), QMessageBox::AcceptRole);
+    trust->setObjectName(QStringLiteral("trustButton"));
+    m_trustDialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(m_trustDialog, &QMessageBox::finished, this, [this, trust, request = result.request] {
+        const bool trusted = m_trustDialog->clickedButton() == trust;
+        m_trustDialog = nullptr;
+        if (trusted) {
+            ModelRequest again = request;
+            again.trustUnlisted = true;
+            loadModel(again);
+            return;
+        }
+        m_modelFailed = true;
+        showBanner(tr("<p><b>No model loaded:</b> the model files were not trusted. Choose another backbone, or start "
+                      "again and trust them.</p>"),
+                   true);
+        m_modelLabel->setText(tr("No model"));
+        emit settledChanged();
+    });
+    m_trustDialog->open();
+}
+
+void MainWindow::locateBackbone()
+{
+    const QString path = QFileDialog::getOpenFileName(this, tr("Locate the CLIP ViT-L/14 backbone"), QDir::homePath(),
+                                                      tr("Model files (*.pt *.pth *.bin *.safetensors);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    showBanner(tr("<p>Checking %1: SHA-256 against the manifest and tensor shapes, then copying it into the model "
+                  "store...</p>").arg(h(path)),
+               false);
+    m_engine->importBackbone(path);
+}
+
+void MainWindow::openStartupFiles()
+{
+    if (!m_startupPending)
+        return;
+    m_startupPending = false;
+    for (const QString &path : m_options.open) {
+        const QFileInfo info(path);
+        if (info.isDir())
+            openFolder(info.absoluteFilePath());
+        else if (path.endsWith(QLatin1String(".sqlite")))
+            openCase(info.absoluteFilePath());
+        else
+            openImage(info.absoluteFilePath());
+    }
+}
+
+void MainWindow::newCase(const QString &path)
+{
+    m_casePath = path;
+    m_scanId = 0;
+    CaseRows rows;
+    rows.casePath = path;
+    rows.caseName = QFileInfo(path).completeBaseName();
+    m_scanPage->setCase(rows);
+}
+
+void MainWindow::openFolder(const QString &folder)
+{
+    if (!m_engine->hasModel() || m_engine->scanRunning())
+        return;
+    if (m_casePath.isEmpty()) {
+        // A new case in the cases folder, never in the evidence folder.
+        QDir().mkpath(m_settings.casesFolder);
+        m_casePath = QDir(m_settings.casesFolder)
+                         .filePath(QStringLiteral("%1-%2.sqlite")
+                                       .arg(QFileInfo(folder).fileName().isEmpty() ? QStringLiteral("case")
+                                                                                   : QFileInfo(folder).fileName(),
+                                            QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"))));
+    }
+    ScanJob job;
+    job.roots = QStringList{folder};
+    job.casePath = m_casePath;
+    job.crop = m_settings.crop;
+    job.batchSize = m_settings.batchSize;
+    m_scanPage->scanStarted(job.roots, job.casePath);
+    m_engine->startScan(job);
+    showPage(0);
+}
+
+void MainWindow::openCase(const QString &path)
+{
+    if (m_engine->scanRunning())
+        return;
+    m_engine->openCase(path);
+    showPage(0);
+}
+
+void MainWindow::openImage(const QString &path)
+{
+    m_inspectStored.reset();
+    FileReport report;
+    report.path = path;
+    inspectReport(report);
+}
+
+void MainWindow::inspectReport(const FileReport &report)
+{
+    m_inspectStored = report.id != 0 ? std::optional<FileReport>(report) : std::nullopt;
+    showPage(1);
+    if (!m_engine->hasModel()) {
+        m_inspectPage->showPending(report.path, tr("Inspect needs the detector: see the message above."));
+        return;
+    }
+    m_inspectPage->showPending(report.path, m_engine->scanRunning() ? tr("Examining (taking turns with the scan)...")
+                                                                    : tr("Examining..."));
+    InspectJob job;
+    job.path = report.path;
+    job.crop = m_settings.crop;
+    m_inspectJob = m_engine->inspect(job);
+}
+
+void MainWindow::exportResults(const QString &path)
+{
+    m_engine->exportScan(m_scanId, path, !path.endsWith(QLatin1String(".json"), Qt::CaseInsensitive));
 }
 
 void MainWindow::showAbout()
@@ -107,6 +489,15 @@ void MainWindow::showAbout()
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
+    if (m_engine->scanRunning() || m_engine->tilesRunning()) {
+        // Finish the batch in flight and commit it, then close (see the idle signal).
+        m_closeRequested = true;
+        m_engine->cancelScan();
+        m_engine->cancelTiles();
+        statusBar()->showMessage(tr("Stopping: finishing the batch in flight, then closing..."));
+        event->ignore();
+        return;
+    }
     QSettings settings;
     settings.setValue(QStringLiteral("mainWindow/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("mainWindow/state"), saveState());

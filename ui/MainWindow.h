@@ -1,30 +1,94 @@
 #pragma once
 
+#include "EngineTypes.h"
+#include "SettingsDialog.h"
+
 #include <QMainWindow>
 
+#include <optional>
+
 class QLabel;
+class QFrame;
+class QMessageBox;
+class QPushButton;
+class QTabWidget;
 
 namespace rine {
 
-// The application window. At this stage it shows whether the detector's files are in place;
-// the Scan, Inspect, Robustness, Training and Models pages come with their issues.
+class EngineController;
+class InspectPage;
+class ScanPage;
+
+// What the command line chose (rine-studio --backbone/--head, and files to open).
+struct StudioOptions {
+    QString backbone; // empty: $RINE_BACKBONE, the CLIP cache, the model store
+    QStringList heads; // empty: the bundled 2-class head
+    DeviceChoice device = DeviceChoice::Auto;
+    QStringList open; // folders are scanned, images inspected, .sqlite files opened as cases
+};
+
+// The application window: a page per job (Scan, Inspect), menus with shortcuts, the device
+// and the loaded model in the status bar. The engine runs on worker threads behind an
+// EngineController; this class only asks it for work and shows what comes back.
 class MainWindow : public QMainWindow {
     Q_OBJECT
 
 public:
-    explicit MainWindow(QWidget *parent = nullptr);
+    explicit MainWindow(StudioOptions options = {}, QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    ScanPage *scanPage() const { return m_scanPage; }
+    InspectPage *inspectPage() const { return m_inspectPage; }
+    EngineController *engine() const { return m_engine; }
+    // Nothing is loading or running, and the files given at start-up have been opened.
+    bool settled() const;
+
+    void openFolder(const QString &folder); // scans it into the current case (a new one if none)
+    void openImage(const QString &path);
+    void openCase(const QString &path);
+    void newCase(const QString &path);
+    void exportResults(const QString &path);
+    void showPage(int index);
+
+signals:
+    void settledChanged();
 
 protected:
     void closeEvent(QCloseEvent *event) override;
 
 private:
     void createMenus();
-    void refreshModelStatus();
+    void startModel();
+    void loadModel(const ModelRequest &request);
+    void onModelLoaded(const ModelLoadResult &result);
+    void askTrust(const ModelLoadResult &result);
+    void showBanner(const QString &html, bool offerLocate);
+    void locateBackbone();
+    void inspectReport(const FileReport &report);
+    void openStartupFiles();
+    void applySettings(const StudioSettings &settings);
     void showAbout();
+    QString modelName() const;
 
-    QLabel *m_status = nullptr;
-    QLabel *m_deviceLabel = nullptr;
-    QLabel *m_modelLabel = nullptr;
+    StudioOptions m_options;
+    StudioSettings m_settings;
+    EngineController *m_engine;
+    QTabWidget *m_pages;
+    ScanPage *m_scanPage;
+    InspectPage *m_inspectPage;
+    QFrame *m_banner;
+    QLabel *m_status;
+    QPushButton *m_locate;
+    QLabel *m_deviceLabel;
+    QLabel *m_modelLabel;
+    QMessageBox *m_trustDialog = nullptr;
+    QString m_casePath;
+    qint64 m_scanId = 0;
+    int m_inspectJob = 0, m_tileJob = 0;
+    std::optional<FileReport> m_inspectStored;
+    bool m_startupPending = true;
+    bool m_closeRequested = false;
+    bool m_modelFailed = false;
 };
 
 } // namespace rine

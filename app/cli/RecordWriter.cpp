@@ -1,11 +1,12 @@
 #include "RecordWriter.h"
 
+#include "report/ScanExport.h"
+
 #include "image/ImageDecoder.h"
 #include "util/Version.h"
 
 #include <QFile>
 #include <QJsonArray>
-#include <QSaveFile>
 #include <QJsonDocument>
 #include <QStringList>
 
@@ -27,29 +28,13 @@ QString number(double v) { return QString::number(v, 'g', 17); }
 
 } // namespace
 
-QString csvCell(QString text, bool neutralise)
-{
-    static const QString risky = QStringLiteral("=+-@\t\r");
-    if (neutralise && !text.isEmpty() && risky.contains(text.front()))
-        text.prepend(QLatin1Char('\''));
-    if (text.contains(QLatin1Char('"')) || text.contains(QLatin1Char(',')) || text.contains(QLatin1Char('\n'))
-        || text.contains(QLatin1Char('\r'))) {
-        text.replace(QLatin1String("\""), QLatin1String("\"\""));
-        text = QLatin1Char('"') + text + QLatin1Char('"');
-    }
-    return text;
-}
-
 bool writeText(const QString &path, const QByteArray &text, QString &error)
 {
     if (!path.isEmpty()) {
-        // Atomic: a reader never sees half a file, and a failed write leaves the old one.
-        QSaveFile file(path);
-        if (!file.open(QIODevice::WriteOnly) || file.write(text) != text.size() || !file.commit()) {
-            error = QStringLiteral("cannot write %1: %2").arg(path, file.errorString());
-            return false;
-        }
-        return true;
+        auto written = writeFileAtomically(path, text);
+        if (!written)
+            error = QString::fromStdString(written.error());
+        return bool(written);
     }
     QFile out;
     if (!out.open(stdout, QIODevice::WriteOnly) || out.write(text) != text.size()) {

@@ -21,10 +21,6 @@ QJsonObject provenanceJson(const ModelInfo &model, CropMode crop);
 
 QByteArray toJson(const RunRecord &run);
 
-// One CSV cell: quoted when needed (RFC 4180); with neutralise, text that a spreadsheet would
-// run as a formula (=, +, -, @, tab, CR first) gets a leading single quote (OWASP).
-QString csvCell(QString text, bool neutralise);
-
 // Writes to path atomically (QSaveFile), or to standard output when path is empty.
 bool writeText(const QString &path, const QByteArray &text, QString &error);
 // RFC 4180, UTF-8. Text cells that a spreadsheet would run as a formula (=, +, -, @, tab,

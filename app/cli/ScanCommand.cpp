@@ -1,7 +1,7 @@
 #include "Commands.h"
 #include "ModelOptions.h"
 #include "RecordWriter.h"
-#include "ScanWriter.h"
+#include "report/ScanExport.h"
 
 #include "scan/ScanEngine.h"
 #include "store/CaseDatabase.h"

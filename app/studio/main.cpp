@@ -5,6 +5,7 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QElapsedTimer>
 #include <QPixmap>
 #include <QTextStream>
 #include <QTimer>
@@ -12,10 +13,23 @@
 
 namespace {
 
+const QCommandLineOption kBackbone(QStringLiteral("backbone"),
+                                   QStringLiteral("CLIP ViT backbone file (default: $RINE_BACKBONE, else "
+                                                  "~/.cache/clip/ViT-L-14.pt, else the model store)."),
+                                   QStringLiteral("FILE"));
+const QCommandLineOption kHead(QStringLiteral("head"),
+                               QStringLiteral("RINE head checkpoint (default: the bundled 2-class head)."),
+                               QStringLiteral("FILE"));
+const QCommandLineOption kDevice(QStringLiteral("device"),
+                                 QStringLiteral("auto (default): CUDA when available, else CPU."),
+                                 QStringLiteral("auto|cpu|cuda"), QStringLiteral("auto"));
+const QCommandLineOption kPage(QStringLiteral("page"), QStringLiteral("The page to show first: scan or inspect."),
+                               QStringLiteral("scan|inspect"));
 const QCommandLineOption kScreenshot(
     QStringLiteral("screenshot"),
-    QStringLiteral("Show the main window, save a picture of it to FILE (PNG) once it is on screen, and quit "
-                   "(for documentation and installation checks; works with QT_QPA_PLATFORM=offscreen)."),
+    QStringLiteral("Show the main window, wait until the model is loaded and the files given are scanned or "
+                   "inspected, save a picture of the window to FILE (PNG) and quit (for documentation and "
+                   "installation checks; works with QT_QPA_PLATFORM=offscreen)."),
     QStringLiteral("FILE"));
 
 void describe(QCoreApplication &app, QCommandLineParser &parser)
@@ -23,10 +37,15 @@ void describe(QCoreApplication &app, QCommandLineParser &parser)
     QCoreApplication::setOrganizationName(QStringLiteral("RINE Studio"));
     QCoreApplication::setApplicationName(QStringLiteral("rine-studio"));
     QCoreApplication::setApplicationVersion(QStringLiteral(RINE_VERSION " (" RINE_GIT_DESCRIBE ")"));
-    parser.setApplicationDescription(QStringLiteral("RINE Studio: synthetic image detection for forensic analysts."));
+    parser.setApplicationDescription(
+        QStringLiteral("RINE Studio: synthetic image detection for forensic analysts.\n\n"
+                       "Files given are opened: a folder is scanned into a new case, an image is inspected, a "
+                       ".sqlite file is opened as a case. Evidence files are only read."));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addOption(kScreenshot);
+    parser.addOptions({kBackbone, kHead, kDevice, kPage, kScreenshot});
+    parser.addPositionalArgument(QStringLiteral("files"), QStringLiteral("Folders, images or case databases to open."),
+                                 QStringLiteral("[FILE...]"));
     parser.process(app); // prints and exits for --help and --version
 }
 
@@ -49,20 +68,44 @@ int main(int argc, char *argv[])
     QApplication::setApplicationDisplayName(QStringLiteral("RINE Studio"));
     QCommandLineParser parser;
     describe(app, parser);
-    const QCommandLineOption &screenshot = kScreenshot;
+
+    rine::StudioOptions options;
+    options.backbone = parser.value(kBackbone);
+    options.heads = parser.values(kHead);
+    const QString device = parser.value(kDevice);
+    if (device != QLatin1String("auto") && device != QLatin1String("cpu") && device != QLatin1String("cuda")) {
+        QTextStream(stderr) << "rine-studio: --device must be auto, cpu or cuda, not '" << device << "'" << Qt::endl;
+        return 2;
+    }
+    options.device = device == QLatin1String("cpu")    ? rine::DeviceChoice::Cpu
+                   : device == QLatin1String("cuda") ? rine::DeviceChoice::Cuda
+                                                     : rine::DeviceChoice::Auto;
+    options.open = parser.positionalArguments();
 
     rine::configureCpuThreads();
-    rine::MainWindow window;
+    rine::MainWindow window(options);
+    if (parser.value(kPage) == QLatin1String("inspect"))
+        window.showPage(1);
     window.show();
-    if (parser.isSet(screenshot)) {
-        // Once the window is on screen (exposed), or after 10 s at the latest.
+    if (parser.isSet(kScreenshot)) {
+        // Once the window is on screen and settled (model loaded, files opened), or after
+        // 10 minutes at the latest.
         auto *poll = new QTimer(&window);
-        poll->setInterval(50);
-        QObject::connect(poll, &QTimer::timeout, &window, [&window, poll, path = parser.value(screenshot), attempts = 0]() mutable {
-            if (window.windowHandle() && !window.windowHandle()->isExposed() && ++attempts < 200)
+        poll->setInterval(100);
+        auto *clock = new QElapsedTimer;
+        clock->start();
+        QObject::connect(poll, &QTimer::timeout, &window, [&window, poll, clock, path = parser.value(kScreenshot)] {
+            const bool exposed = !window.windowHandle() || window.windowHandle()->isExposed();
+            if ((!exposed || !window.settled()) && clock->elapsed() < 600000)
                 return;
             poll->stop();
+            // Thumbnails and queued replots arrive a moment later.
+            QElapsedTimer settle;
+            settle.start();
+            while (settle.elapsed() < 1500)
+                QApplication::processEvents(QEventLoop::AllEvents, 50);
             const QPixmap picture = window.grab();
+            delete clock;
             if (picture.isNull() || !picture.save(path, "PNG")) {
                 QTextStream(stderr) << "rine-studio: cannot save the screenshot to " << path << Qt::endl;
                 QCoreApplication::exit(1);

@@ -370,6 +370,32 @@ std::vector<std::uint8_t> centerCrop(const RgbImage &image, int size)
     return window(image, centerOffset(image.height, size), centerOffset(image.width, size), size);
 }
 
+CropRegion centerCropRegion(int width, int height, int size)
+{
+    return {centerOffset(width, size), centerOffset(height, size), size};
+}
+
+std::vector<CropRegion> tenCropRegions(int width, int height, int size)
+{
+    // As tenCrop computes them on the padded image, moved back to the image's coordinates.
+    const int padTop = height < size ? (size - height) / 2 : 0;
+    const int padLeft = width < size ? (size - width) / 2 : 0;
+    const int w = std::max(width, size), h = std::max(height, size);
+    const CropRegion centre = centerCropRegion(w, h, size);
+    std::vector<CropRegion> regions{{0, 0, size}, {w - size, 0, size}, {0, h - size, size}, {w - size, h - size, size},
+                                    centre};
+    for (CropRegion &region : regions) {
+        region.left -= padLeft;
+        region.top -= padTop;
+    }
+    return regions;
+}
+
+std::vector<std::uint8_t> cropWindow(const RgbImage &image, CropRegion region)
+{
+    return window(image, region.top, region.left, region.size);
+}
+
 std::vector<std::vector<std::uint8_t>> tenCrop(const RgbImage &image, int size)
 {
     std::vector<std::vector<std::uint8_t>> crops;

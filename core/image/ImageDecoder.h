@@ -50,6 +50,20 @@ Result<DecodedImage> readImage(const std::string &path, FileBytes &bytes, const 
 // than size on a side, offsets rounded half to even as Python's round() does.
 std::vector<std::uint8_t> centerCrop(const RgbImage &image, int size);
 
+// Where a crop lies in the image: its top-left corner (negative where torchvision pads with
+// zeros) and its side.
+struct CropRegion {
+    int left = 0;
+    int top = 0;
+    int size = 0;
+};
+CropRegion centerCropRegion(int width, int height, int size);
+// The five distinct regions of TenCrop (corners, then centre; the flipped five cover the same
+// pixels).
+std::vector<CropRegion> tenCropRegions(int width, int height, int size);
+// The size x size window at (left, top); pixels outside the image are 0.
+std::vector<std::uint8_t> cropWindow(const RgbImage &image, CropRegion region);
+
 // torchvision TenCrop(size): the four corners and the centre, then the same five of the
 // horizontally flipped image. Images smaller than size are zero-padded as CenterCrop does
 // (torchvision would raise instead).

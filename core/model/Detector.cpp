@@ -10,6 +10,7 @@
 
 #include <dlfcn.h>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -33,6 +34,9 @@ struct Detector::Impl {
     std::shared_ptr<VisionTransformer> backbone;
     std::vector<std::shared_ptr<RineHead>> heads;
     torch::Tensor mean, std;
+    // Forward passes take turns: a scan and an Inspect of another image may share one
+    // detector from two threads (the model's memory is too large to hold it twice).
+    std::mutex run;
 };
 
 Detector::Detector(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
@@ -164,6 +168,7 @@ Result<BlockFeatures> Detector::features(const std::vector<const std::uint8_t *>
     if (crops.empty())
         return out;
     try {
+        std::lock_guard<std::mutex> turn(m_impl->run);
         c10::InferenceMode inference;
         Impl &d = *m_impl;
         const std::int64_t s = d.info.inputSize, b = std::int64_t(crops.size());
@@ -199,6 +204,7 @@ Result<std::vector<std::vector<CropScore>>> Detector::scoreFeatures(const BlockF
     if (features.count == 0)
         return out;
     try {
+        std::lock_guard<std::mutex> turn(d.run);
         c10::InferenceMode inference;
         auto input = torch::from_blob(const_cast<float *>(features.values.data()),
                                       {features.count, features.blocks, features.width}, torch::kFloat)

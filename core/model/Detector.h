@@ -65,7 +65,7 @@ struct BlockFeatures {
 };
 
 // The RINE detector: CLIP ViT backbone + RINE head. No torch types cross this interface.
-// Not thread-safe: one thread scores at a time (the engine's worker thread).
+// Thread-safe: forward passes from several threads take turns (one runs at a time).
 class Detector {
 public:
     ~Detector();

@@ -13,6 +13,7 @@
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 namespace rine {
 
@@ -137,6 +138,7 @@ public:
     }
 
     std::size_t done() const { return m_done; }
+    std::vector<qint64> takeCommittedFileIds() { return std::exchange(m_committedFileIds, {}); }
     bool batchFull() const { return int(m_decoded.size()) >= m_request.batchSize; }
     bool commitDue() const { return m_batch.files.size() + m_batch.contents.size() >= 256; }
 
@@ -233,6 +235,8 @@ public:
             return committed;
         m_done += m_pendingDone;
         m_pendingDone = 0;
+        for (const FileUpdate &file : m_batch.files)
+            m_committedFileIds.push_back(file.fileId);
         m_batch = CommitBatch{};
         return true;
     }
@@ -315,6 +319,7 @@ private:
     std::vector<Work> m_decoded;
     CommitBatch m_batch;
     std::size_t m_pendingDone = 0, m_done = 0;
+    std::vector<qint64> m_committedFileIds;
     std::unordered_map<std::string, Resolution> m_resolved;
     std::unordered_map<std::string, std::vector<Work>> m_waiting;
 };
@@ -365,6 +370,7 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
     outcome.resumed = scan->resumed;
 
     ScanProgress report;
+    report.scanId = scan->id;
     auto stop = [&](std::size_t found) {
         if (progress) {
             report.found = found;
@@ -457,6 +463,7 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
             return;
         const double elapsed = std::chrono::duration<double>(Clock::now() - scanStarted).count();
         report.done = committer.done();
+        report.committedFileIds = committer.takeCommittedFileIds();
         report.inferred = outcome.inferred;
         report.imagesPerSecond = elapsed > 0 ? double(outcome.inferred) / elapsed : 0;
         report.etaSeconds = report.done > 0 && elapsed > 0

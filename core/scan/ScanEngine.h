@@ -32,6 +32,10 @@ struct ScanProgress {
     std::size_t inferred = 0; // images through the backbone in this run
     double imagesPerSecond = 0; // backbone images per second in this run
     double etaSeconds = -1; // -1: not known yet
+    qint64 scanId = 0;
+    // Files whose outcome was committed since the previous report (their rows can be read
+    // from the database now).
+    std::vector<qint64> committedFileIds;
 };
 
 struct ScanOutcome {

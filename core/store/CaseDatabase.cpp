@@ -658,7 +658,7 @@ Result<ScanSummary> CaseDatabase::scanSummary(qint64 scanId)
     return s;
 }
 
-Result<std::vector<FileReport>> CaseDatabase::fileReports(qint64 scanId)
+Result<std::vector<FileReport>> CaseDatabase::fileReports(qint64 scanId, const std::vector<qint64> &onlyFileIds)
 {
     using R = Result<std::vector<FileReport>>;
     auto summary = scanSummary(scanId);
@@ -666,9 +666,16 @@ Result<std::vector<FileReport>> CaseDatabase::fileReports(qint64 scanId)
         return R::failure(summary.error());
     QSqlQuery query(db());
     query.setForwardOnly(true);
+    QString only;
+    if (!onlyFileIds.empty()) {
+        QStringList ids; // integers only: nothing from outside reaches the SQL text
+        for (qint64 id : onlyFileIds)
+            ids << QString::number(id);
+        only = QStringLiteral(" AND f.id IN (%1)").arg(ids.join(QLatin1Char(',')));
+    }
     query.prepare(QStringLiteral(
-        "SELECT f.path, f.size, f.mtime, f.sha256, f.status, f.error, c.format, c.width, c.height, c.warnings, c.error "
-        "FROM files f LEFT JOIN contents c ON c.sha256 = f.sha256 WHERE f.scan_id=? ORDER BY f.id"));
+        "SELECT f.path, f.size, f.mtime, f.sha256, f.status, f.error, c.format, c.width, c.height, c.warnings, c.error, "
+        "f.id FROM files f LEFT JOIN contents c ON c.sha256 = f.sha256 WHERE f.scan_id=?%1 ORDER BY f.id").arg(only));
     query.addBindValue(scanId);
     if (!query.exec())
         return R::failure(m_path.toStdString() + ": cannot read files: " + query.lastError().text().toStdString());
@@ -687,6 +694,7 @@ Result<std::vector<FileReport>> CaseDatabase::fileReports(qint64 scanId)
         r.width = query.value(7).toInt();
         r.height = query.value(8).toInt();
         r.warnings = stringsFromJson(query.value(9).toString());
+        r.id = query.value(11).toLongLong();
         out.push_back(std::move(r));
     }
     QSqlQuery scores(db());

@@ -97,6 +97,7 @@ struct FileSlot {
 
 // One file of a scan with its content's outcome and every head's score, for exports.
 struct FileReport {
+    qint64 id = 0; // the file's row in the scan
     QString path;
     qint64 size = 0;
     QString mtime;
@@ -180,7 +181,8 @@ public:
 
     Result<std::vector<ScanRow>> scans();
     Result<ScanSummary> scanSummary(qint64 scanId);
-    Result<std::vector<FileReport>> fileReports(qint64 scanId);
+    // Every file of a scan in walk order, or only the given files (rows of this scan).
+    Result<std::vector<FileReport>> fileReports(qint64 scanId, const std::vector<qint64> &onlyFileIds = {});
     // Counts of files per status in a scan.
     Result<std::vector<std::pair<QString, qint64>>> statusCounts(qint64 scanId);
 

@@ -1,12 +1,11 @@
-#include "ScanWriter.h"
-
-#include "RecordWriter.h"
+#include "ScanExport.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSaveFile>
 
-namespace rine::cli {
+namespace rine {
 
 namespace {
 
@@ -15,6 +14,28 @@ QString number(double v) { return QString::number(v, 'g', 17); }
 QJsonValue orNull(const QString &s) { return s.isEmpty() ? QJsonValue() : QJsonValue(s); }
 
 } // namespace
+
+QString csvCell(QString text, bool neutralise)
+{
+    static const QString risky = QStringLiteral("=+-@\t\r");
+    if (neutralise && !text.isEmpty() && risky.contains(text.front()))
+        text.prepend(QLatin1Char('\''));
+    if (text.contains(QLatin1Char('"')) || text.contains(QLatin1Char(',')) || text.contains(QLatin1Char('\n'))
+        || text.contains(QLatin1Char('\r'))) {
+        text.replace(QLatin1String("\""), QLatin1String("\"\""));
+        text = QLatin1Char('"') + text + QLatin1Char('"');
+    }
+    return text;
+}
+
+Result<bool> writeFileAtomically(const QString &path, const QByteArray &bytes)
+{
+    // A reader never sees half a file, and a failed write leaves the old one in place.
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit())
+        return Result<bool>::failure(QStringLiteral("cannot write %1: %2").arg(path, file.errorString()).toStdString());
+    return true;
+}
 
 Result<ScanExport> readScanExport(CaseDatabase &database, qint64 scanId)
 {
@@ -130,4 +151,4 @@ QByteArray scanToCsv(const ScanExport &scan)
     return out;
 }
 
-} // namespace rine::cli
+} // namespace rine

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <qcustomplot.h>
+
+#include <vector>
+
+namespace rine {
+
+// One bar per transformer block, with axis labels and a tooltip per bar that says what it
+// means. Blocks are numbered from 1 (the block nearest the pixels).
+class BlockChart : public QCustomPlot {
+    Q_OBJECT
+
+public:
+    // tooltip: "%1" is the block number, "%2" the value.
+    BlockChart(const QString &valueLabel, QString tooltip, QWidget *parent = nullptr);
+
+    void setValues(const std::vector<double> &values);
+    void clearValues();
+    QCPBars *bars() const { return m_bars; }
+    // The tooltip text of the bar under a point, empty when there is none.
+    QString tooltipAt(const QPoint &position) const;
+
+protected:
+    bool event(QEvent *event) override;
+
+private:
+    QCPBars *m_bars;
+    QString m_tooltip;
+};
+
+// The distribution of probabilities in a scan (20 bins over [0, 1]) with the threshold
+// drawn as a line and the inconclusive band shaded.
+class ScoreHistogram : public QCustomPlot {
+    Q_OBJECT
+
+public:
+    explicit ScoreHistogram(QWidget *parent = nullptr);
+
+    void setProbabilities(const std::vector<double> &probabilities);
+    void setRule(double threshold, double band);
+    QCPBars *bars() const { return m_bars; }
+    double thresholdDrawn() const;
+
+private:
+    QCPBars *m_bars;
+    QCPItemStraightLine *m_threshold;
+    QCPItemRect *m_band;
+};
+
+} // namespace rine

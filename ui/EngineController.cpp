@@ -1,0 +1,145 @@
+#include "EngineController.h"
+
+#include "EngineWorker.h"
+
+namespace rine {
+
+EngineController::EngineController(QObject *parent) : QObject(parent)
+{
+    qRegisterMetaType<ModelRequest>();
+    qRegisterMetaType<ModelLoadResult>();
+    qRegisterMetaType<ScanJob>();
+    qRegisterMetaType<CaseRows>();
+    qRegisterMetaType<ScanProgress>();
+    qRegisterMetaType<ScanFinished>();
+    qRegisterMetaType<InspectJob>();
+    qRegisterMetaType<InspectResult>();
+    qRegisterMetaType<TileJob>();
+    qRegisterMetaType<TileUpdate>();
+
+    m_scanThread.setObjectName(QStringLiteral("rine-scan"));
+    m_inspectThread.setObjectName(QStringLiteral("rine-inspect"));
+    m_scanWorker = new EngineWorker(m_cancelScan, m_cancelTiles);
+    m_inspectWorker = new EngineWorker(m_cancelScan, m_cancelTiles);
+    m_scanWorker->moveToThread(&m_scanThread);
+    m_inspectWorker->moveToThread(&m_inspectThread);
+    connect(&m_scanThread, &QThread::finished, m_scanWorker, &QObject::deleteLater);
+    connect(&m_inspectThread, &QThread::finished, m_inspectWorker, &QObject::deleteLater);
+
+    for (EngineWorker *worker : {m_scanWorker, m_inspectWorker}) {
+        connect(worker, &EngineWorker::backboneImported, this, &EngineController::backboneImported);
+        connect(worker, &EngineWorker::caseOpened, this, &EngineController::caseOpened);
+        connect(worker, &EngineWorker::caseFailed, this, &EngineController::caseFailed);
+        connect(worker, &EngineWorker::scanProgress, this, &EngineController::scanProgress);
+        connect(worker, &EngineWorker::rowsChanged, this, &EngineController::rowsChanged);
+        connect(worker, &EngineWorker::exported, this, &EngineController::exported);
+    }
+    connect(m_inspectWorker, &EngineWorker::modelLoaded, this, [this](const ModelLoadResult &result) {
+        m_loadingModel = false;
+        if (result.detector) {
+            m_detector = result.detector;
+            m_info = result.info;
+        }
+        emit modelLoaded(result);
+        checkIdle();
+    });
+    connect(m_scanWorker, &EngineWorker::scanFinished, this, [this](const ScanFinished &finished) {
+        m_scanRunning = false;
+        emit scanFinished(finished);
+        checkIdle();
+    });
+    connect(m_inspectWorker, &EngineWorker::inspected, this, [this](const InspectResult &result) {
+        --m_inspecting;
+        emit inspected(result);
+        checkIdle();
+    });
+    connect(m_inspectWorker, &EngineWorker::tilesProgress, this, [this](const TileUpdate &update) {
+        if (update.finished)
+            m_tilesRunning = false;
+        emit tilesProgress(update);
+        if (update.finished)
+            checkIdle();
+    });
+    m_scanThread.start();
+    m_inspectThread.start();
+}
+
+EngineController::~EngineController()
+{
+    m_cancelScan = true;
+    m_cancelTiles = true;
+    m_scanThread.quit();
+    m_inspectThread.quit();
+    m_scanThread.wait();
+    m_inspectThread.wait();
+}
+
+void EngineController::checkIdle()
+{
+    if (!busy())
+        emit idle();
+}
+
+void EngineController::loadModel(const ModelRequest &request)
+{
+    m_loadingModel = true;
+    QMetaObject::invokeMethod(m_inspectWorker, [worker = m_inspectWorker, request] { worker->loadModel(request); },
+                              Qt::QueuedConnection);
+}
+
+void EngineController::importBackbone(const QString &path)
+{
+    QMetaObject::invokeMethod(m_inspectWorker, [worker = m_inspectWorker, path] { worker->importBackbone(path); },
+                              Qt::QueuedConnection);
+}
+
+void EngineController::openCase(const QString &path)
+{
+    QMetaObject::invokeMethod(m_scanWorker, [worker = m_scanWorker, path] { worker->openCase(path); },
+                              Qt::QueuedConnection);
+}
+
+void EngineController::exportScan(qint64 scanId, const QString &path, bool csv)
+{
+    QMetaObject::invokeMethod(m_scanWorker, [worker = m_scanWorker, scanId, path, csv] {
+        worker->exportScan(scanId, path, csv);
+    }, Qt::QueuedConnection);
+}
+
+void EngineController::startScan(const ScanJob &job)
+{
+    if (!m_detector || m_scanRunning)
+        return;
+    m_scanRunning = true;
+    m_cancelScan = false; // reset here, not on the worker: a cancel that comes before the start counts
+    QMetaObject::invokeMethod(m_scanWorker, [worker = m_scanWorker, job, detector = m_detector] {
+        worker->runScan(job, detector);
+    }, Qt::QueuedConnection);
+}
+
+int EngineController::inspect(InspectJob job)
+{
+    if (!m_detector)
+        return 0;
+    ++m_inspecting;
+    job.id = ++m_nextJob;
+    QMetaObject::invokeMethod(m_inspectWorker, [worker = m_inspectWorker, job, detector = m_detector] {
+        worker->inspect(job, detector);
+    }, Qt::QueuedConnection);
+    return job.id;
+}
+
+int EngineController::scoreTiles(TileJob job)
+{
+    if (!m_detector || m_tilesRunning)
+        return 0;
+    m_tilesRunning = true;
+    m_cancelTiles = false;
+    job.id = ++m_nextJob;
+    QMetaObject::invokeMethod(m_inspectWorker, [worker = m_inspectWorker, job, detector = m_detector] {
+        worker->scoreTiles(job, detector);
+    }, Qt::QueuedConnection);
+    return job.id;
+}
+
+} // namespace rine

@@ -1,0 +1,73 @@
+#pragma once
+
+#include "EngineTypes.h"
+
+#include <QObject>
+#include <QThread>
+
+#include <atomic>
+#include <memory>
+
+namespace rine {
+
+class EngineWorker;
+
+// Owns the engine's two worker threads and is the GUI's only way to them. The scan lane runs
+// scans and holds the open case; the Inspect lane loads models, inspects images and scores
+// tile maps, so that an image can be inspected while a folder is being scanned (forward
+// passes of the shared detector take turns). Requests go out as queued calls, results come
+// back as queued signals carrying value types; the destructor cancels, quits and waits.
+class EngineController : public QObject {
+    Q_OBJECT
+
+public:
+    explicit EngineController(QObject *parent = nullptr);
+    ~EngineController() override;
+
+    void loadModel(const ModelRequest &request);
+    void importBackbone(const QString &path);
+    void openCase(const QString &path);
+    void exportScan(qint64 scanId, const QString &path, bool csv);
+    void startScan(const ScanJob &job);
+    // Each returns the job's id (carried by its results), or 0 when no model is loaded.
+    int inspect(InspectJob job);
+    int scoreTiles(TileJob job);
+
+    void cancelScan() { m_cancelScan = true; }
+    void cancelTiles() { m_cancelTiles = true; }
+
+    bool hasModel() const { return bool(m_detector); }
+    const ModelInfo &modelInfo() const { return m_info; }
+    bool scanRunning() const { return m_scanRunning; }
+    bool tilesRunning() const { return m_tilesRunning; }
+    bool loadingModel() const { return m_loadingModel; }
+    bool busy() const { return m_scanRunning || m_tilesRunning || m_loadingModel || m_inspecting > 0; }
+
+signals:
+    void modelLoaded(const rine::ModelLoadResult &result);
+    void backboneImported(const QString &path, const QString &error);
+    void caseOpened(const rine::CaseRows &rows);
+    void caseFailed(const QString &error);
+    void scanProgress(const rine::ScanProgress &progress);
+    void rowsChanged(const rine::CaseRows &rows);
+    void scanFinished(const rine::ScanFinished &finished);
+    void inspected(const rine::InspectResult &result);
+    void tilesProgress(const rine::TileUpdate &update);
+    void exported(const QString &path, const QString &error);
+    void idle(); // no job is running any more
+
+private:
+    void checkIdle();
+
+    std::atomic<bool> m_cancelScan{false}, m_cancelTiles{false};
+    QThread m_scanThread, m_inspectThread;
+    EngineWorker *m_scanWorker = nullptr;
+    EngineWorker *m_inspectWorker = nullptr;
+    std::shared_ptr<Detector> m_detector;
+    ModelInfo m_info;
+    bool m_scanRunning = false, m_tilesRunning = false, m_loadingModel = false;
+    int m_inspecting = 0; // Inspect jobs queued or running
+    int m_nextJob = 0;
+};
+
+} // namespace rine

@@ -1,0 +1,119 @@
+#pragma once
+
+#include "image/ImageFacts.h"
+#include "model/Detector.h"
+#include "scan/ScanEngine.h"
+#include "scoring/ImageScorer.h"
+#include "scoring/TileMap.h"
+#include "store/CaseDatabase.h"
+
+#include <QImage>
+#include <QList>
+#include <QMetaType>
+#include <QString>
+#include <QStringList>
+#include <QTransform>
+
+#include <memory>
+#include <vector>
+
+// The value types that cross between the GUI thread and the engine's worker threads, always
+// by queued signals: each is copied, none is shared.
+
+namespace rine {
+
+struct ModelRequest {
+    QString backbone;
+    QStringList heads;
+    DeviceChoice device = DeviceChoice::Auto;
+    bool trustUnlisted = false; // the user confirmed the trust dialog: record and load
+};
+
+struct UntrustedFile {
+    QString path, sha256, reason;
+};
+
+struct ModelLoadResult {
+    ModelRequest request;
+    // Thread-safe (forward passes take turns); shared by the scan and the Inspect lanes.
+    std::shared_ptr<Detector> detector;
+    ModelInfo info;
+    QString error;
+    QList<UntrustedFile> untrusted; // non-empty: nothing was loaded, the user must decide
+};
+
+struct ScanJob {
+    QStringList roots;
+    QString casePath; // created when it does not exist
+    CropMode crop = CropMode::Center;
+    int batchSize = 8;
+};
+
+// Rows of a case's scan: all of them (replace) or those just committed (merge by file id).
+struct CaseRows {
+    QString casePath, caseName;
+    qint64 scanId = 0;
+    QString preprocessing;
+    QStringList headSha256s;
+    std::vector<FileReport> rows;
+    bool replace = true;
+};
+
+struct ScanFinished {
+    QString error; // empty: the scan ended (completed or cancelled)
+    ScanOutcome outcome;
+};
+
+struct InspectJob {
+    int id = 0;
+    QString path;
+    CropMode crop = CropMode::Center;
+    int displayLimit = 8192; // longest side of the picture shown; larger images are scaled down
+};
+
+struct InspectResult {
+    int id = 0;
+    QString path;
+    QString error; // the file could not be read or decoded
+    QString sha256;
+    qint64 size = 0;
+    QString format;
+    int width = 0, height = 0; // as stored (and as analysed)
+    QStringList warnings;
+    ImageFacts facts;
+    QImage display; // upright (EXIF orientation applied), perhaps scaled down
+    QTransform toDisplay; // stored pixel coordinates -> display coordinates
+    std::vector<CropRegion> regions; // what was analysed, in stored coordinates
+    QString scoreError; // decoded, but the model failed on it
+    bool scored = false;
+    CropScore score;
+    QString headSha256;
+    std::vector<double> importance; // the scoring head's learned block importance
+};
+
+struct TileJob {
+    int id = 0;
+    QString path;
+    QString sha256; // the bytes Inspect showed: tiles of other bytes are refused
+    int batchSize = 8;
+};
+
+struct TileUpdate {
+    int id = 0;
+    TileScores scores;
+    bool finished = false;
+    QString error;
+};
+
+} // namespace rine
+
+Q_DECLARE_METATYPE(rine::ModelRequest)
+Q_DECLARE_METATYPE(rine::ModelLoadResult)
+Q_DECLARE_METATYPE(rine::ScanJob)
+Q_DECLARE_METATYPE(rine::CaseRows)
+Q_DECLARE_METATYPE(rine::ScanProgress)
+Q_DECLARE_METATYPE(rine::ScanFinished)
+Q_DECLARE_METATYPE(rine::InspectJob)
+Q_DECLARE_METATYPE(rine::InspectResult)
+Q_DECLARE_METATYPE(rine::TileJob)
+Q_DECLARE_METATYPE(rine::TileUpdate)

@@ -1,0 +1,57 @@
+#pragma once
+
+#include "EngineTypes.h"
+
+#include <QObject>
+
+#include <atomic>
+#include <memory>
+
+class QLockFile;
+
+namespace rine {
+
+// The engine's side of the GUI: lives on a worker thread (EngineController), runs one job
+// at a time, and reports through queued signals carrying value types. Nothing here touches a
+// widget. The scan lane's worker also holds the open case database (which is used from one
+// thread) and its lock file.
+class EngineWorker : public QObject {
+    Q_OBJECT
+
+public:
+    EngineWorker(const std::atomic<bool> &cancelScan, const std::atomic<bool> &cancelTiles);
+    ~EngineWorker() override;
+
+    // Jobs: called on the worker's thread (queued by the controller).
+    void loadModel(const rine::ModelRequest &request);
+    void importBackbone(const QString &path);
+    void openCase(const QString &path);
+    void runScan(const rine::ScanJob &job, const std::shared_ptr<rine::Detector> &detector);
+    void inspect(const rine::InspectJob &job, const std::shared_ptr<rine::Detector> &detector);
+    void scoreTiles(const rine::TileJob &job, const std::shared_ptr<rine::Detector> &detector);
+    void closeCase();
+    void exportScan(qint64 scanId, const QString &path, bool csv);
+
+signals:
+    void modelLoaded(const rine::ModelLoadResult &result);
+    void backboneImported(const QString &path, const QString &error);
+    void caseOpened(const rine::CaseRows &rows);
+    void caseFailed(const QString &error);
+    void scanProgress(const rine::ScanProgress &progress);
+    void rowsChanged(const rine::CaseRows &rows);
+    void scanFinished(const rine::ScanFinished &finished);
+    void inspected(const rine::InspectResult &result);
+    void tilesProgress(const rine::TileUpdate &update);
+    void exported(const QString &path, const QString &error);
+
+private:
+    QString useCase(const QString &path, bool create, const QString &caseName);
+    void emitAllRows(qint64 scanId);
+
+    const std::atomic<bool> &m_cancelScan;
+    const std::atomic<bool> &m_cancelTiles;
+    std::unique_ptr<CaseDatabase> m_case;
+    std::unique_ptr<QLockFile> m_lock;
+};
+
+} // namespace rine

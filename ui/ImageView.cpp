@@ -1,0 +1,150 @@
+#include "ImageView.h"
+
+#include "ResultsModel.h"
+
+#include <QGraphicsPixmapItem>
+#include <QGraphicsRectItem>
+#include <QPixmap>
+#include <QWheelEvent>
+
+#include <algorithm>
+
+namespace rine {
+
+QColor probabilityColour(double p, int alpha)
+{
+    p = std::clamp(p, 0.0, 1.0);
+    // Diverging blue-white-red, as heat maps of a two-sided quantity are read.
+    const QColor blue(0x21, 0x66, 0xac), white(0xf7, 0xf7, 0xf7), red(0xb2, 0x18, 0x2b);
+    const QColor &from = p < 0.5 ? blue : white;
+    const QColor &to = p < 0.5 ? white : red;
+    const double t = p < 0.5 ? p / 0.5 : (p - 0.5) / 0.5;
+    return QColor(int(from.red() + t * (to.red() - from.red())), int(from.green() + t * (to.green() - from.green())),
+                  int(from.blue() + t * (to.blue() - from.blue())), alpha);
+}
+
+ImageView::ImageView(QWidget *parent) : QGraphicsView(parent)
+{
+    setScene(new QGraphicsScene(this));
+    setDragMode(QGraphicsView::ScrollHandDrag);
+    setTransformationAnchor(QGraphicsView::AnchorUnderMouse);
+    setRenderHints(QPainter::SmoothPixmapTransform | QPainter::Antialiasing);
+    setBackgroundBrush(palette().color(QPalette::Dark));
+    setMinimumSize(320, 240);
+}
+
+void ImageView::clear()
+{
+    scene()->clear();
+    m_picture = nullptr;
+    m_regionItems.clear();
+    m_tileItems.clear();
+}
+
+void ImageView::setImage(const QImage &image, const QTransform &toDisplay)
+{
+    clear();
+    m_toDisplay = toDisplay;
+    m_picture = scene()->addPixmap(QPixmap::fromImage(image));
+    m_picture->setTransformationMode(Qt::SmoothTransformation);
+    scene()->setSceneRect(m_picture->boundingRect());
+    m_fitted = true;
+    fitToWindow();
+}
+
+void ImageView::setRegions(const std::vector<CropRegion> &regions)
+{
+    qDeleteAll(m_regionItems);
+    m_regionItems.clear();
+    for (const CropRegion &region : regions) {
+        const QRectF rect = m_toDisplay.mapRect(QRectF(region.left, region.top, region.size, region.size));
+        auto *outline = scene()->addRect(rect);
+        QPen pen(QColor(0xff, 0xd0, 0x00), 2, Qt::DashLine);
+        pen.setCosmetic(true);
+        outline->setPen(pen);
+        outline->setZValue(2);
+        outline->setVisible(m_regionsVisible);
+        outline->setToolTip(tr("The %1 x %1 pixels the model analysed (stored pixels from x %2, y %3)")
+                                .arg(region.size)
+                                .arg(region.left)
+                                .arg(region.top));
+        m_regionItems << outline;
+    }
+}
+
+void ImageView::clearTiles()
+{
+    qDeleteAll(m_tileItems);
+    m_tileItems.clear();
+}
+
+void ImageView::setTiles(const TileScores &tiles, const VerdictRule &rule)
+{
+    clearTiles();
+    const int columns = std::max(1, tiles.grid.columns);
+    for (std::size_t i = 0; i < tiles.done && i < tiles.grid.tiles.size() && i < tiles.probabilities.size(); ++i) {
+        const CropRegion &tile = tiles.grid.tiles[i];
+        const double p = tiles.probabilities[i];
+        const QRectF rect = m_toDisplay.mapRect(QRectF(tile.left, tile.top, tile.size, tile.size));
+        auto *item = scene()->addRect(rect, Qt::NoPen, probabilityColour(p, 110));
+        item->setZValue(1);
+        item->setVisible(m_tilesVisible);
+        item->setToolTip(tr("Tile row %1, column %2 (stored pixels from x %3, y %4): probability %5, %6")
+                             .arg(int(i) / columns + 1)
+                             .arg(int(i) % columns + 1)
+                             .arg(tile.left)
+                             .arg(tile.top)
+                             .arg(p, 0, 'f', 4)
+                             .arg(verdictName(rule.of(p)).toLower()));
+        item->setData(0, p);
+        m_tileItems << item;
+    }
+}
+
+int ImageView::tileCount() const { return int(m_tileItems.size()); }
+
+void ImageView::setRegionsVisible(bool visible)
+{
+    m_regionsVisible = visible;
+    for (QGraphicsItem *item : m_regionItems)
+        item->setVisible(visible);
+}
+
+void ImageView::setTilesVisible(bool visible)
+{
+    m_tilesVisible = visible;
+    for (QGraphicsItem *item : m_tileItems)
+        item->setVisible(visible);
+}
+
+void ImageView::zoomBy(double factor)
+{
+    const double next = std::clamp(zoom() * factor, 0.02, 64.0);
+    m_fitted = false;
+    setTransform(QTransform::fromScale(next, next));
+}
+
+void ImageView::fitToWindow()
+{
+    if (!m_picture)
+        return;
+    m_fitted = true;
+    fitInView(m_picture, Qt::KeepAspectRatio);
+}
+
+void ImageView::wheelEvent(QWheelEvent *event)
+{
+    if (!m_picture)
+        return;
+    zoomBy(event->angleDelta().y() > 0 ? 1.25 : 0.8);
+    event->accept();
+}
+
+void ImageView::resizeEvent(QResizeEvent *event)
+{
+    QGraphicsView::resizeEvent(event);
+    if (m_fitted)
+        fitToWindow();
+}
+
+} // namespace rine

@@ -1,0 +1,59 @@
+#pragma once
+
+#include "image/ImageDecoder.h"
+#include "scoring/TileMap.h"
+
+#include <QGraphicsView>
+#include <QTransform>
+
+#include <vector>
+
+class QGraphicsRectItem;
+class QGraphicsPixmapItem;
+
+namespace rine {
+
+struct VerdictRule;
+
+// The picture under examination with zoom (wheel, buttons) and pan (drag), the region the
+// model analysed outlined on it, and the tile map as a semi-transparent heat map whose tiles
+// tell their scores on hover. Overlays are given in stored pixel coordinates and drawn
+// through the same transform as the picture (EXIF orientation, display scaling).
+class ImageView : public QGraphicsView {
+    Q_OBJECT
+
+public:
+    explicit ImageView(QWidget *parent = nullptr);
+
+    void setImage(const QImage &image, const QTransform &toDisplay);
+    void clear();
+    void setRegions(const std::vector<CropRegion> &regions);
+    void setTiles(const TileScores &tiles, const VerdictRule &rule);
+    void clearTiles();
+    void setRegionsVisible(bool visible);
+    void setTilesVisible(bool visible);
+
+    int tileCount() const; // tiles drawn
+    const QList<QGraphicsRectItem *> &tileItems() const { return m_tileItems; }
+    const QList<QGraphicsRectItem *> &regionItems() const { return m_regionItems; }
+
+    void zoomBy(double factor);
+    void fitToWindow();
+    double zoom() const { return transform().m11(); }
+
+protected:
+    void wheelEvent(QWheelEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
+
+private:
+    QGraphicsPixmapItem *m_picture = nullptr;
+    QList<QGraphicsRectItem *> m_regionItems, m_tileItems;
+    bool m_regionsVisible = true, m_tilesVisible = true;
+    QTransform m_toDisplay;
+    bool m_fitted = true;
+};
+
+// A colour for a probability: blue (real) through white to red (generated).
+QColor probabilityColour(double probability, int alpha = 255);
+
+} // namespace rine

@@ -1,0 +1,367 @@
+#include "InspectPage.h"
+
+#include "Charts.h"
+#include "ImageView.h"
+
+#include <QCheckBox>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLocale>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSplitter>
+#include <QTextBrowser>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace rine {
+
+namespace {
+
+QString h(const QString &text) { return text.toHtmlEscaped(); }
+QString h(const std::string &text) { return QString::fromStdString(text).toHtmlEscaped(); }
+
+QString row(const QString &name, const QString &valueHtml)
+{
+    return QStringLiteral("<tr><td valign=\"top\"><b>%1</b></td><td>%2</td></tr>").arg(h(name), valueHtml);
+}
+
+} // namespace
+
+InspectPage::InspectPage(QWidget *parent) : QWidget(parent)
+{
+    m_title = new QLabel(tr("Open an image (File > Open Image) or double-click a row of a scan."), this);
+    m_title->setObjectName(QStringLiteral("inspectTitle"));
+    m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_title->setWordWrap(true);
+    m_verdict = new QLabel(this);
+    m_verdict->setObjectName(QStringLiteral("inspectVerdict"));
+    m_verdict->setTextFormat(Qt::RichText);
+    m_record = new QLabel(this);
+    m_record->setObjectName(QStringLiteral("inspectRecord"));
+    m_record->setWordWrap(true);
+
+    m_view = new ImageView(this);
+    m_view->setObjectName(QStringLiteral("inspectImage"));
+    auto *zoomIn = new QToolButton(this);
+    zoomIn->setText(tr("Zoom in"));
+    zoomIn->setShortcut(QKeySequence::ZoomIn);
+    auto *zoomOut = new QToolButton(this);
+    zoomOut->setText(tr("Zoom out"));
+    zoomOut->setShortcut(QKeySequence::ZoomOut);
+    auto *fit = new QToolButton(this);
+    fit->setText(tr("Fit"));
+    auto *actual = new QToolButton(this);
+    actual->setText(tr("1:1"));
+    connect(zoomIn, &QToolButton::clicked, m_view, [this] { m_view->zoomBy(1.25); });
+    connect(zoomOut, &QToolButton::clicked, m_view, [this] { m_view->zoomBy(0.8); });
+    connect(fit, &QToolButton::clicked, m_view, &ImageView::fitToWindow);
+    connect(actual, &QToolButton::clicked, m_view, [this] { m_view->zoomBy(1.0 / m_view->zoom()); });
+    m_showRegion = new QCheckBox(tr("Analysed region"), this);
+    m_showRegion->setChecked(true);
+    m_showRegion->setToolTip(tr("Outline the 224 x 224 pixels the model looked at (no resizing: the rest of the image "
+                                "does not enter the score)"));
+    connect(m_showRegion, &QCheckBox::toggled, m_view, &ImageView::setRegionsVisible);
+    m_showTiles = new QCheckBox(tr("Tile map"), this);
+    m_showTiles->setChecked(true);
+    connect(m_showTiles, &QCheckBox::toggled, m_view, &ImageView::setTilesVisible);
+    m_tilesButton = new QPushButton(tr("Score tiles"), this);
+    m_tilesButton->setObjectName(QStringLiteral("tilesButton"));
+    m_tilesButton->setToolTip(tr("Cover the image with 224 x 224 tiles and score each one: shows where in the image "
+                                 "the verdict comes from. One model pass per tile."));
+    connect(m_tilesButton, &QPushButton::clicked, this, [this] {
+        if (m_tilesRunning)
+            emit tilesCancelled();
+        else
+            emit tilesRequested();
+    });
+    m_tilesProgress = new QProgressBar(this);
+    m_tilesProgress->setObjectName(QStringLiteral("tilesProgress"));
+    m_tilesProgress->setVisible(false);
+    m_tilesProgress->setMaximumWidth(200);
+
+    auto *tools = new QHBoxLayout;
+    for (QWidget *w : std::initializer_list<QWidget *>{zoomIn, zoomOut, fit, actual, m_showRegion, m_showTiles, m_tilesButton,
+                                                        m_tilesProgress})
+        tools->addWidget(w);
+    tools->addStretch();
+
+    m_importance = new BlockChart(tr("Learned importance"),
+                                  tr("Block %1: learned importance %2. The share of the head's input the trained model "
+                                     "takes from this block's CLS token, the same for every image (softmax of the "
+                                     "importance estimator, averaged over projections)."),
+                                  this);
+    m_importance->setObjectName(QStringLiteral("importanceChart"));
+    m_importance->setToolTip(QString()); // per-bar tooltips
+    m_contributions = new BlockChart(tr("Contribution"),
+                                     tr("Block %1: contribution %2 to this image's score. How much of what the head "
+                                        "saw in this image came from this block (sums to 1 over the blocks)."),
+                                     this);
+    m_contributions->setObjectName(QStringLiteral("contributionChart"));
+    auto *importanceTitle = new QLabel(tr("<b>Block importance</b> (learned by the model, the same for every image)"), this);
+    auto *contributionTitle = new QLabel(tr("<b>Block contributions</b> (this image)"), this);
+    m_facts = new QTextBrowser(this);
+    m_facts->setObjectName(QStringLiteral("facts"));
+    m_facts->setOpenLinks(false);
+
+    auto *charts = new QWidget(this);
+    auto *chartsLayout = new QVBoxLayout(charts);
+    chartsLayout->setContentsMargins(0, 0, 0, 0);
+    chartsLayout->addWidget(importanceTitle);
+    chartsLayout->addWidget(m_importance, 1);
+    chartsLayout->addWidget(contributionTitle);
+    chartsLayout->addWidget(m_contributions, 1);
+    auto *side = new QSplitter(Qt::Vertical, this);
+    side->addWidget(charts);
+    side->addWidget(m_facts);
+    side->setStretchFactor(0, 3);
+    side->setStretchFactor(1, 2);
+
+    auto *left = new QWidget(this);
+    auto *leftLayout = new QVBoxLayout(left);
+    leftLayout->setContentsMargins(0, 0, 0, 0);
+    leftLayout->addLayout(tools);
+    leftLayout->addWidget(m_view, 1);
+    auto *split = new QSplitter(Qt::Horizontal, this);
+    split->setObjectName(QStringLiteral("inspectSplitter"));
+    split->addWidget(left);
+    split->addWidget(side);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 2);
+
+    auto *layout = new QVBoxLayout(this);
+    auto *header = new QHBoxLayout;
+    header->addWidget(m_title, 1);
+    header->addWidget(m_verdict);
+    layout->addLayout(header);
+    layout->addWidget(m_record);
+    layout->addWidget(split, 1);
+    setModelReady(false);
+}
+
+void InspectPage::setModelReady(bool ready)
+{
+    m_modelReady = ready;
+    m_tilesButton->setEnabled(ready && m_result.scored);
+}
+
+void InspectPage::setRule(VerdictRule rule)
+{
+    m_rule = rule;
+    updateVerdict();
+    if (m_tiles.done > 0)
+        m_view->setTiles(m_tiles, m_rule);
+}
+
+void InspectPage::showPending(const QString &path, const QString &why)
+{
+    m_result = InspectResult{};
+    m_result.path = path;
+    m_tiles = TileScores{};
+    m_title->setText(QStringLiteral("<b>%1</b>").arg(h(QFileInfo(path).fileName())));
+    m_verdict->setText(h(why));
+    m_record->clear();
+    m_view->clear();
+    m_importance->clearValues();
+    m_contributions->clearValues();
+    m_facts->clear();
+    m_tilesButton->setEnabled(false);
+    m_tilesProgress->setVisible(false);
+}
+
+void InspectPage::updateVerdict()
+{
+    if (!m_result.error.isEmpty()) {
+        m_verdict->setText(tr("<b>Not examined</b>"));
+        return;
+    }
+    if (!m_result.scored) {
+        m_verdict->setText(m_result.scoreError.isEmpty() ? QString() : tr("<b>Not scored</b>"));
+        return;
+    }
+    const double p = m_result.score.probability;
+    const Verdict verdict = m_rule.of(p);
+    const QString colour = verdict == Verdict::Fake ? QStringLiteral("#c01f1f")
+                         : verdict == Verdict::Real ? QStringLiteral("#1b7a2e")
+                                                    : QStringLiteral("#a86a00");
+    m_verdict->setText(tr("<span style=\"font-size: large\">Probability generated <b>%1</b> &nbsp; "
+                          "<span style=\"color: %2\"><b>%3</b></span></span>")
+                           .arg(p, 0, 'f', 4)
+                           .arg(colour, verdictName(verdict)));
+    m_verdict->setToolTip(tr("Logit %1. Threshold %2; between %3 and %4 the verdict is inconclusive.")
+                              .arg(m_result.score.logit, 0, 'f', 4)
+                              .arg(m_rule.threshold, 0, 'f', 2)
+                              .arg(m_rule.threshold - m_rule.band, 0, 'f', 2)
+                              .arg(m_rule.threshold + m_rule.band, 0, 'f', 2));
+}
+
+void InspectPage::showResult(const InspectResult &result, const std::optional<FileReport> &stored)
+{
+    m_result = result;
+    m_tiles = TileScores{};
+    m_tilesRunning = false;
+    m_tilesButton->setText(tr("Score tiles"));
+    m_tilesProgress->setVisible(false);
+    m_title->setText(QStringLiteral("<b>%1</b><br><small>%2</small>")
+                         .arg(h(QFileInfo(result.path).fileName()), h(QFileInfo(result.path).absolutePath())));
+    updateVerdict();
+    if (result.error.isEmpty()) {
+        m_view->setImage(result.display, result.toDisplay);
+        m_view->setRegions(result.regions);
+        m_view->setRegionsVisible(m_showRegion->isChecked());
+    } else {
+        m_view->clear();
+    }
+    if (result.scored) {
+        m_importance->setValues(result.importance);
+        m_contributions->setValues(result.score.contributions);
+    } else {
+        m_importance->clearValues();
+        m_contributions->clearValues();
+    }
+
+    // Does what is on disk now agree with what the case recorded?
+    QString record;
+    if (stored) {
+        if (!result.sha256.isEmpty() && !stored->sha256.isEmpty() && stored->sha256 != result.sha256) {
+            record = tr("<span style=\"color:#c01f1f\"><b>The file's bytes changed since the scan:</b> SHA-256 now "
+                        "%1, recorded %2. The case's result is for the recorded bytes.</span>")
+                         .arg(result.sha256.left(16), stored->sha256.left(16));
+        } else if (!stored->scores.empty() && result.scored) {
+            const auto &s = stored->scores.front();
+            const bool sameHead = s.headSha256 == result.headSha256;
+            const bool same = sameHead && std::abs(s.probability - result.score.probability) < 1e-4;
+            record = same ? tr("Same bytes and the same result as recorded in the case (probability %1, scored %2 on %3).")
+                                .arg(s.probability, 0, 'f', 4)
+                                .arg(s.scoredAt, s.device)
+                          : sameHead ? tr("<b>The case recorded probability %1</b> for these bytes (scored %2 on %3); "
+                                          "now %4. A different device or preprocessing explains small differences.")
+                                           .arg(s.probability, 0, 'f', 4)
+                                           .arg(s.scoredAt, s.device)
+                                           .arg(result.score.probability, 0, 'f', 4)
+                                     : tr("The case recorded probability %1 from another head (SHA-256 %2); shown here: "
+                                          "the loaded model.")
+                                           .arg(s.probability, 0, 'f', 4)
+                                           .arg(s.headSha256.left(16));
+        }
+    }
+    if (!result.scoreError.isEmpty())
+        record += tr("<br><span style=\"color:#c01f1f\">The model failed on this image: %1</span>").arg(h(result.scoreError));
+    if (!result.error.isEmpty())
+        record += tr("<span style=\"color:#c01f1f\">%1</span>").arg(h(result.error));
+    m_record->setText(record);
+    m_record->setVisible(!record.isEmpty());
+    m_facts->setHtml(factsHtml(result, stored));
+    setModelReady(m_modelReady);
+}
+
+void InspectPage::showTiles(const TileUpdate &update)
+{
+    if (update.id == 0)
+        return;
+    m_tilesRunning = !update.finished;
+    m_tilesButton->setText(m_tilesRunning ? tr("Cancel tiles") : tr("Score tiles"));
+    if (!update.error.isEmpty()) {
+        m_record->setText(m_record->text() + tr("<br><span style=\"color:#c01f1f\">Tile map: %1</span>").arg(h(update.error)));
+        m_record->setVisible(true);
+        m_tilesProgress->setVisible(false);
+        return;
+    }
+    if (update.scores.grid.tiles.empty() && update.finished) {
+        m_tilesProgress->setVisible(false);
+        return;
+    }
+    m_tiles = update.scores;
+    m_tilesProgress->setVisible(m_tilesRunning);
+    m_tilesProgress->setRange(0, int(m_tiles.grid.tiles.size()));
+    m_tilesProgress->setValue(int(m_tiles.done));
+    m_tilesProgress->setFormat(tr("%v / %m tiles"));
+    m_view->setTiles(m_tiles, m_rule);
+    m_view->setTilesVisible(m_showTiles->isChecked());
+    if (update.finished) {
+        double low = 1, high = 0;
+        for (double p : m_tiles.probabilities) {
+            low = std::min(low, p);
+            high = std::max(high, p);
+        }
+        QString summary = tr("Tile map: %1 tiles (%2 x %3)%4, probabilities from %5 to %6.")
+                              .arg(m_tiles.done)
+                              .arg(m_tiles.grid.columns)
+                              .arg(m_tiles.grid.rows)
+                              .arg(m_tiles.cancelled ? tr(", cancelled before the end") : QString())
+                              .arg(low, 0, 'f', 3)
+                              .arg(high, 0, 'f', 3);
+        if (!m_tiles.grid.coversImage)
+            summary += tr(" The image is too large to cover: tiles are spread evenly over it, with gaps.");
+        m_tilesButton->setToolTip(summary);
+        m_record->setText((m_record->text().isEmpty() ? QString() : m_record->text() + QStringLiteral("<br>")) + h(summary));
+        m_record->setVisible(true);
+    }
+}
+
+QString InspectPage::factsHtml(const InspectResult &r, const std::optional<FileReport> &stored) const
+{
+    QString html = QStringLiteral("<table cellspacing=\"4\">");
+    html += row(tr("Path"), h(r.path));
+    if (r.size > 0)
+        html += row(tr("Size"), tr("%1 (%2 bytes)").arg(QLocale().formattedDataSize(r.size)).arg(r.size));
+    if (!r.sha256.isEmpty())
+        html += row(tr("SHA-256"), QStringLiteral("<tt>%1</tt>").arg(h(r.sha256)));
+    if (r.width > 0)
+        html += row(tr("Dimensions"), tr("%1 x %2 pixels as stored").arg(r.width).arg(r.height));
+    if (!r.format.isEmpty())
+        html += row(tr("Format"), h(r.format.toUpper()));
+    if (r.facts.orientation != 1)
+        html += row(tr("Orientation"), tr("EXIF orientation %1: shown upright; analysed as stored, as the published "
+                                          "model was evaluated").arg(r.facts.orientation));
+    for (const QString &warning : r.warnings)
+        html += row(tr("Warning"), h(warning));
+    if (stored)
+        html += row(tr("Case record"), tr("status %1, modified %2").arg(h(stored->status), h(stored->mtime)));
+    html += QStringLiteral("</table>");
+
+    html += tr("<h4>Metadata</h4><p><i>Stated as found in the file. Metadata is easily removed or forged; it is not "
+               "part of the detector's verdict.</i></p><table cellspacing=\"4\">");
+    if (r.facts.exif.empty())
+        html += row(tr("EXIF"), tr("none"));
+    for (const auto &[name, value] : r.facts.exif)
+        html += row(QStringLiteral("EXIF %1").arg(QString::fromStdString(name)), h(value));
+    if (!r.facts.xmpCreatorTool.empty())
+        html += row(tr("XMP CreatorTool"), h(r.facts.xmpCreatorTool));
+    if (!r.facts.xmpDigitalSourceType.empty())
+        html += row(tr("IPTC DigitalSourceType"), h(r.facts.xmpDigitalSourceType));
+    html += row(tr("C2PA"), r.facts.c2pa.empty() ? tr("no C2PA manifest store found")
+                                                 : tr("a C2PA manifest store is present (%1); its signature is not "
+                                                      "validated here").arg(h(r.facts.c2pa)));
+    int shown = 0;
+    for (const auto &[key, value] : r.facts.textChunks) {
+        if (++shown > 12) {
+            html += row(QString(), tr("%1 more text entries").arg(r.facts.textChunks.size() - 12));
+            break;
+        }
+        QString text = QString::fromStdString(value);
+        if (text.size() > 600)
+            text = text.left(600) + QStringLiteral(" [...]");
+        html += row(tr("Text \"%1\"").arg(QString::fromStdString(key)), h(text).replace(QLatin1Char('\n'), QStringLiteral("<br>")));
+    }
+    html += QStringLiteral("</table>");
+    html += tr("<h4>Generator traces in metadata</h4>");
+    if (r.facts.generatorTraces.empty()) {
+        html += tr("<p>None found.</p>");
+    } else {
+        html += QStringLiteral("<ul>");
+        for (const std::string &trace : r.facts.generatorTraces)
+            html += QStringLiteral("<li>%1</li>").arg(h(trace));
+        html += QStringLiteral("</ul>");
+    }
+    if (!r.facts.problems.empty()) {
+        html += tr("<h4>Metadata that could not be read in full</h4><ul>");
+        for (const std::string &problem : r.facts.problems)
+            html += QStringLiteral("<li>%1</li>").arg(h(problem));
+        html += QStringLiteral("</ul>");
+    }
+    return html;
+}
+
+} // namespace rine

@@ -1,0 +1,68 @@
+#pragma once
+
+#include "EngineTypes.h"
+#include "ResultsModel.h"
+
+#include <QWidget>
+
+#include <optional>
+
+class QCheckBox;
+class QLabel;
+class QProgressBar;
+class QPushButton;
+class QTextBrowser;
+
+namespace rine {
+
+class BlockChart;
+class ImageView;
+
+// One image, and why it scored as it did: the picture with the analysed region outlined,
+// the probability and verdict, the head's learned block importance next to this image's
+// block contributions, a tile heat map on request, and the facts of the file.
+class InspectPage : public QWidget {
+    Q_OBJECT
+
+public:
+    explicit InspectPage(QWidget *parent = nullptr);
+
+    void setRule(VerdictRule rule);
+    void showPending(const QString &path, const QString &why);
+    // stored: the case's record of this file, when it was opened from a scan.
+    void showResult(const InspectResult &result, const std::optional<FileReport> &stored);
+    void showTiles(const TileUpdate &update);
+    void setModelReady(bool ready);
+
+    const InspectResult &result() const { return m_result; }
+    ImageView *view() const { return m_view; }
+    BlockChart *importanceChart() const { return m_importance; }
+    BlockChart *contributionChart() const { return m_contributions; }
+
+signals:
+    void tilesRequested();
+    void tilesCancelled();
+
+private:
+    void updateVerdict();
+    QString factsHtml(const InspectResult &result, const std::optional<FileReport> &stored) const;
+
+    InspectResult m_result;
+    VerdictRule m_rule;
+    bool m_tilesRunning = false;
+    bool m_modelReady = false;
+    TileScores m_tiles;
+    QLabel *m_title;
+    QLabel *m_verdict;
+    QLabel *m_record;
+    ImageView *m_view;
+    QCheckBox *m_showRegion;
+    QCheckBox *m_showTiles;
+    QPushButton *m_tilesButton;
+    QProgressBar *m_tilesProgress;
+    BlockChart *m_importance;
+    BlockChart *m_contributions;
+    QTextBrowser *m_facts;
+};
+
+} // namespace rine

@@ -1,0 +1,102 @@
+#include "SettingsDialog.h"
+
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSettings>
+#include <QSpinBox>
+#include <QStandardPaths>
+
+namespace rine {
+
+StudioSettings StudioSettings::load()
+{
+    QSettings s;
+    StudioSettings out;
+    out.rule.threshold = std::clamp(s.value(QStringLiteral("verdict/threshold"), 0.5).toDouble(), 0.01, 0.99);
+    out.rule.band = std::clamp(s.value(QStringLiteral("verdict/band"), 0.05).toDouble(), 0.0, 0.25);
+    out.crop = s.value(QStringLiteral("scan/crop")).toString() == QLatin1String("ten") ? CropMode::Ten : CropMode::Center;
+    out.batchSize = std::clamp(s.value(QStringLiteral("scan/batch"), 8).toInt(), 1, 256);
+    out.casesFolder = s.value(QStringLiteral("cases/folder"),
+                              QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/cases"))
+                          .toString();
+    return out;
+}
+
+void StudioSettings::save() const
+{
+    QSettings s;
+    s.setValue(QStringLiteral("verdict/threshold"), rule.threshold);
+    s.setValue(QStringLiteral("verdict/band"), rule.band);
+    s.setValue(QStringLiteral("scan/crop"), crop == CropMode::Ten ? QStringLiteral("ten") : QStringLiteral("center"));
+    s.setValue(QStringLiteral("scan/batch"), batchSize);
+    s.setValue(QStringLiteral("cases/folder"), casesFolder);
+}
+
+SettingsDialog::SettingsDialog(const StudioSettings &settings, QWidget *parent) : QDialog(parent)
+{
+    setWindowTitle(tr("Settings"));
+    setObjectName(QStringLiteral("settingsDialog"));
+    m_threshold = new QDoubleSpinBox(this);
+    m_threshold->setRange(0.01, 0.99);
+    m_threshold->setSingleStep(0.01);
+    m_threshold->setValue(settings.rule.threshold);
+    m_band = new QDoubleSpinBox(this);
+    m_band->setRange(0.0, 0.25);
+    m_band->setSingleStep(0.01);
+    m_band->setValue(settings.rule.band);
+    m_crop = new QComboBox(this);
+    m_crop->addItem(tr("Center crop 224 x 224 (as the published evaluation)"), int(CropMode::Center));
+    m_crop->addItem(tr("Ten-crop (large images; sigmoid of the mean logit)"), int(CropMode::Ten));
+    m_crop->setCurrentIndex(settings.crop == CropMode::Ten ? 1 : 0);
+    m_batch = new QSpinBox(this);
+    m_batch->setRange(1, 256);
+    m_batch->setValue(settings.batchSize);
+    m_batch->setToolTip(tr("Images per model pass. Larger batches are faster on a GPU and need more memory."));
+    m_cases = new QLineEdit(settings.casesFolder, this);
+    auto *browse = new QPushButton(tr("Browse..."), this);
+    connect(browse, &QPushButton::clicked, this, [this] {
+        const QString folder = QFileDialog::getExistingDirectory(this, tr("Folder for new cases"), m_cases->text());
+        if (!folder.isEmpty())
+            m_cases->setText(folder);
+    });
+    auto *casesRow = new QHBoxLayout;
+    casesRow->addWidget(m_cases, 1);
+    casesRow->addWidget(browse);
+
+    auto *form = new QFormLayout;
+    form->addRow(tr("Threshold"), m_threshold);
+    form->addRow(tr("Inconclusive band (+/-)"), m_band);
+    form->addRow(tr("Preprocessing"), m_crop);
+    form->addRow(tr("Batch size"), m_batch);
+    form->addRow(tr("New cases in"), casesRow);
+    auto *note = new QLabel(tr("A case database is never created inside the folder being scanned: evidence folders "
+                               "are only read."),
+                            this);
+    note->setWordWrap(true);
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
+    connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    auto *layout = new QVBoxLayout(this);
+    layout->addLayout(form);
+    layout->addWidget(note);
+    layout->addWidget(buttons);
+}
+
+StudioSettings SettingsDialog::settings() const
+{
+    StudioSettings out;
+    out.rule = {m_threshold->value(), m_band->value()};
+    out.crop = CropMode(m_crop->currentData().toInt());
+    out.batchSize = m_batch->value();
+    out.casesFolder = m_cases->text();
+    return out;
+}
+
+} // namespace rine

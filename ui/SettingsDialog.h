@@ -1,0 +1,41 @@
+#pragma once
+
+#include "ResultsModel.h"
+#include "scoring/ImageScorer.h"
+
+#include <QDialog>
+
+class QComboBox;
+class QDoubleSpinBox;
+class QLineEdit;
+class QSpinBox;
+
+namespace rine {
+
+// What an analyst sets once and keeps (QSettings): the verdict rule, the preprocessing, the
+// batch size, and where new cases are created.
+struct StudioSettings {
+    VerdictRule rule;
+    CropMode crop = CropMode::Center;
+    int batchSize = 8;
+    QString casesFolder;
+
+    static StudioSettings load();
+    void save() const;
+};
+
+class SettingsDialog : public QDialog {
+    Q_OBJECT
+
+public:
+    explicit SettingsDialog(const StudioSettings &settings, QWidget *parent = nullptr);
+    StudioSettings settings() const;
+
+private:
+    QDoubleSpinBox *m_threshold, *m_band;
+    QComboBox *m_crop;
+    QSpinBox *m_batch;
+    QLineEdit *m_cases;
+};
+
+} // namespace rine

@@ -1,0 +1,73 @@
+#include "ThumbnailCache.h"
+
+#include "image/ImageDecoder.h"
+#include "image/ImageFacts.h"
+
+#include <QTransform>
+
+#include <cstring>
+
+namespace rine {
+
+namespace {
+
+QImage makeThumbnail(const QString &path, int side)
+{
+    FileBytes bytes;
+    DecodeLimits limits;
+    limits.maxPixels = 100ull << 20; // thumbnails are not worth more than this
+    auto decoded = readImage(path.toStdString(), bytes, limits);
+    if (!decoded)
+        return {};
+    const RgbImage &rgb = decoded->rgb;
+    QImage image(rgb.width, rgb.height, QImage::Format_RGB888);
+    for (int y = 0; y < rgb.height; ++y)
+        std::memcpy(image.scanLine(y), rgb.pixels.data() + std::size_t(y) * std::size_t(rgb.width) * 3,
+                    std::size_t(rgb.width) * 3);
+    QImage small = image.scaled(side * 2, side * 2, Qt::KeepAspectRatio, Qt::SmoothTransformation);
+    const Orientation upright = orientationTransform(readImageFacts(bytes.data.data(), bytes.data.size()).orientation);
+    QTransform turn;
+    if (upright.mirror)
+        turn.scale(-1, 1);
+    turn.rotate(upright.degrees);
+    return small.transformed(turn).scaled(side, side, Qt::KeepAspectRatio, Qt::SmoothTransformation);
+}
+
+} // namespace
+
+ThumbnailCache::ThumbnailCache(int side, QObject *parent) : QObject(parent), m_side(side), m_cache(4000)
+{
+    // Two threads: thumbnails must not take the cores the scan's decoders and model need.
+    m_pool.setMaxThreadCount(2);
+}
+
+ThumbnailCache::~ThumbnailCache()
+{
+    m_pool.clear();
+    m_pool.waitForDone();
+}
+
+QImage ThumbnailCache::get(const QString &path)
+{
+    if (QImage *image = m_cache.object(path))
+        return *image;
+    if (m_pending.contains(path) || m_failed.contains(path))
+        return {};
+    m_pending.insert(path);
+    const int side = m_side;
+    m_pool.start([this, path, side] {
+        QImage image = makeThumbnail(path, side);
+        QMetaObject::invokeMethod(this, [this, path, image] {
+            m_pending.remove(path);
+            if (image.isNull()) {
+                m_failed.insert(path);
+                return;
+            }
+            m_cache.insert(path, new QImage(image));
+            emit ready(path);
+        }, Qt::QueuedConnection);
+    });
+    return {};
+}
+
+} // namespace rine
