@@ -95,6 +95,10 @@ ScoreHistogram::ScoreHistogram(QWidget *parent)
     xAxis->setLabel(tr("Probability of being generated"));
     yAxis->setLabel(tr("Images"));
     xAxis->setRange(0, 1);
+    QSharedPointer<QCPAxisTickerFixed> whole(new QCPAxisTickerFixed); // image counts are whole numbers
+    whole->setTickStep(1.0);
+    whole->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+    yAxis->setTicker(whole);
     m_band->setPen(Qt::NoPen);
     m_band->setBrush(QColor(0xe0, 0xa0, 0x00, 60));
     m_band->topLeft->setTypeY(QCPItemPosition::ptAxisRectRatio);

@@ -85,8 +85,10 @@ void ImageView::setTiles(const TileScores &tiles, const VerdictRule &rule)
     for (std::size_t i = 0; i < tiles.done && i < tiles.grid.tiles.size() && i < tiles.probabilities.size(); ++i) {
         const CropRegion &tile = tiles.grid.tiles[i];
         const double p = tiles.probabilities[i];
-        const QRectF rect = m_toDisplay.mapRect(QRectF(tile.left, tile.top, tile.size, tile.size));
-        auto *item = scene()->addRect(rect, Qt::NoPen, probabilityColour(p, 110));
+        int width = 0, height = 0;
+        const CropRegion cell = tileCell(tiles.grid, i, width, height);
+        const QRectF rect = m_toDisplay.mapRect(QRectF(cell.left, cell.top, width, height));
+        auto *item = scene()->addRect(rect, Qt::NoPen, probabilityColour(p, 120));
         item->setZValue(1);
         item->setVisible(m_tilesVisible);
         item->setToolTip(tr("Tile row %1, column %2 (stored pixels from x %3, y %4): probability %5, %6")
@@ -97,6 +99,7 @@ void ImageView::setTiles(const TileScores &tiles, const VerdictRule &rule)
                              .arg(p, 0, 'f', 4)
                              .arg(verdictName(rule.of(p)).toLower()));
         item->setData(0, p);
+        item->setData(1, QRectF(tile.left, tile.top, tile.size, tile.size));
         m_tileItems << item;
     }
 }

@@ -285,7 +285,8 @@ void InspectPage::showTiles(const TileUpdate &update)
             low = std::min(low, p);
             high = std::max(high, p);
         }
-        QString summary = tr("Tile map: %1 tiles (%2 x %3)%4, probabilities from %5 to %6.")
+        QString summary = tr("Tile map: %1 tiles (%2 x %3)%4, probabilities from %5 to %6 (blue: 0, real; white: "
+                             "0.5; red: 1, generated). Hover a tile for its score.")
                               .arg(m_tiles.done)
                               .arg(m_tiles.grid.columns)
                               .arg(m_tiles.grid.rows)

@@ -143,8 +143,13 @@ MainWindow::MainWindow(StudioOptions options, QWidget *parent)
     });
     connect(m_engine, &EngineController::scanFinished, m_scanPage, &ScanPage::scanEnded);
     connect(m_engine, &EngineController::inspected, this, [this](const InspectResult &result) {
-        if (result.id == m_inspectJob)
-            m_inspectPage->showResult(result, m_inspectStored);
+        if (result.id != m_inspectJob)
+            return;
+        m_inspectPage->showResult(result, m_inspectStored);
+        if (m_options.tileMap && result.scored) {
+            m_options.tileMap = false;
+            emit m_inspectPage->tilesRequested();
+        }
     });
     connect(m_engine, &EngineController::tilesProgress, this, [this](const TileUpdate &update) {
         if (update.id == m_tileJob)
@@ -163,7 +168,7 @@ MainWindow::MainWindow(StudioOptions options, QWidget *parent)
     });
 
     createMenus();
-    applySettings(m_settings);
+    applySettings(m_settings, false);
 
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("mainWindow/geometry")).toByteArray());
@@ -243,10 +248,11 @@ void MainWindow::createMenus()
     help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
 }
 
-void MainWindow::applySettings(const StudioSettings &settings)
+void MainWindow::applySettings(const StudioSettings &settings, bool save)
 {
     m_settings = settings;
-    m_settings.save();
+    if (save)
+        m_settings.save();
     m_scanPage->setRule(settings.rule);
     m_inspectPage->setRule(settings.rule);
 }
@@ -277,6 +283,7 @@ void MainWindow::startModel()
                       "Reinstall RINE Studio, or start it with --head FILE.</p>"),
                    false);
         m_modelLabel->setText(tr("No model"));
+        openStartupFiles();
         return;
     }
     if (!QFileInfo::exists(request.backbone)) {
@@ -288,6 +295,7 @@ void MainWindow::startModel()
                        .arg(h(ModelLocator::missingBackboneMessage(request.backbone))),
                    true);
         m_modelLabel->setText(tr("Backbone missing"));
+        openStartupFiles();
         return;
     }
     loadModel(request);
@@ -327,6 +335,7 @@ void MainWindow::onModelLoaded(const ModelLoadResult &result)
                        .arg(h(result.error)),
                    true);
         m_modelLabel->setText(tr("No model"));
+        openStartupFiles();
         emit settledChanged();
         return;
     }
@@ -371,6 +380,7 @@ void MainWindow::askTrust(const ModelLoadResult &result)
                       "again and trust them.</p>"),
                    true);
         m_modelLabel->setText(tr("No model"));
+        openStartupFiles();
         emit settledChanged();
     });
     m_trustDialog->open();

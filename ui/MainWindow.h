@@ -25,6 +25,7 @@ struct StudioOptions {
     QStringList heads; // empty: the bundled 2-class head
     DeviceChoice device = DeviceChoice::Auto;
     QStringList open; // folders are scanned, images inspected, .sqlite files opened as cases
+    bool tileMap = false; // also score the tile map of the first image opened
 };
 
 // The application window: a page per job (Scan, Inspect), menus with shortcuts, the device
@@ -66,7 +67,7 @@ private:
     void locateBackbone();
     void inspectReport(const FileReport &report);
     void openStartupFiles();
-    void applySettings(const StudioSettings &settings);
+    void applySettings(const StudioSettings &settings, bool save = true);
     void showAbout();
     QString modelName() const;
 

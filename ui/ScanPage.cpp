@@ -92,7 +92,7 @@ ScanPage::ScanPage(QWidget *parent) : QWidget(parent)
     m_statusFilter = new QComboBox(this);
     m_statusFilter->setObjectName(QStringLiteral("statusFilter"));
     m_statusFilter->addItem(tr("All statuses"), QString());
-    for (const char *status : {"scored", "degraded", "failed", "unsupported"})
+    for (const char *status : {"scored", "degraded", "failed", "unsupported", "pending"})
         m_statusFilter->addItem(QString::fromLatin1(status), QString::fromLatin1(status));
     m_search = new QLineEdit(this);
     m_search->setObjectName(QStringLiteral("searchFilter"));

@@ -3,6 +3,7 @@
 #include "image/ImageDecoder.h"
 #include "image/ImageFacts.h"
 
+#include <QGuiApplication>
 #include <QTransform>
 
 #include <cstring>
@@ -54,9 +55,12 @@ QImage ThumbnailCache::get(const QString &path)
     if (m_pending.contains(path) || m_failed.contains(path))
         return {};
     m_pending.insert(path);
-    const int side = m_side;
-    m_pool.start([this, path, side] {
+    // Sharp on high-density screens: made at the screen's pixel ratio.
+    const double ratio = qApp ? qApp->devicePixelRatio() : 1.0;
+    const int side = int(m_side * ratio);
+    m_pool.start([this, path, side, ratio] {
         QImage image = makeThumbnail(path, side);
+        image.setDevicePixelRatio(ratio);
         QMetaObject::invokeMethod(this, [this, path, image] {
             m_pending.remove(path);
             if (image.isNull()) {

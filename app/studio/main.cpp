@@ -25,6 +25,9 @@ const QCommandLineOption kDevice(QStringLiteral("device"),
                                  QStringLiteral("auto|cpu|cuda"), QStringLiteral("auto"));
 const QCommandLineOption kPage(QStringLiteral("page"), QStringLiteral("The page to show first: scan or inspect."),
                                QStringLiteral("scan|inspect"));
+const QCommandLineOption kTileMap(QStringLiteral("tile-map"),
+                                  QStringLiteral("With an image to open: also score its tile map (one model pass per "
+                                                 "224 x 224 tile)."));
 const QCommandLineOption kScreenshot(
     QStringLiteral("screenshot"),
     QStringLiteral("Show the main window, wait until the model is loaded and the files given are scanned or "
@@ -43,7 +46,7 @@ void describe(QCoreApplication &app, QCommandLineParser &parser)
                        ".sqlite file is opened as a case. Evidence files are only read."));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addOptions({kBackbone, kHead, kDevice, kPage, kScreenshot});
+    parser.addOptions({kBackbone, kHead, kDevice, kPage, kTileMap, kScreenshot});
     parser.addPositionalArgument(QStringLiteral("files"), QStringLiteral("Folders, images or case databases to open."),
                                  QStringLiteral("[FILE...]"));
     parser.process(app); // prints and exits for --help and --version
@@ -81,6 +84,7 @@ int main(int argc, char *argv[])
                    : device == QLatin1String("cuda") ? rine::DeviceChoice::Cuda
                                                      : rine::DeviceChoice::Auto;
     options.open = parser.positionalArguments();
+    options.tileMap = parser.isSet(kTileMap);
 
     rine::configureCpuThreads();
     rine::MainWindow window(options);

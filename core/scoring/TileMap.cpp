@@ -28,6 +28,8 @@ std::vector<int> starts(int length, int size, int maxCount, bool &covered)
 TileGrid tileGrid(int width, int height, int size, int maxPerSide)
 {
     TileGrid grid;
+    grid.width = width;
+    grid.height = height;
     grid.size = size;
     if (width < 1 || height < 1 || size < 1)
         return grid;
@@ -40,6 +42,28 @@ TileGrid tileGrid(int width, int height, int size, int maxPerSide)
         for (int x : xs)
             grid.tiles.push_back({x, y, size});
     return grid;
+}
+
+CropRegion tileCell(const TileGrid &grid, std::size_t index, int &cellWidth, int &cellHeight)
+{
+    const int columns = std::max(1, grid.columns);
+    const int column = int(index) % columns, row = int(index) / columns;
+    const CropRegion &tile = grid.tiles[index];
+    auto span = [&](int start, int previousStart, int nextStart, bool first, bool last, int length, int &from, int &to) {
+        from = first ? start : std::max(start, (previousStart + grid.size + start) / 2);
+        to = last ? start + grid.size : std::min(start + grid.size, (start + grid.size + nextStart) / 2);
+        from = std::max(from, 0);
+        to = std::min(to, length);
+    };
+    int x0, x1, y0, y1;
+    span(tile.left, column > 0 ? grid.tiles[index - 1].left : 0, column + 1 < columns ? grid.tiles[index + 1].left : 0,
+         column == 0, column + 1 == columns, grid.width, x0, x1);
+    span(tile.top, row > 0 ? grid.tiles[index - std::size_t(columns)].top : 0,
+         row + 1 < grid.rows ? grid.tiles[index + std::size_t(columns)].top : 0, row == 0, row + 1 == grid.rows, grid.height,
+         y0, y1);
+    cellWidth = std::max(0, x1 - x0);
+    cellHeight = std::max(0, y1 - y0);
+    return {x0, y0, grid.size};
 }
 
 Result<TileScores> scoreTiles(Detector &detector, const RgbImage &image, int batchSize, const std::atomic<bool> &cancel,

@@ -19,12 +19,18 @@ namespace rine {
 // shorter than size gets one tile placed as the center crop places it (zero-padded). At most
 // maxPerSide tiles per side are placed: a side longer than that is sampled, not covered.
 struct TileGrid {
+    int width = 0, height = 0; // of the image
     int size = 0;
     int columns = 0, rows = 0;
     bool coversImage = true; // false when a side was sampled
     std::vector<CropRegion> tiles; // row-major
 };
 TileGrid tileGrid(int width, int height, int size, int maxPerSide = 32);
+
+// The part of the image a tile stands for in a heat map, so that every pixel is drawn once:
+// where neighbouring tiles overlap, the boundary is the middle of the overlap; nothing
+// outside the tile or the image.
+CropRegion tileCell(const TileGrid &grid, std::size_t index, int &cellWidth, int &cellHeight);
 
 struct TileScores {
     TileGrid grid;

@@ -60,6 +60,27 @@ private slots:
         }
     }
 
+    void heatMapCellsSplitOverlapsInTheMiddle()
+    {
+        // Tiles at 0, 138, 276 (224 wide) over 500: boundaries at (138 + 224) / 2 = 181 and
+        // (276 + 138 + 224) / 2 = 319.
+        const TileGrid grid = tileGrid(500, 224, 224);
+        const std::vector<std::pair<int, int>> expected{{0, 181}, {181, 319}, {319, 500}};
+        for (std::size_t i = 0; i < 3; ++i) {
+            int width = 0, height = 0;
+            const CropRegion cell = tileCell(grid, i, width, height);
+            QCOMPARE(cell.left, expected[i].first);
+            QCOMPARE(cell.left + width, expected[i].second);
+            QCOMPARE(cell.top, 0);
+            QCOMPARE(height, 224);
+        }
+        // A padded tile's cell is the image itself.
+        const TileGrid small = tileGrid(100, 50, 224);
+        int width = 0, height = 0;
+        const CropRegion cell = tileCell(small, 0, width, height);
+        QCOMPARE(QRect(cell.left, cell.top, width, height), QRect(0, 0, 100, 50));
+    }
+
     void exactMultiplesDoNotOverlap()
     {
         const TileGrid grid = tileGrid(448, 224, 224);

@@ -1,0 +1,391 @@
+// The desktop application driven through its real widgets, offscreen, with the tiny test
+// model: expected probabilities and block importance come from the reference code's outputs
+// (tests/data/reference-tiny/reference.json), not from this program.
+
+#include "Charts.h"
+#include "EngineController.h"
+#include "ImageView.h"
+#include "InspectPage.h"
+#include "MainWindow.h"
+#include "ScanPage.h"
+#include "scoring/ModelStore.h"
+
+#include <QAbstractButton>
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFile>
+#include <QGraphicsRectItem>
+#include <QImage>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSlider>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTextBrowser>
+
+#include <random>
+
+using namespace rine;
+
+namespace {
+
+const QString kData = QStringLiteral(RINE_TEST_DATA "/reference-tiny");
+
+StudioOptions tinyModel()
+{
+    StudioOptions options;
+    options.backbone = kData + QStringLiteral("/clip_tiny_traced.pt");
+    options.heads = {kData + QStringLiteral("/rine_tiny_head.pth")};
+    options.device = DeviceChoice::Cpu;
+    return options;
+}
+
+QJsonObject reference()
+{
+    QFile file(kData + QStringLiteral("/reference.json"));
+    if (!file.open(QIODevice::ReadOnly))
+        qFatal("cannot read reference.json");
+    return QJsonDocument::fromJson(file.readAll()).object();
+}
+
+QString sha256Hex(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        qFatal("cannot read %s", qPrintable(path));
+    return QString::fromLatin1(QCryptographicHash::hash(file.readAll(), QCryptographicHash::Sha256).toHex());
+}
+
+QString labelText(QWidget *parent, const char *name)
+{
+    auto *label = parent->findChild<QLabel *>(QString::fromLatin1(name));
+    if (!label)
+        qFatal("no label %s", name);
+    return label->text();
+}
+
+// A folder of many small, distinct PNG files: a scan of it lasts long enough to be cancelled.
+void makeManyImages(const QString &folder, int count)
+{
+    std::mt19937 random(7);
+    for (int i = 0; i < count; ++i) {
+        QImage image(24, 24, QImage::Format_RGB888);
+        for (int y = 0; y < 24; ++y)
+            for (int x = 0; x < 24; ++x)
+                image.setPixel(x, y, qRgb(int(random() % 256), int(random() % 256), int(random() % 256)));
+        if (!image.save(QStringLiteral("%1/img%2.png").arg(folder).arg(i, 5, 10, QLatin1Char('0'))))
+            qFatal("cannot write test images");
+    }
+}
+
+QStringList folderListing(const QString &folder)
+{
+    QStringList out;
+    for (const QFileInfo &info : QDir(folder).entryInfoList(QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot | QDir::Hidden))
+        out << QStringLiteral("%1 %2 %3").arg(info.fileName()).arg(info.size()).arg(info.lastModified().toMSecsSinceEpoch());
+    return out;
+}
+
+} // namespace
+
+class TestStudio : public QObject {
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_many;
+    QString m_casePath;
+
+    static void waitForModel(MainWindow &window)
+    {
+        QTRY_VERIFY_WITH_TIMEOUT(window.engine()->hasModel(), 60000);
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).removeRecursively();
+        QDir(ModelStore::defaultDir()).removeRecursively();
+        QVERIFY(m_many.isValid());
+        makeManyImages(m_many.path(), 1500);
+    }
+
+    void asksBeforeLoadingUnlistedModelFiles()
+    {
+        // The tiny model's hashes are not in the manifest: a dialog asks, and the decision is
+        // recorded with each file's SHA-256.
+        QVERIFY(ModelStore().trusted().isEmpty());
+        MainWindow window(tinyModel());
+        window.show();
+        QMessageBox *dialog = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT((dialog = window.findChild<QMessageBox *>(QStringLiteral("trustDialog"))), 30000);
+        QVERIFY(!window.engine()->hasModel());
+        QVERIFY(dialog->text().contains(sha256Hex(tinyModel().backbone)));
+        auto *trust = dialog->findChild<QPushButton *>(QStringLiteral("trustButton"));
+        QVERIFY(trust);
+        trust->click();
+        waitForModel(window);
+        QStringList trusted;
+        for (const TrustRecord &record : ModelStore().trusted())
+            trusted << record.sha256;
+        QVERIFY(trusted.contains(sha256Hex(tinyModel().backbone)));
+        QVERIFY(trusted.contains(sha256Hex(tinyModel().heads.first())));
+        // The status bar names the model by hash prefix, and the device.
+        QVERIFY(labelText(&window, "modelLabel").contains(sha256Hex(tinyModel().heads.first()).left(12)));
+        QVERIFY(labelText(&window, "deviceLabel").contains(QStringLiteral("cpu")));
+    }
+
+    void scansAFolderAndCountsVerdicts()
+    {
+        MainWindow window(tinyModel());
+        window.show();
+        waitForModel(window);
+        ScanPage *page = window.scanPage();
+        const QString images = kData + QStringLiteral("/images");
+        const QStringList before = folderListing(images);
+        QSignalSpy finished(window.engine(), &EngineController::scanFinished);
+        window.openFolder(images);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        const auto outcome = finished.first().first().value<ScanFinished>();
+        QVERIFY2(outcome.error.isEmpty(), qPrintable(outcome.error));
+        QCOMPARE(folderListing(images), before); // the evidence folder is untouched
+        m_casePath = outcome.outcome.scanId > 0 ? window.findChild<QLabel *>(QStringLiteral("caseLabel"))->text() : QString();
+
+        // One row per image, each with the reference probability.
+        const QJsonObject expected = reference()[QStringLiteral("images")].toObject();
+        QCOMPARE(page->model()->rowCount(), expected.size());
+        for (int row = 0; row < page->model()->rowCount(); ++row) {
+            const FileReport &report = page->model()->report(row);
+            const QString name = QFileInfo(report.path).fileName();
+            QVERIFY2(!report.scores.empty(), qPrintable(name));
+            QVERIFY2(std::abs(report.scores.front().probability - expected[name].toObject()[QStringLiteral("prob")].toDouble()) < 1e-4,
+                     qPrintable(name));
+        }
+
+        // Threshold 0.50, band 0.05: every reference probability (0.5595 to 0.7875) is >= 0.55.
+        auto *slider = page->findChild<QSlider *>(QStringLiteral("thresholdSlider"));
+        slider->setValue(50);
+        QCOMPARE(labelText(page, "fakeCount"), QStringLiteral("7"));
+        QCOMPARE(labelText(page, "inconclusiveCount"), QStringLiteral("0"));
+        QCOMPARE(labelText(page, "realCount"), QStringLiteral("0"));
+        // 0.60: fake >= 0.65 (0.7875, 0.7808); real < 0.55 (none); the other five inconclusive.
+        slider->setValue(60);
+        QCOMPARE(labelText(page, "fakeCount"), QStringLiteral("2"));
+        QCOMPARE(labelText(page, "inconclusiveCount"), QStringLiteral("5"));
+        QCOMPARE(labelText(page, "realCount"), QStringLiteral("0"));
+        // 0.70: fake >= 0.75 (2), real < 0.65 (5), inconclusive none.
+        slider->setValue(70);
+        QCOMPARE(labelText(page, "fakeCount"), QStringLiteral("2"));
+        QCOMPARE(labelText(page, "inconclusiveCount"), QStringLiteral("0"));
+        QCOMPARE(labelText(page, "realCount"), QStringLiteral("5"));
+        QCOMPARE(page->histogram()->thresholdDrawn(), 0.70);
+        QTRY_COMPARE(page->histogram()->bars()->data()->size(), 20);
+        double total = 0;
+        for (auto it = page->histogram()->bars()->data()->constBegin(); it != page->histogram()->bars()->data()->constEnd(); ++it)
+            total += it->value;
+        QCOMPARE(total, 7.0);
+
+        // Filters: verdict, then text.
+        page->filter()->setVerdict(int(Verdict::Fake));
+        QCOMPARE(page->filter()->rowCount(), 2);
+        page->filter()->setVerdict(-1);
+        page->filter()->setText(QStringLiteral("LOGO"));
+        QCOMPARE(page->filter()->rowCount(), 1);
+        page->filter()->setText({});
+        slider->setValue(50);
+
+        // Export from the GUI: the CSV names every file by its hash.
+        QTemporaryDir out;
+        QSignalSpy exported(window.engine(), &EngineController::exported);
+        window.exportResults(out.filePath(QStringLiteral("results.csv")));
+        QTRY_COMPARE(exported.count(), 1);
+        QFile csv(out.filePath(QStringLiteral("results.csv")));
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        const QByteArray text = csv.readAll();
+        QVERIFY(text.contains(sha256Hex(images + QStringLiteral("/astronaut.png")).toLatin1()));
+    }
+
+    void inspectShowsWhyAnImageScoredAsItDid()
+    {
+        MainWindow window(tinyModel());
+        window.show();
+        waitForModel(window);
+        QSignalSpy finished(window.engine(), &EngineController::scanFinished);
+        window.openFolder(kData + QStringLiteral("/images"));
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+
+        // Double-click the astronaut's row.
+        ScanPage *page = window.scanPage();
+        page->filter()->setText(QStringLiteral("astronaut"));
+        QCOMPARE(page->filter()->rowCount(), 1);
+        QTableView *table = page->table();
+        const QRect cell = table->visualRect(page->filter()->index(0, ResultsModel::File));
+        QSignalSpy inspected(window.engine(), &EngineController::inspected);
+        QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, cell.center());
+        QTest::mouseDClick(table->viewport(), Qt::LeftButton, {}, cell.center());
+        QTRY_COMPARE_WITH_TIMEOUT(inspected.count(), 1, 30000);
+        InspectPage *inspect = window.inspectPage();
+        QTRY_VERIFY(inspect->isVisible());
+
+        // One bar per block with the reference importance; contributions sum to 1.
+        const QJsonArray importance = reference()[QStringLiteral("importance")].toArray();
+        QCPBars *bars = inspect->importanceChart()->bars();
+        QCOMPARE(bars->data()->size(), importance.size());
+        for (int i = 0; i < importance.size(); ++i) {
+            QCOMPARE(bars->data()->at(i)->key, double(i + 1));
+            QVERIFY(std::abs(bars->data()->at(i)->value - importance[i].toDouble()) < 1e-6);
+        }
+        QCPBars *contributions = inspect->contributionChart()->bars();
+        QCOMPARE(contributions->data()->size(), importance.size());
+        double sum = 0;
+        for (int i = 0; i < contributions->data()->size(); ++i)
+            sum += contributions->data()->at(i)->value;
+        QVERIFY(std::abs(sum - 1.0) < 1e-5);
+        // A bar's tooltip says what it is.
+        const QPoint barTop(inspect->importanceChart()->xAxis->coordToPixel(1),
+                            inspect->importanceChart()->yAxis->coordToPixel(importance[0].toDouble() / 2));
+        QVERIFY(inspect->importanceChart()->tooltipAt(barTop).startsWith(QStringLiteral("Block 1: learned importance 0.4242")));
+
+        // Probability and verdict, the same as the reference and as the case recorded.
+        const double expected = reference()[QStringLiteral("images")].toObject()[QStringLiteral("astronaut.png")].toObject()
+                                    [QStringLiteral("prob")].toDouble();
+        QVERIFY(std::abs(inspect->result().score.probability - expected) < 1e-4);
+        QVERIFY(labelText(inspect, "inspectVerdict").contains(QString::number(expected, 'f', 4)));
+        QVERIFY(labelText(inspect, "inspectRecord").contains(QStringLiteral("Same bytes and the same result")));
+
+        // The analysed region: torchvision's center crop of a 512 x 512 image starts at 144.
+        QCOMPARE(inspect->view()->regionItems().size(), 1);
+        QCOMPARE(inspect->view()->regionItems().first()->rect(), QRectF(144, 144, 224, 224));
+
+        // File facts: the SHA-256 of the bytes on disk.
+        const QString facts = inspect->findChild<QTextBrowser *>(QStringLiteral("facts"))->toPlainText();
+        QVERIFY(facts.contains(sha256Hex(kData + QStringLiteral("/images/astronaut.png"))));
+
+        // Tile map: 512 = 3 tiles a side (0, 144, 288); the middle tile is the center crop. In
+        // the heat map it stands for the pixels from the middle of one overlap (184) to the
+        // middle of the next (328).
+        auto *tiles = inspect->findChild<QPushButton *>(QStringLiteral("tilesButton"));
+        QVERIFY(tiles->isEnabled());
+        QSignalSpy tileUpdates(window.engine(), &EngineController::tilesProgress);
+        tiles->click();
+        QTRY_VERIFY_WITH_TIMEOUT(!tileUpdates.isEmpty() && tileUpdates.last().first().value<TileUpdate>().finished, 60000);
+        QCOMPARE(inspect->view()->tileCount(), 9);
+        const QGraphicsRectItem *middle = inspect->view()->tileItems().at(4);
+        QCOMPARE(middle->rect(), QRectF(184, 184, 144, 144));
+        QCOMPARE(middle->data(1).toRectF(), QRectF(144, 144, 224, 224));
+        QCOMPARE(inspect->view()->tileItems().at(0)->rect(), QRectF(0, 0, 184, 184));
+        QCOMPARE(inspect->view()->tileItems().at(8)->rect(), QRectF(328, 328, 184, 184));
+        QVERIFY(std::abs(middle->data(0).toDouble() - expected) < 1e-4);
+        QVERIFY(middle->toolTip().contains(QStringLiteral("row 2, column 2")));
+    }
+
+    void opensAnImageDirectly()
+    {
+        MainWindow window(tinyModel());
+        window.show();
+        waitForModel(window);
+        QSignalSpy inspected(window.engine(), &EngineController::inspected);
+        window.openImage(kData + QStringLiteral("/images/block.png"));
+        QTRY_COMPARE_WITH_TIMEOUT(inspected.count(), 1, 30000);
+        const double expected = reference()[QStringLiteral("images")].toObject()[QStringLiteral("block.png")].toObject()
+                                    [QStringLiteral("prob")].toDouble();
+        QVERIFY(std::abs(window.inspectPage()->result().score.probability - expected) < 1e-4);
+        // 10 x 10 pixels: zero-padded as torchvision does, the crop starts at -107.
+        QCOMPARE(window.inspectPage()->view()->regionItems().first()->rect(), QRectF(-107, -107, 224, 224));
+
+        // A file that is not an image says so and shows no verdict.
+        QTemporaryDir dir;
+        QFile text(dir.filePath(QStringLiteral("notes.jpg")));
+        QVERIFY(text.open(QIODevice::WriteOnly));
+        text.write("not an image");
+        text.close();
+        window.openImage(text.fileName());
+        QTRY_COMPARE_WITH_TIMEOUT(inspected.count(), 2, 30000);
+        QVERIFY(!window.inspectPage()->result().error.isEmpty());
+        QVERIFY(labelText(window.inspectPage(), "inspectRecord").contains(QStringLiteral("notes.jpg")));
+    }
+
+    void cancelsAScanAndKeepsWhatWasDone()
+    {
+        QTemporaryDir cases;
+        MainWindow window(tinyModel());
+        window.show();
+        waitForModel(window);
+        window.newCase(cases.filePath(QStringLiteral("many.sqlite")));
+        QSignalSpy rows(window.engine(), &EngineController::rowsChanged);
+        QSignalSpy finished(window.engine(), &EngineController::scanFinished);
+        window.openFolder(m_many.path());
+        QTRY_VERIFY_WITH_TIMEOUT(!rows.isEmpty(), 60000);
+        window.scanPage()->findChild<QPushButton *>(QStringLiteral("cancelScanButton"))->click();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        const auto outcome = finished.first().first().value<ScanFinished>();
+        QVERIFY2(outcome.error.isEmpty(), qPrintable(outcome.error));
+        QVERIFY(outcome.outcome.cancelled);
+        // Every listed file has a row; those not reached yet read "pending".
+        QCOMPARE(window.scanPage()->model()->rowCount(), 1500);
+        int kept = 0;
+        for (int row = 0; row < 1500; ++row)
+            kept += window.scanPage()->model()->report(row).status != QLatin1String("pending");
+        QVERIFY2(kept > 0 && kept < 1500, qPrintable(QString::number(kept)));
+
+        // Scanning the same folder into the case again resumes and completes it.
+        window.openFolder(m_many.path());
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 120000);
+        const auto resumed = finished.last().first().value<ScanFinished>();
+        QVERIFY(resumed.outcome.resumed);
+        QVERIFY(!resumed.outcome.cancelled);
+        QCOMPARE(window.scanPage()->model()->rowCount(), 1500);
+        QCOMPARE(resumed.outcome.examined, std::size_t(1500 - kept));
+        for (int row = 0; row < 1500; ++row)
+            QCOMPARE(window.scanPage()->model()->report(row).status, QStringLiteral("scored"));
+    }
+
+    void closingDuringAScanFinishesTheBatchAndCloses()
+    {
+        QTemporaryDir cases;
+        auto *window = new MainWindow(tinyModel());
+        window->show();
+        waitForModel(*window);
+        window->newCase(cases.filePath(QStringLiteral("close.sqlite")));
+        QSignalSpy rows(window->engine(), &EngineController::rowsChanged);
+        window->openFolder(m_many.path());
+        QTRY_VERIFY_WITH_TIMEOUT(!rows.isEmpty(), 60000);
+        QVERIFY(window->engine()->scanRunning());
+        window->close();
+        QTRY_VERIFY_WITH_TIMEOUT(!window->isVisible(), 60000);
+        QVERIFY(!window->engine()->scanRunning());
+        delete window; // joins the worker threads
+    }
+
+    void reopensACase()
+    {
+        QTemporaryDir cases;
+        const QString path = cases.filePath(QStringLiteral("reopen.sqlite"));
+        {
+            MainWindow window(tinyModel());
+            window.show();
+            waitForModel(window);
+            window.newCase(path);
+            QSignalSpy finished(window.engine(), &EngineController::scanFinished);
+            window.openFolder(kData + QStringLiteral("/images"));
+            QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        }
+        MainWindow window(tinyModel());
+        window.show();
+        waitForModel(window);
+        QSignalSpy opened(window.engine(), &EngineController::caseOpened);
+        window.openCase(path);
+        QTRY_COMPARE_WITH_TIMEOUT(opened.count(), 1, 30000);
+        QCOMPARE(window.scanPage()->model()->rowCount(), 7);
+        QCOMPARE(labelText(window.scanPage(), "fakeCount"), QStringLiteral("7"));
+    }
+};
+
+QTEST_MAIN(TestStudio)
+#include "tst_studio.moc"
