@@ -12,6 +12,7 @@ packages=(
     libopencv-dev                                     # image decoding
     libqcustomplot-dev                                # charts (CMake package QCustomPlotQt6)
     zlib1g-dev                                        # compressed PNG text chunks (image metadata)
+    poppler-utils                                     # tests: pdftotext, pdftoppm read the PDF reports
     # Debian's LibTorch calls the BLAS through libblas.so.3; without OpenBLAS that is the
     # reference BLAS and matrix products run ~30x slower.
     libopenblas0-pthread

@@ -16,11 +16,13 @@ EngineController::EngineController(QObject *parent) : QObject(parent)
     qRegisterMetaType<InspectResult>();
     qRegisterMetaType<TileJob>();
     qRegisterMetaType<TileUpdate>();
+    qRegisterMetaType<ReportRequest>();
+    qRegisterMetaType<ReportOutcome>();
 
     m_scanThread.setObjectName(QStringLiteral("rine-scan"));
     m_inspectThread.setObjectName(QStringLiteral("rine-inspect"));
-    m_scanWorker = new EngineWorker(m_cancelScan, m_cancelTiles);
-    m_inspectWorker = new EngineWorker(m_cancelScan, m_cancelTiles);
+    m_scanWorker = new EngineWorker(m_cancelScan, m_cancelTiles, m_cancelReport);
+    m_inspectWorker = new EngineWorker(m_cancelScan, m_cancelTiles, m_cancelReport);
     m_scanWorker->moveToThread(&m_scanThread);
     m_inspectWorker->moveToThread(&m_inspectThread);
     connect(&m_scanThread, &QThread::finished, m_scanWorker, &QObject::deleteLater);
@@ -32,7 +34,7 @@ EngineController::EngineController(QObject *parent) : QObject(parent)
         connect(worker, &EngineWorker::caseFailed, this, &EngineController::caseFailed);
         connect(worker, &EngineWorker::scanProgress, this, &EngineController::scanProgress);
         connect(worker, &EngineWorker::rowsChanged, this, &EngineController::rowsChanged);
-        connect(worker, &EngineWorker::exported, this, &EngineController::exported);
+        connect(worker, &EngineWorker::reportProgress, this, &EngineController::reportProgress);
     }
     connect(m_inspectWorker, &EngineWorker::modelLoaded, this, [this](const ModelLoadResult &result) {
         m_loadingModel = false;
@@ -41,6 +43,11 @@ EngineController::EngineController(QObject *parent) : QObject(parent)
             m_info = result.info;
         }
         emit modelLoaded(result);
+        checkIdle();
+    });
+    connect(m_scanWorker, &EngineWorker::reportWritten, this, [this](const ReportOutcome &outcome, const QString &error) {
+        m_reportRunning = false;
+        emit reportWritten(outcome, error);
         checkIdle();
     });
     connect(m_scanWorker, &EngineWorker::scanFinished, this, [this](const ScanFinished &finished) {
@@ -68,6 +75,7 @@ EngineController::~EngineController()
 {
     m_cancelScan = true;
     m_cancelTiles = true;
+    m_cancelReport = true;
     m_scanThread.quit();
     m_inspectThread.quit();
     m_scanThread.wait();
@@ -99,10 +107,14 @@ void EngineController::openCase(const QString &path)
                               Qt::QueuedConnection);
 }
 
-void EngineController::exportScan(qint64 scanId, const QString &path, bool csv)
+void EngineController::writeReport(const ReportRequest &request)
 {
-    QMetaObject::invokeMethod(m_scanWorker, [worker = m_scanWorker, scanId, path, csv] {
-        worker->exportScan(scanId, path, csv);
+    if (m_reportRunning || m_scanRunning)
+        return;
+    m_reportRunning = true;
+    m_cancelReport = false;
+    QMetaObject::invokeMethod(m_scanWorker, [worker = m_scanWorker, request, detector = m_detector] {
+        worker->writeReport(request, detector);
     }, Qt::QueuedConnection);
 }
 

@@ -27,7 +27,10 @@ public:
     void loadModel(const ModelRequest &request);
     void importBackbone(const QString &path);
     void openCase(const QString &path);
-    void exportScan(qint64 scanId, const QString &path, bool csv);
+    // PDF report and CSV/JSON exports of the open case, on the scan lane (which holds the case).
+    void writeReport(const ReportRequest &request);
+    void cancelReport() { m_cancelReport = true; }
+    bool reportRunning() const { return m_reportRunning; }
     void startScan(const ScanJob &job);
     // Each returns the job's id (carried by its results), or 0 when no model is loaded.
     int inspect(InspectJob job);
@@ -41,7 +44,7 @@ public:
     bool scanRunning() const { return m_scanRunning; }
     bool tilesRunning() const { return m_tilesRunning; }
     bool loadingModel() const { return m_loadingModel; }
-    bool busy() const { return m_scanRunning || m_tilesRunning || m_loadingModel || m_inspecting > 0; }
+    bool busy() const { return m_scanRunning || m_tilesRunning || m_loadingModel || m_reportRunning || m_inspecting > 0; }
 
 signals:
     void modelLoaded(const rine::ModelLoadResult &result);
@@ -53,19 +56,20 @@ signals:
     void scanFinished(const rine::ScanFinished &finished);
     void inspected(const rine::InspectResult &result);
     void tilesProgress(const rine::TileUpdate &update);
-    void exported(const QString &path, const QString &error);
+    void reportProgress(const QString &stage, int done, int total);
+    void reportWritten(const rine::ReportOutcome &outcome, const QString &error);
     void idle(); // no job is running any more
 
 private:
     void checkIdle();
 
-    std::atomic<bool> m_cancelScan{false}, m_cancelTiles{false};
+    std::atomic<bool> m_cancelScan{false}, m_cancelTiles{false}, m_cancelReport{false};
     QThread m_scanThread, m_inspectThread;
     EngineWorker *m_scanWorker = nullptr;
     EngineWorker *m_inspectWorker = nullptr;
     std::shared_ptr<Detector> m_detector;
     ModelInfo m_info;
-    bool m_scanRunning = false, m_tilesRunning = false, m_loadingModel = false;
+    bool m_scanRunning = false, m_tilesRunning = false, m_loadingModel = false, m_reportRunning = false;
     int m_inspecting = 0; // Inspect jobs queued or running
     int m_nextJob = 0;
 };

@@ -2,6 +2,7 @@
 
 #include "image/ImageFacts.h"
 #include "model/Detector.h"
+#include "report/CaseReport.h"
 #include "scan/ScanEngine.h"
 #include "scoring/ImageScorer.h"
 #include "scoring/TileMap.h"
@@ -117,3 +118,5 @@ Q_DECLARE_METATYPE(rine::InspectJob)
 Q_DECLARE_METATYPE(rine::InspectResult)
 Q_DECLARE_METATYPE(rine::TileJob)
 Q_DECLARE_METATYPE(rine::TileUpdate)
+Q_DECLARE_METATYPE(rine::ReportRequest)
+Q_DECLARE_METATYPE(rine::ReportOutcome)

@@ -1,5 +1,6 @@
 #include "EngineWorker.h"
 
+#include "report/Pictures.h"
 #include "report/ScanExport.h"
 #include "scoring/ModelLocator.h"
 #include "scoring/ModelStore.h"
@@ -20,19 +21,11 @@ namespace {
 
 QString q(const std::string &text) { return QString::fromStdString(text); }
 
-QImage toQImage(const RgbImage &rgb)
-{
-    QImage image(rgb.width, rgb.height, QImage::Format_RGB888);
-    for (int y = 0; y < rgb.height; ++y)
-        std::memcpy(image.scanLine(y), rgb.pixels.data() + std::size_t(y) * std::size_t(rgb.width) * 3,
-                    std::size_t(rgb.width) * 3);
-    return image;
-}
-
 } // namespace
 
-EngineWorker::EngineWorker(const std::atomic<bool> &cancelScan, const std::atomic<bool> &cancelTiles)
-    : m_cancelScan(cancelScan), m_cancelTiles(cancelTiles)
+EngineWorker::EngineWorker(const std::atomic<bool> &cancelScan, const std::atomic<bool> &cancelTiles,
+                           const std::atomic<bool> &cancelReport)
+    : m_cancelScan(cancelScan), m_cancelTiles(cancelTiles), m_cancelReport(cancelReport)
 {
 }
 
@@ -159,19 +152,21 @@ void EngineWorker::emitAllRows(qint64 scanId)
     emit caseOpened(rows);
 }
 
-void EngineWorker::exportScan(qint64 scanId, const QString &path, bool csv)
+void EngineWorker::writeReport(const ReportRequest &request, const std::shared_ptr<Detector> &detector)
 {
     if (!m_case) {
-        emit exported(path, tr("no case is open"));
+        emit reportWritten({}, tr("no case is open"));
         return;
     }
-    auto scan = readScanExport(*m_case, scanId);
-    if (!scan) {
-        emit exported(path, q(scan.error()));
-        return;
+    try {
+        auto outcome = CaseReport::write(*m_case, request, detector, m_cancelReport,
+                                         [this](const QString &stage, int done, int total) {
+                                             emit reportProgress(stage, done, total);
+                                         });
+        emit reportWritten(outcome ? outcome.value() : ReportOutcome{}, outcome ? QString() : q(outcome.error()));
+    } catch (const std::exception &e) {
+        emit reportWritten({}, tr("the report could not be written: %1").arg(QString::fromLocal8Bit(e.what())));
     }
-    auto written = writeFileAtomically(path, csv ? scanToCsv(scan.value()) : scanToJson(scan.value()));
-    emit exported(path, written ? QString() : q(written.error()));
 }
 
 void EngineWorker::openCase(const QString &path)
@@ -277,13 +272,8 @@ void EngineWorker::inspect(const InspectJob &job, const std::shared_ptr<Detector
 
         // Shown upright, as a viewer shows it; analysed as stored, as the reference does.
         const QImage stored = toQImage(decoded->rgb);
-        const Orientation upright = orientationTransform(result.facts.orientation);
-        QTransform turn;
-        if (upright.mirror)
-            turn.scale(-1, 1);
-        turn.rotate(upright.degrees);
-        result.toDisplay = QImage::trueMatrix(turn, stored.width(), stored.height());
-        QImage display = stored.transformed(turn);
+        result.toDisplay = uprightTransform(result.facts.orientation, stored.width(), stored.height());
+        QImage display = stored.transformed(result.toDisplay);
         const int longest = std::max(display.width(), display.height());
         if (longest > job.displayLimit) {
             const QSize before = display.size();

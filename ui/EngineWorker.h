@@ -19,7 +19,8 @@ class EngineWorker : public QObject {
     Q_OBJECT
 
 public:
-    EngineWorker(const std::atomic<bool> &cancelScan, const std::atomic<bool> &cancelTiles);
+    EngineWorker(const std::atomic<bool> &cancelScan, const std::atomic<bool> &cancelTiles,
+                 const std::atomic<bool> &cancelReport);
     ~EngineWorker() override;
 
     // Jobs: called on the worker's thread (queued by the controller).
@@ -30,7 +31,7 @@ public:
     void inspect(const rine::InspectJob &job, const std::shared_ptr<rine::Detector> &detector);
     void scoreTiles(const rine::TileJob &job, const std::shared_ptr<rine::Detector> &detector);
     void closeCase();
-    void exportScan(qint64 scanId, const QString &path, bool csv);
+    void writeReport(const rine::ReportRequest &request, const std::shared_ptr<rine::Detector> &detector);
 
 signals:
     void modelLoaded(const rine::ModelLoadResult &result);
@@ -42,7 +43,8 @@ signals:
     void scanFinished(const rine::ScanFinished &finished);
     void inspected(const rine::InspectResult &result);
     void tilesProgress(const rine::TileUpdate &update);
-    void exported(const QString &path, const QString &error);
+    void reportProgress(const QString &stage, int done, int total);
+    void reportWritten(const rine::ReportOutcome &outcome, const QString &error);
 
 private:
     QString useCase(const QString &path, bool create, const QString &caseName);
@@ -50,6 +52,7 @@ private:
 
     const std::atomic<bool> &m_cancelScan;
     const std::atomic<bool> &m_cancelTiles;
+    const std::atomic<bool> &m_cancelReport;
     std::unique_ptr<CaseDatabase> m_case;
     std::unique_ptr<QLockFile> m_lock;
 };

@@ -1,6 +1,7 @@
 #include "MainWindow.h"
 
 #include "EngineController.h"
+#include "ExportDialog.h"
 #include "InspectPage.h"
 #include "ScanPage.h"
 #include "image/ImageDecoder.h"
@@ -22,6 +23,7 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QProgressDialog>
 #include <QPushButton>
 #include <QSettings>
 #include <QStatusBar>
@@ -155,11 +157,37 @@ MainWindow::MainWindow(StudioOptions options, QWidget *parent)
         if (update.id == m_tileJob)
             m_inspectPage->showTiles(update);
     });
-    connect(m_engine, &EngineController::exported, this, [this](const QString &path, const QString &error) {
-        if (error.isEmpty())
-            statusBar()->showMessage(tr("Exported %1").arg(path), 10000);
-        else
-            QMessageBox::warning(this, tr("Export"), error);
+    connect(m_engine, &EngineController::reportProgress, this, [this](const QString &stage, int done, int total) {
+        if (!m_reportProgress)
+            return;
+        m_reportProgress->setLabelText(stage);
+        m_reportProgress->setMaximum(std::max(1, total));
+        m_reportProgress->setValue(std::min(done, total));
+    });
+    connect(m_engine, &EngineController::reportWritten, this, [this](const ReportOutcome &outcome, const QString &error) {
+        if (m_reportProgress) {
+            m_reportProgress->deleteLater();
+            m_reportProgress = nullptr;
+        }
+        auto *box = new QMessageBox(this);
+        box->setObjectName(QStringLiteral("reportResult"));
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->setWindowTitle(tr("Export"));
+        if (!error.isEmpty()) {
+            box->setIcon(QMessageBox::Warning);
+            box->setText(tr("Nothing was exported: %1").arg(error.toHtmlEscaped()));
+            statusBar()->showMessage(tr("Export failed"), 10000);
+        } else {
+            QString text = tr("<p>Written, and recorded with their SHA-256 in the case's audit log:</p><ul>");
+            for (const WrittenFile &file : outcome.files)
+                text += QStringLiteral("<li>%1<br><tt>%2</tt></li>").arg(file.path.toHtmlEscaped(), file.sha256);
+            text += QStringLiteral("</ul>");
+            for (const QString &note : outcome.notes)
+                text += QStringLiteral("<p><i>%1</i></p>").arg(note.toHtmlEscaped());
+            box->setText(text);
+            statusBar()->showMessage(tr("Exported %n file(s)", nullptr, int(outcome.files.size())), 10000);
+        }
+        box->open();
     });
     connect(m_engine, &EngineController::idle, this, [this] {
         if (m_closeRequested)
@@ -213,16 +241,18 @@ void MainWindow::createMenus()
             newCase(path.endsWith(QLatin1String(".sqlite")) ? path : path + QStringLiteral(".sqlite"));
     });
     file->addSeparator();
-    add(file, tr("&Export Results..."), QStringLiteral("actionExport"), QKeySequence(tr("Ctrl+E")), [this] {
+    add(file, tr("&Export Report..."), QStringLiteral("actionExport"), QKeySequence(tr("Ctrl+E")), [this] {
         if (m_scanId <= 0) {
             QMessageBox::information(this, tr("Export"), tr("Scan a folder or open a case first."));
             return;
         }
-        QString filter;
-        const QString path = QFileDialog::getSaveFileName(this, tr("Export results"), {},
-                                                          tr("CSV (*.csv);;JSON (*.json)"), &filter);
-        if (!path.isEmpty())
-            exportResults(path);
+        if (m_engine->scanRunning() || m_engine->reportRunning()) {
+            QMessageBox::information(this, tr("Export"), tr("Wait for the scan to finish, or cancel it."));
+            return;
+        }
+        ExportDialog dialog(QFileInfo(m_casePath).completeBaseName(), m_scanPage->selectedPaths(), this);
+        if (dialog.exec() == QDialog::Accepted)
+            writeReport(dialog.request());
     });
     file->addSeparator();
     QAction *settingsAction = add(file, tr("&Settings..."), QStringLiteral("actionSettings"),
@@ -481,7 +511,30 @@ void MainWindow::inspectReport(const FileReport &report)
 
 void MainWindow::exportResults(const QString &path)
 {
-    m_engine->exportScan(m_scanId, path, !path.endsWith(QLatin1String(".json"), Qt::CaseInsensitive));
+    ReportRequest request;
+    if (path.endsWith(QLatin1String(".json"), Qt::CaseInsensitive))
+        request.jsonPath = path;
+    else
+        request.csvPath = path;
+    writeReport(request);
+}
+
+void MainWindow::writeReport(ReportRequest request)
+{
+    if (m_scanId <= 0 || m_engine->scanRunning() || m_engine->reportRunning())
+        return;
+    request.scanId = m_scanId;
+    request.rule = m_settings.rule;
+    if (!request.pdfPath.isEmpty()) {
+        m_reportProgress = new QProgressDialog(tr("Preparing the report..."), tr("Cancel"), 0, 1, this);
+        m_reportProgress->setObjectName(QStringLiteral("reportProgress"));
+        m_reportProgress->setWindowModality(Qt::WindowModal);
+        m_reportProgress->setMinimumDuration(500);
+        m_reportProgress->setAutoClose(false);
+        m_reportProgress->setAutoReset(false);
+        connect(m_reportProgress, &QProgressDialog::canceled, m_engine, &EngineController::cancelReport);
+    }
+    m_engine->writeReport(request);
 }
 
 void MainWindow::showAbout()
@@ -499,11 +552,12 @@ void MainWindow::showAbout()
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
-    if (m_engine->scanRunning() || m_engine->tilesRunning()) {
+    if (m_engine->scanRunning() || m_engine->tilesRunning() || m_engine->reportRunning()) {
         // Finish the batch in flight and commit it, then close (see the idle signal).
         m_closeRequested = true;
         m_engine->cancelScan();
         m_engine->cancelTiles();
+        m_engine->cancelReport();
         statusBar()->showMessage(tr("Stopping: finishing the batch in flight, then closing..."));
         event->ignore();
         return;

@@ -10,6 +10,7 @@
 class QLabel;
 class QFrame;
 class QMessageBox;
+class QProgressDialog;
 class QPushButton;
 class QTabWidget;
 
@@ -48,7 +49,9 @@ public:
     void openImage(const QString &path);
     void openCase(const QString &path);
     void newCase(const QString &path);
-    void exportResults(const QString &path);
+    void exportResults(const QString &path); // CSV or JSON by the file's extension
+    // Writes a report of the current scan (scan id and verdict rule filled in here).
+    void writeReport(ReportRequest request);
     void showPage(int index);
 
 signals:
@@ -83,6 +86,7 @@ private:
     QLabel *m_deviceLabel;
     QLabel *m_modelLabel;
     QMessageBox *m_trustDialog = nullptr;
+    QProgressDialog *m_reportProgress = nullptr;
     QString m_casePath;
     qint64 m_scanId = 0;
     int m_inspectJob = 0, m_tileJob = 0;

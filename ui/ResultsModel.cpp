@@ -8,26 +8,6 @@
 
 namespace rine {
 
-QString verdictName(Verdict verdict)
-{
-    switch (verdict) {
-    case Verdict::Fake: return QObject::tr("Fake");
-    case Verdict::Real: return QObject::tr("Real");
-    case Verdict::Inconclusive: return QObject::tr("Inconclusive");
-    case Verdict::None: break;
-    }
-    return QObject::tr("Not scored");
-}
-
-Verdict VerdictRule::of(double probability) const
-{
-    if (probability >= threshold + band)
-        return Verdict::Fake;
-    if (probability < threshold - band)
-        return Verdict::Real;
-    return Verdict::Inconclusive;
-}
-
 ResultsModel::ResultsModel(QObject *parent) : QAbstractTableModel(parent) {}
 
 void ResultsModel::setThumbnails(ThumbnailCache *thumbnails)

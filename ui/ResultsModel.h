@@ -1,5 +1,6 @@
 #pragma once
 
+#include "report/Verdict.h"
 #include "store/CaseDatabase.h"
 
 #include <QAbstractTableModel>
@@ -11,17 +12,6 @@
 namespace rine {
 
 class ThumbnailCache;
-
-enum class Verdict { Fake, Real, Inconclusive, None };
-QString verdictName(Verdict verdict); // "Fake", "Real", "Inconclusive", "Not scored"
-
-// How a probability becomes a verdict: at or above threshold + band the image is called
-// fake (generated), below threshold - band real, and in between inconclusive.
-struct VerdictRule {
-    double threshold = 0.5;
-    double band = 0.05;
-    Verdict of(double probability) const;
-};
 
 // The files of one scan, one row each, merged by file id as the scan commits them. Verdicts
 // follow the rule, which the threshold slider changes live.

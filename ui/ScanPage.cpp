@@ -257,6 +257,15 @@ QString ScanPage::caseSummary() const
         .arg(c.notScored);
 }
 
+QStringList ScanPage::selectedPaths() const
+{
+    QStringList paths;
+    const QModelIndexList rows = m_table->selectionModel()->selectedRows();
+    for (const QModelIndex &index : rows)
+        paths << m_filter->mapToSource(index).data(ResultsModel::PathRole).toString();
+    return paths;
+}
+
 void ScanPage::setCase(const CaseRows &rows)
 {
     m_model->setRows(rows.rows);

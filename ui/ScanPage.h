@@ -43,6 +43,7 @@ public:
     void showProgress(const ScanProgress &progress);
     void scanEnded(const ScanFinished &finished);
     QString caseSummary() const;
+    QStringList selectedPaths() const; // rows selected in the table, in table order
 
 signals:
     void openFolderRequested(const QString &folder); // empty: ask

@@ -2,6 +2,7 @@
 
 #include "image/ImageDecoder.h"
 #include "image/ImageFacts.h"
+#include "report/Pictures.h"
 
 #include <QGuiApplication>
 #include <QTransform>
@@ -20,18 +21,10 @@ QImage makeThumbnail(const QString &path, int side)
     auto decoded = readImage(path.toStdString(), bytes, limits);
     if (!decoded)
         return {};
-    const RgbImage &rgb = decoded->rgb;
-    QImage image(rgb.width, rgb.height, QImage::Format_RGB888);
-    for (int y = 0; y < rgb.height; ++y)
-        std::memcpy(image.scanLine(y), rgb.pixels.data() + std::size_t(y) * std::size_t(rgb.width) * 3,
-                    std::size_t(rgb.width) * 3);
-    QImage small = image.scaled(side * 2, side * 2, Qt::KeepAspectRatio, Qt::SmoothTransformation);
-    const Orientation upright = orientationTransform(readImageFacts(bytes.data.data(), bytes.data.size()).orientation);
-    QTransform turn;
-    if (upright.mirror)
-        turn.scale(-1, 1);
-    turn.rotate(upright.degrees);
-    return small.transformed(turn).scaled(side, side, Qt::KeepAspectRatio, Qt::SmoothTransformation);
+    const QImage small = toQImage(decoded->rgb).scaled(side * 2, side * 2, Qt::KeepAspectRatio, Qt::SmoothTransformation);
+    const int orientation = readImageFacts(bytes.data.data(), bytes.data.size()).orientation;
+    return small.transformed(uprightTransform(orientation, small.width(), small.height()))
+        .scaled(side, side, Qt::KeepAspectRatio, Qt::SmoothTransformation);
 }
 
 } // namespace

@@ -5,6 +5,9 @@
 #include "util/Version.h"
 
 #include <QCoreApplication>
+#include <QGuiApplication>
+
+#include <memory>
 #include <QTextStream>
 
 namespace {
@@ -21,6 +24,8 @@ const char kUsage[] =
     "  robustness  Check whether verdicts survive JPEG, blur, crop, noise (per-image sweeps).\n"
     "  evaluate  Accuracy and AP of a model on a labelled dataset, per generator.\n"
     "  models  List, fetch (verified, resumable), verify, import and remove model files.\n"
+    "  report  Write a case's PDF report and CSV/JSON exports (recorded in its audit log).\n"
+    "  audit   Print a case's audit log and check its hash chain.\n"
     "  bench   Measure inference speed (images/s, GEMM GFLOP/s, efficiency).\n"
     "\n"
     "Run 'rine-cli <command> --help' for a command's options.\n"
@@ -37,7 +42,16 @@ QString rine::cli::helpText(const QCommandLineParser &parser, const QString &usa
 
 int main(int argc, char *argv[])
 {
-    QCoreApplication app(argc, argv);
+    // The PDF report lays out text, so it needs Qt's font machinery: a GUI application,
+    // headless (offscreen) unless told otherwise, so that it works over SSH and in scripts.
+    std::unique_ptr<QCoreApplication> app;
+    if (argc > 1 && QByteArray(argv[1]) == "report") {
+        if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+            qputenv("QT_QPA_PLATFORM", "offscreen");
+        app = std::make_unique<QGuiApplication>(argc, argv);
+    } else {
+        app = std::make_unique<QCoreApplication>(argc, argv);
+    }
     QCoreApplication::setApplicationName(QStringLiteral("rine-cli"));
     QCoreApplication::setApplicationVersion(QStringLiteral(RINE_VERSION));
     QStringList args = QCoreApplication::arguments();
@@ -70,6 +84,10 @@ int main(int argc, char *argv[])
         return rine::cli::runModels(args);
     if (command == QLatin1String("bench"))
         return rine::cli::runBench(args);
+    if (command == QLatin1String("report"))
+        return rine::cli::runReport(args);
+    if (command == QLatin1String("audit"))
+        return rine::cli::runAudit(args);
     QTextStream(stderr) << "rine-cli: unknown command '" << command << "'\n\n" << kUsage;
     return rine::cli::UsageOrSetup;
 }

@@ -17,7 +17,7 @@ QJsonValue orNull(const QString &s) { return s.isEmpty() ? QJsonValue() : QJsonV
 
 QString csvCell(QString text, bool neutralise)
 {
-    static const QString risky = QStringLiteral("=+-@\t\r");
+    static const QString risky = QStringLiteral("=+-@\t\r'");
     if (neutralise && !text.isEmpty() && risky.contains(text.front()))
         text.prepend(QLatin1Char('\''));
     if (text.contains(QLatin1Char('"')) || text.contains(QLatin1Char(',')) || text.contains(QLatin1Char('\n'))
@@ -26,6 +26,66 @@ QString csvCell(QString text, bool neutralise)
         text = QLatin1Char('"') + text + QLatin1Char('"');
     }
     return text;
+}
+
+QString csvText(const QString &cell) { return cell.startsWith(QLatin1Char('\'')) ? cell.mid(1) : cell; }
+
+Result<std::vector<QStringList>> parseCsv(const QByteArray &bytes)
+{
+    using R = Result<std::vector<QStringList>>;
+    const QString text = QString::fromUtf8(bytes);
+    std::vector<QStringList> records;
+    QStringList record;
+    QString field;
+    bool quoted = false, wasQuoted = false;
+    int line = 1;
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        const QChar c = text[i];
+        if (quoted) {
+            if (c == QLatin1Char('"')) {
+                if (i + 1 < text.size() && text[i + 1] == QLatin1Char('"')) {
+                    field += c;
+                    ++i;
+                } else {
+                    quoted = false;
+                }
+            } else {
+                if (c == QLatin1Char('\n'))
+                    ++line;
+                field += c;
+            }
+            continue;
+        }
+        if (c == QLatin1Char('"')) {
+            if (!field.isEmpty() || wasQuoted)
+                return R::failure("line " + std::to_string(line) + ": a quote inside an unquoted field");
+            quoted = wasQuoted = true;
+        } else if (c == QLatin1Char(',')) {
+            record << field;
+            field.clear();
+            wasQuoted = false;
+        } else if (c == QLatin1Char('\r') || c == QLatin1Char('\n')) {
+            if (c == QLatin1Char('\r') && i + 1 < text.size() && text[i + 1] == QLatin1Char('\n'))
+                ++i;
+            record << field;
+            records.push_back(record);
+            record.clear();
+            field.clear();
+            wasQuoted = false;
+            ++line;
+        } else {
+            if (wasQuoted)
+                return R::failure("line " + std::to_string(line) + ": text after a closing quote");
+            field += c;
+        }
+    }
+    if (quoted)
+        return R::failure("line " + std::to_string(line) + ": a quoted field is not closed");
+    if (!field.isEmpty() || !record.isEmpty() || wasQuoted) {
+        record << field;
+        records.push_back(record);
+    }
+    return records;
 }
 
 Result<bool> writeFileAtomically(const QString &path, const QByteArray &bytes)
@@ -48,7 +108,7 @@ Result<ScanExport> readScanExport(CaseDatabase &database, qint64 scanId)
     return ScanExport{database.path(), std::move(summary.value()), std::move(files.value())};
 }
 
-QByteArray scanToJson(const ScanExport &scan)
+QByteArray scanToJson(const ScanExport &scan, const VerdictRule &rule)
 {
     const ScanSummary &s = scan.summary;
     QJsonArray heads, events, files;
@@ -70,6 +130,7 @@ QByteArray scanToJson(const ScanExport &scan)
             scores.append(QJsonObject{{QStringLiteral("head_sha256"), score.headSha256},
                                       {QStringLiteral("logit"), score.logit},
                                       {QStringLiteral("probability"), score.probability},
+                                      {QStringLiteral("verdict"), verdictName(rule.of(score.probability)).toLower()},
                                       {QStringLiteral("contributions"), contributions},
                                       {QStringLiteral("scored_at"), score.scoredAt},
                                       {QStringLiteral("device"), score.device},
@@ -110,6 +171,10 @@ QByteArray scanToJson(const ScanExport &scan)
                      {QStringLiteral("device"), q(s.runtime.device)},
                      {QStringLiteral("backbone_dtype"), q(s.runtime.backboneDtype)}}},
         {QStringLiteral("counts"), counts},
+        {QStringLiteral("verdict_rule"),
+         QJsonObject{{QStringLiteral("threshold"), rule.threshold},
+                     {QStringLiteral("band"), rule.band},
+                     {QStringLiteral("meaning"), rule.describe()}}},
         {QStringLiteral("walk_events"), events},
         {QStringLiteral("files"), files},
         {QStringLiteral("probability_meaning"),
@@ -119,13 +184,15 @@ QByteArray scanToJson(const ScanExport &scan)
     return QJsonDocument(root).toJson(QJsonDocument::Indented);
 }
 
-QByteArray scanToCsv(const ScanExport &scan)
+QByteArray scanToCsv(const ScanExport &scan, const VerdictRule &rule)
 {
-    const QStringList header{QStringLiteral("path"),   QStringLiteral("sha256"),     QStringLiteral("size"),
-                             QStringLiteral("mtime"),  QStringLiteral("status"),     QStringLiteral("error"),
-                             QStringLiteral("format"), QStringLiteral("width"),      QStringLiteral("height"),
-                             QStringLiteral("warnings"), QStringLiteral("head_sha256"), QStringLiteral("logit"),
-                             QStringLiteral("probability")};
+    const QStringList header{QStringLiteral("path"),        QStringLiteral("sha256"),          QStringLiteral("size"),
+                             QStringLiteral("mtime"),       QStringLiteral("status"),          QStringLiteral("error"),
+                             QStringLiteral("format"),      QStringLiteral("width"),           QStringLiteral("height"),
+                             QStringLiteral("warnings"),    QStringLiteral("backbone_sha256"), QStringLiteral("head_sha256"),
+                             QStringLiteral("preprocessing"), QStringLiteral("logit"),         QStringLiteral("probability"),
+                             QStringLiteral("verdict"),     QStringLiteral("threshold"),       QStringLiteral("band")};
+    const QString threshold = number(rule.threshold), band = number(rule.band);
     QByteArray out = header.join(QLatin1Char(',')).toUtf8() + "\r\n";
     for (const FileReport &f : scan.files) {
         const QStringList common{csvCell(f.path, true),
@@ -139,11 +206,17 @@ QByteArray scanToCsv(const ScanExport &scan)
                                  f.height ? QString::number(f.height) : QString(),
                                  csvCell(f.warnings.join(QStringLiteral("; ")), true)};
         if (f.scores.empty()) {
-            out += (common + QStringList{QString(), QString(), QString()}).join(QLatin1Char(',')).toUtf8() + "\r\n";
+            out += (common + QStringList{scan.summary.backboneSha256, QString(), scan.summary.preprocessing, QString(),
+                                         QString(), verdictName(Verdict::None).toLower(), threshold, band})
+                       .join(QLatin1Char(','))
+                       .toUtf8()
+                 + "\r\n";
             continue;
         }
         for (const FileReport::Score &score : f.scores)
-            out += (common + QStringList{score.headSha256, number(score.logit), number(score.probability)})
+            out += (common + QStringList{scan.summary.backboneSha256, score.headSha256, scan.summary.preprocessing,
+                                         number(score.logit), number(score.probability),
+                                         verdictName(rule.of(score.probability)).toLower(), threshold, band})
                        .join(QLatin1Char(','))
                        .toUtf8()
                  + "\r\n";

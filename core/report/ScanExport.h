@@ -1,5 +1,6 @@
 #pragma once
 
+#include "report/Verdict.h"
 #include "store/CaseDatabase.h"
 
 #include <QByteArray>
@@ -17,16 +18,24 @@ struct ScanExport {
 
 Result<ScanExport> readScanExport(CaseDatabase &database, qint64 scanId);
 
-QByteArray scanToJson(const ScanExport &scan);
+QByteArray scanToJson(const ScanExport &scan, const VerdictRule &rule = {});
 
 // One CSV cell: quoted when needed (RFC 4180); with neutralise, text that a spreadsheet would
-// run as a formula (=, +, -, @, tab, CR first) gets a leading single quote (OWASP).
+// run as a formula (=, +, -, @, tab, CR first) gets a leading single quote (OWASP), and so
+// does text that starts with a single quote, so that csvText() gives back the original.
 QString csvCell(QString text, bool neutralise);
+// The text of a neutralised cell as it was before csvCell.
+QString csvText(const QString &cell);
+// RFC 4180 records (quoted fields may hold commas, quotes and line breaks). A malformed
+// record (a quote inside an unquoted field, an unterminated quote) is an error.
+Result<std::vector<QStringList>> parseCsv(const QByteArray &bytes);
 
 // Writes a file atomically (QSaveFile): all of it, or the old file (or none) stays.
 Result<bool> writeFileAtomically(const QString &path, const QByteArray &bytes);
 // One row per file and head (a file with no score has one row with the score cells empty).
 // RFC 4180, UTF-8, formula-looking text cells neutralised as in rine-cli score.
-QByteArray scanToCsv(const ScanExport &scan);
+// Columns: path, sha256, size, mtime, status, error, format, width, height, warnings,
+// backbone_sha256, head_sha256, preprocessing, logit, probability, verdict, threshold, band.
+QByteArray scanToCsv(const ScanExport &scan, const VerdictRule &rule = {});
 
 } // namespace rine

@@ -1,5 +1,8 @@
 #include "CaseDatabase.h"
 
+#include "util/Sha256.h"
+#include "util/Version.h"
+
 #include <QDateTime>
 #include <QFile>
 #include <QFileInfo>
@@ -8,9 +11,12 @@
 #include <QJsonObject>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QSysInfo>
 #include <QVariant>
 
 #include <atomic>
+#include <pwd.h>
+#include <unistd.h>
 #include <cstring>
 #include <unordered_map>
 
@@ -66,6 +72,10 @@ QStringList stringsFromJson(const QString &text)
     return out;
 }
 
+const char *const kAuditTable =
+    "CREATE TABLE audit_log(id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,"
+    " details TEXT NOT NULL, previous_hash TEXT NOT NULL, hash TEXT NOT NULL)";
+
 const char *const kSchema[] = {
     "CREATE TABLE cases(id INTEGER PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL)",
     "CREATE TABLE scans(id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES cases(id),"
@@ -92,7 +102,25 @@ const char *const kSchema[] = {
     "CREATE TABLE features(sha256 TEXT NOT NULL, backbone_sha256 TEXT NOT NULL, preprocessing TEXT NOT NULL,"
     " crops INTEGER NOT NULL, blocks INTEGER NOT NULL, width INTEGER NOT NULL, dtype TEXT NOT NULL,"
     " data BLOB NOT NULL, PRIMARY KEY(sha256, backbone_sha256, preprocessing))",
+    kAuditTable,
 };
+
+const QString kNoPreviousHash(64, QLatin1Char('0'));
+
+QString actor()
+{
+    QString user = QString::fromLocal8Bit(qgetenv("USER"));
+    if (user.isEmpty())
+        user = QString::fromLocal8Bit(qgetenv("LOGNAME"));
+    if (user.isEmpty()) {
+        const passwd *entry = getpwuid(geteuid());
+        user = entry ? QString::fromLocal8Bit(entry->pw_name) : QStringLiteral("uid %1").arg(geteuid());
+    }
+    return user + QLatin1Char('@') + QSysInfo::machineHostName();
+}
+
+// With the UTC offset: an audit entry must say when in the analyst's own time, unambiguously.
+QString localNow() { return QDateTime::currentDateTime().toOffsetFromUtc(QDateTime::currentDateTime().offsetFromUtc()).toString(Qt::ISODateWithMs); }
 
 } // namespace
 
@@ -199,6 +227,10 @@ Result<std::unique_ptr<CaseDatabase>> CaseDatabase::open(const QString &path, Mo
     }
     if (auto checked = store->check(); !checked)
         return R::failure(checked.error());
+    if (mode != Mode::ReadOnly && store->m_version < kSchemaVersion) {
+        if (auto upgraded = store->upgrade(); !upgraded)
+            return R::failure(upgraded.error());
+    }
     if (mode != Mode::ReadOnly && !query.exec(QStringLiteral("PRAGMA journal_mode=WAL")))
         return R::failure(path.toStdString() + ": cannot switch to WAL journaling: "
                           + query.lastError().text().toStdString());
@@ -221,6 +253,9 @@ Result<bool> CaseDatabase::createSchema(const QString &caseName)
         query.addBindValue(now());
         ok = query.exec();
     }
+    ok = ok && appendAuditIn(query, QStringLiteral("case created"),
+                             QJsonObject{{QStringLiteral("case"), caseName},
+                                         {QStringLiteral("app_version"), QStringLiteral(RINE_VERSION " (" RINE_GIT_DESCRIBE ")")}});
     if (!ok) {
         const std::string error = query.lastError().text().toStdString();
         database.rollback();
@@ -250,6 +285,7 @@ Result<bool> CaseDatabase::check()
                           + ", this version reads " + std::to_string(kSchemaVersion) + "); update RINE Studio");
     if (version < 1)
         return R::failure(file + ": damaged case database (no case format version); restore it from a copy");
+    m_version = version;
     if (!query.exec(QStringLiteral("PRAGMA quick_check")))
         return R::failure(file + ": damaged case database (" + query.lastError().text().toStdString()
                           + "); restore it from a copy");
@@ -271,6 +307,124 @@ Result<bool> CaseDatabase::check()
         return R::failure(file + ": damaged case database (no case record); restore it from a copy");
     m_caseId = query.value(0).toLongLong();
     m_caseName = query.value(1).toString();
+    return true;
+}
+
+Result<bool> CaseDatabase::upgrade()
+{
+    // Format 1 -> 2: the audit log, whose first entry says when the case was upgraded.
+    QSqlDatabase database = db();
+    QSqlQuery query(database);
+    if (!database.transaction())
+        return Result<bool>::failure(m_path.toStdString() + ": cannot write: " + database.lastError().text().toStdString());
+    const int from = m_version;
+    const bool ok = query.exec(QString::fromLatin1(kAuditTable)) &&
+                    query.exec(QStringLiteral("PRAGMA user_version=%1").arg(kSchemaVersion)) &&
+                    appendAuditIn(query, QStringLiteral("case format upgraded"),
+                                  QJsonObject{{QStringLiteral("from"), from}, {QStringLiteral("to"), kSchemaVersion}});
+    if (!ok || !database.commit()) {
+        const std::string error = query.lastError().text().toStdString();
+        database.rollback();
+        return Result<bool>::failure(m_path.toStdString() + ": cannot upgrade the case to format " +
+                                     std::to_string(kSchemaVersion) + ": " + error);
+    }
+    m_version = kSchemaVersion;
+    return true;
+}
+
+QString CaseDatabase::modelPath(const QString &sha256)
+{
+    QSqlQuery query(db());
+    query.prepare(QStringLiteral("SELECT path FROM models WHERE sha256=?"));
+    query.addBindValue(sha256);
+    return query.exec() && query.next() ? query.value(0).toString() : QString();
+}
+
+QString CaseDatabase::auditHash(const AuditEntry &entry)
+{
+    // A JSON array of the fields: unambiguous whatever characters they hold.
+    const QByteArray text = QJsonDocument(QJsonArray{entry.previousHash, entry.at, entry.actor, entry.action, entry.details})
+                                .toJson(QJsonDocument::Compact);
+    return QString::fromStdString(Sha256::hex(text.constData(), std::size_t(text.size())));
+}
+
+bool CaseDatabase::appendAuditIn(QSqlQuery &query, const QString &action, const QJsonObject &details)
+{
+    AuditEntry entry;
+    if (!query.exec(QStringLiteral("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")))
+        return false;
+    entry.previousHash = query.next() ? query.value(0).toString() : kNoPreviousHash;
+    entry.at = localNow();
+    entry.actor = actor();
+    entry.action = action;
+    entry.details = QString::fromUtf8(QJsonDocument(details).toJson(QJsonDocument::Compact));
+    entry.hash = auditHash(entry);
+    if (!query.prepare(QStringLiteral("INSERT INTO audit_log(at, actor, action, details, previous_hash, hash) "
+                                      "VALUES(?, ?, ?, ?, ?, ?)")))
+        return false;
+    for (const QString &value : {entry.at, entry.actor, entry.action, entry.details, entry.previousHash, entry.hash})
+        query.addBindValue(value);
+    return query.exec();
+}
+
+Result<AuditEntry> CaseDatabase::appendAudit(const QString &action, const QJsonObject &details)
+{
+    using R = Result<AuditEntry>;
+    if (m_version < 2)
+        return R::failure(m_path.toStdString() + ": the case is open read-only in an old format; it has no audit log");
+    QSqlDatabase database = db();
+    QSqlQuery query(database);
+    if (!database.transaction())
+        return R::failure(m_path.toStdString() + ": cannot write: " + database.lastError().text().toStdString());
+    if (!appendAuditIn(query, action, details) || !database.commit()) {
+        const std::string error = query.lastError().text().toStdString();
+        database.rollback();
+        return R::failure(m_path.toStdString() + ": cannot append to the audit log: " + error);
+    }
+    auto log = auditLog();
+    if (!log || log->empty())
+        return R::failure(m_path.toStdString() + ": cannot read the audit log back");
+    return log->back();
+}
+
+Result<std::vector<AuditEntry>> CaseDatabase::auditLog()
+{
+    using R = Result<std::vector<AuditEntry>>;
+    std::vector<AuditEntry> out;
+    if (m_version < 2)
+        return out;
+    QSqlQuery query(db());
+    query.setForwardOnly(true);
+    if (!query.exec(QStringLiteral("SELECT id, at, actor, action, details, previous_hash, hash FROM audit_log ORDER BY id")))
+        return R::failure(m_path.toStdString() + ": cannot read the audit log: " + query.lastError().text().toStdString());
+    while (query.next())
+        out.push_back({query.value(0).toLongLong(), query.value(1).toString(), query.value(2).toString(),
+                       query.value(3).toString(), query.value(4).toString(), query.value(5).toString(),
+                       query.value(6).toString()});
+    return out;
+}
+
+Result<bool> CaseDatabase::verifyAudit()
+{
+    auto log = auditLog();
+    if (!log)
+        return Result<bool>::failure(log.error());
+    QString previous = kNoPreviousHash;
+    for (const AuditEntry &entry : log.value()) {
+        auto broken = [&](const QString &why) {
+            return Result<bool>::failure(QStringLiteral("%1: audit log entry %2 (%3, %4): %5")
+                                             .arg(m_path)
+                                             .arg(entry.id)
+                                             .arg(entry.action, entry.at, why)
+                                             .toStdString());
+        };
+        if (entry.previousHash != previous)
+            return broken(QStringLiteral("does not follow the entry before it (an entry was removed, inserted or "
+                                         "reordered)"));
+        if (auditHash(entry) != entry.hash)
+            return broken(QStringLiteral("its content does not match its hash (it was changed after it was written)"));
+        previous = entry.hash;
+    }
     return true;
 }
 
@@ -308,6 +462,8 @@ Result<ScanRow> CaseDatabase::beginScan(const ScanSettings &settings, const Scan
         query.addBindValue(row.id);
         if (!query.exec())
             return fail(query);
+        if (!appendAuditIn(query, QStringLiteral("scan resumed"), QJsonObject{{QStringLiteral("scan"), row.id}}))
+            return fail(query);
     } else {
         row.startedAt = now();
         query.prepare(QStringLiteral(
@@ -337,6 +493,12 @@ Result<ScanRow> CaseDatabase::beginScan(const ScanSettings &settings, const Scan
             if (!query.exec())
                 return fail(query);
         }
+        if (!appendAuditIn(query, QStringLiteral("scan started"),
+                           QJsonObject{{QStringLiteral("scan"), row.id},
+                                       {QStringLiteral("settings"), QJsonDocument::fromJson(settingsJson.toUtf8()).object()},
+                                       {QStringLiteral("app_version"), q(runtime.appVersion)},
+                                       {QStringLiteral("device"), q(runtime.device)}}))
+            return fail(query);
     }
     if (!database.commit())
         return fail(query);
@@ -347,14 +509,30 @@ Result<ScanRow> CaseDatabase::beginScan(const ScanSettings &settings, const Scan
 
 Result<bool> CaseDatabase::finishScan(qint64 scanId, const QString &state)
 {
-    QSqlQuery query(db());
+    QSqlDatabase database = db();
+    QSqlQuery query(database);
+    if (!database.transaction())
+        return Result<bool>::failure(m_path.toStdString() + ": cannot write: " + database.lastError().text().toStdString());
     query.prepare(QStringLiteral("UPDATE scans SET state=?, finished_at=? WHERE id=?"));
     query.addBindValue(state);
     query.addBindValue(now());
     query.addBindValue(scanId);
-    if (!query.exec())
-        return Result<bool>::failure(m_path.toStdString() + ": cannot record the end of the scan: "
-                                     + query.lastError().text().toStdString());
+    bool ok = query.exec();
+    QJsonObject counts;
+    if (ok) {
+        query.prepare(QStringLiteral("SELECT status, count(*) FROM files WHERE scan_id=? GROUP BY status"));
+        query.addBindValue(scanId);
+        ok = query.exec();
+        while (ok && query.next())
+            counts[query.value(0).toString()] = query.value(1).toLongLong();
+    }
+    ok = ok && appendAuditIn(query, QStringLiteral("scan ") + state,
+                             QJsonObject{{QStringLiteral("scan"), scanId}, {QStringLiteral("files"), counts}});
+    if (!ok || !database.commit()) {
+        const std::string error = query.lastError().text().toStdString();
+        database.rollback();
+        return Result<bool>::failure(m_path.toStdString() + ": cannot record the end of the scan: " + error);
+    }
     return true;
 }
 

@@ -4,6 +4,7 @@
 #include "scan/FolderWalker.h"
 #include "util/Result.h"
 
+#include <QJsonObject>
 #include <QSqlDatabase>
 #include <QString>
 #include <QStringList>
@@ -117,6 +118,18 @@ struct FileReport {
     std::vector<Score> scores; // in the scan's head order; empty unless scored or degraded
 };
 
+// One entry of a case's audit log: who did what when. Entries are only ever appended; each
+// one's hash covers its fields and the previous entry's hash, so a changed, removed or
+// reordered entry breaks the chain (verifyAudit).
+struct AuditEntry {
+    qint64 id = 0;
+    QString at; // ISO 8601 with the UTC offset
+    QString actor; // user@host
+    QString action; // "case created", "scan started", "report written", ...
+    QString details; // compact JSON
+    QString previousHash, hash;
+};
+
 struct ScanSummary {
     ScanRow scan;
     QString caseName;
@@ -143,7 +156,7 @@ public:
     // new case (default: the file's base name).
     static Result<std::unique_ptr<CaseDatabase>> open(const QString &path, Mode mode, const QString &caseName = {});
 
-    static constexpr int kSchemaVersion = 1;
+    static constexpr int kSchemaVersion = 2; // 2: the audit log
     static constexpr std::int32_t kApplicationId = 0x52494E45; // "RINE"
 
     QString path() const { return m_path; }
@@ -186,10 +199,23 @@ public:
     // Counts of files per status in a scan.
     Result<std::vector<std::pair<QString, qint64>>> statusCounts(qint64 scanId);
 
+    // Where a weight file was when a scan of this case used it ("" when unknown).
+    QString modelPath(const QString &sha256);
+
+    // The audit log (empty in a read-only case of format 1, which predates it).
+    Result<AuditEntry> appendAudit(const QString &action, const QJsonObject &details);
+    Result<std::vector<AuditEntry>> auditLog();
+    // Recomputes the chain; on failure, which entry breaks it and how.
+    Result<bool> verifyAudit();
+    static QString auditHash(const AuditEntry &entry);
+
 private:
     CaseDatabase(QString path, QString connection);
     Result<bool> createSchema(const QString &caseName);
     Result<bool> check();
+    Result<bool> upgrade();
+    bool appendAuditIn(QSqlQuery &query, const QString &action, const QJsonObject &details);
+    int m_version = 0;
     QSqlDatabase db() const;
 
     QString m_path;

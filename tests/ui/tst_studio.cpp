@@ -8,6 +8,7 @@
 #include "InspectPage.h"
 #include "MainWindow.h"
 #include "ScanPage.h"
+#include "report/CaseReport.h"
 #include "scoring/ModelStore.h"
 
 #include <QAbstractButton>
@@ -202,13 +203,32 @@ private slots:
 
         // Export from the GUI: the CSV names every file by its hash.
         QTemporaryDir out;
-        QSignalSpy exported(window.engine(), &EngineController::exported);
+        QSignalSpy exported(window.engine(), &EngineController::reportWritten);
         window.exportResults(out.filePath(QStringLiteral("results.csv")));
         QTRY_COMPARE(exported.count(), 1);
+        QVERIFY(exported.first().at(1).toString().isEmpty());
         QFile csv(out.filePath(QStringLiteral("results.csv")));
         QVERIFY(csv.open(QIODevice::ReadOnly));
         const QByteArray text = csv.readAll();
         QVERIFY(text.contains(sha256Hex(images + QStringLiteral("/astronaut.png")).toLatin1()));
+
+        // The PDF report, with a detail page for the selected row, from the same window.
+        page->filter()->setText(QStringLiteral("logo"));
+        page->table()->selectRow(0);
+        QCOMPARE(page->selectedPaths(), QStringList{images + QStringLiteral("/logo.png")});
+        ReportRequest request;
+        request.title = QStringLiteral("GUI report");
+        request.analyst = QStringLiteral("Test Analyst");
+        request.detailPaths = page->selectedPaths();
+        request.pdfPath = out.filePath(QStringLiteral("report.pdf"));
+        window.writeReport(request);
+        QTRY_COMPARE_WITH_TIMEOUT(exported.count(), 2, 60000);
+        QVERIFY2(exported.last().at(1).toString().isEmpty(), qPrintable(exported.last().at(1).toString()));
+        const auto written = exported.last().at(0).value<ReportOutcome>();
+        QCOMPARE(written.files.size(), std::size_t(1));
+        QCOMPARE(written.files.front().sha256, sha256Hex(request.pdfPath));
+        QVERIFY(written.pages >= 4); // cover, files, one detail page, methods
+        page->filter()->setText({});
     }
 
     void inspectShowsWhyAnImageScoredAsItDid()

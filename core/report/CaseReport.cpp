@@ -1,0 +1,601 @@
+#include "CaseReport.h"
+
+#include "image/ImageFacts.h"
+#include "model/Detector.h"
+#include "report/Pictures.h"
+#include "scoring/ModelLocator.h"
+#include "scoring/ModelStore.h"
+#include "scoring/TileMap.h"
+#include "util/Sha256.h"
+#include "util/Version.h"
+
+#include <QAbstractTextDocumentLayout>
+#include <QBuffer>
+#include <QDateTime>
+#include <QFileInfo>
+#include <QFontDatabase>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QLocale>
+#include <QPageLayout>
+#include <QPageSize>
+#include <QPainter>
+#include <QPdfWriter>
+#include <QTextDocument>
+#include <QUrl>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+namespace rine {
+
+namespace {
+
+QString h(const QString &text) { return text.toHtmlEscaped(); }
+QString q(const std::string &text) { return QString::fromStdString(text); }
+
+// Hashes whole (a reader copies them from the PDF), small, in a monospace face.
+QString hashHtml(const QString &sha)
+{
+    if (sha.isEmpty())
+        return QStringLiteral("&mdash;");
+    return QStringLiteral("<span style=\"font-family: monospace; font-size: 6.5pt; white-space: nowrap\">%1</span>").arg(sha);
+}
+
+QColor probabilityColour(double p, int alpha)
+{
+    p = std::clamp(p, 0.0, 1.0);
+    const QColor blue(0x21, 0x66, 0xac), white(0xf7, 0xf7, 0xf7), red(0xb2, 0x18, 0x2b);
+    const QColor &from = p < 0.5 ? blue : white;
+    const QColor &to = p < 0.5 ? white : red;
+    const double t = p < 0.5 ? p / 0.5 : (p - 0.5) / 0.5;
+    return QColor(int(from.red() + t * (to.red() - from.red())), int(from.green() + t * (to.green() - from.green())),
+                  int(from.blue() + t * (to.blue() - from.blue())), alpha);
+}
+
+// A bar chart drawn for print: bars, axes with ticks, axis labels.
+QImage barChart(const std::vector<double> &keys, const std::vector<double> &values, double barWidth, double xMin,
+                double xMax, const QString &xLabel, const QString &yLabel, const std::vector<double> &markers = {},
+                std::pair<double, double> band = {-1, -1})
+{
+    const int w = 1800, hgt = 700, left = 170, right = 40, top = 40, bottom = 150;
+    QImage image(w, hgt, QImage::Format_RGB32);
+    image.fill(Qt::white);
+    QPainter p(&image);
+    p.setRenderHint(QPainter::Antialiasing);
+    QFont font(QStringLiteral("DejaVu Sans"));
+    font.setPixelSize(34);
+    p.setFont(font);
+    const double top_ = values.empty() ? 1.0 : std::max(1e-9, *std::max_element(values.begin(), values.end())) * 1.15;
+    const QRectF plot(left, top, w - left - right, hgt - top - bottom);
+    auto x = [&](double v) { return plot.left() + (v - xMin) / (xMax - xMin) * plot.width(); };
+    auto y = [&](double v) { return plot.bottom() - v / top_ * plot.height(); };
+    if (band.first >= 0)
+        p.fillRect(QRectF(QPointF(x(band.first), plot.top()), QPointF(x(band.second), plot.bottom())), QColor(0xe0, 0xa0, 0x00, 70));
+    p.setPen(Qt::NoPen);
+    p.setBrush(QColor(0x3a, 0x6e, 0xa5));
+    for (std::size_t i = 0; i < values.size(); ++i)
+        p.drawRect(QRectF(QPointF(x(keys[i] - barWidth / 2), y(values[i])), QPointF(x(keys[i] + barWidth / 2), y(0))));
+    p.setPen(QPen(QColor(0xc0, 0x1f, 0x1f), 5));
+    for (double m : markers)
+        p.drawLine(QPointF(x(m), plot.top()), QPointF(x(m), plot.bottom()));
+    p.setPen(QPen(Qt::black, 2));
+    p.drawLine(plot.bottomLeft(), plot.bottomRight());
+    p.drawLine(plot.bottomLeft(), plot.topLeft());
+    // y ticks: 4 steps; whole numbers for counts
+    const bool counts = std::all_of(values.begin(), values.end(), [](double v) { return v == std::floor(v); });
+    const double yStep = counts ? std::max(1.0, std::ceil(top_ / 1.15 / 4)) : top_ / 1.15 / 4;
+    for (int i = 0; i <= 4 && yStep * i <= top_; ++i) {
+        const double v = yStep * i;
+        p.drawLine(QPointF(plot.left() - 10, y(v)), QPointF(plot.left(), y(v)));
+        p.drawText(QRectF(0, y(v) - 25, plot.left() - 16, 50), Qt::AlignRight | Qt::AlignVCenter,
+                   QString::number(v, 'g', 3));
+    }
+    // x ticks: every block (every other one beyond 12), or every 0.1 on a probability axis.
+    std::vector<std::pair<double, QString>> ticks;
+    if (barWidth >= 0.5) {
+        const std::size_t step = keys.size() > 12 ? 2 : 1;
+        for (std::size_t i = 0; i < keys.size(); i += step)
+            ticks.emplace_back(keys[i], QString::number(int(std::lround(keys[i]))));
+    } else {
+        for (int i = 0; i <= 10; ++i)
+            ticks.emplace_back(xMin + (xMax - xMin) * i / 10.0, QString::number(xMin + (xMax - xMin) * i / 10.0, 'f', 1));
+    }
+    for (const auto &[k, label] : ticks) {
+        p.drawLine(QPointF(x(k), plot.bottom()), QPointF(x(k), plot.bottom() + 10));
+        p.drawText(QRectF(x(k) - 60, plot.bottom() + 12, 120, 44), Qt::AlignCenter, label);
+    }
+    p.drawText(QRectF(plot.left(), hgt - 80, plot.width(), 70), Qt::AlignCenter, xLabel);
+    p.save();
+    p.translate(40, plot.center().y());
+    p.rotate(-90);
+    p.drawText(QRectF(-plot.height() / 2, -40, plot.height(), 70), Qt::AlignCenter, yLabel);
+    p.restore();
+    return image;
+}
+
+QImage histogram(const std::vector<double> &probabilities, const VerdictRule &rule)
+{
+    std::vector<double> keys, counts(20, 0.0);
+    for (int i = 0; i < 20; ++i)
+        keys.push_back(0.025 + 0.05 * i);
+    for (double p : probabilities)
+        counts[std::size_t(std::clamp(int(p * 20), 0, 19))] += 1;
+    return barChart(keys, counts, 0.05, 0, 1, QObject::tr("Probability of being generated"), QObject::tr("Images"),
+                    {rule.threshold}, {std::max(0.0, rule.threshold - rule.band), std::min(1.0, rule.threshold + rule.band)});
+}
+
+std::vector<double> blockKeys(std::size_t count)
+{
+    std::vector<double> keys;
+    for (std::size_t i = 0; i < count; ++i)
+        keys.push_back(double(i + 1));
+    return keys;
+}
+
+int inputSizeOf(const QString &preprocessing)
+{
+    QString digits;
+    for (QChar c : preprocessing)
+        if (c.isDigit())
+            digits += c;
+    const int size = digits.toInt();
+    return size > 0 ? size : 224;
+}
+
+struct Detail {
+    FileReport file;
+    QImage picture; // upright, with the analysed region and the tile map drawn on it
+    QStringList notes;
+    ImageFacts facts;
+    bool tiles = false;
+    int tileCount = 0;
+    double tileLow = 0, tileHigh = 0;
+};
+
+struct Thumbnails {
+    std::map<QString, QImage> byPath;
+    QStringList notes;
+};
+
+// Reads an evidence file (read-only) and checks that its bytes are the ones the case scored.
+Result<DecodedImage> readRecorded(const FileReport &file, FileBytes &bytes)
+{
+    auto decoded = readImage(file.path.toStdString(), bytes);
+    if (!bytes.sha256.empty() && q(bytes.sha256) != file.sha256)
+        return Result<DecodedImage>::failure(
+            QObject::tr("the file's bytes changed since the scan (SHA-256 now %1)").arg(q(bytes.sha256)).toStdString());
+    return decoded;
+}
+
+Detail makeDetail(const FileReport &file, const QString &preprocessing, const std::shared_ptr<Detector> &detector,
+                  bool detectorMatches, const VerdictRule &rule, const std::atomic<bool> &cancel)
+{
+    Detail d;
+    d.file = file;
+    FileBytes bytes;
+    auto decoded = readRecorded(file, bytes);
+    if (!bytes.data.empty())
+        d.facts = readImageFacts(bytes.data.data(), bytes.data.size());
+    if (!decoded) {
+        d.notes << QObject::tr("The picture is not shown: %1.").arg(q(decoded.error()));
+        return d;
+    }
+    const int size = inputSizeOf(preprocessing);
+    const bool ten = preprocessing.startsWith(QLatin1String("tencrop"));
+    const std::vector<CropRegion> regions = ten ? tenCropRegions(decoded->width, decoded->height, size)
+                                                : std::vector<CropRegion>{centerCropRegion(decoded->width, decoded->height, size)};
+    std::optional<TileScores> tiles;
+    if (detector && detectorMatches) {
+        auto scored = scoreTiles(*detector, decoded->rgb, 8, cancel);
+        if (scored && !scored->cancelled) {
+            tiles = scored.value();
+        } else {
+            d.notes << QObject::tr("The tile map could not be computed: %1.")
+                           .arg(scored ? QObject::tr("cancelled") : q(scored.error()));
+        }
+    } else {
+        d.notes << (detector ? QObject::tr("No tile map: the loaded model is not the one that scored this scan.")
+                             : QObject::tr("No tile map: no model was loaded for this report (rine-cli report "
+                                           "--tile-map, or export from the application with the model loaded)."));
+    }
+    const QImage stored = toQImage(decoded->rgb);
+    QTransform toPicture = uprightTransform(d.facts.orientation, stored.width(), stored.height());
+    QImage picture = stored.transformed(toPicture, Qt::SmoothTransformation);
+    const int longest = std::max(picture.width(), picture.height());
+    if (longest > 1400) {
+        const QSize before = picture.size();
+        picture = picture.scaled(before * (1400.0 / longest), Qt::KeepAspectRatio, Qt::SmoothTransformation);
+        toPicture *= QTransform::fromScale(double(picture.width()) / before.width(), double(picture.height()) / before.height());
+    }
+    picture = picture.convertToFormat(QImage::Format_RGB32);
+    QPainter p(&picture);
+    if (tiles) {
+        d.tiles = true;
+        d.tileCount = int(tiles->done);
+        d.tileLow = *std::min_element(tiles->probabilities.begin(), tiles->probabilities.end());
+        d.tileHigh = *std::max_element(tiles->probabilities.begin(), tiles->probabilities.end());
+        for (std::size_t i = 0; i < tiles->done; ++i) {
+            int w = 0, hgt = 0;
+            const CropRegion cell = tileCell(tiles->grid, i, w, hgt);
+            p.fillRect(toPicture.mapRect(QRectF(cell.left, cell.top, w, hgt)), probabilityColour(tiles->probabilities[i], 120));
+        }
+    }
+    QPen pen(QColor(0xff, 0xd0, 0x00), std::max(2, picture.width() / 250), Qt::DashLine);
+    p.setPen(pen);
+    p.setBrush(Qt::NoBrush);
+    for (const CropRegion &region : regions)
+        p.drawRect(toPicture.mapRect(QRectF(region.left, region.top, region.size, region.size)));
+    p.end();
+    d.picture = picture;
+    (void)rule;
+    return d;
+}
+
+QString runtimeNow()
+{
+    return QObject::tr("RINE Studio %1 (%2), LibTorch %3, OpenCV %4, Qt %5")
+        .arg(QStringLiteral(RINE_VERSION), QStringLiteral(RINE_GIT_DESCRIBE), q(libtorchVersion()), q(opencvVersion()),
+             QString::fromLatin1(qVersion()));
+}
+
+QString modelName(const QList<KnownModel> &known, const QString &sha, const QString &path)
+{
+    if (const KnownModel *model = ModelStore::knownBySha(known, sha))
+        return model->name;
+    return path.isEmpty() ? QObject::tr("not in the model manifest") : QFileInfo(path).fileName() + QObject::tr(" (not in the manifest)");
+}
+
+// The document: HTML laid out by QTextDocument, then drawn page by page with a footer.
+Result<QByteArray> renderPdf(const QString &html, QTextDocument &document, const QString &footer, const QString &title, int &pages)
+{
+    QByteArray bytes;
+    QBuffer buffer(&bytes);
+    buffer.open(QIODevice::WriteOnly);
+    {
+        QPdfWriter writer(&buffer);
+        writer.setResolution(96); // layout in CSS pixels
+        writer.setPageLayout(QPageLayout(QPageSize(QPageSize::A4), QPageLayout::Portrait, QMarginsF(16, 14, 16, 14),
+                                         QPageLayout::Millimeter));
+        writer.setTitle(title);
+        writer.setCreator(QStringLiteral("RINE Studio " RINE_VERSION));
+        const QRect page = writer.pageLayout().paintRectPixels(writer.resolution());
+        const int footerHeight = 28;
+        document.documentLayout()->setPaintDevice(&writer);
+        document.setPageSize(QSizeF(page.width(), page.height() - footerHeight));
+        document.setHtml(html);
+        pages = document.pageCount();
+        QPainter painter;
+        if (!painter.begin(&writer))
+            return Result<QByteArray>::failure("cannot start the PDF writer");
+        QFont small = document.defaultFont();
+        small.setPointSizeF(7.5);
+        for (int i = 0; i < pages; ++i) {
+            if (i > 0)
+                writer.newPage();
+            painter.save();
+            painter.translate(0, -double(i) * document.pageSize().height());
+            document.drawContents(&painter, QRectF(0, double(i) * document.pageSize().height(), page.width(),
+                                                   document.pageSize().height()));
+            painter.restore();
+            painter.setFont(small);
+            painter.setPen(Qt::darkGray);
+            const QRectF foot(0, page.height() - footerHeight + 8, page.width(), footerHeight - 8);
+            painter.drawLine(QPointF(0, foot.top() - 4), QPointF(page.width(), foot.top() - 4));
+            painter.drawText(foot, Qt::AlignLeft | Qt::AlignVCenter, footer);
+            painter.drawText(foot, Qt::AlignRight | Qt::AlignVCenter, QObject::tr("Page %1 of %2").arg(i + 1).arg(pages));
+        }
+        painter.end();
+    }
+    return bytes;
+}
+
+} // namespace
+
+Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequest &request,
+                                        const std::shared_ptr<Detector> &detector, const std::atomic<bool> &cancel,
+                                        const Progress &progress)
+{
+    using R = Result<ReportOutcome>;
+    ReportOutcome outcome;
+    auto scan = readScanExport(database, request.scanId);
+    if (!scan)
+        return R::failure(scan.error());
+    const ScanSummary &s = scan->summary;
+    const QList<KnownModel> known = ModelLocator::knownModels();
+    const QString headSha = s.headSha256s.isEmpty() ? QString() : s.headSha256s.first();
+    auto tell = [&](const QString &stage, int done, int total) {
+        if (progress)
+            progress(stage, done, total);
+    };
+
+    // CSV and JSON first: they need nothing but the database.
+    auto record = [&](const QString &path, const QByteArray &bytes, const QString &kind) -> Result<bool> {
+        auto written = writeFileAtomically(path, bytes);
+        if (!written)
+            return written;
+        const QString sha = q(Sha256::hex(bytes.constData(), std::size_t(bytes.size())));
+        outcome.files.push_back({QFileInfo(path).absoluteFilePath(), sha});
+        auto logged = database.appendAudit(kind + QStringLiteral(" written"),
+                                           QJsonObject{{QStringLiteral("path"), QFileInfo(path).absoluteFilePath()},
+                                                       {QStringLiteral("sha256"), sha},
+                                                       {QStringLiteral("scan"), request.scanId},
+                                                       {QStringLiteral("bytes"), qint64(bytes.size())},
+                                                       {QStringLiteral("app_version"), QStringLiteral(RINE_VERSION " (" RINE_GIT_DESCRIBE ")")}});
+        if (!logged)
+            return Result<bool>::failure(logged.error());
+        return true;
+    };
+    if (!request.csvPath.isEmpty())
+        if (auto done = record(request.csvPath, scanToCsv(scan.value(), request.rule), QStringLiteral("CSV export")); !done)
+            return R::failure(done.error());
+    if (!request.jsonPath.isEmpty())
+        if (auto done = record(request.jsonPath, scanToJson(scan.value(), request.rule), QStringLiteral("JSON export")); !done)
+            return R::failure(done.error());
+    if (request.pdfPath.isEmpty())
+        return outcome;
+
+    // Block importance of the head that scored the scan.
+    std::vector<double> importance;
+    const bool detectorMatches = detector && q(detector->info().backboneSha256) == s.backboneSha256 &&
+                                 !detector->info().heads.empty() && q(detector->info().heads.front().sha256) == headSha;
+    if (detectorMatches) {
+        importance = detector->info().heads.front().blockImportance;
+    } else if (!headSha.isEmpty()) {
+        const QString path = database.modelPath(headSha);
+        auto head = path.isEmpty() ? Result<HeadSummary>::failure("unknown path") : inspectHead(path.toStdString());
+        if (head && q(head->sha256) == headSha)
+            importance = head->blockImportance;
+        else
+            outcome.notes << QObject::tr("The head's block importance is not shown: its file (SHA-256 %1) is no longer at %2.")
+                                 .arg(headSha.left(16), path);
+    }
+
+    // Counts and probabilities under the rule.
+    std::map<QString, int> statusCounts;
+    int fake = 0, real = 0, inconclusive = 0, unscored = 0;
+    std::vector<double> probabilities;
+    for (const FileReport &f : scan->files) {
+        ++statusCounts[f.status];
+        if (f.scores.empty()) {
+            ++unscored;
+            continue;
+        }
+        const double p = f.scores.front().probability;
+        probabilities.push_back(p);
+        switch (request.rule.of(p)) {
+        case Verdict::Fake: ++fake; break;
+        case Verdict::Real: ++real; break;
+        default: ++inconclusive; break;
+        }
+    }
+
+    QTextDocument document;
+    QFont body(QStringLiteral("DejaVu Sans"));
+    body.setPointSizeF(9);
+    document.setDefaultFont(body);
+    document.setDefaultStyleSheet(QStringLiteral(
+        "h1 { font-size: 18pt; } h2 { font-size: 13pt; margin-top: 14px; } h3 { font-size: 10.5pt; } "
+        "th { background-color: #e8e8e8; text-align: left; } td, th { padding: 2px 4px; } .muted { color: #555; }"));
+
+    // Thumbnails for the table (read-only, checked against the recorded hashes).
+    Thumbnails thumbs;
+    const bool withThumbnails = int(scan->files.size()) <= request.maxThumbnails;
+    if (!withThumbnails)
+        thumbs.notes << QObject::tr("The file table has no thumbnails: the scan has more than %1 files.").arg(request.maxThumbnails);
+    int index = 0;
+    for (const FileReport &f : scan->files) {
+        if (cancel.load())
+            return R::failure("cancelled: no report was written");
+        tell(QObject::tr("Thumbnails"), ++index, int(scan->files.size()));
+        if (!withThumbnails || f.scores.empty())
+            continue;
+        FileBytes bytes;
+        auto decoded = readRecorded(f, bytes);
+        if (!decoded)
+            continue;
+        const QImage small = toQImage(decoded->rgb).scaled(120, 120, Qt::KeepAspectRatio, Qt::SmoothTransformation);
+        const int orientation = readImageFacts(bytes.data.data(), bytes.data.size()).orientation;
+        thumbs.byPath[f.path] = small.transformed(uprightTransform(orientation, small.width(), small.height()));
+    }
+
+    std::vector<Detail> details;
+    for (int i = 0; i < request.detailPaths.size(); ++i) {
+        if (cancel.load())
+            return R::failure("cancelled: no report was written");
+        tell(QObject::tr("Detail pages"), i + 1, int(request.detailPaths.size()));
+        auto found = std::find_if(scan->files.begin(), scan->files.end(),
+                                  [&](const FileReport &f) { return f.path == request.detailPaths[i]; });
+        if (found == scan->files.end()) {
+            outcome.notes << QObject::tr("%1: not a file of this scan; no detail page.").arg(request.detailPaths[i]);
+            continue;
+        }
+        details.push_back(makeDetail(*found, s.preprocessing, detector, detectorMatches, request.rule, cancel));
+    }
+    tell(QObject::tr("Writing the PDF"), 0, 1);
+
+    // ---- HTML ----
+    const QDateTime generated = QDateTime::currentDateTime();
+    const int offset = generated.offsetFromUtc();
+    const QString generatedText = QStringLiteral("%1 %2 (UTC%3%4:%5)")
+                                      .arg(generated.toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")), generated.timeZoneAbbreviation(),
+                                           offset < 0 ? QStringLiteral("-") : QStringLiteral("+"))
+                                      .arg(std::abs(offset) / 3600, 2, 10, QLatin1Char('0'))
+                                      .arg((std::abs(offset) % 3600) / 60, 2, 10, QLatin1Char('0'));
+    const QString title = request.title.isEmpty() ? QObject::tr("Synthetic image analysis: %1").arg(s.caseName) : request.title;
+    QString html;
+    html += QStringLiteral("<h1>%1</h1>").arg(h(title));
+    html += QStringLiteral("<table cellspacing=\"0\" border=\"0\">");
+    auto row = [&](const QString &name, const QString &value) {
+        html += QStringLiteral("<tr><td width=\"170\"><b>%1</b></td><td>%2</td></tr>").arg(h(name), value);
+    };
+    row(QObject::tr("Case"), h(s.caseName));
+    row(QObject::tr("Case database"), h(scan->database));
+    row(QObject::tr("Analyst"), request.analyst.isEmpty() ? QObject::tr("(not given)") : h(request.analyst));
+    row(QObject::tr("Report generated"), h(generatedText));
+    row(QObject::tr("Report software"), h(runtimeNow()));
+    row(QObject::tr("Scan"), QObject::tr("#%1, %2, started %3, finished %4")
+                                 .arg(s.scan.id)
+                                 .arg(h(s.scan.state), h(s.scan.startedAt), h(s.scan.finishedAt.isEmpty() ? QObject::tr("(not finished)") : s.scan.finishedAt)));
+    row(QObject::tr("Scan software"), h(QObject::tr("RINE Studio %1, LibTorch %2, OpenCV %3, Qt %4")
+                                           .arg(q(s.runtime.appVersion), q(s.runtime.libtorch), q(s.runtime.opencv), q(s.runtime.qt))));
+    row(QObject::tr("Device and precision"), h(q(s.runtime.device) + QStringLiteral(", ") + q(s.runtime.backboneDtype)));
+    const QString backbonePath = database.modelPath(s.backboneSha256);
+    row(QObject::tr("Backbone"), h(modelName(known, s.backboneSha256, backbonePath)) + QStringLiteral("<br>") + hashHtml(s.backboneSha256));
+    for (const QString &head : s.headSha256s)
+        row(QObject::tr("RINE head"), h(modelName(known, head, database.modelPath(head))) + QStringLiteral("<br>") + hashHtml(head));
+    row(QObject::tr("Preprocessing"),
+        h(s.preprocessing.startsWith(QLatin1String("tencrop"))
+              ? QObject::tr("%1: ten 224 x 224 crops, no resizing; sigmoid of the mean logit").arg(s.preprocessing)
+              : QObject::tr("%1: one 224 x 224 center crop, no resizing (as the published evaluation)").arg(s.preprocessing)));
+    row(QObject::tr("Verdict rule"), h(request.rule.describe()));
+    html += QStringLiteral("</table>");
+    html += QObject::tr("<p class=\"muted\">Every file is identified by the SHA-256 of the exact bytes that were scored. "
+                        "With the same bytes, the same weight files (by SHA-256) and the same preprocessing, the scores "
+                        "can be reproduced; on another device they agree to about 1e-4.</p>");
+
+    // Summary
+    html += QObject::tr("<h2>Summary</h2>");
+    html += QObject::tr("<p>%1 files in the scan. Under the verdict rule: <b>%2 fake</b>, <b>%3 inconclusive</b>, "
+                        "<b>%4 real</b>, %5 not scored.</p>")
+                .arg(scan->files.size())
+                .arg(fake)
+                .arg(inconclusive)
+                .arg(real)
+                .arg(unscored);
+    QStringList statuses;
+    for (const auto &[status, count] : statusCounts)
+        statuses << QStringLiteral("%1 %2").arg(count).arg(h(status));
+    html += QObject::tr("<p>File outcomes: %1.</p>").arg(statuses.join(QStringLiteral(", ")));
+    document.addResource(QTextDocument::ImageResource, QUrl(QStringLiteral("rine:histogram")), histogram(probabilities, request.rule));
+    html += QObject::tr("<p><img src=\"rine:histogram\" width=\"600\"><br><span class=\"muted\">Distribution of "
+                        "probabilities; red line: the threshold; shaded: the inconclusive band.</span></p>");
+    if (!s.events.empty())
+        html += QObject::tr("<p>%1 notes from the folder walk (links, unreadable folders, special files) are in the "
+                            "JSON export.</p>").arg(s.events.size());
+
+    // The file table
+    html += QObject::tr("<h2 style=\"page-break-before: always\">Files</h2>");
+    for (const QString &note : thumbs.notes)
+        html += QStringLiteral("<p class=\"muted\">%1</p>").arg(h(note));
+    html += QStringLiteral("<table width=\"100%\" cellspacing=\"0\" border=\"1\" style=\"border-collapse: collapse; "
+                           "border-color: #bbb\"><thead><tr><th>%1</th><th>%2</th><th>%3</th><th>%4</th></tr></thead>")
+                .arg(QString(), QObject::tr("File, folder, SHA-256 of the bytes scored"), QObject::tr("Probability"),
+                     QObject::tr("Verdict"));
+    int thumbIndex = 0;
+    for (const FileReport &f : scan->files) {
+        QString picture;
+        auto t = thumbs.byPath.find(f.path);
+        if (t != thumbs.byPath.end()) {
+            const QString url = QStringLiteral("rine:thumb%1").arg(thumbIndex++);
+            document.addResource(QTextDocument::ImageResource, QUrl(url), t->second);
+            const QSize shown = t->second.size().scaled(40, 40, Qt::KeepAspectRatio);
+            picture = QStringLiteral("<img src=\"%1\" width=\"%2\" height=\"%3\">").arg(url).arg(shown.width()).arg(shown.height());
+        }
+        const bool scored = !f.scores.empty();
+        const QString verdict = scored ? verdictName(request.rule.of(f.scores.front().probability))
+                                       : QStringLiteral("%1 (%2)").arg(verdictName(Verdict::None), f.status);
+        html += QStringLiteral("<tr><td width=\"46\">%1</td><td>%2<br><span class=\"muted\" style=\"font-size: 7pt\">%3</span>"
+                               "<br>%4</td><td align=\"right\">%5</td><td>%6</td></tr>")
+                    .arg(picture, h(QFileInfo(f.path).fileName()), h(QFileInfo(f.path).path()), hashHtml(f.sha256),
+                         scored ? QString::number(f.scores.front().probability, 'f', 4) : QString(), h(verdict));
+    }
+    html += QStringLiteral("</table>");
+
+    // Detail pages
+    for (std::size_t i = 0; i < details.size(); ++i) {
+        const Detail &d = details[i];
+        const FileReport &f = d.file;
+        html += QObject::tr("<h2 style=\"page-break-before: always\">Detail: %1</h2>").arg(h(QFileInfo(f.path).fileName()));
+        html += QStringLiteral("<p>%1<br>SHA-256 %2</p>").arg(h(f.path), hashHtml(f.sha256));
+        if (!f.scores.empty()) {
+            const auto &score = f.scores.front();
+            html += QObject::tr("<p><b>Probability %1 (logit %2): %3.</b> Scored %4 on %5.</p>")
+                        .arg(score.probability, 0, 'f', 4)
+                        .arg(score.logit, 0, 'f', 4)
+                        .arg(verdictName(request.rule.of(score.probability)), h(score.scoredAt), h(score.device));
+        } else {
+            html += QObject::tr("<p><b>Not scored</b> (%1): %2</p>").arg(h(f.status), h(f.error));
+        }
+        if (!d.picture.isNull()) {
+            const QString url = QStringLiteral("rine:detail%1").arg(i);
+            document.addResource(QTextDocument::ImageResource, QUrl(url), d.picture);
+            const QSize shown = d.picture.size().scaled(420, 330, Qt::KeepAspectRatio);
+            html += QStringLiteral("<p><img src=\"%1\" width=\"%2\" height=\"%3\"><br>").arg(url).arg(shown.width()).arg(shown.height());
+            html += QObject::tr("<span class=\"muted\">Dashed: the %1 region the model analysed.").arg(h(s.preprocessing));
+            if (d.tiles)
+                html += QObject::tr(" Colours: the tile map, %1 tiles of 224 x 224 each scored alone (blue: real, white: "
+                                    "0.5, red: generated); tile probabilities from %2 to %3.")
+                            .arg(d.tileCount)
+                            .arg(d.tileLow, 0, 'f', 3)
+                            .arg(d.tileHigh, 0, 'f', 3);
+            html += QStringLiteral("</span></p>");
+        }
+        for (const QString &note : d.notes)
+            html += QStringLiteral("<p class=\"muted\">%1</p>").arg(h(note));
+        if (!importance.empty()) {
+            const QString url = QStringLiteral("rine:importance%1").arg(i);
+            document.addResource(QTextDocument::ImageResource, QUrl(url),
+                                 barChart(blockKeys(importance.size()), importance, 0.75, 0.3, double(importance.size()) + 0.7,
+                                          QObject::tr("Transformer block (1 = nearest the pixels)"), QObject::tr("Importance")));
+            html += QObject::tr("<h3>Learned block importance (the same for every image)</h3><p><img src=\"%1\" width=\"520\"></p>").arg(url);
+        }
+        if (!f.scores.empty() && !f.scores.front().contributions.empty()) {
+            const auto &c = f.scores.front().contributions;
+            const QString url = QStringLiteral("rine:contributions%1").arg(i);
+            document.addResource(QTextDocument::ImageResource, QUrl(url),
+                                 barChart(blockKeys(c.size()), c, 0.75, 0.3, double(c.size()) + 0.7,
+                                          QObject::tr("Transformer block (1 = nearest the pixels)"), QObject::tr("Contribution")));
+            html += QObject::tr("<h3>Block contributions to this image's score</h3><p><img src=\"%1\" width=\"520\"></p>").arg(url);
+        }
+        QString facts;
+        for (const auto &[name, value] : d.facts.exif)
+            facts += QStringLiteral("EXIF %1: %2<br>").arg(h(q(name)), h(q(value)));
+        if (!d.facts.c2pa.empty())
+            facts += QObject::tr("A C2PA manifest store is present (%1); its signature was not validated.<br>").arg(h(q(d.facts.c2pa)));
+        for (const std::string &trace : d.facts.generatorTraces)
+            facts += QObject::tr("Generator trace: %1<br>").arg(h(q(trace)));
+        html += QObject::tr("<h3>Metadata (stated as found; not part of the verdict)</h3><p>%1</p>")
+                    .arg(facts.isEmpty() ? QObject::tr("No EXIF, no C2PA, no generator traces found.") : facts);
+    }
+
+    // Methods and limits
+    html += QObject::tr(
+        "<h2 style=\"page-break-before: always\">Methods and limits</h2>"
+        "<p><b>What the score is.</b> RINE (Koutlis and Papadopoulos, \"Leveraging Representations from Intermediate "
+        "Encoder-Blocks for Synthetic Image Detection\", ECCV 2024) passes a 224 x 224 crop of the image, without "
+        "resizing, through OpenAI's CLIP ViT-L/14, takes the class token of every transformer block, and lets a small "
+        "trained head weigh the blocks and output a logit. The probability shown is the sigmoid of that logit: the "
+        "detector's score that the image was made by a generative model.</p>"
+        "<p><b>What it is not.</b> It is not a calibrated probability for images unlike the head's training data, and "
+        "it is not proof. A verdict depends on the threshold chosen; probabilities near the threshold are reported "
+        "as inconclusive.</p>"
+        "<p><b>Known failure modes.</b> Recompression (social media, messaging apps), resizing, heavy filtering and "
+        "screenshots change the traces the detector relies on and can flip verdicts either way; generators unlike "
+        "those in the training data (the published heads were trained on ProGAN images) may go undetected; real "
+        "photographs that were edited, upscaled or denoised by neural tools may score as generated. Only the analysed "
+        "region enters the score: the tile map shows how the score varies over the rest of the image.</p>"
+        "<p><b>Metadata</b> (EXIF, PNG text, XMP, C2PA) is reported as found. It is easily removed or forged, is not "
+        "part of the score, and a C2PA manifest's signature is not validated by this software.</p>"
+        "<p><b>Integrity.</b> This report, and each export, is recorded with its SHA-256 in the case database's "
+        "audit log, whose entries are chained by hash.</p>");
+    if (!outcome.notes.isEmpty()) {
+        html += QObject::tr("<h3>Not included in this report</h3><ul>");
+        for (const QString &note : outcome.notes)
+            html += QStringLiteral("<li>%1</li>").arg(h(note));
+        html += QStringLiteral("</ul>");
+    }
+
+    int pages = 0;
+    auto pdf = renderPdf(html, document, QObject::tr("Case %1 - %2 - RINE Studio %3").arg(s.caseName, title, QStringLiteral(RINE_VERSION)), title, pages);
+    if (!pdf)
+        return R::failure(pdf.error());
+    outcome.pages = pages;
+    if (auto done = record(request.pdfPath, pdf.value(), QStringLiteral("PDF report")); !done)
+        return R::failure(done.error());
+    tell(QObject::tr("Writing the PDF"), 1, 1);
+    return outcome;
+}
+
+} // namespace rine
