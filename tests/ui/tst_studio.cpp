@@ -356,7 +356,7 @@ private slots:
 
         // Scanning the same folder into the case again resumes and completes it.
         window.openFolder(m_many.path());
-        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 120000);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 600000); // minutes under sanitizers
         const auto resumed = finished.last().first().value<ScanFinished>();
         QVERIFY(resumed.outcome.resumed);
         QVERIFY(!resumed.outcome.cancelled);

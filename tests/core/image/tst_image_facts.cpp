@@ -234,7 +234,7 @@ private slots:
 
     void c2paInJpegApp11()
     {
-        const QByteArray jumbf = QByteArray("JP\0\0\0\0\0\1", 8) + QByteArray("\0\0\0\x40jumb\0\0\0\x18jumdc2pa", 24);
+        const QByteArray jumbf = QByteArray("JP\0\0\0\0\0\1", 8) + QByteArray("\0\0\0\x40jumb\0\0\0\x18jumdc2pa", 20);
         const ImageFacts facts = factsOf(jpegWith(0xEB, jumbf));
         QVERIFY(!facts.c2pa.empty());
         QVERIFY(factsOf(smallJpeg()).c2pa.empty());

@@ -1,0 +1,265 @@
+// rine-cli report and audit end to end: a scan of files with hostile names, its PDF report read
+// back with poppler (pdftotext, pdfinfo, pdftoppm), its CSV read back, the audit log's chain
+// verified and then broken on purpose, and a write that cannot succeed. Expected hashes are
+// computed here from the files (QCryptographicHash), versions from rine-cli --version.
+
+#include "RunCli.h"
+#include "TestFiles.h"
+#include "report/ScanExport.h"
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace rine;
+using namespace rine::test;
+
+namespace {
+
+const QString kData = QStringLiteral(RINE_TEST_DATA "/reference-tiny");
+
+QString sha256Hex(const QString &path)
+{
+    return QString::fromLatin1(QCryptographicHash::hash(readAll(path), QCryptographicHash::Sha256).toHex());
+}
+
+QStringList modelArguments()
+{
+    return {QStringLiteral("--backbone"), kData + QStringLiteral("/clip_tiny_traced.pt"), QStringLiteral("--head"),
+            kData + QStringLiteral("/rine_tiny_head.pth"), QStringLiteral("--trust")};
+}
+
+// Runs a poppler tool; empty output when it fails.
+QByteArray poppler(const QString &tool, const QStringList &arguments)
+{
+    QProcess process;
+    process.start(tool, arguments);
+    if (!process.waitForFinished(120000) || process.exitCode() != 0)
+        return {};
+    return process.readAllStandardOutput();
+}
+
+} // namespace
+
+class TestCliReport : public QObject {
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    QString m_evidence, m_case;
+    QMap<QString, QString> m_names; // hostile name -> reference image it copies
+
+private slots:
+    void initTestCase()
+    {
+        for (const char *tool : {"pdftotext", "pdfinfo", "pdftoppm"})
+            if (QStandardPaths::findExecutable(QString::fromLatin1(tool)).isEmpty())
+                QFAIL(qPrintable(QStringLiteral("%1 is missing: install poppler-utils (installer/install-deps.sh does)")
+                                     .arg(QString::fromLatin1(tool))));
+        QVERIFY(m_dir.isValid());
+        m_evidence = m_dir.filePath(QStringLiteral("evidence"));
+        QVERIFY(QDir().mkpath(m_evidence));
+        m_names = {{QStringLiteral("a,b.png"), QStringLiteral("astronaut.png")},
+                   {QStringLiteral("quote\"d.png"), QStringLiteral("block.png")},
+                   {QStringLiteral("new\nline.png"), QStringLiteral("camera.png")},
+                   {QStringLiteral("=HYPERLINK(1).png"), QStringLiteral("coffee.png")},
+                   {QStringLiteral("\u00fcn\u00efc\u00f8d\u00e9 \u5199\u771f.png"), QStringLiteral("logo.png")},
+                   {QStringLiteral("'quoted.png"), QStringLiteral("zzrybysskm.png")},
+                   {QStringLiteral("@at; -minus.jpg"), QStringLiteral("aadlygmazf.jpg")}};
+        for (auto it = m_names.cbegin(); it != m_names.cend(); ++it)
+            QVERIFY(QFile::copy(kData + QStringLiteral("/images/") + it.value(), m_evidence + QLatin1Char('/') + it.key()));
+        m_case = m_dir.filePath(QStringLiteral("case.sqlite"));
+        const Run scan = rineCli(QStringList{QStringLiteral("scan"), QStringLiteral("--db"), m_case} + modelArguments() +
+                                 QStringList{m_evidence});
+        QVERIFY2(scan.exitCode == 0, scan.err.constData());
+    }
+
+    void writesAPdfThatNamesEveryHashAndVersion()
+    {
+        const QString pdf = m_dir.filePath(QStringLiteral("report.pdf"));
+        const QString detailA = m_evidence + QStringLiteral("/a,b.png"), detailB = m_evidence + QStringLiteral("/new\nline.png");
+        const Run run = rineCli(QStringList{QStringLiteral("report"), QStringLiteral("--db"), m_case, QStringLiteral("--pdf"), pdf,
+                                            QStringLiteral("--title"), QStringLiteral("Case 42 analysis"),
+                                            QStringLiteral("--analyst"), QStringLiteral("Dana Analyst"),
+                                            QStringLiteral("--detail"), detailA, QStringLiteral("--detail"), detailB,
+                                            QStringLiteral("--tile-map")} +
+                                modelArguments());
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        // stdout: the report's SHA-256 and path, as sha256sum prints them.
+        QCOMPARE(QString::fromUtf8(run.out).trimmed(), sha256Hex(pdf) + QStringLiteral("  ") + pdf);
+
+        // Text: hashes of every evidence file and of both weight files; the versions.
+        const QString text = QString::fromUtf8(poppler(QStringLiteral("pdftotext"), {pdf, QStringLiteral("-")}));
+        QVERIFY(!text.isEmpty());
+        for (auto it = m_names.cbegin(); it != m_names.cend(); ++it)
+            QVERIFY2(text.contains(sha256Hex(m_evidence + QLatin1Char('/') + it.key())), qPrintable(it.key()));
+        QVERIFY(text.contains(sha256Hex(kData + QStringLiteral("/clip_tiny_traced.pt"))));
+        QVERIFY(text.contains(sha256Hex(kData + QStringLiteral("/rine_tiny_head.pth"))));
+        const Run version = rineCli({QStringLiteral("--version")});
+        const QRegularExpression versions(QStringLiteral("rine-cli (\\S+) .*LibTorch (\\S+), OpenCV (\\S+), Qt (\\S+)"),
+                                          QRegularExpression::DotMatchesEverythingOption);
+        const auto match = versions.match(QString::fromUtf8(version.out));
+        QVERIFY(match.hasMatch());
+        QVERIFY(text.contains(QStringLiteral("RINE Studio ") + match.captured(1)));
+        QVERIFY(text.contains(QStringLiteral("LibTorch ") + match.captured(2).chopped(1))); // "1.13.0,"
+        QVERIFY(text.contains(QStringLiteral("OpenCV ") + match.captured(3).chopped(1)));
+        QVERIFY(text.contains(QStringLiteral("Qt ") + match.captured(4)));
+        QVERIFY(text.contains(QStringLiteral("Dana Analyst")));
+        QVERIFY(text.contains(QStringLiteral("Methods and limits")));
+        QVERIFY(text.contains(QStringLiteral("Detail: a,b.png")));
+        QVERIFY(text.contains(QStringLiteral("tile map, 9 tiles"))); // a 512 x 512 image: 3 x 3 tiles
+        QVERIFY(text.contains(QStringLiteral("Case case - Case 42 analysis"))); // the footer
+
+        // Every page renders, and each one says which page it is.
+        const QByteArray info = poppler(QStringLiteral("pdfinfo"), {pdf});
+        const auto pages = QRegularExpression(QStringLiteral("Pages:\\s+(\\d+)")).match(QString::fromUtf8(info));
+        QVERIFY(pages.hasMatch());
+        const int count = pages.captured(1).toInt();
+        QVERIFY(count >= 5); // cover, files, two detail pages, methods
+        for (int page = 1; page <= count; ++page)
+            QVERIFY(text.contains(QStringLiteral("Page %1 of %2").arg(page).arg(count)));
+        const QString prefix = m_dir.filePath(QStringLiteral("page"));
+        poppler(QStringLiteral("pdftoppm"), {QStringLiteral("-r"), QStringLiteral("30"), QStringLiteral("-png"), pdf, prefix});
+        const QStringList rendered = QDir(m_dir.path()).entryList({QStringLiteral("page-*.png")});
+        QCOMPARE(rendered.size(), count);
+        for (const QString &png : rendered)
+            QVERIFY(QFileInfo(m_dir.filePath(png)).size() > 500);
+
+        // The audit log holds the report's hash, and its chain is intact.
+        const Run audit = rineCli({QStringLiteral("audit"), QStringLiteral("--db"), m_case, QStringLiteral("--format"),
+                                   QStringLiteral("json")});
+        QCOMPARE(audit.exitCode, 0);
+        const QJsonArray entries = QJsonDocument::fromJson(audit.out).array();
+        QVERIFY(!entries.isEmpty());
+        const QJsonObject last = entries.last().toObject();
+        QCOMPARE(last[QStringLiteral("action")].toString(), QStringLiteral("PDF report written"));
+        QCOMPARE(last[QStringLiteral("details")].toObject()[QStringLiteral("sha256")].toString(), sha256Hex(pdf));
+        QCOMPARE(entries.first().toObject()[QStringLiteral("action")].toString(), QStringLiteral("case created"));
+    }
+
+    void csvRoundTripsHostileNames()
+    {
+        const QString csv = m_dir.filePath(QStringLiteral("files.csv"));
+        const Run run = rineCli({QStringLiteral("report"), QStringLiteral("--db"), m_case, QStringLiteral("--csv"), csv,
+                                 QStringLiteral("--threshold"), QStringLiteral("0.7"), QStringLiteral("--band"),
+                                 QStringLiteral("0")});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QByteArray bytes = readAll(csv);
+        // Formula-looking names are neutralised in the raw text (OWASP): no cell starts with = or @.
+        QVERIFY(bytes.contains("'=HYPERLINK(1).png") || bytes.contains("/=HYPERLINK(1).png"));
+        QVERIFY(!QString::fromUtf8(bytes).contains(QRegularExpression(QStringLiteral("(^|,)[=@+]"),
+                                                                       QRegularExpression::MultilineOption)));
+        auto records = parseCsv(bytes);
+        QVERIFY2(records, records ? "" : records.error().c_str());
+        QCOMPARE(records->size(), std::size_t(1 + m_names.size()));
+        const QStringList header = records->front();
+        const int path = int(header.indexOf(QStringLiteral("path"))), sha = int(header.indexOf(QStringLiteral("sha256")));
+        const int verdict = int(header.indexOf(QStringLiteral("verdict"))), probability = int(header.indexOf(QStringLiteral("probability")));
+        QVERIFY(path >= 0 && sha >= 0 && verdict >= 0 && probability >= 0);
+        QSet<QString> seen;
+        for (std::size_t i = 1; i < records->size(); ++i) {
+            const QStringList &record = records.value()[i];
+            QCOMPARE(record.size(), header.size());
+            const QString original = csvText(record[path]);
+            const QString name = QFileInfo(original).fileName();
+            QVERIFY2(m_names.contains(name), qPrintable(original));
+            seen.insert(name);
+            QCOMPARE(record[sha], sha256Hex(original));
+            // Threshold 0.7, no band: the two reference probabilities above 0.7 are fake.
+            const double p = record[probability].toDouble();
+            QCOMPARE(record[verdict], p >= 0.7 ? QStringLiteral("fake") : QStringLiteral("real"));
+        }
+        QCOMPARE(seen.size(), m_names.size());
+    }
+
+    void aBrokenAuditChainIsFound()
+    {
+        QTemporaryDir copy;
+        const QString tampered = copy.filePath(QStringLiteral("tampered.sqlite"));
+        QVERIFY(QFile::copy(m_case, tampered));
+        QVERIFY(rineCli({QStringLiteral("audit"), QStringLiteral("--db"), tampered}).exitCode == 0);
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("tamper"));
+            db.setDatabaseName(tampered);
+            QVERIFY(db.open());
+            QSqlQuery query(db);
+            QVERIFY(query.exec(QStringLiteral("UPDATE audit_log SET actor='someone else' WHERE id=2")));
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("tamper"));
+        const Run changed = rineCli({QStringLiteral("audit"), QStringLiteral("--db"), tampered});
+        QCOMPARE(changed.exitCode, 1);
+        QVERIFY2(changed.err.contains("BROKEN") && changed.err.contains("entry 2") && changed.err.contains("changed"),
+                 changed.err.constData());
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("tamper2"));
+            db.setDatabaseName(tampered);
+            QVERIFY(db.open());
+            QSqlQuery query(db);
+            QVERIFY(query.exec(QStringLiteral("UPDATE audit_log SET actor=(SELECT actor FROM audit_log WHERE id=1) WHERE id=2")));
+            QVERIFY(query.exec(QStringLiteral("DELETE FROM audit_log WHERE id=3")));
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("tamper2"));
+        const Run removed = rineCli({QStringLiteral("audit"), QStringLiteral("--db"), tampered});
+        QCOMPARE(removed.exitCode, 1);
+        QVERIFY2(removed.err.contains("entry 4") && removed.err.contains("removed"), removed.err.constData());
+    }
+
+    void anOldCaseIsUpgradedWithAnAuditEntry()
+    {
+        QTemporaryDir copy;
+        const QString old = copy.filePath(QStringLiteral("old.sqlite"));
+        QVERIFY(QFile::copy(m_case, old));
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("old"));
+            db.setDatabaseName(old);
+            QVERIFY(db.open());
+            QSqlQuery query(db);
+            QVERIFY(query.exec(QStringLiteral("DROP TABLE audit_log")));
+            QVERIFY(query.exec(QStringLiteral("PRAGMA user_version=1"))); // the format before the audit log
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("old"));
+        const Run run = rineCli({QStringLiteral("report"), QStringLiteral("--db"), old, QStringLiteral("--json"),
+                                 copy.filePath(QStringLiteral("old.json"))});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const Run audit = rineCli({QStringLiteral("audit"), QStringLiteral("--db"), old, QStringLiteral("--format"),
+                                   QStringLiteral("json")});
+        QCOMPARE(audit.exitCode, 0);
+        const QJsonArray entries = QJsonDocument::fromJson(audit.out).array();
+        QCOMPARE(entries.size(), 2);
+        QCOMPARE(entries[0].toObject()[QStringLiteral("action")].toString(), QStringLiteral("case format upgraded"));
+        QCOMPARE(entries[1].toObject()[QStringLiteral("action")].toString(), QStringLiteral("JSON export written"));
+    }
+
+    void aFailedWriteLeavesNothingAndSaysWhy()
+    {
+        QTemporaryDir target;
+        QVERIFY(QFile::setPermissions(target.path(), QFileDevice::ReadOwner | QFileDevice::ExeOwner));
+        const QString pdf = target.filePath(QStringLiteral("report.pdf"));
+        RunOptions options;
+        options.withoutPermissionOverride = true;
+        const Run run = rineCli({QStringLiteral("report"), QStringLiteral("--db"), m_case, QStringLiteral("--pdf"), pdf}, options);
+        QFile::setPermissions(target.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.contains(pdf.toUtf8()) && run.err.contains("cannot write"), run.err.constData());
+        QCOMPARE(QDir(target.path()).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden), QStringList());
+        // Nothing was recorded for a report that does not exist.
+        const Run audit = rineCli({QStringLiteral("audit"), QStringLiteral("--db"), m_case});
+        QVERIFY(!audit.out.contains(pdf.toUtf8()));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliReport)
+#include "tst_cli_report.moc"
