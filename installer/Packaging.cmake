@@ -30,10 +30,10 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
 # Shared libraries (Qt 6, LibTorch, OpenCV, QCustomPlot, SQLite) are found by
 # dpkg-shlibdeps; what is loaded at run time without being linked is named here: OpenBLAS
 # (LibTorch calls the BLAS through libblas.so.3, ~30x slower without it), Qt's platform
-# plugins and its SQLite driver.
+# plugins and its SQLite driver, and a font for the PDF reports (laid out in DejaVu Sans).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # QCustomPlot is named too: the charts of the application's pages link it.
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "libopenblas0-pthread, qt6-qpa-plugins, libqt6sql6-sqlite, libqcustomplot2.1-qt6")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libopenblas0-pthread, qt6-qpa-plugins, libqt6sql6-sqlite, libqcustomplot2.1-qt6, fonts-dejavu-core")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "curl")
 
 # The .tar.gz holds the same tree (bin/, share/) for a prefix of the user's choice; it needs

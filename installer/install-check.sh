@@ -75,6 +75,17 @@ awk -F, '
         exit bad
     }' "$repo/tests/data/reference-tiny/reference.json" "$work/scores.csv"
 
+say "rine-cli scan and report: a PDF from a clean installation (fonts, offscreen platform)"
+in_root sh -c "rine-cli scan --db /check/case.sqlite --backbone $tiny/clip_tiny_traced.pt \
+    --head $tiny/rine_tiny_head.pth --device cpu --trust --quiet $tiny/images >/dev/null"
+in_root sh -c "rine-cli report --db /check/case.sqlite --pdf /check/report.pdf --detail $tiny/images/astronaut.png" >/dev/null
+if command -v pdftotext >/dev/null; then
+    astronaut=$(sha256sum "$repo/tests/data/reference-tiny/images/astronaut.png" | cut -d' ' -f1)
+    pdftotext "$root/check/report.pdf" - | grep -q "$astronaut" \
+        || { say "the report made in the clean root does not name the images' SHA-256"; exit 1; }
+fi
+in_root rine-cli audit --db /check/case.sqlite >/dev/null
+
 say "rine-studio offscreen, until its main window is shown"
 "${sudo[@]}" install -d -m 700 "$root/root/runtime"
 in_root env QT_QPA_PLATFORM=offscreen XDG_RUNTIME_DIR=/root/runtime timeout 60 rine-studio --screenshot /check/window.png

@@ -13,6 +13,7 @@ packages=(
     libqcustomplot-dev                                # charts (CMake package QCustomPlotQt6)
     zlib1g-dev                                        # compressed PNG text chunks (image metadata)
     poppler-utils                                     # tests: pdftotext, pdftoppm read the PDF reports
+    fonts-dejavu-core                                 # the PDF reports are set in DejaVu Sans
     # Debian's LibTorch calls the BLAS through libblas.so.3; without OpenBLAS that is the
     # reference BLAS and matrix products run ~30x slower.
     libopenblas0-pthread

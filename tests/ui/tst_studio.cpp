@@ -12,6 +12,7 @@
 #include "scoring/ModelStore.h"
 
 #include <QAbstractButton>
+#include <QBuffer>
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
@@ -329,6 +330,43 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(inspected.count(), 2, 30000);
         QVERIFY(!window.inspectPage()->result().error.isEmpty());
         QVERIFY(labelText(window.inspectPage(), "inspectRecord").contains(QStringLiteral("notes.jpg")));
+    }
+
+    void showsRotatedPhotosUprightWithTheRegionWhereItWasAnalysed()
+    {
+        // A 300 x 200 JPEG whose EXIF orientation is 6 (rotate 90 degrees clockwise to view).
+        QImage stored(300, 200, QImage::Format_RGB888);
+        stored.fill(Qt::darkGreen);
+        QByteArray jpeg;
+        QBuffer buffer(&jpeg);
+        buffer.open(QIODevice::WriteOnly);
+        QVERIFY(stored.save(&buffer, "JPEG", 90));
+        const QByteArray tiff = QByteArray("MM\0*\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0\0\0\0\0", 26);
+        const QByteArray app1 = QByteArray("Exif\0\0", 6) + tiff;
+        QByteArray segment("\xFF\xE1", 2);
+        segment += char((app1.size() + 2) >> 8);
+        segment += char((app1.size() + 2) & 0xFF);
+        jpeg.insert(2, segment + app1);
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("rotated.jpg"));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(jpeg);
+        file.close();
+
+        MainWindow window(tinyModel());
+        window.show();
+        waitForModel(window);
+        QSignalSpy inspected(window.engine(), &EngineController::inspected);
+        window.openImage(path);
+        QTRY_COMPARE_WITH_TIMEOUT(inspected.count(), 1, 30000);
+        const InspectResult &result = window.inspectPage()->result();
+        QCOMPARE(result.facts.orientation, 6);
+        QCOMPARE(result.width, 300); // analysed as stored
+        QCOMPARE(result.display.size(), QSize(200, 300)); // shown upright
+        // Center crop of the stored 300 x 200 image: x from round(76 / 2) = 38, y from -12
+        // (zero-padded). Turned 90 degrees clockwise, (x, y) -> (200 - y, x): x' from -12, y' from 38.
+        QCOMPARE(window.inspectPage()->view()->regionItems().first()->rect(), QRectF(-12, 38, 224, 224));
     }
 
     void cancelsAScanAndKeepsWhatWasDone()
