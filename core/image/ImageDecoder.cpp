@@ -296,7 +296,12 @@ Result<DecodedImage> decodeImage(const FileBytes &file, const DecodeLimits &limi
         // conversions to 8-bit RGB are ours, below, and documented.
         decoded = cv::imdecode(cv::Mat(1, int(n), CV_8U, const_cast<std::uint8_t *>(d)), cv::IMREAD_UNCHANGED);
     } catch (const cv::Exception &e) {
-        return R::failure(path + ": the " + out.format + " decoder failed (" + e.what() + ")");
+        // OpenCV's own size limits fire here for headers our pre-check does not read (a BMP
+        // whose height field was damaged, say): say so in a sentence, not a stack of asserts.
+        if (e.err.find("CV_IO_MAX_IMAGE") != std::string::npos)
+            return R::failure(path + ": the " + out.format + " header declares an image larger than the decoder's limits "
+                                     "(damaged or hostile file); not decoded");
+        return R::failure(path + ": the " + out.format + " decoder failed (" + e.err + " in " + e.func + ")");
     }
     if (decoded.empty())
         return R::failure(path + ": the " + out.format + " data could not be decoded (damaged file?)");
