@@ -1,6 +1,7 @@
 #include "ImageView.h"
 
 #include "ResultsModel.h"
+#include "report/Pictures.h"
 
 #include <QGraphicsPixmapItem>
 #include <QGraphicsRectItem>
@@ -10,18 +11,6 @@
 #include <algorithm>
 
 namespace rine {
-
-QColor probabilityColour(double p, int alpha)
-{
-    p = std::clamp(p, 0.0, 1.0);
-    // Diverging blue-white-red, as heat maps of a two-sided quantity are read.
-    const QColor blue(0x21, 0x66, 0xac), white(0xf7, 0xf7, 0xf7), red(0xb2, 0x18, 0x2b);
-    const QColor &from = p < 0.5 ? blue : white;
-    const QColor &to = p < 0.5 ? white : red;
-    const double t = p < 0.5 ? p / 0.5 : (p - 0.5) / 0.5;
-    return QColor(int(from.red() + t * (to.red() - from.red())), int(from.green() + t * (to.green() - from.green())),
-                  int(from.blue() + t * (to.blue() - from.blue())), alpha);
-}
 
 ImageView::ImageView(QWidget *parent) : QGraphicsView(parent)
 {

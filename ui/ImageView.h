@@ -53,7 +53,4 @@ private:
     bool m_fitted = true;
 };
 
-// A colour for a probability: blue (real) through white to red (generated).
-QColor probabilityColour(double probability, int alpha = 255);
-
 } // namespace rine

@@ -43,17 +43,6 @@ QString hashHtml(const QString &sha)
     return QStringLiteral("<span style=\"font-family: monospace; font-size: 6.5pt; white-space: nowrap\">%1</span>").arg(sha);
 }
 
-QColor probabilityColour(double p, int alpha)
-{
-    p = std::clamp(p, 0.0, 1.0);
-    const QColor blue(0x21, 0x66, 0xac), white(0xf7, 0xf7, 0xf7), red(0xb2, 0x18, 0x2b);
-    const QColor &from = p < 0.5 ? blue : white;
-    const QColor &to = p < 0.5 ? white : red;
-    const double t = p < 0.5 ? p / 0.5 : (p - 0.5) / 0.5;
-    return QColor(int(from.red() + t * (to.red() - from.red())), int(from.green() + t * (to.green() - from.green())),
-                  int(from.blue() + t * (to.blue() - from.blue())), alpha);
-}
-
 // A bar chart drawn for print: bars, axes with ticks, axis labels.
 QImage barChart(const std::vector<double> &keys, const std::vector<double> &values, double barWidth, double xMin,
                 double xMax, const QString &xLabel, const QString &yLabel, const std::vector<double> &markers = {},

@@ -2,6 +2,7 @@
 
 #include "image/ImageFacts.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace rine {
@@ -25,6 +26,17 @@ QTransform uprightTransform(int exifOrientation, int width, int height)
         turn.scale(-1, 1);
     turn.rotate(upright.degrees);
     return QImage::trueMatrix(turn, width, height);
+}
+
+QColor probabilityColour(double p, int alpha)
+{
+    p = std::clamp(p, 0.0, 1.0);
+    const QColor blue(0x21, 0x66, 0xac), white(0xf7, 0xf7, 0xf7), red(0xb2, 0x18, 0x2b);
+    const QColor &from = p < 0.5 ? blue : white;
+    const QColor &to = p < 0.5 ? white : red;
+    const double t = p < 0.5 ? p / 0.5 : (p - 0.5) / 0.5;
+    return QColor(int(from.red() + t * (to.red() - from.red())), int(from.green() + t * (to.green() - from.green())),
+                  int(from.blue() + t * (to.blue() - from.blue())), alpha);
 }
 
 } // namespace rine

@@ -2,6 +2,7 @@
 
 #include "image/ImageDecoder.h"
 
+#include <QColor>
 #include <QImage>
 #include <QTransform>
 
@@ -13,5 +14,9 @@ QImage toQImage(const RgbImage &rgb);
 // The transform from stored pixel coordinates to the upright picture for an EXIF orientation
 // (translation included: it maps the stored image onto [0, w') x [0, h')).
 QTransform uprightTransform(int exifOrientation, int width, int height);
+
+// A colour for a probability, as heat maps of a two-sided quantity are read: blue (real)
+// through white (0.5) to red (generated).
+QColor probabilityColour(double probability, int alpha = 255);
 
 } // namespace rine
