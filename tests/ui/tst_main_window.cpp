@@ -1,10 +1,21 @@
 // The main window's frame: menus and shortcuts, the first-run statement when the backbone is
 // missing, settings and window state kept between runs.
 
+#include "ExportDialog.h"
 #include "MainWindow.h"
 #include "ScanPage.h"
+#include "SettingsDialog.h"
 
 #include <QAction>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QLineEdit>
+#include <QMimeData>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTemporaryDir>
+#include <QUrl>
 #include <QApplication>
 #include <QFrame>
 #include <QLabel>
@@ -98,6 +109,78 @@ private slots:
         QCOMPARE(again.scanPage()->rule().threshold, 0.63);
         QCOMPARE(again.scanPage()->findChild<QSlider *>(QStringLiteral("thresholdSlider"))->value(), 63);
         QCOMPARE(again.size(), QSize(1000, 700));
+    }
+
+    void settingsDialogGivesWhatWasSet()
+    {
+        StudioSettings start;
+        start.casesFolder = QStringLiteral("/cases");
+        SettingsDialog dialog(start);
+        const auto spins = dialog.findChildren<QDoubleSpinBox *>();
+        QCOMPARE(spins.size(), 2);
+        spins[0]->setValue(0.7); // threshold
+        spins[1]->setValue(0.1); // band
+        dialog.findChild<QComboBox *>()->setCurrentIndex(1); // ten-crop
+        dialog.findChild<QSpinBox *>()->setValue(32);
+        const StudioSettings chosen = dialog.settings();
+        QCOMPARE(chosen.rule.threshold, 0.7);
+        QCOMPARE(chosen.rule.band, 0.1);
+        QCOMPARE(chosen.crop, CropMode::Ten);
+        QCOMPARE(chosen.batchSize, 32);
+        QCOMPARE(chosen.casesFolder, QStringLiteral("/cases"));
+        chosen.save();
+        QCOMPARE(StudioSettings::load().crop, CropMode::Ten);
+        QCOMPARE(StudioSettings::load().batchSize, 32);
+        StudioSettings{}.save();
+    }
+
+    void exportDialogGivesTheRequest()
+    {
+        const QStringList details{QStringLiteral("/evidence/a.png"), QStringLiteral("/evidence/b.jpg")};
+        ExportDialog dialog(QStringLiteral("case-7"), details);
+        const auto edits = dialog.findChildren<QLineEdit *>();
+        QVERIFY(edits.size() >= 5);
+        edits[1]->setText(QStringLiteral("Dana")); // analyst
+        const auto boxes = dialog.findChildren<QCheckBox *>();
+        QCOMPARE(boxes.size(), 2);
+        boxes[1]->setChecked(false); // no JSON
+        const ReportRequest request = dialog.request();
+        QCOMPARE(request.title, QStringLiteral("Synthetic image analysis: case-7"));
+        QCOMPARE(request.analyst, QStringLiteral("Dana"));
+        QCOMPARE(request.detailPaths, details);
+        QVERIFY(request.pdfPath.endsWith(QStringLiteral("case-7-report.pdf")));
+        QVERIFY(request.csvPath.endsWith(QStringLiteral("case-7-report.csv")));
+        QVERIFY(request.jsonPath.isEmpty());
+    }
+
+    void droppingAFolderOrACaseOpensIt()
+    {
+        ScanPage page;
+        page.setModelReady(true);
+        QTemporaryDir dir;
+        QSignalSpy folders(&page, &ScanPage::openFolderRequested);
+        QSignalSpy cases(&page, &ScanPage::openCaseRequested);
+        auto drop = [&](const QString &path) {
+            QMimeData data;
+            data.setUrls({QUrl::fromLocalFile(path)});
+            QDragEnterEvent enter(QPoint(5, 5), Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+            QApplication::sendEvent(&page, &enter);
+            QVERIFY(enter.isAccepted());
+            QDropEvent dropped(QPointF(5, 5), Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+            QApplication::sendEvent(&page, &dropped);
+        };
+        drop(dir.path());
+        QCOMPARE(folders.count(), 1);
+        QCOMPARE(folders.first().first().toString(), dir.path());
+        QFile caseFile(dir.filePath(QStringLiteral("x.sqlite")));
+        QVERIFY(caseFile.open(QIODevice::WriteOnly));
+        caseFile.close();
+        drop(caseFile.fileName());
+        QCOMPARE(cases.count(), 1);
+        // Without a model a dropped folder is not scanned.
+        page.setModelReady(false);
+        drop(dir.path());
+        QCOMPARE(folders.count(), 1);
     }
 };
 
