@@ -10,14 +10,15 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(fuzz_image_facts fuzz_image_path fuzz_tensor_archive)
+[[ ${#targets[@]} -gt 0 ]] || targets=(fuzz_image_facts fuzz_image_path fuzz_tensor_archive fuzz_case_database)
 
 cd "$root"
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j"$(nproc)" --target "${targets[@]}"
 
 declare -A seeds=([fuzz_image_facts]="tests/fuzz/seeds/image/*" [fuzz_image_path]="tests/fuzz/seeds/image/*"
-                  [fuzz_tensor_archive]="tests/data/reference-tiny/rine_tiny_head.pth tests/data/rine_tiny_head_b.pth")
+                  [fuzz_tensor_archive]="tests/data/reference-tiny/rine_tiny_head.pth tests/data/rine_tiny_head_b.pth"
+                  [fuzz_case_database]="tests/fuzz/seeds/case/*")
 found=0
 for target in "${targets[@]}"; do
     corpus=build/fuzz/corpus/$target
@@ -40,4 +41,5 @@ for target in "${targets[@]}"; do
         grep -m 5 -E "ERROR|runtime error|SUMMARY" "$log" || true
     fi
 done
+rm -f /tmp/fuzz-case-*.sqlite* # fuzz_case_database's working files
 exit $found
