@@ -81,7 +81,10 @@ in_root sh -c "rine-cli scan --db /check/case.sqlite --backbone $tiny/clip_tiny_
 in_root sh -c "rine-cli report --db /check/case.sqlite --pdf /check/report.pdf --detail $tiny/images/astronaut.png" >/dev/null
 if command -v pdftotext >/dev/null; then
     astronaut=$(sha256sum "$repo/tests/data/reference-tiny/images/astronaut.png" | cut -d' ' -f1)
-    pdftotext "$root/check/report.pdf" - | grep -q "$astronaut" \
+    # Into a file first: grep -q stops reading at the first match, and under pipefail the
+    # writer's SIGPIPE would fail the check at random.
+    pdftotext "$root/check/report.pdf" "$work/report.txt"
+    grep -q "$astronaut" "$work/report.txt" \
         || { say "the report made in the clean root does not name the images' SHA-256"; exit 1; }
 fi
 in_root rine-cli audit --db /check/case.sqlite >/dev/null
@@ -98,7 +101,8 @@ tar -xzf "$tgz" -C "$work/tgz"
 prefix=$(find "$work/tgz" -mindepth 1 -maxdepth 1 -type d | head -n 1)
 [[ -f $prefix/share/rine-studio/models/rine_2class.pth && -f $prefix/share/man/man1/rine-cli.1 ]] \
     || { say "the .tar.gz lacks the bundled head or the man page"; exit 1; }
-"$prefix/bin/rine-cli" --version | head -n 1
+"$prefix/bin/rine-cli" --version >"$work/version.txt"
+head -n 1 "$work/version.txt"
 "$prefix/bin/rine-cli" score --backbone "$repo/tests/data/reference-tiny/clip_tiny_traced.pt" \
     --head "$repo/tests/data/reference-tiny/rine_tiny_head.pth" --device cpu --trust --quiet \
     "$repo/tests/data/reference-tiny/images/camera.png" >/dev/null
