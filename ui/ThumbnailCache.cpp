@@ -21,10 +21,7 @@ QImage makeThumbnail(const QString &path, int side)
     auto decoded = readImage(path.toStdString(), bytes, limits);
     if (!decoded)
         return {};
-    const QImage small = toQImage(decoded->rgb).scaled(side * 2, side * 2, Qt::KeepAspectRatio, Qt::SmoothTransformation);
-    const int orientation = readImageFacts(bytes.data.data(), bytes.data.size()).orientation;
-    return small.transformed(uprightTransform(orientation, small.width(), small.height()))
-        .scaled(side, side, Qt::KeepAspectRatio, Qt::SmoothTransformation);
+    return uprightThumbnail(decoded.value(), bytes, side);
 }
 
 } // namespace

@@ -159,7 +159,7 @@ Result<DecodedImage> readRecorded(const FileReport &file, FileBytes &bytes)
 }
 
 Detail makeDetail(const FileReport &file, const QString &preprocessing, const std::shared_ptr<Detector> &detector,
-                  bool detectorMatches, const VerdictRule &rule, const std::atomic<bool> &cancel)
+                  bool detectorMatches, const std::atomic<bool> &cancel)
 {
     Detail d;
     d.file = file;
@@ -218,7 +218,6 @@ Detail makeDetail(const FileReport &file, const QString &preprocessing, const st
         p.drawRect(toPicture.mapRect(QRectF(region.left, region.top, region.size, region.size)));
     p.end();
     d.picture = picture;
-    (void)rule;
     return d;
 }
 
@@ -384,9 +383,7 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
         auto decoded = readRecorded(f, bytes);
         if (!decoded)
             continue;
-        const QImage small = toQImage(decoded->rgb).scaled(120, 120, Qt::KeepAspectRatio, Qt::SmoothTransformation);
-        const int orientation = readImageFacts(bytes.data.data(), bytes.data.size()).orientation;
-        thumbs.byPath[f.path] = small.transformed(uprightTransform(orientation, small.width(), small.height()));
+        thumbs.byPath[f.path] = uprightThumbnail(decoded.value(), bytes, 120);
     }
 
     std::vector<Detail> details;
@@ -400,7 +397,7 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
             outcome.notes << QObject::tr("%1: not a file of this scan; no detail page.").arg(request.detailPaths[i]);
             continue;
         }
-        details.push_back(makeDetail(*found, s.preprocessing, detector, detectorMatches, request.rule, cancel));
+        details.push_back(makeDetail(*found, s.preprocessing, detector, detectorMatches, cancel));
     }
     tell(QObject::tr("Writing the PDF"), 0, 1);
 

@@ -28,6 +28,15 @@ QTransform uprightTransform(int exifOrientation, int width, int height)
     return QImage::trueMatrix(turn, width, height);
 }
 
+QImage uprightThumbnail(const DecodedImage &decoded, const FileBytes &bytes, int side)
+{
+    // Scaled first (twice the size, for a smooth second step), turned, then to size.
+    const QImage small = toQImage(decoded.rgb).scaled(side * 2, side * 2, Qt::KeepAspectRatio, Qt::SmoothTransformation);
+    const int orientation = readImageFacts(bytes.data.data(), bytes.data.size()).orientation;
+    return small.transformed(uprightTransform(orientation, small.width(), small.height()))
+        .scaled(side, side, Qt::KeepAspectRatio, Qt::SmoothTransformation);
+}
+
 QColor probabilityColour(double p, int alpha)
 {
     p = std::clamp(p, 0.0, 1.0);
