@@ -1,6 +1,7 @@
 #pragma once
 
 #include "model/Detector.h"
+#include "report/Provenance.h"
 #include "scoring/ImageScorer.h"
 
 #include <QByteArray>
@@ -15,9 +16,8 @@ struct RunRecord {
     std::vector<ImageRecord> records;
 };
 
-// Model identity, preprocessing and runtime: what a result needs to be reproduced.
-QJsonObject modelJson(const ModelInfo &model);
-QJsonObject provenanceJson(const ModelInfo &model, CropMode crop);
+using rine::modelJson;
+using rine::provenanceJson;
 
 QByteArray toJson(const RunRecord &run);
 

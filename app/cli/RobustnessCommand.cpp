@@ -2,6 +2,7 @@
 #include "ModelOptions.h"
 #include "RecordWriter.h"
 
+#include "report/SweepExport.h"
 #include "scoring/RobustnessSweep.h"
 
 #include <QCommandLineParser>
@@ -15,39 +16,6 @@ namespace rine::cli {
 namespace {
 
 void err(const QString &text) { QTextStream(stderr) << "rine-cli robustness: " << text << Qt::endl; }
-
-QJsonObject sweepJson(const SweepResult &r)
-{
-    QJsonArray series;
-    for (const SweepSeries &s : r.series) {
-        QJsonArray points;
-        for (const SweepPoint &p : s.points)
-            points.append(QJsonObject{{QStringLiteral("strength"), p.strength},
-                                      {QStringLiteral("label"), QString::fromStdString(p.label)},
-                                      {QStringLiteral("logit"), p.logit},
-                                      {QStringLiteral("probability"), p.probability},
-                                      {QStringLiteral("verdict"), p.fake ? QStringLiteral("fake") : QStringLiteral("real")}});
-        series.append(QJsonObject{
-            {QStringLiteral("perturbation"), QString::fromLatin1(perturbationName(s.kind))},
-            {QStringLiteral("points"), points},
-            {QStringLiteral("flip"), s.flipIndex < 0 ? QJsonValue() : QJsonValue(QString::fromStdString(s.flip))},
-        });
-    }
-    return QJsonObject{
-        {QStringLiteral("path"), QString::fromStdString(r.path)},
-        {QStringLiteral("sha256"), QString::fromStdString(r.sha256)},
-        {QStringLiteral("status"), QStringLiteral("ok")},
-        {QStringLiteral("baseline"),
-         QJsonObject{{QStringLiteral("logit"), r.baselineLogit},
-                     {QStringLiteral("probability"), r.baselineProbability},
-                     {QStringLiteral("verdict"), r.baselineFake ? QStringLiteral("fake") : QStringLiteral("real")}}},
-        {QStringLiteral("series"), series},
-        {QStringLiteral("summary"), QString::fromStdString(r.summary)},
-        {QStringLiteral("crops"), r.crops},
-        {QStringLiteral("forward_passes"), r.forwardPasses},
-        {QStringLiteral("seconds"), r.seconds},
-    };
-}
 
 } // namespace
 
@@ -138,18 +106,10 @@ int runRobustness(const QStringList &arguments)
                             << QString::fromStdString(result->summary) << " (" << result->crops << " crops in "
                             << result->forwardPasses << " passes, " << QString::number(result->seconds, 'f', 1)
                             << " s)" << Qt::endl;
-        records.append(sweepJson(result.value()));
+        records.append(sweepToJson(result.value()));
     }
-    QJsonObject root{{QStringLiteral("preset"), QString::fromStdString(plan.name)},
-                     {QStringLiteral("threshold"), options.threshold},
-                     {QStringLiteral("seed"), QString::number(options.seed)},
-                     {QStringLiteral("resize_to_256"), plan.resizeTo256},
-                     {QStringLiteral("model"), modelJson(detector->info())},
-                     {QStringLiteral("records"), records}};
-    const QJsonObject provenance = provenanceJson(detector->info(), CropMode::Center);
-    for (auto it = provenance.begin(); it != provenance.end(); ++it)
-        root.insert(it.key(), it.value());
-    if (!writeText(parser.value(json), QJsonDocument(root).toJson(QJsonDocument::Indented), error)) {
+    if (!writeText(parser.value(json), robustnessDocument(plan, options.threshold, options.seed, detector->info(), records),
+                   error)) {
         err(error);
         return UsageOrSetup;
     }

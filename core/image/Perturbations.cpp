@@ -91,19 +91,39 @@ RgbImage resizeTo(const RgbImage &image, int width, int height)
     return fromMat(out);
 }
 
+std::string checkStrength(PerturbationKind kind, double strength)
+{
+    if (!std::isfinite(strength))
+        return "the strength must be a number";
+    switch (kind) {
+    case PerturbationKind::Jpeg: {
+        const long quality = std::lround(strength);
+        return quality < 1 || quality > 100 ? "JPEG quality must be 1 to 100" : "";
+    }
+    case PerturbationKind::Blur: {
+        const long size = std::lround(strength);
+        return size < 1 || size % 2 == 0 || size > 99 ? "blur kernel size must be odd, 1 to 99" : "";
+    }
+    case PerturbationKind::Crop: return strength < 0 || strength > 0.9 ? "crop fraction must be 0 to 0.9" : "";
+    case PerturbationKind::Noise: return strength < 0 || strength > 255 ? "noise sigma must be 0 to 255" : "";
+    case PerturbationKind::Resize: return strength < 0.05 || strength > 8 ? "resize factor must be 0.05 to 8" : "";
+    }
+    return "unknown perturbation";
+}
+
 Result<RgbImage> applyPerturbation(const RgbImage &image, const Perturbation &p, std::uint64_t seed)
 {
     using R = Result<RgbImage>;
     if (image.width < 1 || image.height < 1 || image.pixels.size() != std::size_t(image.width) * image.height * 3)
         return R::failure("perturbation: empty or inconsistent image");
+    if (const std::string range = checkStrength(p.kind, p.strength); !range.empty())
+        return R::failure(range);
     try {
         switch (p.kind) {
         case PerturbationKind::Jpeg: {
             // The quality really reaches the encoder (the published robustness code passed it
             // in a way OpenCV ignored, so every image got OpenCV's default quality, 95).
             const int quality = int(std::lround(p.strength));
-            if (quality < 1 || quality > 100)
-                return R::failure("JPEG quality must be 1 to 100");
             auto bytes = encodeJpeg(image, quality);
             if (!bytes)
                 return R::failure(bytes.error());
@@ -119,16 +139,12 @@ Result<RgbImage> applyPerturbation(const RgbImage &image, const Perturbation &p,
             // published code used sigma 4 for every kernel size, so its kernel 3 blurred about
             // as much as a box filter and its kernel 9 was cut off at about one sigma.
             const int size = int(std::lround(p.strength));
-            if (size < 1 || size % 2 == 0 || size > 99)
-                return R::failure("blur kernel size must be odd, 1 to 99");
             const double sigma = sigmaForKernel(size);
             cv::Mat out;
             cv::GaussianBlur(view(image), out, cv::Size(size, size), sigma, sigma, cv::BORDER_REFLECT_101);
             return fromMat(out);
         }
         case PerturbationKind::Crop: {
-            if (p.strength < 0 || p.strength > 0.9)
-                return R::failure("crop fraction must be 0 to 0.9");
             const int w = std::max(1, int(std::lround(image.width * (1 - p.strength))));
             const int h = std::max(1, int(std::lround(image.height * (1 - p.strength))));
             std::mt19937_64 random(mix(seed));
@@ -140,8 +156,6 @@ Result<RgbImage> applyPerturbation(const RgbImage &image, const Perturbation &p,
             return fromMat(out);
         }
         case PerturbationKind::Noise: {
-            if (p.strength < 0 || p.strength > 255)
-                return R::failure("noise sigma must be 0 to 255");
             // Box-Muller on mt19937_64, both fully specified: the same seed gives the same
             // noise with any standard library.
             std::mt19937_64 random(mix(seed));
@@ -160,8 +174,6 @@ Result<RgbImage> applyPerturbation(const RgbImage &image, const Perturbation &p,
             return out;
         }
         case PerturbationKind::Resize: {
-            if (p.strength < 0.05 || p.strength > 8)
-                return R::failure("resize factor must be 0.05 to 8");
             const int w = std::max(1, int(std::lround(image.width * p.strength)));
             const int h = std::max(1, int(std::lround(image.height * p.strength)));
             // Area averaging when shrinking (no aliasing), bicubic when enlarging.

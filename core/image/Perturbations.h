@@ -30,6 +30,10 @@ struct Perturbation {
     std::string describe() const;
 };
 
+// Empty when the strength is in range for the kind, else what the range is ("JPEG quality
+// must be 1 to 100"). applyPerturbation refuses what this refuses.
+std::string checkStrength(PerturbationKind kind, double strength);
+
 // Applies one perturbation. seed: where randomness enters (crop position, noise).
 Result<RgbImage> applyPerturbation(const RgbImage &image, const Perturbation &perturbation, std::uint64_t seed);
 

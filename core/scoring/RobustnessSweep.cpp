@@ -29,6 +29,23 @@ SweepPlan robustnessPreset(const std::string &name)
     return {};
 }
 
+std::string checkPlan(const SweepPlan &plan)
+{
+    int points = 0;
+    for (const SweepPlan::Series &series : plan.series) {
+        for (double strength : series.strengths) {
+            const std::string range = checkStrength(series.kind, strength);
+            if (!range.empty()) {
+                char got[48];
+                std::snprintf(got, sizeof got, " (got %g)", strength);
+                return std::string(perturbationName(series.kind)) + ": " + range + got;
+            }
+            ++points;
+        }
+    }
+    return points ? "" : "no perturbation strengths to test";
+}
+
 namespace {
 
 // "JPEG quality <= 45": the perturbation at this strength or stronger. Severity grows as JPEG
@@ -65,6 +82,9 @@ Result<SweepResult> RobustnessSweep::run(const std::string &path, const SweepPla
 {
     using R = Result<SweepResult>;
     const auto started = std::chrono::steady_clock::now();
+    if (const std::string wrong = checkPlan(plan); !wrong.empty())
+        return R::failure(path + ": " + wrong);
+    auto cancelled = [&] { return m_options.cancel && m_options.cancel->load(); };
     FileBytes bytes;
     auto image = readImage(path, bytes);
     if (!image)
@@ -79,23 +99,48 @@ Result<SweepResult> RobustnessSweep::run(const std::string &path, const SweepPla
     result.sha256 = bytes.sha256;
     result.plan = plan.name;
     result.threshold = m_options.threshold;
+    result.resizedTo256 = plan.resizeTo256;
+    result.cropSize = size;
+    int total = 1;
+    for (const SweepPlan::Series &series : plan.series)
+        total += int(series.strengths.size());
+    total *= 2;
+    int done = 0;
+    auto advance = [&](int by) {
+        done += by;
+        if (m_options.progress)
+            m_options.progress(done, total);
+    };
+    auto stop = [&] {
+        result.cancelled = true;
+        for (SweepSeries &series : result.series)
+            series.points.clear();
+        result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        return result;
+    };
     // Every crop first, then one batched pass over all of them.
     std::vector<std::vector<std::uint8_t>> crops{prepare(image->rgb)};
+    advance(1);
     std::uint64_t step = 0;
     for (const SweepPlan::Series &series : plan.series) {
         SweepSeries out{series.kind, {}, -1, {}};
         for (double strength : series.strengths) {
+            if (cancelled())
+                return stop();
             const Perturbation perturbation{series.kind, strength};
             auto perturbed = applyPerturbation(image->rgb, perturbation, m_options.seed * 1000003u + step++);
             if (!perturbed)
                 return R::failure(path + ": " + perturbation.describe() + ": " + perturbed.error());
             crops.push_back(prepare(perturbed.value()));
-            out.points.push_back({strength, perturbation.describe(), 0, 0, false});
+            out.points.push_back({strength, perturbation.describe(), 0, 0, false, {}});
+            advance(1);
         }
         result.series.push_back(std::move(out));
     }
     std::vector<CropScore> scores;
     for (std::size_t first = 0; first < crops.size(); first += std::size_t(m_options.batchSize)) {
+        if (cancelled())
+            return stop();
         std::vector<const std::uint8_t *> batch;
         for (std::size_t i = first; i < std::min(crops.size(), first + std::size_t(m_options.batchSize)); ++i)
             batch.push_back(crops[i].data());
@@ -104,12 +149,15 @@ Result<SweepResult> RobustnessSweep::run(const std::string &path, const SweepPla
             return R::failure(path + ": " + scored.error());
         scores.insert(scores.end(), scored->begin(), scored->end());
         ++result.forwardPasses;
+        advance(int(batch.size()));
     }
     result.crops = int(crops.size());
 
     result.baselineLogit = scores[0].logit;
     result.baselineProbability = scores[0].probability;
     result.baselineFake = scores[0].probability >= m_options.threshold;
+    if (m_options.keepCrops)
+        result.baselineCrop = std::move(crops[0]);
     std::size_t next = 1;
     std::vector<std::string> flips;
     for (SweepSeries &series : result.series) {
@@ -117,6 +165,8 @@ Result<SweepResult> RobustnessSweep::run(const std::string &path, const SweepPla
             point.logit = scores[next].logit;
             point.probability = scores[next].probability;
             point.fake = point.probability >= m_options.threshold;
+            if (m_options.keepCrops)
+                point.crop = std::move(crops[next]);
             ++next;
         }
         series.flipIndex = firstFlip(result.baselineFake, series.points);

@@ -3,6 +3,8 @@
 #include "image/Perturbations.h"
 #include "model/Detector.h"
 
+#include <atomic>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,11 +29,16 @@ struct SweepPlan {
 // Empty name when unknown.
 SweepPlan robustnessPreset(const std::string &name);
 
+// Empty when every strength of the plan is in range and there is at least one, else what is
+// wrong ("blur: blur kernel size must be odd, 1 to 99 (got 4)").
+std::string checkPlan(const SweepPlan &plan);
+
 struct SweepPoint {
     double strength = 0;
     std::string label; // Perturbation::describe()
     double logit = 0, probability = 0;
     bool fake = false; // probability >= threshold
+    std::vector<std::uint8_t> crop; // what was scored (RGB, inputSize^2), when Options::keepCrops
 };
 
 struct SweepSeries {
@@ -52,6 +59,10 @@ struct SweepResult {
     int crops = 0; // crops scored, baseline included
     int forwardPasses = 0;
     double seconds = 0;
+    bool resizedTo256 = false; // the plan's protocol step
+    int cropSize = 0; // the side of the crops scored (and kept)
+    std::vector<std::uint8_t> baselineCrop; // when Options::keepCrops
+    bool cancelled = false; // stopped on request: nothing was scored, series hold no scores
 };
 
 // The index of the first point whose verdict differs from the baseline's, or -1.
@@ -65,6 +76,11 @@ public:
         double threshold = 0.5;
         int batchSize = 16;
         std::uint64_t seed = 0;
+        bool keepCrops = false; // keep each scored crop in the result (previews)
+        const std::atomic<bool> *cancel = nullptr; // checked between perturbations and batches
+        // Called after each perturbation is prepared and each batch is scored; done counts
+        // both, of total = 2 x crops.
+        std::function<void(int done, int total)> progress;
     };
     RobustnessSweep(Detector &detector, Options options);
 

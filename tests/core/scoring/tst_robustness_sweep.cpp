@@ -3,6 +3,11 @@
 
 #include "scoring/RobustnessSweep.h"
 
+#include "image/ImageDecoder.h"
+
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTest>
 
 #include <cmath>
@@ -25,7 +30,16 @@ std::unique_ptr<Detector> tiny()
     return std::move(detector.value());
 }
 
-SweepPoint point(double p) { return {0, "", 0, p, p >= 0.5}; }
+SweepPoint point(double p) { return {0, "", 0, p, p >= 0.5, {}}; }
+
+double referenceProbability(const QString &image)
+{
+    QFile file(QString::fromStdString(kTiny) + QStringLiteral("reference.json"));
+    if (!file.open(QIODevice::ReadOnly))
+        qFatal("cannot read reference.json");
+    return QJsonDocument::fromJson(file.readAll()).object()[QStringLiteral("images")].toObject()[image].toObject()
+        [QStringLiteral("prob")].toDouble();
+}
 
 } // namespace
 
@@ -97,6 +111,94 @@ private slots:
         auto stable = RobustnessSweep(*detector, options).run(kTiny + "images/camera.png", plan);
         QVERIFY(stable);
         QCOMPARE(stable->summary, std::string("stable under all tested perturbations"));
+    }
+
+    void strengthsOutOfRangeAreRefusedBeforeAnyWork()
+    {
+        QVERIFY(checkStrength(PerturbationKind::Jpeg, 1).empty());
+        QVERIFY(checkStrength(PerturbationKind::Jpeg, 100).empty());
+        QVERIFY(!checkStrength(PerturbationKind::Jpeg, 0).empty());
+        QVERIFY(!checkStrength(PerturbationKind::Jpeg, 101).empty());
+        QVERIFY(checkStrength(PerturbationKind::Blur, 9).empty());
+        QVERIFY(!checkStrength(PerturbationKind::Blur, 4).empty()); // even kernel
+        QVERIFY(!checkStrength(PerturbationKind::Crop, 0.95).empty());
+        QVERIFY(!checkStrength(PerturbationKind::Noise, -1).empty());
+        QVERIFY(!checkStrength(PerturbationKind::Resize, 0.01).empty());
+        QVERIFY(!checkStrength(PerturbationKind::Noise, std::nan("")).empty());
+
+        SweepPlan plan{"custom", {{PerturbationKind::Jpeg, {75}}, {PerturbationKind::Blur, {3, 4}}}, false};
+        const std::string wrong = checkPlan(plan);
+        QVERIFY2(wrong.find("blur") != std::string::npos && wrong.find("got 4") != std::string::npos, wrong.c_str());
+        QVERIFY(checkPlan(SweepPlan{"empty", {}, false}).find("no perturbation") != std::string::npos);
+        QVERIFY(checkPlan(robustnessPreset("paper")).empty());
+        QVERIFY(checkPlan(robustnessPreset("fine")).empty());
+
+        auto detector = tiny();
+        auto refused = RobustnessSweep(*detector, {}).run(kTiny + "images/camera.png", plan);
+        QVERIFY(!refused);
+        QVERIFY2(refused.error().find("camera.png") != std::string::npos, refused.error().c_str());
+    }
+
+    void sweepKeepsWhatItScoredAndReportsProgress()
+    {
+        // Without the protocol's resize, the baseline crop is the image's plain center crop:
+        // the published reference crop, scoring as the reference code scored it.
+        auto detector = tiny();
+        const SweepPlan plan{"custom", {{PerturbationKind::Noise, {5, 10}}, {PerturbationKind::Jpeg, {50}}}, false};
+        RobustnessSweep::Options options;
+        options.keepCrops = true;
+        options.batchSize = 2;
+        std::vector<std::pair<int, int>> calls;
+        options.progress = [&](int done, int total) { calls.emplace_back(done, total); };
+        auto result = RobustnessSweep(*detector, options).run(kTiny + "images/camera.png", plan);
+        QVERIFY2(result, result.error().c_str());
+        QVERIFY(!result->cancelled);
+        QCOMPARE(result->cropSize, 224);
+
+        FileBytes bytes;
+        auto reference = readImage(kTiny + "crops/camera.png.ppm", bytes);
+        QVERIFY(reference);
+        QVERIFY(result->baselineCrop == reference->rgb.pixels);
+        QVERIFY(std::abs(result->baselineProbability - referenceProbability(QStringLiteral("camera.png"))) < 1e-4);
+        for (const SweepSeries &series : result->series)
+            for (const SweepPoint &point : series.points) {
+                QCOMPARE(point.crop.size(), std::size_t(224 * 224 * 3));
+                QVERIFY(point.crop != result->baselineCrop); // noise and JPEG change pixels
+            }
+
+        // 4 crops: 4 prepared, then 2 batches of 2 scored; the count only rises, to the total.
+        QCOMPARE(calls.size(), std::size_t(4 + 2));
+        for (std::size_t i = 0; i < calls.size(); ++i) {
+            QCOMPARE(calls[i].second, 8);
+            if (i)
+                QVERIFY(calls[i].first > calls[i - 1].first);
+        }
+        QCOMPARE(calls.back().first, 8);
+
+        options.keepCrops = false;
+        auto lean = RobustnessSweep(*detector, options).run(kTiny + "images/camera.png", plan);
+        QVERIFY(lean && lean->baselineCrop.empty() && lean->series[0].points[0].crop.empty());
+    }
+
+    void cancelStopsTheSweepWithoutScores()
+    {
+        auto detector = tiny();
+        std::atomic<bool> cancel{false};
+        RobustnessSweep::Options options;
+        options.cancel = &cancel;
+        options.batchSize = 4;
+        int calls = 0;
+        options.progress = [&](int, int) {
+            if (++calls == 3) // while perturbations are being prepared
+                cancel = true;
+        };
+        auto result = RobustnessSweep(*detector, options).run(kTiny + "images/camera.png", robustnessPreset("paper"));
+        QVERIFY2(result, result.error().c_str());
+        QVERIFY(result->cancelled);
+        QCOMPARE(result->forwardPasses, 0);
+        for (const SweepSeries &series : result->series)
+            QVERIFY(series.points.empty());
+        QCOMPARE(calls, 3);
     }
 
     void unreadableImagesFailClearly()
