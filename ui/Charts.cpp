@@ -132,4 +132,151 @@ void ScoreHistogram::setRule(double threshold, double band)
 
 double ScoreHistogram::thresholdDrawn() const { return m_threshold->point1->coords().x(); }
 
+namespace {
+
+QString strengthText(PerturbationKind kind, double strength)
+{
+    switch (kind) {
+    case PerturbationKind::Crop: return QStringLiteral("%1%").arg(100 * strength, 0, 'g', 4);
+    case PerturbationKind::Resize: return QStringLiteral("x%1").arg(strength, 0, 'g', 4);
+    default: return QString::number(strength, 'g', 4);
+    }
+}
+
+// "JPEG quality 75 -> 10": the kind, then the mildest and the strongest strength.
+QString seriesTitle(const SweepSeries &series)
+{
+    QString name;
+    switch (series.kind) {
+    case PerturbationKind::Jpeg: name = SweepChart::tr("JPEG quality"); break;
+    case PerturbationKind::Blur: name = SweepChart::tr("Blur kernel"); break;
+    case PerturbationKind::Crop: name = SweepChart::tr("Crop"); break;
+    case PerturbationKind::Noise: name = SweepChart::tr("Noise sigma"); break;
+    case PerturbationKind::Resize: name = SweepChart::tr("Resize"); break;
+    }
+    if (series.points.empty())
+        return name;
+    const QString first = strengthText(series.kind, series.points.front().strength);
+    if (series.points.size() == 1)
+        return QStringLiteral("%1 %2").arg(name, first);
+    return QStringLiteral("%1 %2 \u2192 %3").arg(name, first, strengthText(series.kind, series.points.back().strength));
+}
+
+} // namespace
+
+SweepChart::SweepChart(QWidget *parent)
+    : QCustomPlot(parent), m_threshold(new QCPItemStraightLine(this)), m_band(new QCPItemRect(this))
+{
+    styleAxes(this);
+    setMinimumHeight(120); // under the perturbation settings: the window still fits 1000 x 700
+    xAxis->setLabel(tr("Severity step (0 = the original image; strengths in the legend)"));
+    yAxis->setLabel(tr("Probability generated"));
+    yAxis->setRange(0, 1);
+    QSharedPointer<QCPAxisTickerFixed> steps(new QCPAxisTickerFixed);
+    steps->setTickStep(1.0);
+    steps->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+    xAxis->setTicker(steps);
+    m_band->setPen(Qt::NoPen);
+    m_band->setBrush(QColor(0xe0, 0xa0, 0x00, 60));
+    m_band->topLeft->setTypeX(QCPItemPosition::ptAxisRectRatio);
+    m_band->bottomRight->setTypeX(QCPItemPosition::ptAxisRectRatio);
+    m_threshold->setPen(QPen(QColor(0xc0, 0x1f, 0x1f), 2, Qt::DashLine));
+    legend->setVisible(true);
+    legend->setBrush(QColor(255, 255, 255, 210));
+    axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignLeft);
+    setRule(0.5, 0.05);
+    clearSweep();
+}
+
+void SweepChart::clearSweep()
+{
+    clearGraphs();
+    m_labels.clear();
+    xAxis->setRange(-0.3, 6.3);
+    replot(QCustomPlot::rpQueuedReplot);
+}
+
+void SweepChart::setSweep(const SweepResult &result)
+{
+    clearGraphs();
+    m_labels.clear();
+    // Colours told apart by people with the common colour-vision deficiencies (Okabe-Ito).
+    static const QColor colours[] = {QColor(0x00, 0x72, 0xb2), QColor(0xe6, 0x9f, 0x00), QColor(0x00, 0x9e, 0x73),
+                                     QColor(0xcc, 0x79, 0xa7), QColor(0x56, 0xb4, 0xe9), QColor(0xd5, 0x5e, 0x00)};
+    static const QCPScatterStyle::ScatterShape shapes[] = {QCPScatterStyle::ssCircle, QCPScatterStyle::ssSquare,
+                                                           QCPScatterStyle::ssTriangle, QCPScatterStyle::ssDiamond,
+                                                           QCPScatterStyle::ssCross, QCPScatterStyle::ssPlus};
+    int longest = 1;
+    const QString original = tr("Original image: %1").arg(result.baselineProbability, 0, 'f', 4);
+    for (std::size_t s = 0; s < result.series.size(); ++s) {
+        const SweepSeries &series = result.series[s];
+        QCPGraph *graph = addGraph();
+        const QColor colour = colours[s % 6];
+        graph->setPen(QPen(colour, 2));
+        graph->setScatterStyle(QCPScatterStyle(shapes[s % 6], colour, colour, 7));
+        graph->setName(seriesTitle(series));
+        QVector<double> keys{0}, values{result.baselineProbability};
+        QStringList labels{original};
+        for (std::size_t i = 0; i < series.points.size(); ++i) {
+            const SweepPoint &point = series.points[i];
+            keys << double(i + 1);
+            values << point.probability;
+            labels << tr("%1: %2%3")
+                          .arg(QString::fromStdString(point.label))
+                          .arg(point.probability, 0, 'f', 4)
+                          .arg(int(i) == series.flipIndex ? tr(" (the verdict flips here)") : QString());
+        }
+        graph->setData(keys, values, true);
+        m_labels.push_back(labels);
+        longest = std::max(longest, int(series.points.size()));
+    }
+    xAxis->setRange(-0.3, longest + 0.3);
+    replot(QCustomPlot::rpQueuedReplot);
+}
+
+void SweepChart::setRule(double threshold, double band)
+{
+    m_threshold->point1->setCoords(0, threshold);
+    m_threshold->point2->setCoords(1, threshold);
+    m_band->topLeft->setCoords(0, std::min(1.0, threshold + band));
+    m_band->bottomRight->setCoords(1, std::max(0.0, threshold - band));
+    replot(QCustomPlot::rpQueuedReplot);
+}
+
+double SweepChart::thresholdDrawn() const { return m_threshold->point1->coords().y(); }
+
+QString SweepChart::tooltipAt(const QPoint &position) const
+{
+    double best = 8.0; // pixels
+    QString text;
+    for (int g = 0; g < graphCount() && std::size_t(g) < m_labels.size(); ++g) {
+        const QCPGraph *graph = this->graph(g);
+        int i = 0;
+        for (auto it = graph->data()->constBegin(); it != graph->data()->constEnd(); ++it, ++i) {
+            const double dx = xAxis->coordToPixel(it->key) - position.x();
+            const double dy = yAxis->coordToPixel(it->value) - position.y();
+            const double distance = std::hypot(dx, dy);
+            if (distance < best && i < m_labels[std::size_t(g)].size()) {
+                best = distance;
+                text = m_labels[std::size_t(g)][i];
+            }
+        }
+    }
+    return text;
+}
+
+bool SweepChart::event(QEvent *event)
+{
+    if (event->type() == QEvent::ToolTip) {
+        auto *help = static_cast<QHelpEvent *>(event);
+        const QString text = tooltipAt(help->pos());
+        if (text.isEmpty())
+            QToolTip::hideText();
+        else
+            QToolTip::showText(help->globalPos(), text, this);
+        return true;
+    }
+    return QCustomPlot::event(event);
+}
+
 } // namespace rine

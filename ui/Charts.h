@@ -2,6 +2,8 @@
 
 #include <qcustomplot.h>
 
+#include "scoring/RobustnessSweep.h"
+
 #include <vector>
 
 namespace rine {
@@ -46,6 +48,32 @@ private:
     QCPBars *m_bars;
     QCPItemStraightLine *m_threshold;
     QCPItemRect *m_band;
+};
+
+// Probability against perturbation strength for one image: one line per perturbation, each
+// starting at the original image (step 0) and going through its strengths from mildest to
+// strongest (steps 1, 2, ...; the strengths differ in unit, so the legend and the tooltips
+// name them). The threshold is drawn as a line and the inconclusive band shaded.
+class SweepChart : public QCustomPlot {
+    Q_OBJECT
+
+public:
+    explicit SweepChart(QWidget *parent = nullptr);
+
+    void setSweep(const SweepResult &result);
+    void clearSweep();
+    void setRule(double threshold, double band);
+    double thresholdDrawn() const;
+    // The tooltip text of the point nearest a position (within a few pixels), else empty.
+    QString tooltipAt(const QPoint &position) const;
+
+protected:
+    bool event(QEvent *event) override;
+
+private:
+    QCPItemStraightLine *m_threshold;
+    QCPItemRect *m_band;
+    std::vector<QStringList> m_labels; // per graph, per step: what the tooltip says
 };
 
 } // namespace rine

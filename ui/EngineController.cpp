@@ -16,13 +16,15 @@ EngineController::EngineController(QObject *parent) : QObject(parent)
     qRegisterMetaType<InspectResult>();
     qRegisterMetaType<TileJob>();
     qRegisterMetaType<TileUpdate>();
+    qRegisterMetaType<SweepJob>();
+    qRegisterMetaType<SweepUpdate>();
     qRegisterMetaType<ReportRequest>();
     qRegisterMetaType<ReportOutcome>();
 
     m_scanThread.setObjectName(QStringLiteral("rine-scan"));
     m_inspectThread.setObjectName(QStringLiteral("rine-inspect"));
-    m_scanWorker = new EngineWorker(m_cancelScan, m_cancelTiles, m_cancelReport);
-    m_inspectWorker = new EngineWorker(m_cancelScan, m_cancelTiles, m_cancelReport);
+    m_scanWorker = new EngineWorker(m_cancelScan, m_cancelTiles, m_cancelReport, m_cancelSweep);
+    m_inspectWorker = new EngineWorker(m_cancelScan, m_cancelTiles, m_cancelReport, m_cancelSweep);
     m_scanWorker->moveToThread(&m_scanThread);
     m_inspectWorker->moveToThread(&m_inspectThread);
     connect(&m_scanThread, &QThread::finished, m_scanWorker, &QObject::deleteLater);
@@ -67,6 +69,13 @@ EngineController::EngineController(QObject *parent) : QObject(parent)
         if (update.finished)
             checkIdle();
     });
+    connect(m_inspectWorker, &EngineWorker::sweepProgress, this, [this](const SweepUpdate &update) {
+        if (update.finished)
+            m_sweepRunning = false;
+        emit sweepProgress(update);
+        if (update.finished)
+            checkIdle();
+    });
     m_scanThread.start();
     m_inspectThread.start();
 }
@@ -76,6 +85,7 @@ EngineController::~EngineController()
     m_cancelScan = true;
     m_cancelTiles = true;
     m_cancelReport = true;
+    m_cancelSweep = true;
     m_scanThread.quit();
     m_inspectThread.quit();
     m_scanThread.wait();
@@ -150,6 +160,19 @@ int EngineController::scoreTiles(TileJob job)
     job.id = ++m_nextJob;
     QMetaObject::invokeMethod(m_inspectWorker, [worker = m_inspectWorker, job, detector = m_detector] {
         worker->scoreTiles(job, detector);
+    }, Qt::QueuedConnection);
+    return job.id;
+}
+
+int EngineController::sweep(SweepJob job)
+{
+    if (!m_detector || m_sweepRunning)
+        return 0;
+    m_sweepRunning = true;
+    m_cancelSweep = false;
+    job.id = ++m_nextJob;
+    QMetaObject::invokeMethod(m_inspectWorker, [worker = m_inspectWorker, job, detector = m_detector] {
+        worker->sweep(job, detector);
     }, Qt::QueuedConnection);
     return job.id;
 }

@@ -35,16 +35,22 @@ public:
     // Each returns the job's id (carried by its results), or 0 when no model is loaded.
     int inspect(InspectJob job);
     int scoreTiles(TileJob job);
+    int sweep(SweepJob job);
 
     void cancelScan() { m_cancelScan = true; }
     void cancelTiles() { m_cancelTiles = true; }
+    void cancelSweep() { m_cancelSweep = true; }
 
     bool hasModel() const { return bool(m_detector); }
     const ModelInfo &modelInfo() const { return m_info; }
     bool scanRunning() const { return m_scanRunning; }
     bool tilesRunning() const { return m_tilesRunning; }
+    bool sweepRunning() const { return m_sweepRunning; }
     bool loadingModel() const { return m_loadingModel; }
-    bool busy() const { return m_scanRunning || m_tilesRunning || m_loadingModel || m_reportRunning || m_inspecting > 0; }
+    bool busy() const
+    {
+        return m_scanRunning || m_tilesRunning || m_sweepRunning || m_loadingModel || m_reportRunning || m_inspecting > 0;
+    }
 
 signals:
     void modelLoaded(const rine::ModelLoadResult &result);
@@ -56,6 +62,7 @@ signals:
     void scanFinished(const rine::ScanFinished &finished);
     void inspected(const rine::InspectResult &result);
     void tilesProgress(const rine::TileUpdate &update);
+    void sweepProgress(const rine::SweepUpdate &update);
     void reportProgress(const QString &stage, int done, int total);
     void reportWritten(const rine::ReportOutcome &outcome, const QString &error);
     void idle(); // no job is running any more
@@ -63,13 +70,13 @@ signals:
 private:
     void checkIdle();
 
-    std::atomic<bool> m_cancelScan{false}, m_cancelTiles{false}, m_cancelReport{false};
+    std::atomic<bool> m_cancelScan{false}, m_cancelTiles{false}, m_cancelReport{false}, m_cancelSweep{false};
     QThread m_scanThread, m_inspectThread;
     EngineWorker *m_scanWorker = nullptr;
     EngineWorker *m_inspectWorker = nullptr;
     std::shared_ptr<Detector> m_detector;
     ModelInfo m_info;
-    bool m_scanRunning = false, m_tilesRunning = false, m_loadingModel = false, m_reportRunning = false;
+    bool m_scanRunning = false, m_tilesRunning = false, m_sweepRunning = false, m_loadingModel = false, m_reportRunning = false;
     int m_inspecting = 0; // Inspect jobs queued or running
     int m_nextJob = 0;
 };

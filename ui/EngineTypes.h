@@ -5,6 +5,7 @@
 #include "report/CaseReport.h"
 #include "scan/ScanEngine.h"
 #include "scoring/ImageScorer.h"
+#include "scoring/RobustnessSweep.h"
 #include "scoring/TileMap.h"
 #include "store/CaseDatabase.h"
 
@@ -106,6 +107,27 @@ struct TileUpdate {
     QString error;
 };
 
+// A robustness sweep of the image Inspect shows.
+struct SweepJob {
+    int id = 0;
+    QString path;
+    QString sha256; // the bytes Inspect showed: a sweep of other bytes is refused
+    SweepPlan plan;
+    double threshold = 0.5;
+    std::uint64_t seed = 0;
+    int batchSize = 8;
+};
+
+struct SweepUpdate {
+    int id = 0;
+    int done = 0, total = 0; // perturbations prepared plus crops scored
+    bool finished = false;
+    QString error;
+    SweepResult result; // when finished without error (result.cancelled: stopped on request)
+    QImage baseline; // what was scored, as pictures (previews)
+    QList<QList<QImage>> previews; // [series][point]
+};
+
 } // namespace rine
 
 Q_DECLARE_METATYPE(rine::ModelRequest)
@@ -118,5 +140,7 @@ Q_DECLARE_METATYPE(rine::InspectJob)
 Q_DECLARE_METATYPE(rine::InspectResult)
 Q_DECLARE_METATYPE(rine::TileJob)
 Q_DECLARE_METATYPE(rine::TileUpdate)
+Q_DECLARE_METATYPE(rine::SweepJob)
+Q_DECLARE_METATYPE(rine::SweepUpdate)
 Q_DECLARE_METATYPE(rine::ReportRequest)
 Q_DECLARE_METATYPE(rine::ReportOutcome)

@@ -21,11 +21,18 @@ namespace {
 
 QString q(const std::string &text) { return QString::fromStdString(text); }
 
+QImage cropPicture(const std::vector<std::uint8_t> &crop, int side)
+{
+    if (side < 1 || crop.size() != std::size_t(side) * std::size_t(side) * 3)
+        return {};
+    return QImage(crop.data(), side, side, side * 3, QImage::Format_RGB888).copy();
+}
+
 } // namespace
 
 EngineWorker::EngineWorker(const std::atomic<bool> &cancelScan, const std::atomic<bool> &cancelTiles,
-                           const std::atomic<bool> &cancelReport)
-    : m_cancelScan(cancelScan), m_cancelTiles(cancelTiles), m_cancelReport(cancelReport)
+                           const std::atomic<bool> &cancelReport, const std::atomic<bool> &cancelSweep)
+    : m_cancelScan(cancelScan), m_cancelTiles(cancelTiles), m_cancelReport(cancelReport), m_cancelSweep(cancelSweep)
 {
 }
 
@@ -341,6 +348,56 @@ void EngineWorker::scoreTiles(const TileJob &job, const std::shared_ptr<Detector
     }
     update.finished = true;
     emit tilesProgress(update);
+}
+
+void EngineWorker::sweep(const SweepJob &job, const std::shared_ptr<Detector> &detector)
+{
+    SweepUpdate update;
+    update.id = job.id;
+    try {
+        RobustnessSweep::Options options;
+        options.threshold = job.threshold;
+        options.batchSize = job.batchSize;
+        options.seed = job.seed;
+        options.keepCrops = true;
+        options.cancel = &m_cancelSweep;
+        QElapsedTimer sinceReport;
+        sinceReport.start();
+        options.progress = [&](int done, int total) {
+            if (sinceReport.elapsed() < 100 && done < total)
+                return;
+            sinceReport.restart();
+            SweepUpdate progress;
+            progress.id = job.id;
+            progress.done = done;
+            progress.total = total;
+            emit sweepProgress(progress);
+        };
+        auto result = RobustnessSweep(*detector, options).run(job.path.toStdString(), job.plan);
+        if (!result) {
+            update.error = q(result.error());
+        } else if (q(result->sha256) != job.sha256) {
+            update.error = tr("%1: the file's bytes changed since it was opened (SHA-256 %2, was %3); open it again")
+                               .arg(job.path, q(result->sha256).left(16), job.sha256.left(16));
+        } else {
+            SweepResult &r = result.value();
+            update.baseline = cropPicture(r.baselineCrop, r.cropSize);
+            r.baselineCrop = {};
+            for (SweepSeries &series : r.series) {
+                QList<QImage> pictures;
+                for (SweepPoint &point : series.points) {
+                    pictures << cropPicture(point.crop, r.cropSize);
+                    point.crop = {}; // the pictures hold them now
+                }
+                update.previews << pictures;
+            }
+            update.result = std::move(r);
+        }
+    } catch (const std::exception &e) {
+        update.error = tr("%1: the robustness sweep failed: %2").arg(job.path, QString::fromLocal8Bit(e.what()));
+    }
+    update.finished = true;
+    emit sweepProgress(update);
 }
 
 } // namespace rine

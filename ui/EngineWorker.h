@@ -20,7 +20,7 @@ class EngineWorker : public QObject {
 
 public:
     EngineWorker(const std::atomic<bool> &cancelScan, const std::atomic<bool> &cancelTiles,
-                 const std::atomic<bool> &cancelReport);
+                 const std::atomic<bool> &cancelReport, const std::atomic<bool> &cancelSweep);
     ~EngineWorker() override;
 
     // Jobs: called on the worker's thread (queued by the controller).
@@ -30,6 +30,7 @@ public:
     void runScan(const rine::ScanJob &job, const std::shared_ptr<rine::Detector> &detector);
     void inspect(const rine::InspectJob &job, const std::shared_ptr<rine::Detector> &detector);
     void scoreTiles(const rine::TileJob &job, const std::shared_ptr<rine::Detector> &detector);
+    void sweep(const rine::SweepJob &job, const std::shared_ptr<rine::Detector> &detector);
     void closeCase();
     void writeReport(const rine::ReportRequest &request, const std::shared_ptr<rine::Detector> &detector);
 
@@ -43,6 +44,7 @@ signals:
     void scanFinished(const rine::ScanFinished &finished);
     void inspected(const rine::InspectResult &result);
     void tilesProgress(const rine::TileUpdate &update);
+    void sweepProgress(const rine::SweepUpdate &update);
     void reportProgress(const QString &stage, int done, int total);
     void reportWritten(const rine::ReportOutcome &outcome, const QString &error);
 
@@ -53,6 +55,7 @@ private:
     const std::atomic<bool> &m_cancelScan;
     const std::atomic<bool> &m_cancelTiles;
     const std::atomic<bool> &m_cancelReport;
+    const std::atomic<bool> &m_cancelSweep;
     std::unique_ptr<CaseDatabase> m_case;
     std::unique_ptr<QLockFile> m_lock;
 };

@@ -3,6 +3,8 @@
 #include "Charts.h"
 #include "ImageView.h"
 
+#include "report/Pictures.h"
+
 #include <QCheckBox>
 #include <QFileInfo>
 #include <QHBoxLayout>
@@ -76,6 +78,11 @@ InspectPage::InspectPage(QWidget *parent) : QWidget(parent)
         else
             emit tilesRequested();
     });
+    m_robustnessButton = new QPushButton(tr("Robustness..."), this);
+    m_robustnessButton->setObjectName(QStringLiteral("robustnessButton"));
+    m_robustnessButton->setToolTip(tr("Re-encode, blur, crop, noise and resize this image at a series of strengths "
+                                      "and see where its verdict breaks (Robustness page)."));
+    connect(m_robustnessButton, &QPushButton::clicked, this, &InspectPage::robustnessRequested);
     m_tilesProgress = new QProgressBar(this);
     m_tilesProgress->setObjectName(QStringLiteral("tilesProgress"));
     m_tilesProgress->setVisible(false);
@@ -134,6 +141,7 @@ InspectPage::InspectPage(QWidget *parent) : QWidget(parent)
     auto *header = new QHBoxLayout;
     header->addWidget(m_title, 1);
     header->addWidget(m_verdict);
+    header->addWidget(m_robustnessButton, 0, Qt::AlignTop);
     layout->addLayout(header);
     layout->addWidget(m_record);
     layout->addWidget(split, 1);
@@ -144,6 +152,7 @@ void InspectPage::setModelReady(bool ready)
 {
     m_modelReady = ready;
     m_tilesButton->setEnabled(ready && m_result.scored);
+    m_robustnessButton->setEnabled(ready && m_result.scored);
 }
 
 void InspectPage::setRule(VerdictRule rule)
@@ -167,6 +176,7 @@ void InspectPage::showPending(const QString &path, const QString &why)
     m_contributions->clearValues();
     m_facts->clear();
     m_tilesButton->setEnabled(false);
+    m_robustnessButton->setEnabled(false);
     m_tilesProgress->setVisible(false);
 }
 
@@ -182,9 +192,7 @@ void InspectPage::updateVerdict()
     }
     const double p = m_result.score.probability;
     const Verdict verdict = m_rule.of(p);
-    const QString colour = verdict == Verdict::Fake ? QStringLiteral("#c01f1f")
-                         : verdict == Verdict::Real ? QStringLiteral("#1b7a2e")
-                                                    : QStringLiteral("#a86a00");
+    const QString colour = verdictColour(verdict).name();
     m_verdict->setText(tr("<span style=\"font-size: large\">Probability generated <b>%1</b> &nbsp; "
                           "<span style=\"color: %2\"><b>%3</b></span></span>")
                            .arg(p, 0, 'f', 4)

@@ -42,6 +42,7 @@ public:
 signals:
     void tilesRequested();
     void tilesCancelled();
+    void robustnessRequested();
 
 private:
     void updateVerdict();
@@ -59,6 +60,7 @@ private:
     QCheckBox *m_showRegion;
     QCheckBox *m_showTiles;
     QPushButton *m_tilesButton;
+    QPushButton *m_robustnessButton;
     QProgressBar *m_tilesProgress;
     BlockChart *m_importance;
     BlockChart *m_contributions;

@@ -3,6 +3,7 @@
 #include "EngineController.h"
 #include "ExportDialog.h"
 #include "InspectPage.h"
+#include "RobustnessPage.h"
 #include "ScanPage.h"
 #include "image/ImageDecoder.h"
 #include "scoring/ModelLocator.h"
@@ -70,11 +71,13 @@ MainWindow::MainWindow(StudioOptions options, QWidget *parent)
 
     m_scanPage = new ScanPage(this);
     m_inspectPage = new InspectPage(this);
+    m_robustnessPage = new RobustnessPage(this);
     m_pages = new QTabWidget(this);
     m_pages->setObjectName(QStringLiteral("pages"));
     m_pages->setDocumentMode(true);
     m_pages->addTab(m_scanPage, tr("Scan"));
     m_pages->addTab(m_inspectPage, tr("Inspect"));
+    m_pages->addTab(m_robustnessPage, tr("Robustness"));
 
     auto *central = new QWidget(this);
     auto *layout = new QVBoxLayout(central);
@@ -110,12 +113,40 @@ MainWindow::MainWindow(StudioOptions options, QWidget *parent)
         m_settings.rule = rule;
         m_settings.save();
         m_inspectPage->setRule(rule);
+        m_robustnessPage->setRule(rule);
     });
     connect(m_inspectPage, &InspectPage::tilesRequested, this, [this] {
         const InspectResult &shown = m_inspectPage->result();
         m_tileJob = m_engine->scoreTiles({0, shown.path, shown.sha256, m_settings.batchSize});
     });
     connect(m_inspectPage, &InspectPage::tilesCancelled, m_engine, &EngineController::cancelTiles);
+    connect(m_inspectPage, &InspectPage::robustnessRequested, this, [this] {
+        const InspectResult &shown = m_inspectPage->result();
+        if (m_robustnessPage->imagePath() != shown.path || m_robustnessPage->imageSha256() != shown.sha256) {
+            if (m_engine->sweepRunning())
+                m_engine->cancelSweep(); // its results are for the other image: dropped by job id
+            m_sweepJob = 0;
+            m_robustnessPage->setRunning(false);
+            m_robustnessPage->setImage(shown);
+        }
+        showPage(2);
+    });
+    connect(m_robustnessPage, &RobustnessPage::runRequested, this, [this] {
+        auto plan = m_robustnessPage->plan();
+        if (!plan || m_engine->sweepRunning())
+            return;
+        SweepJob job;
+        job.path = m_robustnessPage->imagePath();
+        job.sha256 = m_robustnessPage->imageSha256();
+        job.plan = plan.value();
+        job.threshold = m_settings.rule.threshold;
+        job.seed = m_robustnessPage->seed();
+        job.batchSize = m_settings.batchSize;
+        m_sweepJob = m_engine->sweep(job);
+        if (m_sweepJob)
+            m_robustnessPage->setRunning(true);
+    });
+    connect(m_robustnessPage, &RobustnessPage::cancelRequested, m_engine, &EngineController::cancelSweep);
 
     // Engine -> pages
     connect(m_engine, &EngineController::modelLoaded, this, &MainWindow::onModelLoaded);
@@ -152,10 +183,19 @@ MainWindow::MainWindow(StudioOptions options, QWidget *parent)
             m_options.tileMap = false;
             emit m_inspectPage->tilesRequested();
         }
+        if (m_options.robustness && result.scored) {
+            m_options.robustness = false;
+            emit m_inspectPage->robustnessRequested();
+            emit m_robustnessPage->runRequested();
+        }
     });
     connect(m_engine, &EngineController::tilesProgress, this, [this](const TileUpdate &update) {
         if (update.id == m_tileJob)
             m_inspectPage->showTiles(update);
+    });
+    connect(m_engine, &EngineController::sweepProgress, this, [this](const SweepUpdate &update) {
+        if (update.id == m_sweepJob)
+            m_robustnessPage->showProgress(update);
     });
     connect(m_engine, &EngineController::reportProgress, this, [this](const QString &stage, int done, int total) {
         if (!m_reportProgress)
@@ -270,6 +310,8 @@ void MainWindow::createMenus()
     view->setObjectName(QStringLiteral("viewMenu"));
     add(view, tr("&Scan"), QStringLiteral("actionScanPage"), QKeySequence(tr("Ctrl+1")), [this] { showPage(0); });
     add(view, tr("&Inspect"), QStringLiteral("actionInspectPage"), QKeySequence(tr("Ctrl+2")), [this] { showPage(1); });
+    add(view, tr("&Robustness"), QStringLiteral("actionRobustnessPage"), QKeySequence(tr("Ctrl+3")),
+        [this] { showPage(2); });
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->setObjectName(QStringLiteral("helpMenu"));
@@ -285,6 +327,7 @@ void MainWindow::applySettings(const StudioSettings &settings, bool save)
         m_settings.save();
     m_scanPage->setRule(settings.rule);
     m_inspectPage->setRule(settings.rule);
+    m_robustnessPage->setRule(settings.rule);
 }
 
 void MainWindow::showPage(int index) { m_pages->setCurrentIndex(index); }
@@ -307,6 +350,7 @@ void MainWindow::startModel()
     m_modelFailed = false;
     m_scanPage->setModelReady(false);
     m_inspectPage->setModelReady(false);
+    m_robustnessPage->setModel(false, {});
     if (request.heads.isEmpty()) {
         m_modelFailed = true;
         showBanner(tr("<p><b>Head missing:</b> the bundled 2-class head was not found; the installation is damaged. "
@@ -376,6 +420,7 @@ void MainWindow::onModelLoaded(const ModelLoadResult &result)
     m_modelLabel->setToolTip(tr("Backbone SHA-256 %1").arg(QString::fromStdString(info.backboneSha256)));
     m_scanPage->setModelReady(true);
     m_inspectPage->setModelReady(true);
+    m_robustnessPage->setModel(true, info);
     openStartupFiles();
     emit settledChanged();
 }
@@ -552,12 +597,13 @@ void MainWindow::showAbout()
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
-    if (m_engine->scanRunning() || m_engine->tilesRunning() || m_engine->reportRunning()) {
+    if (m_engine->scanRunning() || m_engine->tilesRunning() || m_engine->reportRunning() || m_engine->sweepRunning()) {
         // Finish the batch in flight and commit it, then close (see the idle signal).
         m_closeRequested = true;
         m_engine->cancelScan();
         m_engine->cancelTiles();
         m_engine->cancelReport();
+        m_engine->cancelSweep();
         statusBar()->showMessage(tr("Stopping: finishing the batch in flight, then closing..."));
         event->ignore();
         return;

@@ -18,6 +18,7 @@ namespace rine {
 
 class EngineController;
 class InspectPage;
+class RobustnessPage;
 class ScanPage;
 
 // What the command line chose (rine-studio --backbone/--head, and files to open).
@@ -27,9 +28,10 @@ struct StudioOptions {
     DeviceChoice device = DeviceChoice::Auto;
     QStringList open; // folders are scanned, images inspected, .sqlite files opened as cases
     bool tileMap = false; // also score the tile map of the first image opened
+    bool robustness = false; // also sweep the first image opened (paper preset)
 };
 
-// The application window: a page per job (Scan, Inspect), menus with shortcuts, the device
+// The application window: a page per job (Scan, Inspect, Robustness), menus with shortcuts, the device
 // and the loaded model in the status bar. The engine runs on worker threads behind an
 // EngineController; this class only asks it for work and shows what comes back.
 class MainWindow : public QMainWindow {
@@ -41,6 +43,7 @@ public:
 
     ScanPage *scanPage() const { return m_scanPage; }
     InspectPage *inspectPage() const { return m_inspectPage; }
+    RobustnessPage *robustnessPage() const { return m_robustnessPage; }
     EngineController *engine() const { return m_engine; }
     // Nothing is loading or running, and the files given at start-up have been opened.
     bool settled() const;
@@ -80,6 +83,7 @@ private:
     QTabWidget *m_pages;
     ScanPage *m_scanPage;
     InspectPage *m_inspectPage;
+    RobustnessPage *m_robustnessPage;
     QFrame *m_banner;
     QLabel *m_status;
     QPushButton *m_locate;
@@ -89,7 +93,7 @@ private:
     QProgressDialog *m_reportProgress = nullptr;
     QString m_casePath;
     qint64 m_scanId = 0;
-    int m_inspectJob = 0, m_tileJob = 0;
+    int m_inspectJob = 0, m_tileJob = 0, m_sweepJob = 0;
     std::optional<FileReport> m_inspectStored;
     bool m_startupPending = true;
     bool m_closeRequested = false;

@@ -2,6 +2,8 @@
 
 #include "ThumbnailCache.h"
 
+#include "report/Pictures.h"
+
 #include <QColor>
 #include <QFileInfo>
 #include <QLocale>
@@ -131,14 +133,8 @@ QVariant ResultsModel::data(const QModelIndex &index, int role) const
             return r.warnings.join(QLatin1Char('\n'));
         return r.path;
     }
-    if (role == Qt::ForegroundRole && column == VerdictColumn) {
-        switch (verdict) {
-        case Verdict::Fake: return QColor(0xc0, 0x1f, 0x1f);
-        case Verdict::Real: return QColor(0x1b, 0x7a, 0x2e);
-        case Verdict::Inconclusive: return QColor(0xa8, 0x6a, 0x00);
-        case Verdict::None: return QColor(Qt::gray);
-        }
-    }
+    if (role == Qt::ForegroundRole && column == VerdictColumn)
+        return verdictColour(verdict);
     if (role == Qt::TextAlignmentRole && (column == Probability || column == Size))
         return int(Qt::AlignRight | Qt::AlignVCenter);
     if (role != Qt::DisplayRole && role != SortRole)

@@ -23,11 +23,15 @@ const QCommandLineOption kHead(QStringLiteral("head"),
 const QCommandLineOption kDevice(QStringLiteral("device"),
                                  QStringLiteral("auto (default): CUDA when available, else CPU."),
                                  QStringLiteral("auto|cpu|cuda"), QStringLiteral("auto"));
-const QCommandLineOption kPage(QStringLiteral("page"), QStringLiteral("The page to show first: scan or inspect."),
-                               QStringLiteral("scan|inspect"));
+const QCommandLineOption kPage(QStringLiteral("page"),
+                               QStringLiteral("The page to show first: scan, inspect or robustness."),
+                               QStringLiteral("scan|inspect|robustness"));
 const QCommandLineOption kTileMap(QStringLiteral("tile-map"),
                                   QStringLiteral("With an image to open: also score its tile map (one model pass per "
                                                  "224 x 224 tile)."));
+const QCommandLineOption kRobustness(QStringLiteral("robustness"),
+                                     QStringLiteral("With an image to open: also run its robustness sweep (the paper "
+                                                    "preset) and show the Robustness page."));
 const QCommandLineOption kScreenshot(
     QStringLiteral("screenshot"),
     QStringLiteral("Show the main window, wait until the model is loaded and the files given are scanned or "
@@ -46,7 +50,7 @@ void describe(QCoreApplication &app, QCommandLineParser &parser)
                        ".sqlite file is opened as a case. Evidence files are only read."));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addOptions({kBackbone, kHead, kDevice, kPage, kTileMap, kScreenshot});
+    parser.addOptions({kBackbone, kHead, kDevice, kPage, kTileMap, kRobustness, kScreenshot});
     parser.addPositionalArgument(QStringLiteral("files"), QStringLiteral("Folders, images or case databases to open."),
                                  QStringLiteral("[FILE...]"));
     parser.process(app); // prints and exits for --help and --version
@@ -85,11 +89,20 @@ int main(int argc, char *argv[])
                                                      : rine::DeviceChoice::Auto;
     options.open = parser.positionalArguments();
     options.tileMap = parser.isSet(kTileMap);
+    options.robustness = parser.isSet(kRobustness);
+    const QString page = parser.value(kPage);
+    if (!page.isEmpty() && page != QLatin1String("scan") && page != QLatin1String("inspect")
+        && page != QLatin1String("robustness")) {
+        QTextStream(stderr) << "rine-studio: --page must be scan, inspect or robustness, not '" << page << "'" << Qt::endl;
+        return 2;
+    }
 
     rine::configureCpuThreads();
     rine::MainWindow window(options);
-    if (parser.value(kPage) == QLatin1String("inspect"))
+    if (page == QLatin1String("inspect"))
         window.showPage(1);
+    else if (page == QLatin1String("robustness"))
+        window.showPage(2);
     window.show();
     if (parser.isSet(kScreenshot)) {
         // Once the window is on screen and settled (model loaded, files opened), or after

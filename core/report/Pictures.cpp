@@ -48,4 +48,15 @@ QColor probabilityColour(double p, int alpha)
                   int(from.blue() + t * (to.blue() - from.blue())), alpha);
 }
 
+QColor verdictColour(Verdict verdict)
+{
+    switch (verdict) {
+    case Verdict::Fake: return QColor(0xc0, 0x1f, 0x1f);
+    case Verdict::Real: return QColor(0x1b, 0x7a, 0x2e);
+    case Verdict::Inconclusive: return QColor(0xa8, 0x6a, 0x00);
+    case Verdict::None: break;
+    }
+    return QColor(Qt::gray);
+}
+
 } // namespace rine

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "image/ImageDecoder.h"
+#include "report/Verdict.h"
 
 #include <QColor>
 #include <QImage>
@@ -22,5 +23,9 @@ QImage uprightThumbnail(const DecodedImage &decoded, const FileBytes &bytes, int
 // A colour for a probability, as heat maps of a two-sided quantity are read: blue (real)
 // through white (0.5) to red (generated).
 QColor probabilityColour(double probability, int alpha = 255);
+
+// The colour a verdict is written in everywhere (tables, pages, previews): red fake, green
+// real, amber inconclusive, grey not scored.
+QColor verdictColour(Verdict verdict);
 
 } // namespace rine

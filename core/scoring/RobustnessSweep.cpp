@@ -73,6 +73,32 @@ int firstFlip(bool baselineFake, const std::vector<SweepPoint> &points)
     return -1;
 }
 
+void applyThreshold(SweepResult &result, double threshold)
+{
+    result.threshold = threshold;
+    result.baselineFake = result.baselineProbability >= threshold;
+    std::vector<std::string> flips;
+    for (SweepSeries &series : result.series) {
+        for (SweepPoint &point : series.points)
+            point.fake = point.probability >= threshold;
+        series.flipIndex = firstFlip(result.baselineFake, series.points);
+        series.flip.clear();
+        if (series.flipIndex >= 0) {
+            const SweepPoint &at = series.points[std::size_t(series.flipIndex)];
+            series.flip = std::string("flips to ") + (result.baselineFake ? "real" : "fake") + " at "
+                        + severityFrom(series.kind, at.strength);
+            flips.push_back(series.flip);
+        }
+    }
+    result.summary.clear();
+    if (flips.empty()) {
+        result.summary = "stable under all tested perturbations";
+    } else {
+        for (std::size_t i = 0; i < flips.size(); ++i)
+            result.summary += (i ? "; " : "") + flips[i];
+    }
+}
+
 RobustnessSweep::RobustnessSweep(Detector &detector, Options options) : m_detector(detector), m_options(options)
 {
     m_options.batchSize = std::max(1, m_options.batchSize);
@@ -155,34 +181,19 @@ Result<SweepResult> RobustnessSweep::run(const std::string &path, const SweepPla
 
     result.baselineLogit = scores[0].logit;
     result.baselineProbability = scores[0].probability;
-    result.baselineFake = scores[0].probability >= m_options.threshold;
     if (m_options.keepCrops)
         result.baselineCrop = std::move(crops[0]);
     std::size_t next = 1;
-    std::vector<std::string> flips;
     for (SweepSeries &series : result.series) {
         for (SweepPoint &point : series.points) {
             point.logit = scores[next].logit;
             point.probability = scores[next].probability;
-            point.fake = point.probability >= m_options.threshold;
             if (m_options.keepCrops)
                 point.crop = std::move(crops[next]);
             ++next;
         }
-        series.flipIndex = firstFlip(result.baselineFake, series.points);
-        if (series.flipIndex >= 0) {
-            const SweepPoint &at = series.points[std::size_t(series.flipIndex)];
-            series.flip = std::string("flips to ") + (result.baselineFake ? "real" : "fake") + " at "
-                        + severityFrom(series.kind, at.strength);
-            flips.push_back(series.flip);
-        }
     }
-    if (flips.empty()) {
-        result.summary = "stable under all tested perturbations";
-    } else {
-        for (std::size_t i = 0; i < flips.size(); ++i)
-            result.summary += (i ? "; " : "") + flips[i];
-    }
+    applyThreshold(result, m_options.threshold);
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return result;
 }

@@ -68,6 +68,10 @@ struct SweepResult {
 // The index of the first point whose verdict differs from the baseline's, or -1.
 int firstFlip(bool baselineFake, const std::vector<SweepPoint> &points);
 
+// Sets the verdicts, flips and summary of a scored sweep for a threshold (the probabilities
+// stay): what a sweep says when the analyst moves the threshold afterwards.
+void applyThreshold(SweepResult &result, double threshold);
+
 // Scores an image under every perturbation of a plan, all crops batched through the detector
 // (the first head). Deterministic for a seed.
 class RobustnessSweep {

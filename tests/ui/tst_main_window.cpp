@@ -57,6 +57,8 @@ private slots:
             {"actionExport", QKeySequence(QStringLiteral("Ctrl+E"))},
             {"actionScanPage", QKeySequence(QStringLiteral("Ctrl+1"))},
             {"actionInspectPage", QKeySequence(QStringLiteral("Ctrl+2"))},
+            {"actionRobustnessPage", QKeySequence(QStringLiteral("Ctrl+3"))},
+            {"actionRobustnessPage", QKeySequence(QStringLiteral("Ctrl+3"))},
             {"actionQuit", QKeySequence(QKeySequence::Quit)},
         };
         for (const auto &[name, shortcut] : expected) {
@@ -67,9 +69,11 @@ private slots:
         QVERIFY(!window.findChild<QAction *>(QStringLiteral("actionSettings"))->shortcut().isEmpty());
 
         auto *pages = window.findChild<QTabWidget *>(QStringLiteral("pages"));
-        QCOMPARE(pages->count(), 2);
+        QCOMPARE(pages->count(), 3);
         window.findChild<QAction *>(QStringLiteral("actionInspectPage"))->trigger();
         QCOMPARE(pages->currentIndex(), 1);
+        window.findChild<QAction *>(QStringLiteral("actionRobustnessPage"))->trigger();
+        QCOMPARE(pages->currentIndex(), 2);
         window.findChild<QAction *>(QStringLiteral("actionScanPage"))->trigger();
         QCOMPARE(pages->currentIndex(), 0);
 
@@ -100,7 +104,7 @@ private slots:
         {
             MainWindow window;
             window.show();
-            window.resize(1000, 700);
+            window.resize(1000, 720);
             window.scanPage()->findChild<QSlider *>(QStringLiteral("thresholdSlider"))->setValue(63);
             window.close();
         }
@@ -108,7 +112,7 @@ private slots:
         MainWindow again;
         QCOMPARE(again.scanPage()->rule().threshold, 0.63);
         QCOMPARE(again.scanPage()->findChild<QSlider *>(QStringLiteral("thresholdSlider"))->value(), 63);
-        QCOMPARE(again.size(), QSize(1000, 700));
+        QCOMPARE(again.size(), QSize(1000, 720));
     }
 
     void settingsDialogGivesWhatWasSet()

@@ -7,11 +7,16 @@
 #include "ImageView.h"
 #include "InspectPage.h"
 #include "MainWindow.h"
+#include "RobustnessPage.h"
 #include "ScanPage.h"
 #include "report/CaseReport.h"
 #include "scoring/ModelStore.h"
 
 #include <QAbstractButton>
+#include <QCheckBox>
+#include <QJsonArray>
+#include <QLineEdit>
+#include <QTabWidget>
 #include <QBuffer>
 #include <QCryptographicHash>
 #include <QDir>
@@ -330,6 +335,136 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(inspected.count(), 2, 30000);
         QVERIFY(!window.inspectPage()->result().error.isEmpty());
         QVERIFY(labelText(window.inspectPage(), "inspectRecord").contains(QStringLiteral("notes.jpg")));
+    }
+
+    void sweepsTheInspectedImageOnTheRobustnessPage()
+    {
+        MainWindow window(tinyModel());
+        window.show();
+        waitForModel(window);
+        QSignalSpy inspected(window.engine(), &EngineController::inspected);
+        const QString path = kData + QStringLiteral("/images/camera.png");
+        window.openImage(path);
+        QTRY_COMPARE_WITH_TIMEOUT(inspected.count(), 1, 30000);
+
+        // Opened from Inspect, for the image shown there.
+        auto *button = window.inspectPage()->findChild<QPushButton *>(QStringLiteral("robustnessButton"));
+        QVERIFY(button && button->isEnabled());
+        button->click();
+        RobustnessPage *page = window.robustnessPage();
+        QCOMPARE(window.findChild<QTabWidget *>(QStringLiteral("pages"))->currentWidget(), page);
+        QCOMPARE(page->imagePath(), path);
+        QCOMPARE(page->imageSha256(), sha256Hex(path));
+        QVERIFY(labelText(page, "robustnessTitle").contains(QStringLiteral("camera.png")));
+
+        // Strengths the analyst typed: JPEG at 90 and 50, blur kernel 3, at the image's own
+        // scale (no resize), so the original is scored exactly as the reference code scored it.
+        page->choosePreset(QStringLiteral("fine"));
+        auto edit = [&](const char *kind, bool use, const QString &text) {
+            page->findChild<QCheckBox *>(QStringLiteral("use_%1").arg(QLatin1String(kind)))->setChecked(use);
+            page->findChild<QLineEdit *>(QStringLiteral("strengths_%1").arg(QLatin1String(kind)))->setText(text);
+        };
+        edit("jpeg", true, QStringLiteral("90, abc"));
+        auto refused = page->plan();
+        QVERIFY(!refused);
+        QVERIFY2(QString::fromStdString(refused.error()).contains(QStringLiteral("\"abc\"")), refused.error().c_str());
+        edit("blur", true, QStringLiteral("4"));
+        edit("jpeg", true, QStringLiteral("90, 50"));
+        refused = page->plan();
+        QVERIFY(!refused);
+        QVERIFY2(QString::fromStdString(refused.error()).contains(QStringLiteral("odd")), refused.error().c_str());
+        edit("blur", true, QStringLiteral("3"));
+        edit("crop", false, {});
+        edit("noise", false, {});
+        edit("resize", false, {});
+        page->findChild<QCheckBox *>(QStringLiteral("resizeCheck"))->setChecked(false);
+        auto plan = page->plan();
+        QVERIFY2(plan, plan.error().c_str());
+        QCOMPARE(plan->series.size(), std::size_t(2));
+        QCOMPARE(plan->series[0].strengths, (std::vector<double>{90, 50}));
+
+        QSignalSpy updates(window.engine(), &EngineController::sweepProgress);
+        auto *run = page->findChild<QPushButton *>(QStringLiteral("sweepButton"));
+        QVERIFY(run->isEnabled());
+        run->click();
+        QTRY_VERIFY_WITH_TIMEOUT(!updates.isEmpty() && updates.last().first().value<SweepUpdate>().finished, 60000);
+        QVERIFY(page->hasSweep());
+
+        const double expected = reference()[QStringLiteral("images")].toObject()[QStringLiteral("camera.png")].toObject()
+                                    [QStringLiteral("prob")].toDouble();
+        const SweepResult &sweep = page->sweep();
+        QVERIFY(std::abs(sweep.baselineProbability - expected) < 1e-4);
+        QCOMPARE(sweep.crops, 4);
+        // The chart: a line per perturbation from the original (step 0) through each strength.
+        SweepChart *chart = page->chart();
+        QCOMPARE(chart->graphCount(), 2);
+        QCOMPARE(chart->graph(0)->data()->size(), 3);
+        QCOMPARE(chart->graph(1)->data()->size(), 2);
+        QVERIFY(std::abs(chart->graph(0)->data()->at(0)->value - expected) < 1e-4);
+        QCOMPARE(chart->graph(0)->data()->at(2)->value, sweep.series[0].points[1].probability);
+        QCOMPARE(chart->thresholdDrawn(), 0.5);
+        // The previews: the original and each version per row, coloured by verdict.
+        QList<QFrame *> previews = page->findChildren<QFrame *>(QStringLiteral("sweepPreview"));
+        QCOMPARE(previews.size(), (1 + 2) + (1 + 1));
+        for (QFrame *preview : previews)
+            QCOMPARE(preview->property("verdict").toString(),
+                     verdictName(VerdictRule{}.of(preview->property("probability").toDouble())));
+
+        // A threshold between the original and JPEG 50 flips the verdict at the first JPEG
+        // version across it, worked out here from the scores.
+        const double p0 = sweep.baselineProbability, p90 = sweep.series[0].points[0].probability,
+                     p50 = sweep.series[0].points[1].probability;
+        QVERIFY2(std::abs(p50 - p0) > 1e-6, "JPEG 50 did not move the tiny model's score: no flip to test");
+        const double threshold = (p0 + p50) / 2;
+        const bool crosses90 = (p90 >= threshold) != (p0 >= threshold);
+        page->setRule(VerdictRule{threshold, 0.0});
+        QCOMPARE(page->sweep().series[0].flipIndex, crosses90 ? 0 : 1);
+        const QString flip = QStringLiteral("flips to %1 at JPEG quality <= %2")
+                                 .arg(p0 >= threshold ? QStringLiteral("real") : QStringLiteral("fake"))
+                                 .arg(crosses90 ? 90 : 50);
+        QCOMPARE(QString::fromStdString(page->sweep().series[0].flip), flip);
+        QVERIFY2(labelText(page, "robustnessSummary").contains(flip.toHtmlEscaped()), qPrintable(labelText(page, "robustnessSummary")));
+        QCOMPARE(chart->thresholdDrawn(), threshold);
+        // One marked preview per perturbation whose verdict flips.
+        const double p3 = sweep.series[1].points[0].probability;
+        const int flips = 1 + ((p3 >= threshold) != (p0 >= threshold) ? 1 : 0);
+        int flipped = 0;
+        for (QFrame *preview : page->findChildren<QFrame *>(QStringLiteral("sweepPreview")))
+            flipped += preview->property("flip").toBool();
+        QCOMPARE(flipped, flips);
+
+        // Saved as rine-cli robustness --json writes it.
+        QTemporaryDir dir;
+        const QString json = dir.filePath(QStringLiteral("sweep.json"));
+        QString error;
+        QVERIFY2(page->saveJson(json, error), qPrintable(error));
+        QFile file(json);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QJsonObject saved = QJsonDocument::fromJson(file.readAll()).object();
+        QCOMPARE(saved[QStringLiteral("preset")].toString(), QStringLiteral("custom (from fine)"));
+        QCOMPARE(saved[QStringLiteral("resize_to_256")].toBool(), false);
+        QCOMPARE(saved[QStringLiteral("threshold")].toDouble(), threshold);
+        const QJsonObject record = saved[QStringLiteral("records")].toArray().first().toObject();
+        QCOMPARE(record[QStringLiteral("sha256")].toString(), sha256Hex(path));
+        QVERIFY(std::abs(record[QStringLiteral("baseline")].toObject()[QStringLiteral("probability")].toDouble() - expected) < 1e-4);
+        QCOMPARE(saved[QStringLiteral("plan")].toArray().first().toObject()[QStringLiteral("strengths")].toArray(),
+                 (QJsonArray{90, 50}));
+        QCOMPARE(saved[QStringLiteral("model")].toObject()[QStringLiteral("head_sha256")].toString(),
+                 sha256Hex(kData + QStringLiteral("/rine_tiny_head.pth")));
+
+        // Cancel, pressed before the worker starts: nothing is scored, the page says so and
+        // shows no stale sweep.
+        updates.clear();
+        run->click();
+        QCOMPARE(run->text(), QStringLiteral("Cancel"));
+        run->click();
+        QTRY_VERIFY_WITH_TIMEOUT(!updates.isEmpty() && updates.last().first().value<SweepUpdate>().finished, 60000);
+        QVERIFY(updates.last().first().value<SweepUpdate>().result.cancelled);
+        QVERIFY(!page->hasSweep());
+        QVERIFY(page->findChildren<QFrame *>(QStringLiteral("sweepPreview")).isEmpty());
+        QCOMPARE(chart->graphCount(), 0);
+        QVERIFY(labelText(page, "robustnessSummary").startsWith(QStringLiteral("Cancelled")));
+        QCOMPARE(run->text(), QStringLiteral("Run sweep"));
     }
 
     void showsRotatedPhotosUprightWithTheRegionWhereItWasAnalysed()

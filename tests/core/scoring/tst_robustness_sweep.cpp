@@ -55,6 +55,36 @@ private slots:
         QCOMPARE(firstFlip(false, {}), -1);
     }
 
+    void movingTheThresholdRedrawsTheFlips()
+    {
+        SweepResult r;
+        r.baselineProbability = 0.7;
+        r.series.push_back({PerturbationKind::Jpeg, {point(0.65), point(0.4), point(0.3)}, -1, {}});
+        r.series[0].points[0].strength = 75;
+        r.series[0].points[1].strength = 45;
+        r.series[0].points[2].strength = 30;
+        r.series.push_back({PerturbationKind::Noise, {point(0.66)}, -1, {}});
+        r.series[1].points[0].strength = 5;
+
+        applyThreshold(r, 0.5); // 0.7 fake; 0.4 is the first real
+        QCOMPARE(r.series[0].flipIndex, 1);
+        QCOMPARE(r.series[0].flip, std::string("flips to real at JPEG quality <= 45"));
+        QCOMPARE(r.series[1].flipIndex, -1);
+        QCOMPARE(r.summary, r.series[0].flip);
+
+        applyThreshold(r, 0.25); // everything fake
+        QCOMPARE(r.summary, std::string("stable under all tested perturbations"));
+        QVERIFY(r.series[0].flip.empty());
+
+        applyThreshold(r, 0.68); // 0.7 fake, 0.65 and 0.66 real
+        QCOMPARE(r.series[0].flipIndex, 0);
+        QCOMPARE(r.summary, std::string("flips to real at JPEG quality <= 75; flips to real at noise sigma >= 5"));
+
+        applyThreshold(r, 0.9); // 0.7 real: nothing reaches 0.9
+        QVERIFY(!r.baselineFake);
+        QCOMPARE(r.summary, std::string("stable under all tested perturbations"));
+    }
+
     void presetsHoldThePapersRanges()
     {
         const SweepPlan paper = robustnessPreset("paper");
