@@ -92,6 +92,43 @@ QList<InstalledModel> ModelStore::installed() const
     return out;
 }
 
+QList<ModelState> ModelStore::states() const
+{
+    QList<ModelState> out;
+    const QList<TrustRecord> records = trusted();
+    for (const InstalledModel &entry : installed()) {
+        ModelState state;
+        state.installed = entry;
+        if (!entry.path.isEmpty())
+            state.fileSize = QFileInfo(entry.path).size();
+        state.expectedSha256 = expectedSha256(entry.model);
+        if (!entry.model.sha256.isEmpty()) {
+            state.shaSource = QStringLiteral("manifest");
+        } else {
+            for (const TrustRecord &r : records)
+                if (r.sha256 == state.expectedSha256 && !r.sha256.isEmpty())
+                    state.shaSource = QStringLiteral("%1 (%2)").arg(r.how, r.when);
+        }
+        const QFileInfo part(pathOf(entry.model) + QStringLiteral(".part"));
+        if (part.exists())
+            state.partialBytes = part.size();
+        const QDir dir(m_dir);
+        for (const QString &name : dir.entryList({entry.model.file + QStringLiteral(".rejected-*")}, QDir::Files, QDir::Name))
+            state.rejected << dir.filePath(name);
+        out.append(state);
+    }
+    return out;
+}
+
+Result<bool> ModelStore::trustTrained(const QString &path)
+{
+    auto sha = sha256OfFile(path);
+    if (!sha)
+        return Result<bool>::failure(sha.error());
+    return trust({sha.value(), QFileInfo(path).absoluteFilePath(), QStringLiteral("trained here"),
+                  QDateTime::currentDateTimeUtc().toString(Qt::ISODate)});
+}
+
 QList<TrustRecord> ModelStore::trusted() const
 {
     QList<TrustRecord> out;

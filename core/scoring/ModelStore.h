@@ -27,6 +27,17 @@ struct InstalledModel {
     QString where; // "bundled", "store", "CLIP cache", "$RINE_BACKBONE"
 };
 
+// What the Models page shows of a known model: where it is, what its hash must be and how
+// that hash is known, and what an interrupted or rejected download left behind.
+struct ModelState {
+    InstalledModel installed;
+    qint64 fileSize = -1; // of the installed file; -1 when none
+    QString expectedSha256; // the manifest's, else pinned here; empty when neither
+    QString shaSource; // "manifest", "pinned on first download from ... (when)", or ""
+    qint64 partialBytes = 0; // an interrupted download kept for resuming (.part)
+    QStringList rejected; // downloads that failed verification, kept aside and never used
+};
+
 // The user's model folder ($RINE_MODEL_STORE, else <data>/rine-studio/models) and the
 // trust policy. TorchScript archives are programs and pickle checkpoints have a history of
 // memory-safety bugs in their readers: a file of either kind is used only when its SHA-256
@@ -43,9 +54,14 @@ public:
     // environment).
     QList<InstalledModel> installed() const;
 
+    QList<ModelState> states() const;
+
     QList<TrustRecord> trusted() const;
     // Records a trust decision (atomically). Recording the same hash again keeps the first.
     Result<bool> trust(const TrustRecord &record);
+    // Records a weight file written by our own training ("trained here"): the checkpoint
+    // writer calls this once the file is complete, so the file loads without --trust.
+    Result<bool> trustTrained(const QString &path);
 
     // Whether a weight file may be loaded: safetensors always (data only); TorchScript or
     // pickle when its hash is in the manifest or trusted here. On refusal, a message naming

@@ -10,6 +10,8 @@
 #include "scoring/ModelStore.h"
 
 #include <QCryptographicHash>
+#include <QDir>
+#include <QFileInfo>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -178,6 +180,51 @@ private slots:
         // The bundled head is in the manifest.
         QVERIFY(store.allowed(RINE_SOURCE_MODELS "/rine_2class.pth",
                               QStringLiteral("680d301b6d191da85b9dabcebf42cd3df20c5c669fa8320c498f835d02bf5ccb")));
+    }
+
+    void filesTrainedHereLoadWithoutAsking()
+    {
+        ModelStore store(m_dir.filePath("trained"));
+        // A checkpoint written by our own training: not in the manifest, so refused until
+        // recorded as trained here, then allowed by its hash (computed here independently).
+        const QString checkpoint = test::writeFile(m_dir, "my_head.pth", test::readAll(RINE_TEST_DATA "/rine_tiny_head_b.pth"));
+        const QString hash = sha(test::readAll(checkpoint));
+        QVERIFY(!store.allowed(checkpoint, hash));
+        QVERIFY(store.trustTrained(checkpoint));
+        QVERIFY(store.allowed(checkpoint, hash));
+        const QList<TrustRecord> records = ModelStore(m_dir.filePath("trained")).trusted();
+        QCOMPARE(records.size(), 1);
+        QCOMPARE(records.first().sha256, hash);
+        QCOMPARE(records.first().how, QStringLiteral("trained here"));
+        QCOMPARE(records.first().path, QFileInfo(checkpoint).absoluteFilePath());
+        QVERIFY(!store.trustTrained(m_dir.filePath("missing.pth")));
+    }
+
+    void statesSayWhatADownloadLeftBehind()
+    {
+        ModelStore store(m_dir.filePath("states"));
+        QVERIFY(QDir().mkpath(store.dir()));
+        KnownModel backbone = ModelLocator::knownBackbone();
+        test::writeFile(m_dir, "states/" + backbone.file + ".part", QByteArray(1234, 'x'));
+        test::writeFile(m_dir, "states/" + backbone.file + ".rejected-0123456789ab", QByteArray(10, 'y'));
+        bool seenBackbone = false, seenBundled = false;
+        for (const ModelState &state : store.states()) {
+            if (state.installed.model.name == backbone.name) {
+                seenBackbone = true;
+                QCOMPARE(state.partialBytes, qint64(1234));
+                QCOMPARE(state.rejected.size(), 1);
+                QCOMPARE(state.expectedSha256, backbone.sha256);
+                QCOMPARE(state.shaSource, QStringLiteral("manifest"));
+            }
+            if (state.installed.model.name == QLatin1String("rine-2class")) {
+                seenBundled = true;
+                QCOMPARE(state.installed.where, QStringLiteral("bundled"));
+                QCOMPARE(state.fileSize, QFileInfo(RINE_SOURCE_MODELS "/rine_2class.pth").size());
+            }
+            if (state.installed.model.name == QLatin1String("rine-1class")) // hash left open by the manifest
+                QVERIFY(state.expectedSha256.isEmpty() && state.shaSource.isEmpty());
+        }
+        QVERIFY(seenBackbone && seenBundled);
     }
 
     void importChecksHashAndShapesBeforeCopying()
