@@ -26,3 +26,4 @@ shoot() {
 shoot "$root/docs/scan-page.png" "$work/evidence"
 shoot "$root/docs/inspect-page.png" --page inspect --tile-map "$work/evidence/astronaut.png"
 shoot "$root/docs/robustness-page.png" --robustness "$work/evidence/astronaut.png"
+shoot "$root/docs/models-page.png" --page models

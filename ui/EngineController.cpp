@@ -1,6 +1,7 @@
 #include "EngineController.h"
 
 #include "EngineWorker.h"
+#include "ModelsWorker.h"
 
 namespace rine {
 
@@ -18,6 +19,9 @@ EngineController::EngineController(QObject *parent) : QObject(parent)
     qRegisterMetaType<TileUpdate>();
     qRegisterMetaType<SweepJob>();
     qRegisterMetaType<SweepUpdate>();
+    qRegisterMetaType<ModelsState>();
+    qRegisterMetaType<FetchProgress>();
+    qRegisterMetaType<ModelAction>();
     qRegisterMetaType<ReportRequest>();
     qRegisterMetaType<ReportOutcome>();
 
@@ -76,6 +80,19 @@ EngineController::EngineController(QObject *parent) : QObject(parent)
         if (update.finished)
             checkIdle();
     });
+    m_modelsThread.setObjectName(QStringLiteral("rine-models"));
+    m_modelsWorker = new ModelsWorker(ModelStore::defaultDir());
+    m_modelsWorker->moveToThread(&m_modelsThread);
+    connect(&m_modelsThread, &QThread::finished, m_modelsWorker, &QObject::deleteLater);
+    connect(m_modelsWorker, &ModelsWorker::listed, this, &EngineController::modelsListed);
+    connect(m_modelsWorker, &ModelsWorker::fetchProgress, this, &EngineController::fetchProgress);
+    connect(m_modelsWorker, &ModelsWorker::actionDone, this, [this](const ModelAction &action) {
+        m_modelsBusy = std::max(0, m_modelsBusy - 1);
+        if (action.action == QLatin1String("fetch"))
+            m_fetchRunning = false;
+        emit modelActionDone(action);
+    });
+    m_modelsThread.start();
     m_scanThread.start();
     m_inspectThread.start();
 }
@@ -86,10 +103,13 @@ EngineController::~EngineController()
     m_cancelTiles = true;
     m_cancelReport = true;
     m_cancelSweep = true;
+    QMetaObject::invokeMethod(m_modelsWorker, [worker = m_modelsWorker] { worker->cancelFetch(); }, Qt::QueuedConnection);
     m_scanThread.quit();
     m_inspectThread.quit();
+    m_modelsThread.quit();
     m_scanThread.wait();
     m_inspectThread.wait();
+    m_modelsThread.wait();
 }
 
 void EngineController::checkIdle()
@@ -175,6 +195,47 @@ int EngineController::sweep(SweepJob job)
         worker->sweep(job, detector);
     }, Qt::QueuedConnection);
     return job.id;
+}
+
+void EngineController::listModels()
+{
+    QMetaObject::invokeMethod(m_modelsWorker, [worker = m_modelsWorker] { worker->list(); }, Qt::QueuedConnection);
+}
+
+void EngineController::fetchModel(const QString &name, const QString &url)
+{
+    if (m_fetchRunning)
+        return;
+    m_fetchRunning = true;
+    ++m_modelsBusy;
+    QMetaObject::invokeMethod(m_modelsWorker, [worker = m_modelsWorker, name, url] { worker->fetch(name, url); },
+                              Qt::QueuedConnection);
+}
+
+void EngineController::cancelFetch()
+{
+    QMetaObject::invokeMethod(m_modelsWorker, [worker = m_modelsWorker] { worker->cancelFetch(); }, Qt::QueuedConnection);
+}
+
+void EngineController::verifyModel(const QString &name)
+{
+    ++m_modelsBusy;
+    QMetaObject::invokeMethod(m_modelsWorker, [worker = m_modelsWorker, name] { worker->verify(name); },
+                              Qt::QueuedConnection);
+}
+
+void EngineController::importModel(const QString &path, const QString &name)
+{
+    ++m_modelsBusy;
+    QMetaObject::invokeMethod(m_modelsWorker, [worker = m_modelsWorker, path, name] { worker->importFile(path, name); },
+                              Qt::QueuedConnection);
+}
+
+void EngineController::removeModel(const QString &name)
+{
+    ++m_modelsBusy;
+    QMetaObject::invokeMethod(m_modelsWorker, [worker = m_modelsWorker, name] { worker->remove(name); },
+                              Qt::QueuedConnection);
 }
 
 } // namespace rine

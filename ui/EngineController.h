@@ -11,6 +11,7 @@
 namespace rine {
 
 class EngineWorker;
+class ModelsWorker;
 
 // Owns the engine's two worker threads and is the GUI's only way to them. The scan lane runs
 // scans and holds the open case; the Inspect lane loads models, inspects images and scores
@@ -41,6 +42,16 @@ public:
     void cancelTiles() { m_cancelTiles = true; }
     void cancelSweep() { m_cancelSweep = true; }
 
+    // The model folder (Models page), on a third thread: downloads and hashing take long.
+    void listModels();
+    void fetchModel(const QString &name, const QString &url = {});
+    void cancelFetch();
+    void verifyModel(const QString &name);
+    void importModel(const QString &path, const QString &name);
+    void removeModel(const QString &name);
+    bool modelsBusy() const { return m_modelsBusy > 0; }
+    bool fetchRunning() const { return m_fetchRunning; }
+
     bool hasModel() const { return bool(m_detector); }
     const ModelInfo &modelInfo() const { return m_info; }
     bool scanRunning() const { return m_scanRunning; }
@@ -63,6 +74,9 @@ signals:
     void inspected(const rine::InspectResult &result);
     void tilesProgress(const rine::TileUpdate &update);
     void sweepProgress(const rine::SweepUpdate &update);
+    void modelsListed(const rine::ModelsState &state);
+    void fetchProgress(const rine::FetchProgress &progress);
+    void modelActionDone(const rine::ModelAction &action);
     void reportProgress(const QString &stage, int done, int total);
     void reportWritten(const rine::ReportOutcome &outcome, const QString &error);
     void idle(); // no job is running any more
@@ -71,9 +85,12 @@ private:
     void checkIdle();
 
     std::atomic<bool> m_cancelScan{false}, m_cancelTiles{false}, m_cancelReport{false}, m_cancelSweep{false};
-    QThread m_scanThread, m_inspectThread;
+    QThread m_scanThread, m_inspectThread, m_modelsThread;
     EngineWorker *m_scanWorker = nullptr;
     EngineWorker *m_inspectWorker = nullptr;
+    ModelsWorker *m_modelsWorker = nullptr;
+    int m_modelsBusy = 0; // model-folder actions queued or running
+    bool m_fetchRunning = false;
     std::shared_ptr<Detector> m_detector;
     ModelInfo m_info;
     bool m_scanRunning = false, m_tilesRunning = false, m_sweepRunning = false, m_loadingModel = false, m_reportRunning = false;

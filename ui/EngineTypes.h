@@ -5,6 +5,7 @@
 #include "report/CaseReport.h"
 #include "scan/ScanEngine.h"
 #include "scoring/ImageScorer.h"
+#include "scoring/ModelStore.h"
 #include "scoring/RobustnessSweep.h"
 #include "scoring/TileMap.h"
 #include "store/CaseDatabase.h"
@@ -128,6 +129,28 @@ struct SweepUpdate {
     QList<QList<QImage>> previews; // [series][point]
 };
 
+// The model folder as the Models page shows it.
+struct ModelsState {
+    QString storeDir;
+    QList<ModelState> models;
+    QList<TrustRecord> trusted;
+};
+
+struct FetchProgress {
+    QString name;
+    qint64 received = 0, total = -1;
+    double bytesPerSecond = 0, etaSeconds = -1;
+};
+
+// What a Models page action (fetch, verify, import, remove) ended with.
+struct ModelAction {
+    QString action; // "fetch", "verify", "import", "remove"
+    QString name;
+    bool ok = false;
+    bool cancelled = false;
+    QString message; // what happened, in a sentence or two
+};
+
 } // namespace rine
 
 Q_DECLARE_METATYPE(rine::ModelRequest)
@@ -142,5 +165,8 @@ Q_DECLARE_METATYPE(rine::TileJob)
 Q_DECLARE_METATYPE(rine::TileUpdate)
 Q_DECLARE_METATYPE(rine::SweepJob)
 Q_DECLARE_METATYPE(rine::SweepUpdate)
+Q_DECLARE_METATYPE(rine::ModelsState)
+Q_DECLARE_METATYPE(rine::FetchProgress)
+Q_DECLARE_METATYPE(rine::ModelAction)
 Q_DECLARE_METATYPE(rine::ReportRequest)
 Q_DECLARE_METATYPE(rine::ReportOutcome)

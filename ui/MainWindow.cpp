@@ -3,6 +3,7 @@
 #include "EngineController.h"
 #include "ExportDialog.h"
 #include "InspectPage.h"
+#include "ModelsPage.h"
 #include "RobustnessPage.h"
 #include "ScanPage.h"
 #include "image/ImageDecoder.h"
@@ -65,19 +66,37 @@ MainWindow::MainWindow(StudioOptions options, QWidget *parent)
     m_locate->setToolTip(tr("Choose the backbone file: it is checked (SHA-256 against the model manifest, tensor "
                             "shapes) and copied into the model store"));
     connect(m_locate, &QPushButton::clicked, this, &MainWindow::locateBackbone);
+    m_openModels = new QPushButton(tr("Download..."), m_banner);
+    m_openModels->setObjectName(QStringLiteral("openModelsButton"));
+    m_openModels->setToolTip(tr("Open the Models page to download ViT-L-14 (about 890 MB, resumable, checked against "
+                                "its SHA-256)"));
+    connect(m_openModels, &QPushButton::clicked, this, [this] {
+        showPage(3);
+        m_modelsPage->select(ModelLocator::knownBackbone().name);
+    });
+    auto *bannerButtons = new QVBoxLayout;
+    bannerButtons->addWidget(m_locate);
+    bannerButtons->addWidget(m_openModels);
+    bannerButtons->addStretch();
     auto *bannerLayout = new QHBoxLayout(m_banner);
     bannerLayout->addWidget(m_status, 1);
-    bannerLayout->addWidget(m_locate, 0, Qt::AlignTop);
+    bannerLayout->addLayout(bannerButtons);
 
     m_scanPage = new ScanPage(this);
     m_inspectPage = new InspectPage(this);
     m_robustnessPage = new RobustnessPage(this);
+    m_modelsPage = new ModelsPage(this);
     m_pages = new QTabWidget(this);
     m_pages->setObjectName(QStringLiteral("pages"));
     m_pages->setDocumentMode(true);
     m_pages->addTab(m_scanPage, tr("Scan"));
     m_pages->addTab(m_inspectPage, tr("Inspect"));
     m_pages->addTab(m_robustnessPage, tr("Robustness"));
+    m_pages->addTab(m_modelsPage, tr("Models"));
+    connect(m_pages, &QTabWidget::currentChanged, this, [this](int index) {
+        if (m_pages->widget(index) == m_modelsPage)
+            m_engine->listModels();
+    });
 
     auto *central = new QWidget(this);
     auto *layout = new QVBoxLayout(central);
@@ -147,6 +166,26 @@ MainWindow::MainWindow(StudioOptions options, QWidget *parent)
             m_robustnessPage->setRunning(true);
     });
     connect(m_robustnessPage, &RobustnessPage::cancelRequested, m_engine, &EngineController::cancelSweep);
+    auto modelsWork = [this] { m_modelsPage->setBusy(m_engine->modelsBusy()); };
+    connect(m_modelsPage, &ModelsPage::refreshRequested, m_engine, &EngineController::listModels);
+    connect(m_modelsPage, &ModelsPage::fetchRequested, this, [this, modelsWork](const QString &name, const QString &url) {
+        m_engine->fetchModel(name, url);
+        modelsWork();
+    });
+    connect(m_modelsPage, &ModelsPage::cancelFetchRequested, m_engine, &EngineController::cancelFetch);
+    connect(m_modelsPage, &ModelsPage::verifyRequested, this, [this, modelsWork](const QString &name) {
+        m_engine->verifyModel(name);
+        modelsWork();
+    });
+    connect(m_modelsPage, &ModelsPage::importRequested, this, [this, modelsWork](const QString &path, const QString &name) {
+        m_engine->importModel(path, name);
+        modelsWork();
+    });
+    connect(m_modelsPage, &ModelsPage::removeRequested, this, [this, modelsWork](const QString &name) {
+        m_engine->removeModel(name);
+        modelsWork();
+    });
+    connect(m_modelsPage, &ModelsPage::activateRequested, this, &MainWindow::activateModel);
 
     // Engine -> pages
     connect(m_engine, &EngineController::modelLoaded, this, &MainWindow::onModelLoaded);
@@ -196,6 +235,16 @@ MainWindow::MainWindow(StudioOptions options, QWidget *parent)
     connect(m_engine, &EngineController::sweepProgress, this, [this](const SweepUpdate &update) {
         if (update.id == m_sweepJob)
             m_robustnessPage->showProgress(update);
+    });
+    connect(m_engine, &EngineController::modelsListed, m_modelsPage, &ModelsPage::setState);
+    connect(m_engine, &EngineController::fetchProgress, m_modelsPage, &ModelsPage::setProgress);
+    connect(m_engine, &EngineController::modelActionDone, this, [this](const ModelAction &action) {
+        m_modelsPage->setActionDone(action);
+        m_modelsPage->setBusy(m_engine->modelsBusy());
+        // A backbone that has just arrived is loaded at once when none is.
+        const bool arrived = action.ok && (action.action == QLatin1String("fetch") || action.action == QLatin1String("import"));
+        if (arrived && !m_engine->hasModel() && !m_engine->loadingModel() && m_options.backbone.isEmpty())
+            startModel();
     });
     connect(m_engine, &EngineController::reportProgress, this, [this](const QString &stage, int done, int total) {
         if (!m_reportProgress)
@@ -312,6 +361,7 @@ void MainWindow::createMenus()
     add(view, tr("&Inspect"), QStringLiteral("actionInspectPage"), QKeySequence(tr("Ctrl+2")), [this] { showPage(1); });
     add(view, tr("&Robustness"), QStringLiteral("actionRobustnessPage"), QKeySequence(tr("Ctrl+3")),
         [this] { showPage(2); });
+    add(view, tr("&Models"), QStringLiteral("actionModelsPage"), QKeySequence(tr("Ctrl+4")), [this] { showPage(3); });
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->setObjectName(QStringLiteral("helpMenu"));
@@ -332,18 +382,47 @@ void MainWindow::applySettings(const StudioSettings &settings, bool save)
 
 void MainWindow::showPage(int index) { m_pages->setCurrentIndex(index); }
 
+void MainWindow::activateModel(const QString &role, const QString &path)
+{
+    if (m_engine->scanRunning() || m_engine->sweepRunning() || m_engine->tilesRunning() || m_engine->reportRunning()
+        || m_engine->loadingModel()) {
+        QMessageBox::information(this, tr("Models"),
+                                 tr("A scan, sweep, report or model load is running: let it finish or cancel it, then "
+                                    "set the model active."));
+        return;
+    }
+    if (role == QLatin1String("backbone")) {
+        m_settings.activeBackbone = path;
+        m_options.backbone = path;
+    } else {
+        m_settings.activeHead = path;
+        m_options.heads = {path};
+    }
+    m_settings.save();
+    statusBar()->showMessage(tr("Loading %1 ...").arg(QDir::toNativeSeparators(path)), 10000);
+    startModel();
+}
+
 void MainWindow::showBanner(const QString &html, bool offerLocate)
 {
     m_status->setText(html);
     m_locate->setVisible(offerLocate);
+    m_openModels->setVisible(offerLocate);
     m_banner->setVisible(!html.isEmpty());
 }
 
 void MainWindow::startModel()
 {
     ModelRequest request;
-    request.backbone = m_options.backbone.isEmpty() ? ModelLocator::defaultBackbone() : m_options.backbone;
+    // The command line, else what was set active on the Models page, else the defaults.
+    request.backbone = m_options.backbone;
+    if (request.backbone.isEmpty() && !m_settings.activeBackbone.isEmpty() && QFileInfo::exists(m_settings.activeBackbone))
+        request.backbone = m_settings.activeBackbone;
+    if (request.backbone.isEmpty())
+        request.backbone = ModelLocator::defaultBackbone();
     request.heads = m_options.heads;
+    if (request.heads.isEmpty() && !m_settings.activeHead.isEmpty() && QFileInfo::exists(m_settings.activeHead))
+        request.heads << m_settings.activeHead;
     if (request.heads.isEmpty() && !ModelLocator::defaultHead().isEmpty())
         request.heads << ModelLocator::defaultHead();
     request.device = m_options.device;
@@ -421,6 +500,10 @@ void MainWindow::onModelLoaded(const ModelLoadResult &result)
     m_scanPage->setModelReady(true);
     m_inspectPage->setModelReady(true);
     m_robustnessPage->setModel(true, info);
+    QStringList heads;
+    for (const HeadInfo &head : info.heads)
+        heads << QString::fromStdString(head.path);
+    m_modelsPage->setLoaded(QString::fromStdString(info.backbonePath), heads);
     openStartupFiles();
     emit settledChanged();
 }

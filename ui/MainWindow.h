@@ -18,6 +18,7 @@ namespace rine {
 
 class EngineController;
 class InspectPage;
+class ModelsPage;
 class RobustnessPage;
 class ScanPage;
 
@@ -31,7 +32,7 @@ struct StudioOptions {
     bool robustness = false; // also sweep the first image opened (paper preset)
 };
 
-// The application window: a page per job (Scan, Inspect, Robustness), menus with shortcuts, the device
+// The application window: a page per job (Scan, Inspect, Robustness, Models), menus with shortcuts, the device
 // and the loaded model in the status bar. The engine runs on worker threads behind an
 // EngineController; this class only asks it for work and shows what comes back.
 class MainWindow : public QMainWindow {
@@ -44,6 +45,7 @@ public:
     ScanPage *scanPage() const { return m_scanPage; }
     InspectPage *inspectPage() const { return m_inspectPage; }
     RobustnessPage *robustnessPage() const { return m_robustnessPage; }
+    ModelsPage *modelsPage() const { return m_modelsPage; }
     EngineController *engine() const { return m_engine; }
     // Nothing is loading or running, and the files given at start-up have been opened.
     bool settled() const;
@@ -71,6 +73,7 @@ private:
     void askTrust(const ModelLoadResult &result);
     void showBanner(const QString &html, bool offerLocate);
     void locateBackbone();
+    void activateModel(const QString &role, const QString &path);
     void inspectReport(const FileReport &report);
     void openStartupFiles();
     void applySettings(const StudioSettings &settings, bool save = true);
@@ -84,6 +87,8 @@ private:
     ScanPage *m_scanPage;
     InspectPage *m_inspectPage;
     RobustnessPage *m_robustnessPage;
+    ModelsPage *m_modelsPage;
+    QPushButton *m_openModels;
     QFrame *m_banner;
     QLabel *m_status;
     QPushButton *m_locate;

@@ -26,6 +26,8 @@ StudioSettings StudioSettings::load()
     out.casesFolder = s.value(QStringLiteral("cases/folder"),
                               QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/cases"))
                           .toString();
+    out.activeBackbone = s.value(QStringLiteral("models/backbone")).toString();
+    out.activeHead = s.value(QStringLiteral("models/head")).toString();
     return out;
 }
 
@@ -37,9 +39,11 @@ void StudioSettings::save() const
     s.setValue(QStringLiteral("scan/crop"), crop == CropMode::Ten ? QStringLiteral("ten") : QStringLiteral("center"));
     s.setValue(QStringLiteral("scan/batch"), batchSize);
     s.setValue(QStringLiteral("cases/folder"), casesFolder);
+    s.setValue(QStringLiteral("models/backbone"), activeBackbone);
+    s.setValue(QStringLiteral("models/head"), activeHead);
 }
 
-SettingsDialog::SettingsDialog(const StudioSettings &settings, QWidget *parent) : QDialog(parent)
+SettingsDialog::SettingsDialog(const StudioSettings &settings, QWidget *parent) : QDialog(parent), m_base(settings)
 {
     setWindowTitle(tr("Settings"));
     setObjectName(QStringLiteral("settingsDialog"));
@@ -91,7 +95,7 @@ SettingsDialog::SettingsDialog(const StudioSettings &settings, QWidget *parent) 
 
 StudioSettings SettingsDialog::settings() const
 {
-    StudioSettings out;
+    StudioSettings out = m_base;
     out.rule = {m_threshold->value(), m_band->value()};
     out.crop = CropMode(m_crop->currentData().toInt());
     out.batchSize = m_batch->value();

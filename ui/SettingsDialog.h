@@ -19,6 +19,9 @@ struct StudioSettings {
     CropMode crop = CropMode::Center;
     int batchSize = 8;
     QString casesFolder;
+    // Set active on the Models page; the command line's --backbone/--head win over these.
+    QString activeBackbone;
+    QString activeHead;
 
     static StudioSettings load();
     void save() const;
@@ -32,6 +35,7 @@ public:
     StudioSettings settings() const;
 
 private:
+    StudioSettings m_base; // what the dialog does not edit is kept
     QDoubleSpinBox *m_threshold, *m_band;
     QComboBox *m_crop;
     QSpinBox *m_batch;

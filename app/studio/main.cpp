@@ -24,8 +24,8 @@ const QCommandLineOption kDevice(QStringLiteral("device"),
                                  QStringLiteral("auto (default): CUDA when available, else CPU."),
                                  QStringLiteral("auto|cpu|cuda"), QStringLiteral("auto"));
 const QCommandLineOption kPage(QStringLiteral("page"),
-                               QStringLiteral("The page to show first: scan, inspect or robustness."),
-                               QStringLiteral("scan|inspect|robustness"));
+                               QStringLiteral("The page to show first: scan, inspect, robustness or models."),
+                               QStringLiteral("scan|inspect|robustness|models"));
 const QCommandLineOption kTileMap(QStringLiteral("tile-map"),
                                   QStringLiteral("With an image to open: also score its tile map (one model pass per "
                                                  "224 x 224 tile)."));
@@ -92,8 +92,9 @@ int main(int argc, char *argv[])
     options.robustness = parser.isSet(kRobustness);
     const QString page = parser.value(kPage);
     if (!page.isEmpty() && page != QLatin1String("scan") && page != QLatin1String("inspect")
-        && page != QLatin1String("robustness")) {
-        QTextStream(stderr) << "rine-studio: --page must be scan, inspect or robustness, not '" << page << "'" << Qt::endl;
+        && page != QLatin1String("robustness") && page != QLatin1String("models")) {
+        QTextStream(stderr) << "rine-studio: --page must be scan, inspect, robustness or models, not '" << page << "'"
+                            << Qt::endl;
         return 2;
     }
 
@@ -103,6 +104,8 @@ int main(int argc, char *argv[])
         window.showPage(1);
     else if (page == QLatin1String("robustness"))
         window.showPage(2);
+    else if (page == QLatin1String("models"))
+        window.showPage(3);
     window.show();
     if (parser.isSet(kScreenshot)) {
         // Once the window is on screen and settled (model loaded, files opened), or after

@@ -146,8 +146,10 @@ QList<TrustRecord> ModelStore::trusted() const
 Result<bool> ModelStore::trust(const TrustRecord &record)
 {
     QList<TrustRecord> records = trusted();
+    // One record per file and hash: the same bytes may be trusted by the user in one place and
+    // pinned for a known model in the store, and the pin must not be lost to the first record.
     for (const TrustRecord &r : records)
-        if (r.sha256 == record.sha256)
+        if (r.sha256 == record.sha256 && r.path == record.path)
             return true;
     records.append(record);
     QJsonArray array;

@@ -57,7 +57,8 @@ public:
     QList<ModelState> states() const;
 
     QList<TrustRecord> trusted() const;
-    // Records a trust decision (atomically). Recording the same hash again keeps the first.
+    // Records a trust decision (atomically). Recording the same hash for the same file again
+    // keeps the first.
     Result<bool> trust(const TrustRecord &record);
     // Records a weight file written by our own training ("trained here"): the checkpoint
     // writer calls this once the file is complete, so the file loads without --trust.

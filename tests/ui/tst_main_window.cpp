@@ -58,7 +58,9 @@ private slots:
             {"actionScanPage", QKeySequence(QStringLiteral("Ctrl+1"))},
             {"actionInspectPage", QKeySequence(QStringLiteral("Ctrl+2"))},
             {"actionRobustnessPage", QKeySequence(QStringLiteral("Ctrl+3"))},
+            {"actionModelsPage", QKeySequence(QStringLiteral("Ctrl+4"))},
             {"actionRobustnessPage", QKeySequence(QStringLiteral("Ctrl+3"))},
+            {"actionModelsPage", QKeySequence(QStringLiteral("Ctrl+4"))},
             {"actionQuit", QKeySequence(QKeySequence::Quit)},
         };
         for (const auto &[name, shortcut] : expected) {
@@ -69,11 +71,13 @@ private slots:
         QVERIFY(!window.findChild<QAction *>(QStringLiteral("actionSettings"))->shortcut().isEmpty());
 
         auto *pages = window.findChild<QTabWidget *>(QStringLiteral("pages"));
-        QCOMPARE(pages->count(), 3);
+        QCOMPARE(pages->count(), 4);
         window.findChild<QAction *>(QStringLiteral("actionInspectPage"))->trigger();
         QCOMPARE(pages->currentIndex(), 1);
         window.findChild<QAction *>(QStringLiteral("actionRobustnessPage"))->trigger();
         QCOMPARE(pages->currentIndex(), 2);
+        window.findChild<QAction *>(QStringLiteral("actionModelsPage"))->trigger();
+        QCOMPARE(pages->currentIndex(), 3);
         window.findChild<QAction *>(QStringLiteral("actionScanPage"))->trigger();
         QCOMPARE(pages->currentIndex(), 0);
 

@@ -198,6 +198,16 @@ private slots:
         QCOMPARE(records.first().how, QStringLiteral("trained here"));
         QCOMPARE(records.first().path, QFileInfo(checkpoint).absoluteFilePath());
         QVERIFY(!store.trustTrained(m_dir.filePath("missing.pth")));
+
+        // Once per file: the same file again keeps the first record; the same bytes pinned for
+        // a known model in another place are a record of their own.
+        QVERIFY(store.trustTrained(checkpoint));
+        QCOMPARE(store.trusted().size(), 1);
+        QVERIFY(store.trust({hash, store.dir() + "/rine_1class.pth", "pinned on first download from http://x", "now"}));
+        QCOMPARE(store.trusted().size(), 2);
+        KnownModel oneClass;
+        oneClass.file = "rine_1class.pth";
+        QCOMPARE(store.expectedSha256(oneClass), hash);
     }
 
     void statesSayWhatADownloadLeftBehind()

@@ -1,0 +1,66 @@
+#pragma once
+
+#include "EngineTypes.h"
+
+#include <QWidget>
+
+class QLabel;
+class QProgressBar;
+class QPushButton;
+class QTableWidget;
+class QTextBrowser;
+
+namespace rine {
+
+// The model folder: the known models (backbone and heads, from the manifest) with where each
+// is, its size, hash and licence; Download (resumable, verified), Verify, Remove, Import and
+// Set active; and the weight files this installation trusts beyond the manifest, with how
+// (pinned on first download, trusted by the user, trained here) and when.
+class ModelsPage : public QWidget {
+    Q_OBJECT
+
+public:
+    explicit ModelsPage(QWidget *parent = nullptr);
+
+    void setState(const ModelsState &state);
+    void setLoaded(const QString &backbonePath, const QStringList &headPaths); // what the detector uses now
+    void setProgress(const FetchProgress &progress);
+    void setActionDone(const ModelAction &action);
+    void setBusy(bool busy); // an action is running: the buttons that would start another wait
+
+    void select(const QString &name);
+    QString selectedName() const;
+    const ModelsState &state() const { return m_state; }
+    QTableWidget *table() const { return m_table; }
+
+signals:
+    void refreshRequested();
+    void fetchRequested(const QString &name, const QString &url); // url empty: the manifest's
+    void cancelFetchRequested();
+    void verifyRequested(const QString &name);
+    void importRequested(const QString &path, const QString &name);
+    void removeRequested(const QString &name);
+    void activateRequested(const QString &role, const QString &path);
+
+private:
+    const ModelState *selected() const;
+    void updateButtons();
+    void showDetails();
+    QString statusText(const ModelState &state) const;
+    bool isLoaded(const QString &path) const;
+
+    ModelsState m_state;
+    QString m_backbone;
+    QStringList m_heads;
+    bool m_busy = false, m_fetching = false;
+    QString m_wanted; // selected once the state arrives
+    QLabel *m_folder;
+    QTableWidget *m_table;
+    QTextBrowser *m_details;
+    QPushButton *m_download, *m_downloadFrom, *m_cancel, *m_verify, *m_import, *m_remove, *m_activate, *m_refresh;
+    QProgressBar *m_progress;
+    QLabel *m_message;
+    QTableWidget *m_trusted;
+};
+
+} // namespace rine

@@ -1,0 +1,166 @@
+#include "ModelsWorker.h"
+
+#include "scoring/ModelDownloader.h"
+
+#include <QDateTime>
+#include <QFile>
+#include <QFileInfo>
+
+namespace rine {
+
+ModelsWorker::ModelsWorker(QString storeDir) : m_storeDir(std::move(storeDir)) {}
+
+const KnownModel *ModelsWorker::find(const QString &name)
+{
+    m_known = ModelLocator::knownModels();
+    for (const KnownModel &model : m_known)
+        if (model.name == name)
+            return &model;
+    return nullptr;
+}
+
+void ModelsWorker::done(ModelAction action)
+{
+    emit actionDone(action);
+    list();
+}
+
+void ModelsWorker::list()
+{
+    ModelStore store(m_storeDir);
+    emit listed({store.dir(), store.states(), store.trusted()});
+}
+
+void ModelsWorker::fetch(const QString &name, const QString &url)
+{
+    ModelAction action{QStringLiteral("fetch"), name, false, false, {}};
+    const KnownModel *model = find(name);
+    if (!model) {
+        action.message = tr("%1 is not in the model manifest.").arg(name);
+        return done(action);
+    }
+    if (m_download) {
+        action.message = tr("Another download is running; wait for it or cancel it.");
+        return done(action);
+    }
+    ModelStore store(m_storeDir);
+    DownloadRequest request;
+    request.url = QUrl(url.isEmpty() ? model->url : url);
+    request.target = store.pathOf(*model);
+    request.expectedSha256 = store.expectedSha256(*model);
+    request.expectedSize = model->size;
+    m_download = new ModelDownloader(this);
+    connect(m_download, &ModelDownloader::progress, this,
+            [this, name](qint64 received, qint64 total, double rate, double eta) {
+                emit fetchProgress({name, received, total, rate, eta});
+            });
+    connect(m_download, &ModelDownloader::finished, this, [this, name, request](const DownloadOutcome &outcome) {
+        m_download->deleteLater();
+        m_download = nullptr;
+        ModelAction action{QStringLiteral("fetch"), name, outcome.ok, outcome.cancelled, {}};
+        if (outcome.cancelled) {
+            action.message = tr("Download of %1 cancelled; the %2 bytes received are kept, and Download resumes "
+                                "from there.")
+                                 .arg(name)
+                                 .arg(QFileInfo(request.target + QStringLiteral(".part")).size());
+        } else if (!outcome.ok) {
+            action.message = outcome.error;
+        } else {
+            action.message = tr("%1 installed: %2 (%3 bytes, SHA-256 %4%5).")
+                                 .arg(name, outcome.path)
+                                 .arg(outcome.bytes)
+                                 .arg(outcome.sha256, outcome.resumed ? tr(", resumed") : QString());
+            if (request.expectedSha256.isEmpty()) {
+                // The manifest leaves this hash open: pin what arrived, and say so.
+                auto pinned = ModelStore(m_storeDir).trust({outcome.sha256, outcome.path,
+                                                            QStringLiteral("pinned on first download from ")
+                                                                + request.url.toString(),
+                                                            QDateTime::currentDateTimeUtc().toString(Qt::ISODate)});
+                action.message += QLatin1Char(' ')
+                                + (pinned ? tr("The manifest gives no SHA-256 for it: this download's is now pinned, "
+                                               "and later downloads and imports must match it.")
+                                          : QString::fromStdString(pinned.error()));
+            }
+        }
+        done(action);
+    });
+    m_download->start(request);
+}
+
+void ModelsWorker::cancelFetch()
+{
+    if (m_download)
+        m_download->cancel();
+}
+
+void ModelsWorker::verify(const QString &name)
+{
+    ModelAction action{QStringLiteral("verify"), name, false, false, {}};
+    ModelStore store(m_storeDir);
+    for (const InstalledModel &entry : store.installed()) {
+        if (entry.model.name != name)
+            continue;
+        if (entry.path.isEmpty()) {
+            action.message = tr("%1 is not installed.").arg(name);
+            return done(action);
+        }
+        const QString expected = store.expectedSha256(entry.model);
+        auto sha = sha256OfFile(entry.path);
+        if (!sha) {
+            action.message = QString::fromStdString(sha.error());
+        } else if (expected.isEmpty()) {
+            action.message = tr("%1: SHA-256 %2. Neither the manifest nor this installation knows the hash to expect, "
+                                "so it cannot be checked.")
+                                 .arg(entry.path, sha.value());
+        } else if (sha.value() != expected) {
+            action.message = tr("%1: SHA-256 %2, expected %3. The file is damaged or another one: remove it and "
+                                "download it again.")
+                                 .arg(entry.path, sha.value(), expected);
+        } else {
+            action.ok = true;
+            action.message = tr("%1 verified: %2 has the expected SHA-256 %3.").arg(name, entry.path, expected);
+        }
+        return done(action);
+    }
+    action.message = tr("%1 is not in the model manifest.").arg(name);
+    done(action);
+}
+
+void ModelsWorker::importFile(const QString &path, const QString &name)
+{
+    ModelAction action{QStringLiteral("import"), name, false, false, {}};
+    const KnownModel *model = find(name);
+    if (!model) {
+        action.message = tr("%1 is not in the model manifest.").arg(name);
+        return done(action);
+    }
+    auto imported = ModelStore(m_storeDir).import(path, *model);
+    action.ok = bool(imported);
+    action.message = imported ? tr("%1 imported from %2 into %3.").arg(name, path, imported.value())
+                              : QString::fromStdString(imported.error());
+    done(action);
+}
+
+void ModelsWorker::remove(const QString &name)
+{
+    ModelAction action{QStringLiteral("remove"), name, false, false, {}};
+    const KnownModel *model = find(name);
+    if (!model) {
+        action.message = tr("%1 is not in the model manifest.").arg(name);
+        return done(action);
+    }
+    ModelStore store(m_storeDir);
+    const QString part = store.pathOf(*model) + QStringLiteral(".part");
+    if (!QFileInfo::exists(store.pathOf(*model)) && QFileInfo::exists(part)) {
+        action.ok = QFile::remove(part);
+        action.message = action.ok ? tr("The interrupted download of %1 was discarded.").arg(name)
+                                   : tr("%1: cannot delete").arg(part);
+        return done(action);
+    }
+    auto removed = store.remove(*model);
+    action.ok = bool(removed);
+    action.message = removed ? tr("%1 removed from the model folder.").arg(name) : QString::fromStdString(removed.error());
+    done(action);
+}
+
+} // namespace rine
