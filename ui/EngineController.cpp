@@ -131,9 +131,9 @@ void EngineController::importBackbone(const QString &path)
                               Qt::QueuedConnection);
 }
 
-void EngineController::openCase(const QString &path)
+void EngineController::openCase(const QString &path, bool adopt)
 {
-    QMetaObject::invokeMethod(m_scanWorker, [worker = m_scanWorker, path] { worker->openCase(path); },
+    QMetaObject::invokeMethod(m_scanWorker, [worker = m_scanWorker, path, adopt] { worker->openCase(path, adopt); },
                               Qt::QueuedConnection);
 }
 

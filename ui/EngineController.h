@@ -27,7 +27,7 @@ public:
 
     void loadModel(const ModelRequest &request);
     void importBackbone(const QString &path);
-    void openCase(const QString &path);
+    void openCase(const QString &path, bool adopt = false);
     // PDF report and CSV/JSON exports of the open case, on the scan lane (which holds the case).
     void writeReport(const ReportRequest &request);
     void cancelReport() { m_cancelReport = true; }

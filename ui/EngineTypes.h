@@ -60,6 +60,7 @@ struct CaseRows {
     QStringList headSha256s;
     std::vector<FileReport> rows;
     bool replace = true;
+    QString readOnly; // non-empty: why the case is only read here (received from elsewhere, altered)
 };
 
 struct ScanFinished {

@@ -107,10 +107,10 @@ void EngineWorker::importBackbone(const QString &path)
     emit backboneImported(imported ? imported.value() : QString(), imported ? QString() : q(imported.error()));
 }
 
-QString EngineWorker::useCase(const QString &path, bool create, const QString &caseName)
+QString EngineWorker::useCase(const QString &path, bool create, const QString &caseName, bool adopt)
 {
     const QString absolute = QFileInfo(path).absoluteFilePath();
-    if (m_case && QFileInfo(m_case->path()).absoluteFilePath() == absolute)
+    if (m_case && !m_case->readOnly() && QFileInfo(m_case->path()).absoluteFilePath() == absolute)
         return {};
     closeCase();
     // The same lock rine-cli scan takes: one writer per case.
@@ -125,11 +125,12 @@ QString EngineWorker::useCase(const QString &path, bool create, const QString &c
             .arg(pid);
     }
     auto database = CaseDatabase::open(absolute, create ? CaseDatabase::Mode::OpenOrCreate : CaseDatabase::Mode::OpenExisting,
-                                       caseName);
+                                       caseName, adopt);
     if (!database)
         return q(database.error());
     m_case = std::move(database.value());
     m_lock = std::move(lock);
+    m_readOnly.clear();
     return {};
 }
 
@@ -144,6 +145,7 @@ void EngineWorker::emitAllRows(qint64 scanId)
     CaseRows rows;
     rows.casePath = m_case->path();
     rows.caseName = m_case->caseName();
+    rows.readOnly = m_case->readOnly() ? m_readOnly : QString();
     rows.scanId = scanId;
     if (scanId > 0) {
         auto summary = m_case->scanSummary(scanId);
@@ -176,13 +178,30 @@ void EngineWorker::writeReport(const ReportRequest &request, const std::shared_p
     }
 }
 
-void EngineWorker::openCase(const QString &path)
+void EngineWorker::openCase(const QString &path, bool adopt)
 {
     try {
-        if (QString error = useCase(path, false, {}); !error.isEmpty()) {
-            emit caseFailed(error);
-            return;
+        // Read first: a case received from elsewhere, or altered, stays read-only (and unlocked:
+        // nothing here writes to it) until the user adopts it.
+        QString readOnly;
+        if (!adopt) {
+            closeCase();
+            auto read = CaseDatabase::open(QFileInfo(path).absoluteFilePath(), CaseDatabase::Mode::ReadOnly);
+            if (!read) {
+                emit caseFailed(q(read.error()));
+                return;
+            }
+            readOnly = read.value()->whyNotWritable();
+            if (!readOnly.isEmpty())
+                m_case = std::move(read.value());
         }
+        if (readOnly.isEmpty()) {
+            if (QString error = useCase(path, false, {}, adopt); !error.isEmpty()) {
+                emit caseFailed(error);
+                return;
+            }
+        }
+        m_readOnly = readOnly;
         auto scans = m_case->scans();
         if (!scans) {
             emit caseFailed(q(scans.error()));

@@ -26,7 +26,7 @@ public:
     // Jobs: called on the worker's thread (queued by the controller).
     void loadModel(const rine::ModelRequest &request);
     void importBackbone(const QString &path);
-    void openCase(const QString &path);
+    void openCase(const QString &path, bool adopt = false);
     void runScan(const rine::ScanJob &job, const std::shared_ptr<rine::Detector> &detector);
     void inspect(const rine::InspectJob &job, const std::shared_ptr<rine::Detector> &detector);
     void scoreTiles(const rine::TileJob &job, const std::shared_ptr<rine::Detector> &detector);
@@ -49,7 +49,7 @@ signals:
     void reportWritten(const rine::ReportOutcome &outcome, const QString &error);
 
 private:
-    QString useCase(const QString &path, bool create, const QString &caseName);
+    QString useCase(const QString &path, bool create, const QString &caseName, bool adopt = false);
     void emitAllRows(qint64 scanId);
 
     const std::atomic<bool> &m_cancelScan;
@@ -58,6 +58,7 @@ private:
     const std::atomic<bool> &m_cancelSweep;
     std::unique_ptr<CaseDatabase> m_case;
     std::unique_ptr<QLockFile> m_lock;
+    QString m_readOnly; // why the open case is only read, when it is
 };
 
 } // namespace rine

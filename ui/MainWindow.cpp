@@ -201,6 +201,9 @@ MainWindow::MainWindow(StudioOptions options, QWidget *parent)
     });
     connect(m_engine, &EngineController::caseOpened, this, [this](const CaseRows &rows) {
         m_casePath = rows.casePath;
+        m_caseReadOnly = rows.readOnly;
+        if (m_adoptAction)
+            m_adoptAction->setEnabled(!m_caseReadOnly.isEmpty());
         m_scanId = rows.scanId;
         m_scanPage->setCase(rows);
         statusBar()->showMessage(tr("Case %1: %2").arg(rows.caseName, m_scanPage->caseSummary()), 10000);
@@ -329,6 +332,16 @@ void MainWindow::createMenus()
         if (!path.isEmpty())
             newCase(path.endsWith(QLatin1String(".sqlite")) ? path : path + QStringLiteral(".sqlite"));
     });
+    m_adoptAction = add(file, tr("&Adopt Case..."), QStringLiteral("actionAdoptCase"), QKeySequence(), [this] {
+        const auto answer = QMessageBox::question(
+            this, tr("Adopt case"),
+            tr("%1\n\nAdopt it? This installation then writes to it (scans, reports), and its audit log records the "
+               "adoption and whose case it was. Keep the case you received unchanged: adopt a copy if in doubt.")
+                .arg(m_caseReadOnly));
+        if (answer == QMessageBox::Yes)
+            adoptCase();
+    });
+    m_adoptAction->setEnabled(false);
     file->addSeparator();
     add(file, tr("&Export Report..."), QStringLiteral("actionExport"), QKeySequence(tr("Ctrl+E")), [this] {
         if (m_scanId <= 0) {
@@ -586,8 +599,12 @@ void MainWindow::openFolder(const QString &folder)
 {
     if (!m_engine->hasModel() || m_engine->scanRunning())
         return;
-    if (m_casePath.isEmpty()) {
-        // A new case in the cases folder, never in the evidence folder.
+    if (m_casePath.isEmpty() || !m_caseReadOnly.isEmpty()) {
+        // A new case in the cases folder, never in the evidence folder (nor in a case that is
+        // only read here).
+        m_caseReadOnly.clear();
+        if (m_adoptAction)
+            m_adoptAction->setEnabled(false);
         QDir().mkpath(m_settings.casesFolder);
         m_casePath = QDir(m_settings.casesFolder)
                          .filePath(QStringLiteral("%1-%2.sqlite")
@@ -603,6 +620,13 @@ void MainWindow::openFolder(const QString &folder)
     m_scanPage->scanStarted(job.roots, job.casePath);
     m_engine->startScan(job);
     showPage(0);
+}
+
+void MainWindow::adoptCase()
+{
+    if (m_caseReadOnly.isEmpty() || m_engine->scanRunning() || m_engine->reportRunning())
+        return;
+    m_engine->openCase(m_casePath, true);
 }
 
 void MainWindow::openCase(const QString &path)

@@ -7,6 +7,7 @@
 
 #include <optional>
 
+class QAction;
 class QLabel;
 class QFrame;
 class QMessageBox;
@@ -53,6 +54,9 @@ public:
     void openFolder(const QString &folder); // scans it into the current case (a new one if none)
     void openImage(const QString &path);
     void openCase(const QString &path);
+    // Takes over the open case, received from another installation: recorded in its audit log.
+    void adoptCase();
+    bool caseReadOnly() const { return !m_caseReadOnly.isEmpty(); }
     void newCase(const QString &path);
     void exportResults(const QString &path); // CSV or JSON by the file's extension
     // Writes a report of the current scan (scan id and verdict rule filled in here).
@@ -97,6 +101,8 @@ private:
     QMessageBox *m_trustDialog = nullptr;
     QProgressDialog *m_reportProgress = nullptr;
     QString m_casePath;
+    QString m_caseReadOnly; // why the open case is only read, when it is
+    QAction *m_adoptAction = nullptr;
     qint64 m_scanId = 0;
     int m_inspectJob = 0, m_tileJob = 0, m_sweepJob = 0;
     std::optional<FileReport> m_inspectStored;

@@ -271,7 +271,13 @@ void ScanPage::setCase(const CaseRows &rows)
     m_model->setRows(rows.rows);
     m_histogramTimer->stop();
     m_histogram->setProbabilities(m_model->probabilities());
-    m_case->setText(tr("Case <b>%1</b>: %2").arg(rows.caseName.toHtmlEscaped(), rows.casePath.toHtmlEscaped()));
+    m_case->setText(tr("Case <b>%1</b>: %2").arg(rows.caseName.toHtmlEscaped(), rows.casePath.toHtmlEscaped())
+                    + (rows.readOnly.isEmpty()
+                           ? QString()
+                           : tr("<br><span style=\"color: #a86a00\"><b>Read-only.</b> %1 A folder opened now is "
+                                "scanned into a new case.</span>")
+                                 .arg(rows.readOnly.toHtmlEscaped())));
+    m_case->setToolTip(rows.readOnly);
 }
 
 void ScanPage::mergeRows(const CaseRows &rows) { m_model->mergeRows(rows.rows); }

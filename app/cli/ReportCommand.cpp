@@ -43,7 +43,8 @@ int runReport(const QStringList &arguments)
         "detail pages with the analysed region, block importance and contributions, tile map and metadata; methods "
         "and limits) and CSV/JSON exports. Files are written atomically and each one's SHA-256 is printed and "
         "appended to the case's audit log. Evidence files are only read, and checked against their recorded "
-        "SHA-256.\n"
+        "SHA-256. A case received from another installation (or altered) is only read: its report is written but "
+        "not recorded in it, unless --adopt takes the case over.\n"
         "Exit status: 0 written; 2 bad usage, unusable database or a file could not be written (nothing partial "
         "is left)."));
     parser.addHelpOption();
@@ -71,7 +72,11 @@ int runReport(const QStringList &arguments)
                                      QStringLiteral("Load the model (--backbone, --head, ...) and draw a tile map on "
                                                     "each detail page; the model must be the one that scored the "
                                                     "scan."));
-    parser.addOptions({db, scan, pdf, csv, json, detail, title, analyst, threshold, band, tileMap});
+    const QCommandLineOption adopt(QStringLiteral("adopt"),
+                                   QStringLiteral("Take over a case made by another installation (recorded in its "
+                                                  "audit log as \"case adopted\"), so that this report is recorded "
+                                                  "in it."));
+    parser.addOptions({db, scan, pdf, csv, json, detail, title, analyst, threshold, band, tileMap, adopt});
     ModelOptions modelOptions(false);
     modelOptions.addTo(parser);
     if (!parser.parse(arguments)) {
@@ -109,10 +114,22 @@ int runReport(const QStringList &arguments)
         }
         detector = std::move(loaded);
     }
-    auto database = CaseDatabase::open(parser.value(db), CaseDatabase::Mode::OpenExisting);
+    // Read first: a case that is not ours (or whose audit log is broken) is never written to.
+    auto database = CaseDatabase::open(parser.value(db), CaseDatabase::Mode::ReadOnly);
     if (!database) {
         err(cmd, QString::fromStdString(database.error()));
         return UsageOrSetup;
+    }
+    const QString readOnly = database.value()->whyNotWritable();
+    if (readOnly.isEmpty() || parser.isSet(adopt)) {
+        database = Result<std::unique_ptr<CaseDatabase>>::failure("");
+        database = CaseDatabase::open(parser.value(db), CaseDatabase::Mode::OpenExisting, {}, parser.isSet(adopt));
+        if (!database) {
+            err(cmd, QString::fromStdString(database.error()));
+            return UsageOrSetup;
+        }
+    } else {
+        err(cmd, QStringLiteral("note: ") + readOnly);
     }
     auto scans = database.value()->scans();
     if (!scans || scans->empty()) {

@@ -131,7 +131,12 @@ int runScan(const QStringList &arguments)
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Also write the scan's results as JSON."),
                                   QStringLiteral("FILE"));
     const QCommandLineOption quiet(QStringLiteral("quiet"), QStringLiteral("No progress on standard error."));
-    parser.addOptions({db, caseName, include, exclude, noFollow, workers, maxPixels, maxFileMb, cache, csv, json, quiet});
+    const QCommandLineOption adopt(QStringLiteral("adopt"),
+                                   QStringLiteral("Scan into a case made by another installation (or an earlier "
+                                                  "version): take it over, recorded in its audit log as \"case "
+                                                  "adopted\". Without it, such a case is refused."));
+    parser.addOptions({db, caseName, include, exclude, noFollow, workers, maxPixels, maxFileMb, cache, csv, json, quiet,
+                       adopt});
     parser.addPositionalArgument(QStringLiteral("PATH"), QStringLiteral("Folders to scan (recursively), or files."),
                                  QStringLiteral("PATH..."));
     if (!parser.parse(arguments)) {
@@ -194,7 +199,8 @@ int runScan(const QStringList &arguments)
                      .arg(pid));
         return UsageOrSetup;
     }
-    auto database = CaseDatabase::open(parser.value(db), CaseDatabase::Mode::OpenOrCreate, parser.value(caseName));
+    auto database = CaseDatabase::open(parser.value(db), CaseDatabase::Mode::OpenOrCreate, parser.value(caseName),
+                                       parser.isSet(adopt));
     if (!database) {
         err(cmd, QString::fromStdString(database.error()));
         return UsageOrSetup;

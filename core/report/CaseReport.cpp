@@ -287,6 +287,9 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
 {
     using R = Result<ReportOutcome>;
     ReportOutcome outcome;
+    if (database.readOnly())
+        outcome.notes << QObject::tr("The case was opened read-only (received from elsewhere, or its audit log does not "
+                                     "verify): the files written are not recorded in its audit log.");
     auto scan = readScanExport(database, request.scanId);
     if (!scan)
         return R::failure(scan.error());
@@ -305,6 +308,8 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
             return written;
         const QString sha = q(Sha256::hex(bytes.constData(), std::size_t(bytes.size())));
         outcome.files.push_back({QFileInfo(path).absoluteFilePath(), sha});
+        if (database.readOnly())
+            return true; // said once in the notes
         auto logged = database.appendAudit(kind + QStringLiteral(" written"),
                                            QJsonObject{{QStringLiteral("path"), QFileInfo(path).absoluteFilePath()},
                                                        {QStringLiteral("sha256"), sha},
@@ -564,10 +569,15 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
         "region enters the score: the tile map shows how the score varies over the rest of the image.</p>"
         "<p><b>Metadata</b> (EXIF, PNG text, XMP, C2PA) is reported as found. It is easily removed or forged, is not "
         "part of the score, and a C2PA manifest's signature is not validated by this software.</p>"
-        "<p><b>Integrity.</b> This report, and each export, is recorded with its SHA-256 in the case database's "
-        "audit log, whose entries are chained by hash.</p>");
+        "%1")
+        .arg(database.readOnly()
+                 ? QObject::tr("<p><b>Integrity.</b> The case database was opened read-only (it was received from "
+                               "another installation, or its audit log does not verify), so this report is <b>not</b> "
+                               "recorded in its audit log; its SHA-256 is printed by the program that wrote it.</p>")
+                 : QObject::tr("<p><b>Integrity.</b> This report, and each export, is recorded with its SHA-256 in the "
+                               "case database's audit log, whose entries are chained by hash.</p>"));
     if (!outcome.notes.isEmpty()) {
-        html += QObject::tr("<h3>Not included in this report</h3><ul>");
+        html += QObject::tr("<h3>Notes on this report</h3><ul>");
         for (const QString &note : outcome.notes)
             html += QStringLiteral("<li>%1</li>").arg(h(note));
         html += QStringLiteral("</ul>");

@@ -5,16 +5,21 @@
 
 #include <QDateTime>
 #include <QFile>
+#include <QDir>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRandomGenerator>
+#include <QSaveFile>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QStandardPaths>
 #include <QSysInfo>
 #include <QVariant>
 
 #include <atomic>
+#include <mutex>
 #include <pwd.h>
 #include <unistd.h>
 #include <cstring>
@@ -178,7 +183,8 @@ CaseDatabase::~CaseDatabase()
 
 QSqlDatabase CaseDatabase::db() const { return QSqlDatabase::database(m_connection, false); }
 
-Result<std::unique_ptr<CaseDatabase>> CaseDatabase::open(const QString &path, Mode mode, const QString &caseName)
+Result<std::unique_ptr<CaseDatabase>> CaseDatabase::open(const QString &path, Mode mode, const QString &caseName,
+                                                         bool adopt)
 {
     using R = Result<std::unique_ptr<CaseDatabase>>;
     if (!QSqlDatabase::isDriverAvailable(QStringLiteral("QSQLITE")))
@@ -227,6 +233,29 @@ Result<std::unique_ptr<CaseDatabase>> CaseDatabase::open(const QString &path, Mo
     }
     if (auto checked = store->check(); !checked)
         return R::failure(checked.error());
+    store->m_readOnly = mode == Mode::ReadOnly;
+    if (mode != Mode::ReadOnly && !fresh) {
+        // Received from elsewhere, or altered: not written to (unless adopted, for the first).
+        if (auto verified = store->verifyAudit(); !verified)
+            return R::failure(path.toStdString() + ": its audit log does not verify (" + verified.error()
+                              + "); the case may have been altered, so RINE Studio opens it read-only only");
+        const QString owner = store->owner();
+        if (owner != installationId()) {
+            if (!adopt)
+                return R::failure(store->whyNotWritable().toStdString());
+            if (store->m_version < kSchemaVersion) {
+                if (auto upgraded = store->upgrade(); !upgraded)
+                    return R::failure(upgraded.error());
+            }
+            auto adopted = store->appendAudit(
+                QStringLiteral("case adopted"),
+                QJsonObject{{QStringLiteral("installation"), installationId()},
+                            {QStringLiteral("previous_installation"), owner.isEmpty() ? QJsonValue() : QJsonValue(owner)},
+                            {QStringLiteral("app_version"), QStringLiteral(RINE_VERSION " (" RINE_GIT_DESCRIBE ")")}});
+            if (!adopted)
+                return R::failure(adopted.error());
+        }
+    }
     if (mode != Mode::ReadOnly && store->m_version < kSchemaVersion) {
         if (auto upgraded = store->upgrade(); !upgraded)
             return R::failure(upgraded.error());
@@ -255,6 +284,7 @@ Result<bool> CaseDatabase::createSchema(const QString &caseName)
     }
     ok = ok && appendAuditIn(query, QStringLiteral("case created"),
                              QJsonObject{{QStringLiteral("case"), caseName},
+                                         {QStringLiteral("installation"), installationId()},
                                          {QStringLiteral("app_version"), QStringLiteral(RINE_VERSION " (" RINE_GIT_DESCRIBE ")")}});
     if (!ok) {
         const std::string error = query.lastError().text().toStdString();
@@ -265,6 +295,66 @@ Result<bool> CaseDatabase::createSchema(const QString &caseName)
         return Result<bool>::failure(m_path.toStdString() + ": cannot create the case database: "
                                      + database.lastError().text().toStdString());
     return true;
+}
+
+QString CaseDatabase::installationId()
+{
+    const QString fromEnv = qEnvironmentVariable("RINE_INSTALLATION_ID");
+    if (!fromEnv.isEmpty())
+        return fromEnv;
+    static std::mutex mutex;
+    static QString cached;
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!cached.isEmpty())
+        return cached;
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + QStringLiteral("/rine-studio");
+    const QString file = dir + QStringLiteral("/installation-id");
+    QFile in(file);
+    if (in.open(QIODevice::ReadOnly)) {
+        const QString id = QString::fromLatin1(in.readAll()).trimmed();
+        if (id.size() == 32)
+            return cached = id;
+    }
+    // 128 random bits from the operating system.
+    QByteArray bytes(16, Qt::Uninitialized);
+    QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(bytes.data()), 4);
+    const QString id = QString::fromLatin1(bytes.toHex());
+    QDir().mkpath(dir);
+    QSaveFile out(file);
+    if (out.open(QIODevice::WriteOnly) && out.write(id.toLatin1() + '\n') == 33 && out.commit())
+        return cached = id;
+    return cached = id; // cannot be kept: this run still has one identity
+}
+
+QString CaseDatabase::owner()
+{
+    auto log = auditLog();
+    if (!log)
+        return {};
+    for (auto it = log->rbegin(); it != log->rend(); ++it) {
+        if (it->action != QLatin1String("case created") && it->action != QLatin1String("case adopted"))
+            continue;
+        const QString id = QJsonDocument::fromJson(it->details.toUtf8()).object().value(QStringLiteral("installation")).toString();
+        if (!id.isEmpty())
+            return id;
+    }
+    return {};
+}
+
+QString CaseDatabase::whyNotWritable()
+{
+    if (auto verified = verifyAudit(); !verified)
+        return QStringLiteral("%1: its audit log does not verify (%2); the case may have been altered, so it is opened "
+                              "read-only only")
+            .arg(m_path, QString::fromStdString(verified.error()));
+    const QString owner = this->owner();
+    if (owner == installationId())
+        return {};
+    return QStringLiteral("%1: this case was %2, so it is opened read-only; to scan into it here, adopt it "
+                          "(File > Adopt Case in RINE Studio, rine-cli scan --adopt), which its audit log records")
+        .arg(m_path, owner.isEmpty() ? QStringLiteral("made by an earlier version of RINE Studio or elsewhere (no "
+                                                      "installation is recorded in it)")
+                                     : QStringLiteral("made by another RINE Studio installation (%1)").arg(owner));
 }
 
 Result<bool> CaseDatabase::check()

@@ -154,7 +154,26 @@ public:
     // Checks what it opens: an SQLite file of ours (application id), of a schema version we
     // know, that passes SQLite's quick_check, with no triggers or views. caseName names a
     // new case (default: the file's base name).
-    static Result<std::unique_ptr<CaseDatabase>> open(const QString &path, Mode mode, const QString &caseName = {});
+    //
+    // A case received from elsewhere is opened read-only: to open an existing case for
+    // writing, it must have been created (or adopted) by this installation, and its audit
+    // log must verify. adopt: take over a case of another installation (or of unknown
+    // origin), recorded as "case adopted" in its audit log; a broken audit log is never
+    // written to.
+    static Result<std::unique_ptr<CaseDatabase>> open(const QString &path, Mode mode, const QString &caseName = {},
+                                                      bool adopt = false);
+
+    // This installation's identity, recorded in the cases it creates or adopts: a random id
+    // made on first use (<data>/rine-studio/installation-id), or $RINE_INSTALLATION_ID (a
+    // team that shares cases sets the same one).
+    static QString installationId();
+
+    bool readOnly() const { return m_readOnly; }
+    // The installation that created or last adopted the case; empty when none is recorded
+    // (cases of earlier versions).
+    QString owner();
+    // Empty when this installation may write to the case; else why not, in a sentence.
+    QString whyNotWritable();
 
     static constexpr int kSchemaVersion = 2; // 2: the audit log
     static constexpr std::int32_t kApplicationId = 0x52494E45; // "RINE"
@@ -216,6 +235,7 @@ private:
     Result<bool> upgrade();
     bool appendAuditIn(QSqlQuery &query, const QString &action, const QJsonObject &details);
     int m_version = 0;
+    bool m_readOnly = false;
     QSqlDatabase db() const;
 
     QString m_path;

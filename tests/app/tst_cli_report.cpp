@@ -231,16 +231,64 @@ private slots:
             db.close();
         }
         QSqlDatabase::removeDatabase(QStringLiteral("old"));
-        const Run run = rineCli({QStringLiteral("report"), QStringLiteral("--db"), old, QStringLiteral("--json"),
-                                 copy.filePath(QStringLiteral("old.json"))});
+        // Not made here (no installation recorded): read, never written, and the report says so.
+        const QByteArray before = test::readAll(old);
+        Run run = rineCli({QStringLiteral("report"), QStringLiteral("--db"), old, QStringLiteral("--json"),
+                           copy.filePath(QStringLiteral("read.json"))});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY2(run.err.contains("opened read-only") && run.err.contains("not recorded"), run.err.constData());
+        QVERIFY(QFile::exists(copy.filePath(QStringLiteral("read.json"))));
+        QCOMPARE(test::readAll(old), before);
+
+        // Adopted: upgraded, the adoption recorded, then the export.
+        run = rineCli({QStringLiteral("report"), QStringLiteral("--db"), old, QStringLiteral("--adopt"),
+                       QStringLiteral("--json"), copy.filePath(QStringLiteral("old.json"))});
         QVERIFY2(run.exitCode == 0, run.err.constData());
         const Run audit = rineCli({QStringLiteral("audit"), QStringLiteral("--db"), old, QStringLiteral("--format"),
                                    QStringLiteral("json")});
         QCOMPARE(audit.exitCode, 0);
         const QJsonArray entries = QJsonDocument::fromJson(audit.out).array();
-        QCOMPARE(entries.size(), 2);
+        QCOMPARE(entries.size(), 3);
         QCOMPARE(entries[0].toObject()[QStringLiteral("action")].toString(), QStringLiteral("case format upgraded"));
-        QCOMPARE(entries[1].toObject()[QStringLiteral("action")].toString(), QStringLiteral("JSON export written"));
+        QCOMPARE(entries[1].toObject()[QStringLiteral("action")].toString(), QStringLiteral("case adopted"));
+        QCOMPARE(entries[2].toObject()[QStringLiteral("action")].toString(), QStringLiteral("JSON export written"));
+    }
+
+    void aCaseFromAnotherInstallationIsOnlyRead()
+    {
+        // m_case was made by this test's installation; another one only reads it until it adopts it.
+        QTemporaryDir copy;
+        const QString received = copy.filePath(QStringLiteral("received.sqlite"));
+        QVERIFY(QFile::copy(m_case, received));
+        const QByteArray before = test::readAll(received);
+        RunOptions elsewhere;
+        elsewhere.env = QProcessEnvironment::systemEnvironment();
+        elsewhere.env.insert(QStringLiteral("RINE_INSTALLATION_ID"), QStringLiteral("0123456789abcdef0123456789abcdef"));
+        const QString pdf = copy.filePath(QStringLiteral("received.pdf"));
+        Run run = rineCli({QStringLiteral("report"), QStringLiteral("--db"), received, QStringLiteral("--pdf"), pdf}, elsewhere);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY2(run.err.contains("another RINE Studio installation"), run.err.constData());
+        QCOMPARE(test::readAll(received), before); // not a byte changed
+        const QString text = QString::fromUtf8(poppler(QStringLiteral("pdftotext"), {pdf, QStringLiteral("-")})).simplified();
+        QVERIFY2(text.contains(QStringLiteral("not recorded in its audit log")), qPrintable(text.right(2000)));
+
+        run = rineCli({QStringLiteral("report"), QStringLiteral("--db"), received, QStringLiteral("--adopt"),
+                       QStringLiteral("--csv"), copy.filePath(QStringLiteral("received.csv"))},
+                      elsewhere);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const Run audit = rineCli({QStringLiteral("audit"), QStringLiteral("--db"), received, QStringLiteral("--format"),
+                                   QStringLiteral("json")});
+        QCOMPARE(audit.exitCode, 0); // the chain still verifies
+        const QJsonArray entries = QJsonDocument::fromJson(audit.out).array();
+        const QJsonObject adopted = entries[entries.size() - 2].toObject();
+        QCOMPARE(adopted[QStringLiteral("action")].toString(), QStringLiteral("case adopted"));
+        const QJsonObject details = adopted[QStringLiteral("details")].toObject();
+        QCOMPARE(details[QStringLiteral("installation")].toString(), QStringLiteral("0123456789abcdef0123456789abcdef"));
+        QVERIFY(!details[QStringLiteral("previous_installation")].toString().isEmpty());
+        // Now the first installation is the one that only reads it.
+        run = rineCli({QStringLiteral("report"), QStringLiteral("--db"), received, QStringLiteral("--csv"),
+                       copy.filePath(QStringLiteral("again.csv"))});
+        QVERIFY2(run.err.contains("opened read-only"), run.err.constData());
     }
 
     void aFailedWriteLeavesNothingAndSaysWhy()

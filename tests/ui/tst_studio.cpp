@@ -10,6 +10,7 @@
 #include "RobustnessPage.h"
 #include "ScanPage.h"
 #include "report/CaseReport.h"
+#include "store/CaseDatabase.h"
 #include "scoring/ModelStore.h"
 
 #include <QAbstractButton>
@@ -106,6 +107,7 @@ class TestStudio : public QObject {
 
 private:
     QTemporaryDir m_many;
+    QTemporaryDir m_received;
     QString m_casePath;
 
     static void waitForModel(MainWindow &window)
@@ -577,6 +579,52 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(opened.count(), 1, 30000);
         QCOMPARE(window.scanPage()->model()->rowCount(), 7);
         QCOMPARE(labelText(window.scanPage(), "fakeCount"), QStringLiteral("7"));
+        QVERIFY(!window.caseReadOnly());
+        QVERIFY(!window.findChild<QAction *>(QStringLiteral("actionAdoptCase"))->isEnabled());
+        m_casePath = path;
+        QFile::copy(path, m_received.filePath(QStringLiteral("received.sqlite")));
+    }
+
+    void opensACaseFromElsewhereReadOnlyUntilAdopted()
+    {
+        // The case just made, as another installation receives it.
+        const QString path = m_received.filePath(QStringLiteral("received.sqlite"));
+        QVERIFY(QFile::exists(path));
+        const QString before = sha256Hex(path);
+        qputenv("RINE_INSTALLATION_ID", "cccccccccccccccccccccccccccccccc");
+        MainWindow window(tinyModel());
+        window.show();
+        waitForModel(window);
+        QSignalSpy opened(window.engine(), &EngineController::caseOpened);
+        window.openCase(path);
+        QTRY_COMPARE_WITH_TIMEOUT(opened.count(), 1, 30000);
+        QCOMPARE(window.scanPage()->model()->rowCount(), 7); // read, shown
+        QVERIFY(window.caseReadOnly());
+        QVERIFY(labelText(window.scanPage(), "caseLabel").contains(QStringLiteral("Read-only")));
+        QVERIFY(window.findChild<QAction *>(QStringLiteral("actionAdoptCase"))->isEnabled());
+        QVERIFY(!QFile::exists(path + QStringLiteral(".lock"))); // not even locked: nothing writes
+
+        // A report from it is written, and says it is not recorded in the case.
+        QSignalSpy written(window.engine(), &EngineController::reportWritten);
+        ReportRequest request;
+        request.csvPath = m_received.filePath(QStringLiteral("received.csv"));
+        window.writeReport(request);
+        QTRY_COMPARE_WITH_TIMEOUT(written.count(), 1, 60000);
+        QVERIFY2(written.first().at(1).toString().isEmpty(), qPrintable(written.first().at(1).toString()));
+        QVERIFY(QFile::exists(request.csvPath));
+        QVERIFY(written.first().first().value<ReportOutcome>().notes.join(QLatin1Char(' ')).contains(QStringLiteral("not recorded")));
+        QCOMPARE(sha256Hex(path), before); // not a byte changed
+
+        // Adopted: writable, and the audit log says so.
+        window.adoptCase();
+        QTRY_COMPARE_WITH_TIMEOUT(opened.count(), 2, 30000);
+        QVERIFY(!window.caseReadOnly());
+        QVERIFY(!window.findChild<QAction *>(QStringLiteral("actionAdoptCase"))->isEnabled());
+        qunsetenv("RINE_INSTALLATION_ID");
+        auto read = CaseDatabase::open(path, CaseDatabase::Mode::ReadOnly);
+        QVERIFY(read);
+        auto log = read.value()->auditLog();
+        QVERIFY(log && log->back().action == QStringLiteral("case adopted"));
     }
 };
 

@@ -10,7 +10,9 @@
 
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
 #include <QSqlQuery>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -88,6 +90,7 @@ private slots:
     void initTestCase()
     {
         QVERIFY(m_dir.isValid());
+        QStandardPaths::setTestModeEnabled(true); // the installation id goes to the test's data folder
         m_reference = QJsonDocument::fromJson(test::readAll(kTiny + "reference.json")).object();
         QVERIFY2(test::dropPermissionOverride(), "could not drop root's permission override");
         QDir().mkpath(m_dir.filePath("evidence"));
@@ -325,6 +328,71 @@ private slots:
         QVERIFY(!opened);
         QVERIFY2(QString::fromStdString(opened.error()).contains("damaged"), opened.error().c_str());
         QVERIFY2(QString::fromStdString(opened.error()).contains(damaged.toStdString().c_str()), opened.error().c_str());
+    }
+
+    void receivedCasesAreOnlyRead()
+    {
+        const QString path = m_dir.filePath("received.sqlite");
+        qputenv("RINE_INSTALLATION_ID", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+        {
+            auto made = CaseDatabase::open(path, CaseDatabase::Mode::OpenOrCreate);
+            QVERIFY2(made, made.error().c_str());
+            QCOMPARE(made.value()->owner(), QStringLiteral("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+            QVERIFY(made.value()->whyNotWritable().isEmpty());
+        }
+        QVERIFY(CaseDatabase::open(path, CaseDatabase::Mode::OpenExisting)); // ours: writable
+
+        // Another installation reads it, but does not write to it unless it adopts it.
+        qputenv("RINE_INSTALLATION_ID", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+        auto refused = CaseDatabase::open(path, CaseDatabase::Mode::OpenExisting);
+        QVERIFY(!refused);
+        QVERIFY2(refused.error().find("another RINE Studio installation (aaaaaaaa") != std::string::npos
+                     && refused.error().find("adopt") != std::string::npos,
+                 refused.error().c_str());
+        {
+            auto read = CaseDatabase::open(path, CaseDatabase::Mode::ReadOnly);
+            QVERIFY2(read, read.error().c_str());
+            QVERIFY(read.value()->readOnly());
+            QVERIFY(!read.value()->whyNotWritable().isEmpty());
+            QVERIFY(!read.value()->appendAudit("tampering", {})); // the connection itself is read-only
+        }
+        {
+            auto adopted = CaseDatabase::open(path, CaseDatabase::Mode::OpenExisting, {}, true);
+            QVERIFY2(adopted, adopted.error().c_str());
+            QCOMPARE(adopted.value()->owner(), QStringLiteral("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"));
+            auto log = adopted.value()->auditLog();
+            QVERIFY(log && log->back().action == QStringLiteral("case adopted"));
+            QVERIFY(log->back().details.contains("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")); // whose it was
+            QVERIFY(adopted.value()->verifyAudit());
+        }
+        QVERIFY(CaseDatabase::open(path, CaseDatabase::Mode::OpenExisting)); // now ours
+
+        // An audit log changed after the fact: never written to, adopted or not.
+        {
+            QSqlDatabase raw = QSqlDatabase::addDatabase("QSQLITE", "tamper");
+            raw.setDatabaseName(path);
+            QVERIFY(raw.open());
+            QVERIFY(QSqlQuery(raw).exec("UPDATE audit_log SET actor = 'someone@else' WHERE id = 1"));
+            raw.close();
+        }
+        QSqlDatabase::removeDatabase("tamper");
+        for (bool adopt : {false, true}) {
+            auto altered = CaseDatabase::open(path, CaseDatabase::Mode::OpenExisting, {}, adopt);
+            QVERIFY(!altered);
+            QVERIFY2(altered.error().find("audit log does not verify") != std::string::npos, altered.error().c_str());
+        }
+        QVERIFY(CaseDatabase::open(path, CaseDatabase::Mode::ReadOnly)); // still readable
+
+        // Without the variable, the identity is made once and kept in the data folder.
+        qunsetenv("RINE_INSTALLATION_ID");
+        const QString id = CaseDatabase::installationId();
+        QCOMPARE(id.size(), 32);
+        QVERIFY(QRegularExpression(QStringLiteral("^[0-9a-f]{32}$")).match(id).hasMatch());
+        QCOMPARE(CaseDatabase::installationId(), id);
+        QFile kept(QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation)
+                   + QStringLiteral("/rine-studio/installation-id"));
+        QVERIFY(kept.open(QIODevice::ReadOnly));
+        QCOMPARE(QString::fromLatin1(kept.readAll()).trimmed(), id);
     }
 };
 
