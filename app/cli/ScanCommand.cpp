@@ -122,6 +122,10 @@ int runScan(const QStringList &arguments)
     const QCommandLineOption maxFileMb(QStringLiteral("max-file-mb"),
                                        QStringLiteral("Refuse files larger than this many MiB (default 512)."),
                                        QStringLiteral("N"), QStringLiteral("512"));
+    const QCommandLineOption decodeTimeout(QStringLiteral("decode-timeout"),
+                                           QStringLiteral("A file whose decoding takes longer fails (default 30 s; 0: "
+                                                          "no limit)."),
+                                           QStringLiteral("SECONDS"), QStringLiteral("30"));
     const QCommandLineOption cache(QStringLiteral("cache-features"),
                                    QStringLiteral("Store each image's per-block features in the database (~96 KB "
                                                   "per image and crop, ViT-L/14), so that a later scan with another "
@@ -135,8 +139,8 @@ int runScan(const QStringList &arguments)
                                    QStringLiteral("Scan into a case made by another installation (or an earlier "
                                                   "version): take it over, recorded in its audit log as \"case "
                                                   "adopted\". Without it, such a case is refused."));
-    parser.addOptions({db, caseName, include, exclude, noFollow, workers, maxPixels, maxFileMb, cache, csv, json, quiet,
-                       adopt});
+    parser.addOptions({db, caseName, include, exclude, noFollow, workers, maxPixels, maxFileMb, decodeTimeout, cache, csv,
+                       json, quiet, adopt});
     parser.addPositionalArgument(QStringLiteral("PATH"), QStringLiteral("Folders to scan (recursively), or files."),
                                  QStringLiteral("PATH..."));
     if (!parser.parse(arguments)) {
@@ -171,6 +175,12 @@ int runScan(const QStringList &arguments)
         return UsageOrSetup;
     }
     request.limits.maxFileBytes = megabytes << 20;
+    bool timeoutOk = false;
+    request.limits.timeoutSeconds = parser.value(decodeTimeout).toDouble(&timeoutOk);
+    if (!timeoutOk || !(request.limits.timeoutSeconds >= 0) || request.limits.timeoutSeconds > 86400) {
+        err(cmd, QStringLiteral("--decode-timeout must be a number of seconds from 0 (no limit) to 86400"));
+        return UsageOrSetup;
+    }
     if (parser.isSet(workers)) {
         bool ok = false;
         request.workers = parser.value(workers).toInt(&ok);

@@ -3,8 +3,17 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
 #include <cstring>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <set>
+#include <system_error>
+#include <thread>
 
 namespace rine {
 
@@ -259,7 +268,72 @@ bool isDecodableFormat(const std::string &format)
     return !format.empty() && format != "gif" && format != "heif/avif" && format != "hdr";
 }
 
+namespace {
+
+std::atomic<int> s_stuckDecodes{0};
+
+Result<DecodedImage> decodeNow(const FileBytes &file, const DecodeLimits &limits);
+
+} // namespace
+
+int stuckDecodes() { return s_stuckDecodes.load(); }
+
 Result<DecodedImage> decodeImage(const FileBytes &file, const DecodeLimits &limits)
+{
+    using R = Result<DecodedImage>;
+    if (!(limits.timeoutSeconds > 0))
+        return decodeNow(file, limits);
+    if (s_stuckDecodes.load() >= kMaxStuckDecodes)
+        return R::failure(file.path + ": not decoded: " + std::to_string(kMaxStuckDecodes)
+                          + " earlier files are still being decoded past their time limit (crafted to exhaust the "
+                            "decoder?); scan the rest again once they are set aside");
+    // The decode runs on a thread of its own so that it can be waited for with a limit; the
+    // state is shared, so that a decode that overruns can be left to finish on its own.
+    struct Shared {
+        FileBytes file;
+        DecodeLimits limits;
+        std::mutex mutex;
+        std::condition_variable done;
+        std::optional<R> result;
+        bool abandoned = false;
+    };
+    auto shared = std::make_shared<Shared>();
+    shared->file = file;
+    shared->limits = limits;
+    try {
+        std::thread([shared] {
+            R result = R::failure(shared->file.path + ": decoding failed");
+            try {
+                result = decodeNow(shared->file, shared->limits);
+            } catch (const std::exception &e) {
+                result = R::failure(shared->file.path + ": decoding failed: " + e.what());
+            }
+            std::lock_guard<std::mutex> lock(shared->mutex);
+            if (shared->abandoned)
+                --s_stuckDecodes;
+            shared->result = std::move(result);
+            shared->done.notify_all();
+        }).detach();
+    } catch (const std::system_error &) {
+        return decodeNow(file, limits); // no thread to be had: decode here, without a limit
+    }
+    std::unique_lock<std::mutex> lock(shared->mutex);
+    const auto limit = std::chrono::duration<double>(limits.timeoutSeconds);
+    if (!shared->done.wait_for(lock, limit, [&] { return shared->result.has_value(); })) {
+        shared->abandoned = true;
+        ++s_stuckDecodes;
+        char seconds[32];
+        std::snprintf(seconds, sizeof seconds, "%g", limits.timeoutSeconds);
+        return R::failure(file.path + ": decoding took longer than " + seconds
+                          + " s, the per-file limit (a crafted file, or a very large image on a slow machine: "
+                            "raise the limit to decode it)");
+    }
+    return std::move(*shared->result);
+}
+
+namespace {
+
+Result<DecodedImage> decodeNow(const FileBytes &file, const DecodeLimits &limits)
 {
     using R = Result<DecodedImage>;
     const std::uint8_t *d = file.data.data();
@@ -360,6 +434,8 @@ Result<DecodedImage> decodeImage(const FileBytes &file, const DecodeLimits &limi
     }
     return out;
 }
+
+} // namespace
 
 Result<DecodedImage> readImage(const std::string &path, FileBytes &bytes, const DecodeLimits &limits)
 {

@@ -27,7 +27,16 @@ struct DecodedImage {
 struct DecodeLimits {
     std::uint64_t maxFileBytes = 512ull << 20;
     std::uint64_t maxPixels = 1ull << 28; // 268 megapixels
+    // A decode that takes longer fails ("took longer than ... s"); 0: no limit. The decoders
+    // cannot be interrupted: the decode goes on, on a thread of its own, until it ends, and its
+    // result is dropped. While kMaxStuckDecodes such decodes are still running, further
+    // files fail at once rather than pile up more threads.
+    double timeoutSeconds = 30;
 };
+
+inline constexpr int kMaxStuckDecodes = 4;
+// How many decodes that went over their time are still running.
+int stuckDecodes();
 
 // The image format named by the leading bytes ("magic"), or "" when none is recognised.
 std::string sniffImageFormat(const std::uint8_t *data, std::size_t size);

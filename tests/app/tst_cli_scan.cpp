@@ -237,6 +237,32 @@ private slots:
             QVERIFY2(run.out.contains(line), run.out.constData());
     }
 
+    void decodesOverTheTimeLimitFail()
+    {
+        // A microsecond: a decode that is not done by the time it is waited for fails, saying why
+        // (a 10 x 10 PNG may be decoded before the wait begins: that one is scored).
+        const QString db = m_dir.filePath("timeout.sqlite"), json = m_dir.filePath("timeout.json");
+        Run run = rineCli(QStringList{"scan", "--db", db, kTiny + "images", "--decode-timeout", "0.000001", "--json", json}
+                          + tinyModel());
+        QVERIFY2(run.exitCode == 1, run.err.constData());
+        const auto files = filesByPath(test::readAll(json), kTiny + "images");
+        QCOMPARE(files.size(), std::size_t(7));
+        int late = 0;
+        for (const auto &[path, file] : files) {
+            const QString status = file.value("status").toString(), error = file.value("error").toString();
+            if (status == QLatin1String("scored"))
+                continue;
+            QCOMPARE(status, QStringLiteral("failed"));
+            QVERIFY2(error.contains("took longer than 1e-06 s") || error.contains("still being decoded past their time limit"),
+                     qPrintable(error));
+            late += error.contains("took longer than 1e-06 s");
+        }
+        QVERIFY(late >= 1);
+        run = rineCli(QStringList{"scan", "--db", db, kTiny + "images", "--decode-timeout", "-1"} + tinyModel());
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.contains("--decode-timeout"), run.err.constData());
+    }
+
     void badDatabasesGiveClearMessages()
     {
         const QString text = test::writeFile(m_dir, "report.sqlite", "not a database");

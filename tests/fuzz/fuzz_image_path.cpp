@@ -15,6 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     rine::DecodeLimits limits;
     limits.maxFileBytes = 4u << 20;
     limits.maxPixels = 4u << 20;
+    limits.timeoutSeconds = 0; // decode on this thread: libFuzzer's own -timeout finds the slow inputs
     (void)rine::sniffImageFormat(data, size);
     auto decoded = rine::decodeImage(file, limits);
     if (decoded) {

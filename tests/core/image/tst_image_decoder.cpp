@@ -300,6 +300,58 @@ private slots:
         QVERIFY(bytes.data.empty());
     }
 
+    void slowDecodesFailAfterTheTimeLimit()
+    {
+        // 3000 x 3000 pixels of noise as PNG: its decode takes far longer than a millisecond
+        // on any machine.
+        QImage noise(3000, 3000, QImage::Format_RGB888);
+        quint32 state = 12345;
+        for (int y = 0; y < noise.height(); ++y) {
+            uchar *line = noise.scanLine(y);
+            for (int x = 0; x < noise.width() * 3; ++x) {
+                state = state * 1664525u + 1013904223u;
+                line[x] = uchar(state >> 24);
+            }
+        }
+        QByteArray png;
+        QBuffer buffer(&png);
+        QVERIFY(buffer.open(QIODevice::WriteOnly));
+        QVERIFY(noise.save(&buffer, "PNG"));
+        FileBytes file;
+        file.path = "noise.png";
+        file.data.assign(png.begin(), png.end());
+
+        DecodeLimits limits;
+        limits.timeoutSeconds = 0.001;
+        auto late = decodeImage(file, limits);
+        QVERIFY(!late);
+        QVERIFY2(QString::fromStdString(late.error()).contains("took longer than 0.001 s"), late.error().c_str());
+        QVERIFY(stuckDecodes() >= 1); // still decoding, on its own thread
+
+        // While kMaxStuckDecodes are stuck, further files fail at once instead of piling up: a
+        // decode is started every millisecond or so and each runs for far longer, so the count
+        // reaches the cap (how soon depends on the machine, so it is not counted here).
+        bool refusedAtCap = false;
+        for (int i = 0; i < 200 && !refusedAtCap; ++i) {
+            auto again = decodeImage(file, limits);
+            QVERIFY(!again);
+            refusedAtCap = QString::fromStdString(again.error()).contains("still being decoded");
+            QVERIFY(stuckDecodes() <= kMaxStuckDecodes);
+        }
+        QVERIFY(refusedAtCap);
+        QTRY_COMPARE_WITH_TIMEOUT(stuckDecodes(), 0, 120000); // each one ends, and is counted off
+
+        limits.timeoutSeconds = 0; // no limit
+        auto decoded = decodeImage(file, limits);
+        QVERIFY2(decoded, decoded.error().c_str());
+        QCOMPARE(decoded->width, 3000);
+        QCOMPARE(decoded->rgb.pixels[5], uchar(noise.constScanLine(0)[5]));
+        limits.timeoutSeconds = 600; // a limit it meets: the same pixels
+        auto inTime = decodeImage(file, limits);
+        QVERIFY2(inTime, inTime.error().c_str());
+        QVERIFY(inTime->rgb.pixels == decoded->rgb.pixels);
+    }
+
     // Offsets by hand from torchvision's center_crop: top = round((h - 224) / 2) with Python's
     // round-half-to-even, padding (224 - w) // 2 on the left when smaller.
     void centerCropOffsets_data()
