@@ -200,4 +200,62 @@ Result<RgbImage> applyChain(const RgbImage &image, const std::vector<Perturbatio
     return current;
 }
 
+RgbImage gaussianFilter(const RgbImage &image, double sigma)
+{
+    if (!(sigma > 0) || image.width < 1 || image.height < 1)
+        return image;
+    const int radius = int(4 * sigma + 0.5); // scipy's truncate = 4.0
+    cv::Mat out;
+    cv::GaussianBlur(view(image), out, cv::Size(2 * radius + 1, 2 * radius + 1), sigma, sigma, cv::BORDER_REFLECT);
+    return fromMat(out);
+}
+
+Result<std::vector<std::uint8_t>> augmentForTraining(const RgbImage &image, const TrainingAugmentation &options,
+                                                     std::uint64_t seed, AugmentationDraw *draw)
+{
+    using R = Result<std::vector<std::uint8_t>>;
+    if (image.width < 1 || image.height < 1 || image.pixels.size() != std::size_t(image.width) * image.height * 3)
+        return R::failure("augmentation: empty or inconsistent image");
+    if (options.cropSize < 1)
+        return R::failure("augmentation: the crop size must be positive");
+    std::mt19937_64 random(mix(seed));
+    auto uniform = [&] { return double(random() >> 11) / 9007199254740992.0; }; // [0, 1)
+    AugmentationDraw made;
+    RgbImage current = image;
+    try {
+        if (uniform() < options.blurProbability) {
+            made.blurSigma = uniform() * options.maxBlurSigma;
+            current = gaussianFilter(current, made.blurSigma);
+        }
+        if (uniform() < options.jpegProbability && !options.jpegQualities.empty()) {
+            made.jpegQuality = options.jpegQualities[std::size_t(random() % options.jpegQualities.size())];
+            auto encoded = applyPerturbation(current, {PerturbationKind::Jpeg, double(made.jpegQuality)}, 0);
+            if (!encoded)
+                return R::failure(encoded.error());
+            current = std::move(encoded.value());
+        }
+    } catch (const cv::Exception &e) {
+        return R::failure(std::string("augmentation failed: ") + e.what());
+    }
+    const int size = options.cropSize;
+    // Uniform over the valid corners; centred with padding on a side shorter than the crop.
+    made.cropLeft = current.width >= size ? int(random() % std::uint64_t(current.width - size + 1))
+                                          : -((size - current.width) / 2);
+    made.cropTop = current.height >= size ? int(random() % std::uint64_t(current.height - size + 1))
+                                          : -((size - current.height) / 2);
+    std::vector<std::uint8_t> crop = cropWindow(current, {made.cropLeft, made.cropTop, size});
+    made.flipped = uniform() < options.flipProbability;
+    if (made.flipped) {
+        for (int y = 0; y < size; ++y) {
+            std::uint8_t *row = crop.data() + std::size_t(y) * size * 3;
+            for (int x = 0; x < size / 2; ++x)
+                for (int c = 0; c < 3; ++c)
+                    std::swap(row[x * 3 + c], row[(size - 1 - x) * 3 + c]);
+        }
+    }
+    if (draw)
+        *draw = made;
+    return crop;
+}
+
 } // namespace rine

@@ -97,6 +97,94 @@ private slots:
         }
     }
 
+    void trainingBlurIsScipysGaussianFilter()
+    {
+        // scipy.ndimage.gaussian_filter(sigma 1.5): radius int(4 * 1.5 + 0.5) = 6, weights
+        // exp(-k^2 / 2 sigma^2) normalised over |k| <= 6, "reflect" border.
+        const double sigma = 1.5;
+        const int radius = 6;
+        std::vector<double> g(radius + 1);
+        double total = 0;
+        for (int k = -radius; k <= radius; ++k)
+            total += std::exp(-double(k * k) / (2 * sigma * sigma));
+        for (int k = 0; k <= radius; ++k)
+            g[std::size_t(k)] = std::exp(-double(k * k) / (2 * sigma * sigma)) / total;
+
+        RgbImage centre = flat(31, 31, 0);
+        for (int c = 0; c < 3; ++c)
+            centre.pixels[(15 * 31 + 15) * 3 + c] = 255;
+        const RgbImage out = gaussianFilter(centre, sigma);
+        for (int dy = -radius - 1; dy <= radius + 1; ++dy)
+            for (int dx = -radius - 1; dx <= radius + 1; ++dx) {
+                const bool inside = std::abs(dx) <= radius && std::abs(dy) <= radius;
+                const double expected = inside ? 255 * g[std::size_t(std::abs(dx))] * g[std::size_t(std::abs(dy))] : 0;
+                const int got = out.pixels[((15 + dy) * 31 + 15 + dx) * 3 + 1];
+                QVERIFY2(std::abs(got - expected) <= 1.0,
+                         qPrintable(QStringLiteral("(%1, %2): %3, expected %4").arg(dx).arg(dy).arg(got).arg(expected)));
+            }
+        // At a corner the border is mirrored with its edge pixel repeated (d c b a | a b c d):
+        // the delta meets itself at offset -1, so the corner gets (g0 + g1)^2.
+        RgbImage corner = flat(31, 31, 0);
+        for (int c = 0; c < 3; ++c)
+            corner.pixels[c] = 255;
+        const RgbImage atCorner = gaussianFilter(corner, sigma);
+        QVERIFY(std::abs(atCorner.pixels[0] - 255 * std::pow(g[0] + g[1], 2)) <= 1.0);
+        QVERIFY(gaussianFilter(corner, 0).pixels == corner.pixels); // sigma 0: unchanged
+    }
+
+    void trainingAugmentationIsThePublishedOneAndSeeded()
+    {
+        const RgbImage image = photo(256, 256);
+        TrainingAugmentation options;
+        AugmentationDraw a, b;
+        auto first = augmentForTraining(image, options, 7, &a);
+        auto again = augmentForTraining(image, options, 7, &b);
+        QVERIFY2(first, first.error().c_str());
+        QCOMPARE(first->size(), std::size_t(224 * 224 * 3));
+        QVERIFY(first.value() == again.value());
+        QCOMPARE(a.cropLeft, b.cropLeft);
+
+        // Over many seeds: every draw in range, and each choice taken about as often as its
+        // probability says (0.5 each: 200 fixed seeds, within 0.35..0.65).
+        int blurred = 0, encoded = 0, flipped = 0;
+        std::set<int> qualities;
+        const RgbImage odd = photo(240, 230);
+        for (std::uint64_t seed = 0; seed < 200; ++seed) {
+            AugmentationDraw draw;
+            QVERIFY(augmentForTraining(odd, options, seed, &draw));
+            QVERIFY(draw.cropLeft >= 0 && draw.cropLeft <= 240 - 224);
+            QVERIFY(draw.cropTop >= 0 && draw.cropTop <= 230 - 224);
+            QVERIFY(draw.blurSigma >= 0 && draw.blurSigma < 3.0);
+            blurred += draw.blurSigma > 0;
+            encoded += draw.jpegQuality > 0;
+            flipped += draw.flipped;
+            if (draw.jpegQuality)
+                qualities.insert(draw.jpegQuality);
+        }
+        for (int count : {blurred, encoded, flipped})
+            QVERIFY2(count > 70 && count < 130, qPrintable(QString::number(count)));
+        QCOMPARE(qualities, (std::set<int>{30, 100}));
+
+        // Nothing but the crop and a flip: the output is the flipped window, worked out here.
+        options.blurProbability = 0;
+        options.jpegProbability = 0;
+        options.flipProbability = 1;
+        AugmentationDraw draw;
+        auto plain = augmentForTraining(image, options, 3, &draw);
+        QVERIFY(plain && draw.flipped && draw.blurSigma == 0 && draw.jpegQuality == 0);
+        for (int y = 0; y < 224; y += 37)
+            for (int x = 0; x < 224; x += 41)
+                for (int c = 0; c < 3; ++c)
+                    QCOMPARE(plain.value()[(std::size_t(y) * 224 + x) * 3 + c],
+                             image.pixels[(std::size_t(draw.cropTop + y) * 256 + draw.cropLeft + 223 - x) * 3 + c]);
+
+        // Smaller than the crop: centred and zero-padded on that side.
+        auto small = augmentForTraining(photo(100, 300), options, 1, &draw);
+        QVERIFY(small);
+        QCOMPARE(draw.cropLeft, -62);
+        QCOMPARE(int(small.value()[0]), 0);
+    }
+
     void noiseHasItsSigmaAndDependsOnlyOnTheSeed()
     {
         const RgbImage image = flat(256, 256, 128);
