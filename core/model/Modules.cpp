@@ -310,6 +310,50 @@ HeadOutput RineHead::forward(const torch::Tensor &features) const
     return {logits, contributions};
 }
 
+void RineHead::initialiseForTraining()
+{
+    torch::NoGradGuard noGrad;
+    alpha.normal_(0.0, 1.0);
+    for (const std::shared_ptr<LinearStack> &stack : {proj1, proj2, head}) {
+        for (const std::shared_ptr<LinearParams> &layer : stack->layers) {
+            const double bound = 1.0 / std::sqrt(double(layer->weight.size(1)));
+            layer->weight.uniform_(-bound, bound);
+            layer->bias.uniform_(-bound, bound);
+        }
+    }
+    for (auto &parameter : parameters())
+        parameter.set_requires_grad(true);
+}
+
+std::pair<torch::Tensor, torch::Tensor> RineHead::trainingForward(const torch::Tensor &features, bool dropout) const
+{
+    auto projection = [dropout](const LinearStack &stack, torch::Tensor x) {
+        x = at::dropout(x, 0.5, dropout);
+        for (const std::shared_ptr<LinearParams> &layer : stack.layers)
+            x = at::dropout(at::relu(at::linear(x, layer->weight, layer->bias)), 0.5, dropout);
+        return x;
+    };
+    auto g = projection(*proj1, features);
+    auto z = (at::softmax(alpha, 1) * g).sum(1);
+    z = projection(*proj2, z);
+    auto p = z;
+    for (std::size_t i = 0; i < head->layers.size(); ++i) {
+        p = at::linear(p, head->layers[i]->weight, head->layers[i]->bias);
+        if (i + 1 < head->layers.size())
+            p = at::dropout(at::relu(p), 0.5, dropout);
+    }
+    return {p.squeeze(-1), z};
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> RineHead::checkpointTensors() const
+{
+    std::vector<std::pair<std::string, torch::Tensor>> out{{"alpha", alpha}};
+    for (const auto &parameter : named_parameters())
+        if (parameter.key() != "alpha")
+            out.emplace_back(parameter.key(), parameter.value());
+    return out;
+}
+
 std::vector<double> RineHead::blockImportance() const
 {
     auto importance = at::softmax(alpha.to(torch::kDouble), 1).mean(2).squeeze(0).to(torch::kCPU).contiguous();

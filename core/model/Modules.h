@@ -138,6 +138,19 @@ public:
     // softmax(alpha) over blocks, averaged over P: one value per block, summing to 1.
     std::vector<double> blockImportance() const;
 
+    // Training (issue 8). Fresh weights as PyTorch initialises the published model: alpha
+    // ~ N(0, 1), each Linear's weight and bias ~ U(-1/sqrt(in), 1/sqrt(in)) (nn.Linear's
+    // default), from the global generator (seed it first); then every parameter requires
+    // gradients.
+    void initialiseForTraining();
+    // The published Model.forward's head part with its Dropouts (p 0.5, active when
+    // dropout): proj1 = Dropout, then [Linear, ReLU, Dropout] x nproj; proj2 the same; head =
+    // Linear, ReLU, Dropout, Linear, ReLU, Dropout, Linear. Returns the logits [B] and the
+    // proj2 output [B, P] that the contrastive loss sees.
+    std::pair<torch::Tensor, torch::Tensor> trainingForward(const torch::Tensor &features, bool dropout) const;
+    // The parameters by checkpoint name, in the published order (alpha, proj1, proj2, head).
+    std::vector<std::pair<std::string, torch::Tensor>> checkpointTensors() const;
+
 private:
     HeadConfig m_config;
     std::shared_ptr<LinearStack> proj1, proj2, head;
