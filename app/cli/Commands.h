@@ -35,6 +35,7 @@ int runResults(const QStringList &arguments);
 int runRobustness(const QStringList &arguments);
 int runModels(const QStringList &arguments);
 int runEvaluate(const QStringList &arguments);
+int runTrain(const QStringList &arguments);
 int runReport(const QStringList &arguments);
 int runAudit(const QStringList &arguments);
 

@@ -33,34 +33,19 @@ struct Group {
 // Real and fake that differ in a way a detector could learn instead of the generator's traces.
 QStringList dataWarnings(const std::vector<LabeledImage> &images, const std::vector<ImageRecord> &records)
 {
-    std::map<std::string, int> formats[2];
-    double pixels[2] = {0, 0};
-    int counts[2] = {0, 0};
+    std::vector<int> labels;
+    std::vector<std::string> formats;
+    std::vector<double> pixels;
     for (std::size_t i = 0; i < images.size(); ++i) {
         if (!records[i].ok)
             continue;
-        const int label = images[i].label;
-        ++formats[label][records[i].format];
-        pixels[label] += double(records[i].width) * records[i].height;
-        ++counts[label];
+        labels.push_back(images[i].label);
+        formats.push_back(records[i].format);
+        pixels.push_back(double(records[i].width) * records[i].height);
     }
     QStringList warnings;
-    if (!counts[0] || !counts[1])
-        return warnings;
-    auto majority = [](const std::map<std::string, int> &f) {
-        return std::max_element(f.begin(), f.end(), [](auto &a, auto &b) { return a.second < b.second; })->first;
-    };
-    const std::string realFormat = majority(formats[0]), fakeFormat = majority(formats[1]);
-    if (realFormat != fakeFormat)
-        warnings << QStringLiteral("real images are mostly %1 and fake ones mostly %2: a detector can tell the format "
-                                   "apart instead of the generator")
-                        .arg(QString::fromStdString(realFormat), QString::fromStdString(fakeFormat));
-    const double realMean = pixels[0] / counts[0], fakeMean = pixels[1] / counts[1];
-    if (realMean > 2 * fakeMean || fakeMean > 2 * realMean)
-        warnings << QStringLiteral("real images average %1 megapixels and fake ones %2: resolution differs by more "
-                                   "than 2x")
-                        .arg(realMean / 1e6, 0, 'f', 2)
-                        .arg(fakeMean / 1e6, 0, 'f', 2);
+    for (const std::string &warning : datasetWarnings(labels, formats, pixels))
+        warnings << QString::fromStdString(warning);
     return warnings;
 }
 

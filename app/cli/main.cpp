@@ -25,6 +25,7 @@ const char kUsage[] =
     "  results Write a scan's results from a case database as JSON or CSV.\n"
     "  robustness  Check whether verdicts survive JPEG, blur, crop, noise (per-image sweeps).\n"
     "  evaluate  Accuracy and AP of a model on a labelled dataset, per generator.\n"
+    "  train   Train a RINE head on a labelled dataset (fast mode: cached features).\n"
     "  models  List, fetch (verified, resumable), verify, import and remove model files.\n"
     "  report  Write a case's PDF report and CSV/JSON exports (recorded in its audit log).\n"
     "  audit   Print a case's audit log and check its hash chain.\n"
@@ -84,6 +85,8 @@ int runCli(int argc, char *argv[])
         return rine::cli::runRobustness(args);
     if (command == QLatin1String("evaluate"))
         return rine::cli::runEvaluate(args);
+    if (command == QLatin1String("train"))
+        return rine::cli::runTrain(args);
     if (command == QLatin1String("models"))
         return rine::cli::runModels(args);
     if (command == QLatin1String("bench"))

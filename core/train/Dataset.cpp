@@ -1,5 +1,8 @@
 #include "Dataset.h"
 
+#include <cstdio>
+#include <map>
+
 #include <algorithm>
 #include <filesystem>
 #include <system_error>
@@ -61,6 +64,39 @@ Result<std::vector<LabeledImage>> findLabeledImages(const std::string &root, con
         return R::failure(root + ": no image under a 0_real or 1_fake folder"
                           + std::string(categories.empty() ? "" : " of the chosen classes"));
     return out;
+}
+
+std::vector<std::string> datasetWarnings(const std::vector<int> &labels, const std::vector<std::string> &formats,
+                                         const std::vector<double> &pixels)
+{
+    std::map<std::string, int> byFormat[2];
+    double total[2] = {0, 0};
+    int counts[2] = {0, 0};
+    for (std::size_t i = 0; i < labels.size() && i < formats.size() && i < pixels.size(); ++i) {
+        const int label = labels[i] ? 1 : 0;
+        ++byFormat[label][formats[i]];
+        total[label] += pixels[i];
+        ++counts[label];
+    }
+    std::vector<std::string> warnings;
+    if (!counts[0] || !counts[1])
+        return warnings;
+    auto majority = [](const std::map<std::string, int> &f) {
+        return std::max_element(f.begin(), f.end(), [](auto &a, auto &b) { return a.second < b.second; })->first;
+    };
+    const std::string realFormat = majority(byFormat[0]), fakeFormat = majority(byFormat[1]);
+    if (realFormat != fakeFormat)
+        warnings.push_back("real images are mostly " + realFormat + " and fake ones mostly " + fakeFormat
+                           + ": a detector can tell the format apart instead of the generator");
+    const double realMean = total[0] / counts[0], fakeMean = total[1] / counts[1];
+    if (realMean > 2 * fakeMean || fakeMean > 2 * realMean) {
+        char text[160];
+        std::snprintf(text, sizeof text,
+                      "real images average %.2f megapixels and fake ones %.2f: resolution differs by more than 2x",
+                      realMean / 1e6, fakeMean / 1e6);
+        warnings.push_back(text);
+    }
+    return warnings;
 }
 
 } // namespace rine

@@ -23,4 +23,10 @@ struct LabeledImage {
 Result<std::vector<LabeledImage>> findLabeledImages(const std::string &root,
                                                     const std::vector<std::string> &categories = {});
 
+// Ways real and fake images differ that a detector could learn instead of the generator's
+// traces: mostly different formats, or mean resolutions more than 2x apart. One entry per
+// image: its label, format and pixel count. Empty when none (or when a label is missing).
+std::vector<std::string> datasetWarnings(const std::vector<int> &labels, const std::vector<std::string> &formats,
+                                         const std::vector<double> &pixels);
+
 } // namespace rine
