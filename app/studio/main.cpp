@@ -1,5 +1,6 @@
 #include "MainWindow.h"
 
+#include "image/ImageDecoder.h"
 #include "model/Detector.h"
 #include "util/Version.h"
 
@@ -10,6 +11,9 @@
 #include <QTextStream>
 #include <QTimer>
 #include <QWindow>
+
+#include <cstdio>
+#include <cstdlib>
 
 namespace {
 
@@ -58,7 +62,7 @@ void describe(QCoreApplication &app, QCommandLineParser &parser)
 
 } // namespace
 
-int main(int argc, char *argv[])
+static int runStudio(int argc, char *argv[])
 {
     // --help and --version answer without a display (over SSH, in scripts): no GUI object is
     // made for them.
@@ -138,4 +142,16 @@ int main(int argc, char *argv[])
         poll->start();
     }
     return QApplication::exec();
+}
+
+int main(int argc, char *argv[])
+{
+    const int code = runStudio(argc, argv); // the window and the application are gone by now
+    // A decode that overran its time limit may still be running on a thread of its own: leave
+    // without running static destructors under it (cases and settings are written by now).
+    if (rine::stuckDecodes() > 0) {
+        std::fflush(nullptr);
+        std::_Exit(code);
+    }
+    return code;
 }
