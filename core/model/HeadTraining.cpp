@@ -31,18 +31,23 @@ bool headTrainingPreset(const std::string &name, HeadTrainingConfig &config)
 
 namespace {
 
-std::string check(const LabeledFeatures &set, const char *what)
+std::string checkLabels(const std::vector<int> &labels, const char *what)
 {
-    const BlockFeatures &f = set.features;
-    if (f.count < 1)
+    if (labels.empty())
         return std::string("the ") + what + " set is empty";
-    if (f.values.size() != std::size_t(f.count) * std::size_t(f.blocks) * std::size_t(f.width)
-        || set.labels.size() != std::size_t(f.count))
-        return std::string("the ") + what + " set's features and labels do not match in size";
-    for (int label : set.labels)
+    for (int label : labels)
         if (label != 0 && label != 1)
             return std::string("the ") + what + " set has a label other than 0 (real) and 1 (fake)";
     return {};
+}
+
+std::string check(const LabeledFeatures &set, const char *what)
+{
+    const BlockFeatures &f = set.features;
+    if (f.values.size() != std::size_t(f.count) * std::size_t(f.blocks) * std::size_t(f.width)
+        || set.labels.size() != std::size_t(f.count))
+        return std::string("the ") + what + " set's features and labels do not match in size";
+    return checkLabels(set.labels, what);
 }
 
 torch::Tensor featureTensor(const BlockFeatures &f)
@@ -52,33 +57,65 @@ torch::Tensor featureTensor(const BlockFeatures &f)
 
 } // namespace
 
+BlockFeatures selectFeatures(const BlockFeatures &features, const std::vector<std::int64_t> &indices)
+{
+    BlockFeatures out;
+    out.count = int(indices.size());
+    out.blocks = features.blocks;
+    out.width = features.width;
+    const std::size_t row = std::size_t(features.blocks) * std::size_t(features.width);
+    out.values.resize(indices.size() * row);
+    for (std::size_t i = 0; i < indices.size(); ++i)
+        std::copy_n(features.values.begin() + std::ptrdiff_t(std::size_t(indices[i]) * row), row,
+                    out.values.begin() + std::ptrdiff_t(i * row));
+    return out;
+}
+
 Result<HeadTrainingOutcome> trainHeadOnFeatures(const LabeledFeatures &train, const LabeledFeatures &validation,
                                                 const HeadTrainingConfig &config, const std::string &checkpointPath,
                                                 const std::atomic<bool> *cancel,
                                                 const std::function<void(const EpochReport &)> &progress)
 {
-    using R = Result<HeadTrainingOutcome>;
     if (std::string wrong = check(train, "training"); !wrong.empty())
+        return Result<HeadTrainingOutcome>::failure(wrong);
+    TrainingSamples samples;
+    samples.labels = train.labels;
+    samples.features = [&train](const std::vector<std::int64_t> &indices, int) -> Result<BlockFeatures> {
+        return selectFeatures(train.features, indices);
+    };
+    HeadTrainingEvents events;
+    events.epoch = progress;
+    return trainHead(samples, validation, config, checkpointPath, cancel, events);
+}
+
+Result<HeadTrainingOutcome> trainHead(const TrainingSamples &train, const LabeledFeatures &validation,
+                                      const HeadTrainingConfig &config, const std::string &checkpointPath,
+                                      const std::atomic<bool> *cancel, const HeadTrainingEvents &events)
+{
+    using R = Result<HeadTrainingOutcome>;
+    if (std::string wrong = checkLabels(train.labels, "training"); !wrong.empty())
         return R::failure(wrong);
     if (std::string wrong = check(validation, "validation"); !wrong.empty())
         return R::failure(wrong);
-    if (train.features.blocks != validation.features.blocks || train.features.width != validation.features.width)
-        return R::failure("the training and validation features come from different backbones");
+    if (!train.features)
+        return R::failure("no source of training features");
     if (config.nproj < 1 || config.projDim < 1 || config.epochs < 1 || config.batchSize < 1 || config.learningRate <= 0
         || config.xi < 0 || config.temperature <= 0)
         return R::failure("the training configuration is out of range");
     try {
         torch::NoGradGuard outside; // gradients only where asked for below
         torch::manual_seed(config.seed);
-        RineHead head(HeadConfig{train.features.width, train.features.blocks, config.nproj, config.projDim});
+        const int blocks = validation.features.blocks, width = validation.features.width;
+        RineHead head(HeadConfig{width, blocks, config.nproj, config.projDim});
         head.initialiseForTraining();
-        const torch::Tensor trainX = featureTensor(train.features), validX = featureTensor(validation.features);
+        const torch::Tensor validX = featureTensor(validation.features);
         const torch::Tensor trainY = torch::tensor(std::vector<std::int64_t>(train.labels.begin(), train.labels.end()));
         const torch::Tensor validY =
             torch::tensor(std::vector<std::int64_t>(validation.labels.begin(), validation.labels.end()));
         torch::optim::Adam optimiser(head.parameters(), torch::optim::AdamOptions(config.learningRate));
         std::mt19937_64 shuffle(config.seed ^ 0x9E3779B97F4A7C15ull);
-        std::vector<std::int64_t> order(std::size_t(train.features.count));
+        std::vector<std::int64_t> order(train.labels.size());
+        const int batchesPerEpoch = int((order.size() + std::size_t(config.batchSize) - 1) / std::size_t(config.batchSize));
 
         HeadTrainingOutcome outcome;
         std::vector<std::pair<std::string, torch::Tensor>> best;
@@ -104,10 +141,19 @@ Result<HeadTrainingOutcome> trainHeadOnFeatures(const LabeledFeatures &train, co
                     break;
                 }
                 const std::size_t count = std::min(order.size() - first, std::size_t(config.batchSize));
-                const torch::Tensor index =
-                    torch::from_blob(order.data() + first, {std::int64_t(count)}, torch::kLong).clone();
+                const std::vector<std::int64_t> indices(order.begin() + std::ptrdiff_t(first),
+                                                        order.begin() + std::ptrdiff_t(first + count));
+                auto features = train.features(indices, epoch);
+                if (!features)
+                    return R::failure(features.error());
+                if (features->count != int(count) || features->blocks != blocks || features->width != width
+                    || features->values.size() != count * std::size_t(blocks) * std::size_t(width))
+                    return R::failure("the training and validation features come from different backbones");
+                const torch::Tensor index = torch::from_blob(const_cast<std::int64_t *>(indices.data()),
+                                                             {std::int64_t(count)}, torch::kLong)
+                                                .clone();
                 torch::AutoGradMode enable(true);
-                auto [logits, embedding] = head.trainingForward(trainX.index_select(0, index), true);
+                auto [logits, embedding] = head.trainingForward(featureTensor(features.value()), true);
                 torch::Tensor loss = rineLoss(logits, embedding, trainY.index_select(0, index), config.xi,
                                               config.temperature);
                 optimiser.zero_grad();
@@ -115,6 +161,8 @@ Result<HeadTrainingOutcome> trainHeadOnFeatures(const LabeledFeatures &train, co
                 optimiser.step();
                 trainLoss += loss.item<double>();
                 ++batches;
+                if (events.batch)
+                    events.batch(epoch, batches, batchesPerEpoch);
             }
             if (outcome.cancelled)
                 break;
@@ -146,6 +194,7 @@ Result<HeadTrainingOutcome> trainHeadOnFeatures(const LabeledFeatures &train, co
                            && report.validationLoss < previousBest->validationLoss);
             if (report.best) {
                 outcome.bestEpoch = epoch;
+                outcome.bestValidationScores = scores;
                 best.clear();
                 for (const auto &[name, tensor] : head.checkpointTensors())
                     best.emplace_back(name, tensor.detach().clone());
@@ -154,8 +203,8 @@ Result<HeadTrainingOutcome> trainHeadOnFeatures(const LabeledFeatures &train, co
                 ++sinceBest;
             }
             outcome.epochs.push_back(report);
-            if (progress)
-                progress(report);
+            if (events.epoch)
+                events.epoch(report);
             if (config.patience > 0 && sinceBest >= config.patience) {
                 outcome.stoppedEarly = true;
                 break;

@@ -51,12 +51,36 @@ struct EpochReport {
 struct HeadTrainingOutcome {
     std::vector<EpochReport> epochs;
     int bestEpoch = 0;
+    std::vector<double> bestValidationScores; // the best epoch's probabilities, in validation order
     bool cancelled = false; // stopped on request: the best epoch so far was written
     bool stoppedEarly = false; // patience ran out
     std::string checkpointSha256;
 };
 
-// Trains a fresh head and writes the best epoch's weights to checkpointPath in the published
+// The training set as the trainer asks for it: every sample's label up front, the features
+// of a batch when it is needed. Fast mode hands out rows of features computed once; training
+// with augmentation puts freshly augmented images through the backbone for every batch.
+struct TrainingSamples {
+    std::vector<int> labels; // 0 real, 1 fake
+    // The features of these samples (indices into labels) for this (1-based) epoch, in order.
+    std::function<Result<BlockFeatures>(const std::vector<std::int64_t> &indices, int epoch)> features;
+};
+
+struct HeadTrainingEvents {
+    std::function<void(const EpochReport &)> epoch; // after each epoch's validation
+    std::function<void(int epoch, int batchesDone, int batches)> batch; // after each training batch
+};
+
+// Trains a fresh head on the samples and writes the best epoch's weights to checkpointPath in
+// the published format (writeTensorArchive). cancel is checked between batches.
+Result<HeadTrainingOutcome> trainHead(const TrainingSamples &train, const LabeledFeatures &validation,
+                                      const HeadTrainingConfig &config, const std::string &checkpointPath,
+                                      const std::atomic<bool> *cancel = nullptr, const HeadTrainingEvents &events = {});
+
+// Rows of features (a training batch out of a cached set).
+BlockFeatures selectFeatures(const BlockFeatures &features, const std::vector<std::int64_t> &indices);
+
+// Trains a fresh head on cached features (fast mode) and writes the best epoch's weights to checkpointPath in the published
 // format (writeTensorArchive). cancel is checked between batches; progress gets each epoch.
 Result<HeadTrainingOutcome> trainHeadOnFeatures(const LabeledFeatures &train, const LabeledFeatures &validation,
                                                 const HeadTrainingConfig &config, const std::string &checkpointPath,

@@ -95,6 +95,7 @@ private slots:
         QCOMPARE(card[QStringLiteral("configuration")].toObject()[QStringLiteral("preset")].toString(),
                  QStringLiteral("2-class"));
         QCOMPARE(card[QStringLiteral("architecture")].toObject()[QStringLiteral("proj_dim")].toInt(), 128);
+        QCOMPARE(card[QStringLiteral("mode")].toObject()[QStringLiteral("name")].toString(), QStringLiteral("fast"));
 
         // Recorded as trained here: it scores without --trust.
         const test::Run score = test::rineCli({QStringLiteral("score"), QStringLiteral("--backbone"),
@@ -106,6 +107,31 @@ private slots:
         const QJsonObject record = QJsonDocument::fromJson(score.out).object()[QStringLiteral("records")].toArray().first().toObject();
         const double p = record[QStringLiteral("probability")].toDouble();
         QVERIFY(p > 0 && p < 1);
+    }
+
+    void paperClassSetWithAugmentation()
+    {
+        // --classes 1-class is the paper's horse-only set and brings its preset (xi 0.1,
+        // nproj 4, P 1024); --augment trains with the published augmentation.
+        const QString head = m_dir.filePath(QStringLiteral("augmented.pth"));
+        const test::Run run = test::rineCli(
+            {QStringLiteral("train"), QStringLiteral("--data"), m_dir.filePath(QStringLiteral("data")),
+             QStringLiteral("--classes"), QStringLiteral("1-class"), QStringLiteral("--augment"),
+             QStringLiteral("--output"), head, QStringLiteral("--epochs"), QStringLiteral("2"),
+             QStringLiteral("--train-batch"), QStringLiteral("8"), QStringLiteral("--backbone"),
+             kTiny + "clip_tiny_traced.pt", QStringLiteral("--head"), kTiny + "rine_tiny_head.pth",
+             QStringLiteral("--device"), QStringLiteral("cpu"), QStringLiteral("--trust")},
+            m_env);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QJsonObject card = QJsonDocument::fromJson(test::readAll(head + QStringLiteral(".card.json"))).object();
+        QCOMPARE(card[QStringLiteral("configuration")].toObject()[QStringLiteral("preset")].toString(),
+                 QStringLiteral("1-class"));
+        QCOMPARE(card[QStringLiteral("configuration")].toObject()[QStringLiteral("xi")].toDouble(), 0.1);
+        QCOMPARE(card[QStringLiteral("architecture")].toObject()[QStringLiteral("proj_dim")].toInt(), 1024);
+        QCOMPARE(card[QStringLiteral("mode")].toObject()[QStringLiteral("name")].toString(), QStringLiteral("augmented"));
+        QCOMPARE(card[QStringLiteral("data")].toObject()[QStringLiteral("train")].toObject().keys(),
+                 QStringList{QStringLiteral("horse")});
+        QCOMPARE(card[QStringLiteral("epochs")].toArray().size(), 2);
     }
 
     void badDataIsRefused()

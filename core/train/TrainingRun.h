@@ -1,0 +1,90 @@
+#pragma once
+
+#include "image/ImageDecoder.h"
+#include "image/Perturbations.h"
+#include "model/HeadTraining.h"
+#include "train/Dataset.h"
+#include "util/Result.h"
+
+#include <QJsonObject>
+
+#include <array>
+#include <atomic>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace rine {
+
+class Detector;
+
+// A whole training run as `rine-cli train` and the training wizard do it (issue 8): the
+// dataset's train/ and val/ folders, their images put through the frozen backbone, the head
+// trained, the best epoch written in the published format with a model card beside it, and the
+// head recorded as trained here.
+
+// The paper's class selections: "1-class" horse; "2-class" chair, horse; "4-class" car, cat,
+// chair, horse. False for another name.
+bool paperClassSet(const std::string &name, std::vector<std::string> &classes);
+
+// Images per class (the folder holding 0_real/1_fake; "(all)" for the flat layout): real, fake.
+using ClassCounts = std::map<std::string, std::array<int, 2>>;
+ClassCounts countByClass(const std::vector<LabeledImage> &images);
+
+struct TrainingData {
+    std::string root;
+    std::vector<LabeledImage> train, validation;
+};
+
+// <root>/train and <root>/val, each <class>/{0_real,1_fake} (ProGAN) or {0_real,1_fake}
+// (flat); classes: keep only these (empty: all). Both splits need real and fake images.
+Result<TrainingData> findTrainingData(const std::string &root, const std::vector<std::string> &classes = {});
+
+// Every class folder under <root>/train, for a picker.
+std::vector<std::string> trainingClasses(const TrainingData &data);
+
+struct TrainingRequest {
+    TrainingData data;
+    std::string classesText; // as the user chose them, for the model card
+    std::string preset; // the HeadTrainingConfig's preset name, for the model card
+    HeadTrainingConfig config;
+    // false (fast mode): each image's features are computed once from its center crop and the
+    // head trains on them. true: every epoch puts each training image, freshly augmented
+    // (augmentForTraining), through the backbone, as the published code trains.
+    bool augment = false;
+    TrainingAugmentation augmentation;
+    std::string output; // the head's .pth; the card goes to output + ".card.json"
+    int featureBatch = 8; // crops per backbone pass
+    DecodeLimits limits;
+};
+
+struct TrainingEvents {
+    // stage: "train features", "val features" (done/total images), "training" (done/total
+    // batches over all epochs).
+    std::function<void(const std::string &stage, std::size_t done, std::size_t total)> step;
+    std::function<void(const EpochReport &)> epoch;
+    std::function<void(const std::string &message)> note; // a file left out, a data warning
+};
+
+// The best epoch's validation results for one class.
+struct ClassResult {
+    std::string name;
+    int real = 0, fake = 0;
+    double accuracy = 0, averagePrecision = 0;
+};
+
+struct TrainingRunOutcome {
+    HeadTrainingOutcome training;
+    std::string cardPath;
+    QJsonObject card;
+    ClassCounts trainCounts, validationCounts; // of the images used
+    int leftOut = 0; // images that could not be read
+    std::vector<std::string> warnings; // datasetWarnings of the training set
+    std::vector<ClassResult> validationByClass; // best epoch; one per class, then "mean" when several
+};
+
+Result<TrainingRunOutcome> runTraining(Detector &detector, const TrainingRequest &request,
+                                       const std::atomic<bool> *cancel = nullptr, const TrainingEvents &events = {});
+
+} // namespace rine
