@@ -279,4 +279,75 @@ bool SweepChart::event(QEvent *event)
     return QCustomPlot::event(event);
 }
 
+TrainingChart::TrainingChart(QWidget *parent) : QCustomPlot(parent)
+{
+    setMinimumHeight(220);
+    xAxis->setLabel(tr("Epoch"));
+    yAxis->setLabel(tr("Loss"));
+    yAxis2->setVisible(true);
+    yAxis2->setLabel(tr("Validation accuracy, AP (%)"));
+    yAxis2->setRange(0, 100);
+    QSharedPointer<QCPAxisTickerFixed> ticker(new QCPAxisTickerFixed);
+    ticker->setTickStep(1);
+    ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+    xAxis->setTicker(ticker);
+    xAxis->setRange(0.5, 5.5);
+    yAxis->setRange(0, 1);
+    // Okabe-Ito colours; losses solid, validation figures on the right axis dashed.
+    auto graph = [this](QCPAxis *valueAxis, const QColor &colour, Qt::PenStyle style, QCPScatterStyle::ScatterShape shape,
+                        const QString &name) {
+        QCPGraph *g = addGraph(xAxis, valueAxis);
+        g->setPen(QPen(colour, 2, style));
+        g->setScatterStyle(QCPScatterStyle(shape, colour, colour, 6));
+        g->setName(name);
+        return g;
+    };
+    m_trainLoss = graph(yAxis, QColor(0x00, 0x72, 0xb2), Qt::SolidLine, QCPScatterStyle::ssCircle, tr("Training loss"));
+    m_validationLoss =
+        graph(yAxis, QColor(0xd5, 0x5e, 0x00), Qt::SolidLine, QCPScatterStyle::ssSquare, tr("Validation loss"));
+    m_accuracy = graph(yAxis2, QColor(0x00, 0x9e, 0x73), Qt::DashLine, QCPScatterStyle::ssTriangle,
+                       tr("Validation accuracy (%)"));
+    m_averagePrecision = graph(yAxis2, QColor(0xcc, 0x79, 0xa7), Qt::DashLine, QCPScatterStyle::ssDiamond,
+                               tr("Validation AP (%)"));
+    m_best = new QCPItemStraightLine(this);
+    m_best->setPen(QPen(QColor(0x55, 0x55, 0x55), 1, Qt::DotLine));
+    m_best->setVisible(false);
+    legend->setVisible(true);
+    legend->setFont(QFont(font().family(), 8));
+    legend->setBrush(QColor(255, 255, 255, 190)); // the curves show through
+    axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+}
+
+void TrainingChart::addEpoch(const EpochReport &report)
+{
+    m_trainLoss->addData(report.epoch, report.trainLoss);
+    m_validationLoss->addData(report.epoch, report.validationLoss);
+    m_accuracy->addData(report.epoch, 100 * report.validationAccuracy);
+    m_averagePrecision->addData(report.epoch, 100 * report.validationAveragePrecision);
+    m_epochs = std::max(m_epochs, report.epoch);
+    m_maxLoss = std::max({m_maxLoss, report.trainLoss, report.validationLoss});
+    if (report.best) {
+        m_best->point1->setCoords(report.epoch, 0);
+        m_best->point2->setCoords(report.epoch, 1);
+        m_best->setVisible(true);
+    }
+    xAxis->setRange(0.5, std::max(5, m_epochs) + 0.5);
+    yAxis->setRange(0, m_maxLoss > 0 ? 1.1 * m_maxLoss : 1);
+    replot(QCustomPlot::rpQueuedReplot);
+}
+
+void TrainingChart::clearEpochs()
+{
+    for (QCPGraph *g : {m_trainLoss, m_validationLoss, m_accuracy, m_averagePrecision})
+        g->data()->clear();
+    m_best->setVisible(false);
+    m_epochs = 0;
+    m_maxLoss = 0;
+    xAxis->setRange(0.5, 5.5);
+    yAxis->setRange(0, 1);
+    replot(QCustomPlot::rpQueuedReplot);
+}
+
+double TrainingChart::bestEpochDrawn() const { return m_best->visible() ? m_best->point1->coords().x() : 0; }
+
 } // namespace rine

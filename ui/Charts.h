@@ -2,6 +2,7 @@
 
 #include <qcustomplot.h>
 
+#include "model/HeadTraining.h"
 #include "scoring/RobustnessSweep.h"
 
 #include <vector>
@@ -74,6 +75,29 @@ private:
     QCPItemStraightLine *m_threshold;
     QCPItemRect *m_band;
     std::vector<QStringList> m_labels; // per graph, per step: what the tooltip says
+};
+
+// A training run's curves, epoch by epoch: training and validation loss on the left axis,
+// validation accuracy and average precision (%) on the right; the best epoch marked.
+class TrainingChart : public QCustomPlot {
+    Q_OBJECT
+
+public:
+    explicit TrainingChart(QWidget *parent = nullptr);
+
+    void addEpoch(const EpochReport &report);
+    void clearEpochs();
+    QCPGraph *trainLoss() const { return m_trainLoss; }
+    QCPGraph *validationLoss() const { return m_validationLoss; }
+    QCPGraph *validationAccuracy() const { return m_accuracy; }
+    QCPGraph *validationAveragePrecision() const { return m_averagePrecision; }
+    double bestEpochDrawn() const; // 0 when none
+
+private:
+    QCPGraph *m_trainLoss, *m_validationLoss, *m_accuracy, *m_averagePrecision;
+    QCPItemStraightLine *m_best;
+    int m_epochs = 0;
+    double m_maxLoss = 0;
 };
 
 } // namespace rine

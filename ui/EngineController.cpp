@@ -3,6 +3,8 @@
 #include "EngineWorker.h"
 #include "ModelsWorker.h"
 
+#include <QElapsedTimer>
+
 namespace rine {
 
 EngineController::EngineController(QObject *parent) : QObject(parent)
@@ -24,6 +26,9 @@ EngineController::EngineController(QObject *parent) : QObject(parent)
     qRegisterMetaType<ModelAction>();
     qRegisterMetaType<ReportRequest>();
     qRegisterMetaType<ReportOutcome>();
+    qRegisterMetaType<TrainingSurvey>();
+    qRegisterMetaType<TrainingJob>();
+    qRegisterMetaType<TrainingUpdate>();
 
     m_scanThread.setObjectName(QStringLiteral("rine-scan"));
     m_inspectThread.setObjectName(QStringLiteral("rine-inspect"));
@@ -92,6 +97,11 @@ EngineController::EngineController(QObject *parent) : QObject(parent)
             m_fetchRunning = false;
         emit modelActionDone(action);
     });
+    m_trainingThread.setObjectName(QStringLiteral("rine-training"));
+    m_trainingContext = new QObject;
+    m_trainingContext->moveToThread(&m_trainingThread);
+    connect(&m_trainingThread, &QThread::finished, m_trainingContext, &QObject::deleteLater);
+    m_trainingThread.start();
     m_modelsThread.start();
     m_scanThread.start();
     m_inspectThread.start();
@@ -103,11 +113,14 @@ EngineController::~EngineController()
     m_cancelTiles = true;
     m_cancelReport = true;
     m_cancelSweep = true;
+    m_cancelTraining = true;
     QMetaObject::invokeMethod(m_modelsWorker, [worker = m_modelsWorker] { worker->cancelFetch(); }, Qt::QueuedConnection);
     m_scanThread.quit();
     m_inspectThread.quit();
     m_modelsThread.quit();
+    m_trainingThread.quit();
     m_scanThread.wait();
+    m_trainingThread.wait();
     m_inspectThread.wait();
     m_modelsThread.wait();
 }
@@ -236,6 +249,100 @@ void EngineController::removeModel(const QString &name)
     ++m_modelsBusy;
     QMetaObject::invokeMethod(m_modelsWorker, [worker = m_modelsWorker, name] { worker->remove(name); },
                               Qt::QueuedConnection);
+}
+
+void EngineController::surveyTraining(const QString &root, const QStringList &classes)
+{
+    QMetaObject::invokeMethod(m_trainingContext, [this, root, classes] {
+        TrainingSurvey survey;
+        survey.root = root;
+        survey.chosen = classes;
+        auto all = findTrainingData(root.toStdString());
+        if (!all) {
+            survey.error = QString::fromStdString(all.error());
+        } else {
+            for (const std::string &name : trainingClasses(all.value()))
+                survey.classes << QString::fromStdString(name);
+            std::vector<std::string> chosen;
+            for (const QString &name : classes)
+                chosen.push_back(name.toStdString());
+            auto selected = classes.isEmpty() ? std::move(all) : findTrainingData(root.toStdString(), chosen);
+            if (!selected) {
+                survey.error = QString::fromStdString(selected.error());
+            } else {
+                survey.train = countByClass(selected->train);
+                survey.validation = countByClass(selected->validation);
+            }
+        }
+        QMetaObject::invokeMethod(this, [this, survey] { emit trainingSurveyed(survey); }, Qt::QueuedConnection);
+    }, Qt::QueuedConnection);
+}
+
+int EngineController::startTraining(TrainingJob job)
+{
+    if (!m_detector || m_trainingRunning)
+        return 0;
+    m_trainingRunning = true;
+    m_cancelTraining = false;
+    job.id = ++m_nextJob;
+    QMetaObject::invokeMethod(m_trainingContext, [this, job, detector = m_detector] {
+        auto post = [this](TrainingUpdate update) {
+            QMetaObject::invokeMethod(this, [this, update] {
+                if (update.finished)
+                    m_trainingRunning = false;
+                emit trainingProgress(update);
+                if (update.finished)
+                    checkIdle();
+            }, Qt::QueuedConnection);
+        };
+        // Steps come per image and per batch: a few a second are enough for a progress bar.
+        QElapsedTimer sinceStep;
+        sinceStep.start();
+        TrainingEvents events;
+        events.step = [&](const std::string &stage, std::size_t done, std::size_t total) {
+            if (done != total && sinceStep.elapsed() < 150)
+                return;
+            sinceStep.restart();
+            TrainingUpdate update;
+            update.id = job.id;
+            update.stage = QString::fromStdString(stage);
+            update.done = qint64(done);
+            update.total = qint64(total);
+            post(update);
+        };
+        events.epoch = [&](const EpochReport &report) {
+            TrainingUpdate update;
+            update.id = job.id;
+            update.stage = QStringLiteral("training");
+            update.hasEpoch = true;
+            update.epoch = report;
+            post(update);
+        };
+        events.note = [&](const std::string &note) {
+            TrainingUpdate update;
+            update.id = job.id;
+            update.note = QString::fromStdString(note);
+            post(update);
+        };
+        std::vector<std::string> classes;
+        for (const QString &name : job.classes)
+            classes.push_back(name.toStdString());
+        auto data = findTrainingData(job.root.toStdString(), classes);
+        TrainingRequest request = job.request;
+        if (data)
+            request.data = std::move(data.value());
+        auto outcome = data ? runTraining(*detector, request, &m_cancelTraining, events)
+                            : Result<TrainingRunOutcome>::failure(data.error());
+        TrainingUpdate end;
+        end.id = job.id;
+        end.finished = true;
+        if (outcome)
+            end.outcome = std::move(outcome.value());
+        else
+            end.error = QString::fromStdString(outcome.error());
+        post(end);
+    }, Qt::QueuedConnection);
+    return job.id;
 }
 
 } // namespace rine

@@ -13,7 +13,7 @@ namespace rine {
 class EngineWorker;
 class ModelsWorker;
 
-// Owns the engine's two worker threads and is the GUI's only way to them. The scan lane runs
+// Owns the engine's worker threads and is the GUI's only way to them. The scan lane runs
 // scans and holds the open case; the Inspect lane loads models, inspects images and scores
 // tile maps, so that an image can be inspected while a folder is being scanned (forward
 // passes of the shared detector take turns). Requests go out as queued calls, results come
@@ -52,6 +52,13 @@ public:
     bool modelsBusy() const { return m_modelsBusy > 0; }
     bool fetchRunning() const { return m_fetchRunning; }
 
+    // Training (the wizard), on a fourth thread: the features go through the shared
+    // detector (taking turns with the other lanes), the head trains on its own.
+    void surveyTraining(const QString &root, const QStringList &classes);
+    int startTraining(TrainingJob job); // 0 when no model is loaded or a run is going
+    void cancelTraining() { m_cancelTraining = true; }
+    bool trainingRunning() const { return m_trainingRunning; }
+
     bool hasModel() const { return bool(m_detector); }
     const ModelInfo &modelInfo() const { return m_info; }
     bool scanRunning() const { return m_scanRunning; }
@@ -60,7 +67,8 @@ public:
     bool loadingModel() const { return m_loadingModel; }
     bool busy() const
     {
-        return m_scanRunning || m_tilesRunning || m_sweepRunning || m_loadingModel || m_reportRunning || m_inspecting > 0;
+        return m_scanRunning || m_tilesRunning || m_sweepRunning || m_loadingModel || m_reportRunning || m_inspecting > 0
+            || m_trainingRunning;
     }
 
 signals:
@@ -79,13 +87,18 @@ signals:
     void modelActionDone(const rine::ModelAction &action);
     void reportProgress(const QString &stage, int done, int total);
     void reportWritten(const rine::ReportOutcome &outcome, const QString &error);
+    void trainingSurveyed(const rine::TrainingSurvey &survey);
+    void trainingProgress(const rine::TrainingUpdate &update);
     void idle(); // no job is running any more
 
 private:
     void checkIdle();
 
-    std::atomic<bool> m_cancelScan{false}, m_cancelTiles{false}, m_cancelReport{false}, m_cancelSweep{false};
-    QThread m_scanThread, m_inspectThread, m_modelsThread;
+    std::atomic<bool> m_cancelScan{false}, m_cancelTiles{false}, m_cancelReport{false}, m_cancelSweep{false},
+        m_cancelTraining{false};
+    QThread m_scanThread, m_inspectThread, m_modelsThread, m_trainingThread;
+    QObject *m_trainingContext = nullptr; // lives on m_trainingThread: training jobs run in its event loop
+    bool m_trainingRunning = false;
     EngineWorker *m_scanWorker = nullptr;
     EngineWorker *m_inspectWorker = nullptr;
     ModelsWorker *m_modelsWorker = nullptr;

@@ -9,6 +9,7 @@
 #include "scoring/RobustnessSweep.h"
 #include "scoring/TileMap.h"
 #include "store/CaseDatabase.h"
+#include "train/TrainingRun.h"
 
 #include <QImage>
 #include <QList>
@@ -152,6 +153,37 @@ struct ModelAction {
     QString message; // what happened, in a sentence or two
 };
 
+// A training dataset as the wizard's data page shows it: the classes under train/ and the
+// images of the chosen ones, per class, split and label.
+struct TrainingSurvey {
+    QString root;
+    QStringList chosen; // the classes asked for (empty: every class)
+    QString error; // why it cannot be trained on as chosen; empty when it can
+    QStringList classes; // every class folder under train/ ("" for the flat layout)
+    ClassCounts train, validation; // of the chosen classes
+};
+
+// The dataset is found again on the training thread (request.data is filled there).
+struct TrainingJob {
+    int id = 0;
+    QString root;
+    QStringList classes; // empty: every class
+    TrainingRequest request;
+};
+
+// One report from a training run: a step, an epoch, a note, or the end.
+struct TrainingUpdate {
+    int id = 0;
+    QString stage; // "train features", "val features", "training"
+    qint64 done = 0, total = 0;
+    bool hasEpoch = false;
+    EpochReport epoch;
+    QString note; // a file left out, a data warning
+    bool finished = false;
+    QString error; // when finished: why nothing was written
+    TrainingRunOutcome outcome; // when finished without error
+};
+
 } // namespace rine
 
 Q_DECLARE_METATYPE(rine::ModelRequest)
@@ -171,3 +203,6 @@ Q_DECLARE_METATYPE(rine::FetchProgress)
 Q_DECLARE_METATYPE(rine::ModelAction)
 Q_DECLARE_METATYPE(rine::ReportRequest)
 Q_DECLARE_METATYPE(rine::ReportOutcome)
+Q_DECLARE_METATYPE(rine::TrainingSurvey)
+Q_DECLARE_METATYPE(rine::TrainingJob)
+Q_DECLARE_METATYPE(rine::TrainingUpdate)

@@ -6,6 +6,7 @@
 #include "ModelsPage.h"
 #include "RobustnessPage.h"
 #include "ScanPage.h"
+#include "TrainingWizard.h"
 #include "image/ImageDecoder.h"
 #include "scoring/ModelLocator.h"
 #include "scoring/ModelStore.h"
@@ -186,6 +187,7 @@ MainWindow::MainWindow(StudioOptions options, QWidget *parent)
         modelsWork();
     });
     connect(m_modelsPage, &ModelsPage::activateRequested, this, &MainWindow::activateModel);
+    connect(m_modelsPage, &ModelsPage::trainRequested, this, &MainWindow::openTrainingWizard);
 
     // Engine -> pages
     connect(m_engine, &EngineController::modelLoaded, this, &MainWindow::onModelLoaded);
@@ -343,6 +345,9 @@ void MainWindow::createMenus()
     });
     m_adoptAction->setEnabled(false);
     file->addSeparator();
+    add(file, tr("&Train a Detector..."), QStringLiteral("actionTrain"), QKeySequence(tr("Ctrl+T")),
+        [this] { openTrainingWizard(); });
+    file->addSeparator();
     add(file, tr("&Export Report..."), QStringLiteral("actionExport"), QKeySequence(tr("Ctrl+E")), [this] {
         if (m_scanId <= 0) {
             QMessageBox::information(this, tr("Export"), tr("Scan a folder or open a case first."));
@@ -394,6 +399,26 @@ void MainWindow::applySettings(const StudioSettings &settings, bool save)
 }
 
 void MainWindow::showPage(int index) { m_pages->setCurrentIndex(index); }
+
+TrainingWizard *MainWindow::trainingWizard() const { return m_trainingWizard; }
+
+TrainingWizard *MainWindow::openTrainingWizard()
+{
+    if (!m_trainingWizard) {
+        m_trainingWizard = new TrainingWizard(m_engine, this);
+        m_trainingWizard->setAttribute(Qt::WA_DeleteOnClose);
+        connect(m_trainingWizard, &TrainingWizard::activateRequested, this, &MainWindow::activateModel);
+        // A trained head is recorded as trusted: the Models page shows it.
+        connect(m_engine, &EngineController::trainingProgress, m_trainingWizard, [this](const TrainingUpdate &update) {
+            if (update.finished)
+                m_engine->listModels();
+        });
+    }
+    m_trainingWizard->show();
+    m_trainingWizard->raise();
+    m_trainingWizard->activateWindow();
+    return m_trainingWizard;
+}
 
 void MainWindow::activateModel(const QString &role, const QString &path)
 {
@@ -704,9 +729,12 @@ void MainWindow::showAbout()
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
-    if (m_engine->scanRunning() || m_engine->tilesRunning() || m_engine->reportRunning() || m_engine->sweepRunning()) {
-        // Finish the batch in flight and commit it, then close (see the idle signal).
+    if (m_engine->scanRunning() || m_engine->tilesRunning() || m_engine->reportRunning() || m_engine->sweepRunning()
+        || m_engine->trainingRunning()) {
+        // Finish the batch in flight and commit it, then close (see the idle signal). A training
+        // run stops after its batch and writes its best epoch so far.
         m_closeRequested = true;
+        m_engine->cancelTraining();
         m_engine->cancelScan();
         m_engine->cancelTiles();
         m_engine->cancelReport();

@@ -4,6 +4,7 @@
 #include "SettingsDialog.h"
 
 #include <QMainWindow>
+#include <QPointer>
 
 #include <optional>
 
@@ -22,6 +23,7 @@ class InspectPage;
 class ModelsPage;
 class RobustnessPage;
 class ScanPage;
+class TrainingWizard;
 
 // What the command line chose (rine-studio --backbone/--head, and files to open).
 struct StudioOptions {
@@ -62,6 +64,9 @@ public:
     // Writes a report of the current scan (scan id and verdict rule filled in here).
     void writeReport(ReportRequest request);
     void showPage(int index);
+    // The training wizard (one at a time, not modal): opened, or raised when it is open.
+    TrainingWizard *openTrainingWizard();
+    TrainingWizard *trainingWizard() const;
 
 signals:
     void settledChanged();
@@ -92,6 +97,7 @@ private:
     InspectPage *m_inspectPage;
     RobustnessPage *m_robustnessPage;
     ModelsPage *m_modelsPage;
+    QPointer<TrainingWizard> m_trainingWizard;
     QPushButton *m_openModels;
     QFrame *m_banner;
     QLabel *m_status;

@@ -84,7 +84,11 @@ ModelsPage::ModelsPage(QWidget *parent) : QWidget(parent)
                         tr("Use this backbone or head from now on (also at the next start, unless the command line "
                            "names another)"));
     m_refresh = button(tr("Refresh"), "refreshButton", tr("Look at the model folder again"));
+    m_train = button(tr("Train a head..."), "trainButton",
+                     tr("Train a RINE head on your own labelled images with the loaded backbone (the training "
+                        "wizard)"));
     connect(m_refresh, &QPushButton::clicked, this, &ModelsPage::refreshRequested);
+    connect(m_train, &QPushButton::clicked, this, &ModelsPage::trainRequested);
     connect(m_download, &QPushButton::clicked, this, [this] {
         if (const ModelState *s = selected())
             emit fetchRequested(s->installed.model.name, {});
@@ -145,6 +149,7 @@ ModelsPage::ModelsPage(QWidget *parent) : QWidget(parent)
     for (QPushButton *b : {m_download, m_downloadFrom, m_cancel, m_verify, m_import, m_remove, m_activate})
         buttons->addWidget(b);
     buttons->addStretch();
+    buttons->addWidget(m_train);
     buttons->addWidget(m_refresh);
     auto *progress = new QHBoxLayout;
     progress->addWidget(m_progress, 1);

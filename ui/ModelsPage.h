@@ -35,6 +35,7 @@ public:
 
 signals:
     void refreshRequested();
+    void trainRequested(); // the training wizard
     void fetchRequested(const QString &name, const QString &url); // url empty: the manifest's
     void cancelFetchRequested();
     void verifyRequested(const QString &name);
@@ -57,7 +58,7 @@ private:
     QLabel *m_folder;
     QTableWidget *m_table;
     QTextBrowser *m_details;
-    QPushButton *m_download, *m_downloadFrom, *m_cancel, *m_verify, *m_import, *m_remove, *m_activate, *m_refresh;
+    QPushButton *m_download, *m_downloadFrom, *m_cancel, *m_verify, *m_import, *m_remove, *m_activate, *m_refresh, *m_train;
     QProgressBar *m_progress;
     QLabel *m_message;
     QTableWidget *m_trusted;

@@ -1,4 +1,5 @@
 #include "MainWindow.h"
+#include "TrainingWizard.h"
 
 #include "image/ImageDecoder.h"
 #include "model/Detector.h"
@@ -36,6 +37,9 @@ const QCommandLineOption kTileMap(QStringLiteral("tile-map"),
 const QCommandLineOption kRobustness(QStringLiteral("robustness"),
                                      QStringLiteral("With an image to open: also run its robustness sweep (the paper "
                                                     "preset) and show the Robustness page."));
+const QCommandLineOption kTrain(QStringLiteral("train"),
+                                QStringLiteral("Open the training wizard on a dataset folder (train/ and val/ in it)."),
+                                QStringLiteral("DIR"));
 const QCommandLineOption kScreenshot(
     QStringLiteral("screenshot"),
     QStringLiteral("Show the main window, wait until the model is loaded and the files given are scanned or "
@@ -54,7 +58,7 @@ void describe(QCoreApplication &app, QCommandLineParser &parser)
                        ".sqlite file is opened as a case. Evidence files are only read."));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addOptions({kBackbone, kHead, kDevice, kPage, kTileMap, kRobustness, kScreenshot});
+    parser.addOptions({kBackbone, kHead, kDevice, kPage, kTileMap, kRobustness, kTrain, kScreenshot});
     parser.addPositionalArgument(QStringLiteral("files"), QStringLiteral("Folders, images or case databases to open."),
                                  QStringLiteral("[FILE...]"));
     parser.process(app); // prints and exits for --help and --version
@@ -111,6 +115,8 @@ static int runStudio(int argc, char *argv[])
     else if (page == QLatin1String("models"))
         window.showPage(3);
     window.show();
+    if (parser.isSet(kTrain))
+        window.openTrainingWizard()->setDataFolder(parser.value(kTrain));
     if (parser.isSet(kScreenshot)) {
         // Once the window is on screen and settled (model loaded, files opened), or after
         // 10 minutes at the latest.
