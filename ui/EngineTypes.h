@@ -83,6 +83,8 @@ struct InspectResult {
     QString sha256;
     qint64 size = 0;
     QString format;
+    int jpegQuality = 0; // DecodedImage::jpegQuality
+    bool jpegQualityExact = false;
     int width = 0, height = 0; // as stored (and as analysed)
     QStringList warnings;
     ImageFacts facts;

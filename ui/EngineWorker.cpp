@@ -291,6 +291,8 @@ void EngineWorker::inspect(const InspectJob &job, const std::shared_ptr<Detector
             return;
         }
         result.format = q(decoded->format);
+        result.jpegQuality = decoded->jpegQuality;
+        result.jpegQualityExact = decoded->jpegQualityExact;
         result.width = decoded->width;
         result.height = decoded->height;
         for (const std::string &warning : decoded->warnings)

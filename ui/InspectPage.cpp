@@ -321,6 +321,12 @@ QString InspectPage::factsHtml(const InspectResult &r, const std::optional<FileR
         html += row(tr("Dimensions"), tr("%1 x %2 pixels as stored").arg(r.width).arg(r.height));
     if (!r.format.isEmpty())
         html += row(tr("Format"), h(r.format.toUpper()));
+    if (r.jpegQuality > 0)
+        html += row(tr("JPEG quality"),
+                    r.jpegQualityExact ? tr("%1 (libjpeg's standard tables at that quality)").arg(r.jpegQuality)
+                                       : tr("about %1 (the nearest libjpeg quality; the file's tables are its "
+                                            "encoder's own)")
+                                             .arg(r.jpegQuality));
     if (r.facts.orientation != 1)
         html += row(tr("Orientation"), tr("EXIF orientation %1: shown upright; analysed as stored, as the published "
                                           "model was evaluated").arg(r.facts.orientation));

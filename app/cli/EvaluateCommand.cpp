@@ -36,15 +36,17 @@ QStringList dataWarnings(const std::vector<LabeledImage> &images, const std::vec
     std::vector<int> labels;
     std::vector<std::string> formats;
     std::vector<double> pixels;
+    std::vector<int> qualities;
     for (std::size_t i = 0; i < images.size(); ++i) {
         if (!records[i].ok)
             continue;
         labels.push_back(images[i].label);
         formats.push_back(records[i].format);
         pixels.push_back(double(records[i].width) * records[i].height);
+        qualities.push_back(records[i].jpegQuality);
     }
     QStringList warnings;
-    for (const std::string &warning : datasetWarnings(labels, formats, pixels))
+    for (const std::string &warning : datasetWarnings(labels, formats, pixels, qualities))
         warnings << QString::fromStdString(warning);
     return warnings;
 }

@@ -3,10 +3,12 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -28,7 +30,27 @@ struct JpegInfo {
     bool complete = false;
     int components = 0;
     int orientation = 0; // EXIF tag 0x0112, 0 when absent
+    bool hasLuminanceTable = false;
+    int luminanceTable[64] = {}; // table 0 of the first DQT that defines it, zigzag order
 };
+
+// A DQT segment's payload: each table is Pq/Tq, then 64 entries of 8 (Pq 0) or 16 bits.
+void readQuantizationTables(const std::uint8_t *p, std::size_t n, JpegInfo &info)
+{
+    std::size_t at = 0;
+    while (at < n) {
+        const int precision = p[at] >> 4, id = p[at] & 15;
+        const std::size_t size = precision ? 128 : 64;
+        if (at + 1 + size > n)
+            return;
+        if (id == 0 && !info.hasLuminanceTable) {
+            for (int k = 0; k < 64; ++k)
+                info.luminanceTable[k] = precision ? (p[at + 1 + 2 * k] << 8) | p[at + 2 + 2 * k] : p[at + 1 + k];
+            info.hasLuminanceTable = true;
+        }
+        at += 1 + size;
+    }
+}
 
 // The orientation tag of an EXIF APP1 payload (after the marker and length), or 0.
 int exifOrientation(const std::uint8_t *p, std::size_t n)
@@ -88,6 +110,8 @@ JpegInfo walkJpeg(const std::uint8_t *d, std::size_t n)
             info.components = d[pos + 7];
         if (marker == 0xE1 && info.orientation == 0)
             info.orientation = exifOrientation(d + pos + 2, length - 2);
+        if (marker == 0xDB)
+            readQuantizationTables(d + pos + 2, length - 2, info);
         pos += length;
         if (marker == 0xDA) {
             // Entropy-coded data runs to the next marker that is not a stuffed 0xFF00 or a restart.
@@ -384,6 +408,11 @@ Result<DecodedImage> decodeNow(const FileBytes &file, const DecodeLimits &limits
         if (const int pages = tiffPageCount(d, n); pages > 1)
             out.warnings.push_back("TIFF with " + std::to_string(pages) + " pages: only the first is scored");
     }
+    if (jpeg.hasLuminanceTable) {
+        const JpegQualityEstimate estimate = jpegQuality(jpeg.luminanceTable);
+        out.jpegQuality = estimate.quality;
+        out.jpegQualityExact = estimate.exact;
+    }
     if (jpeg.orientation > 1 && jpeg.orientation <= 8)
         out.warnings.push_back("EXIF orientation " + std::to_string(jpeg.orientation)
                                + ": pixels scored as stored, not rotated (as the reference does); a viewer shows "
@@ -509,6 +538,36 @@ Result<std::vector<std::uint8_t>> encodeJpeg(const RgbImage &image, int quality)
         return R::failure(std::string("encodeJpeg: ") + e.what());
     }
     return out;
+}
+
+JpegQualityEstimate jpegQuality(const int (&zigzagTable)[64])
+{
+    // ITU T.81 Annex K.1, the luminance table, in natural (row-major) order.
+    static const int kStandard[64] = {16, 11, 10, 16, 24,  40,  51,  61,  12, 12, 14, 19, 26,  58,  60,  55,
+                                      14, 13, 16, 24, 40,  57,  69,  56,  14, 17, 22, 29, 51,  87,  80,  62,
+                                      18, 22, 37, 56, 68,  109, 103, 77,  24, 35, 55, 64, 81,  104, 113, 92,
+                                      49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99};
+    // The natural position of each zigzag index (libjpeg's jpeg_natural_order).
+    static const int kNatural[64] = {0,  1,  8,  16, 9,  2,  3,  10, 17, 24, 32, 25, 18, 11, 4,  5,
+                                     12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6,  7,  14, 21, 28,
+                                     35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
+                                     58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63};
+    JpegQualityEstimate best;
+    long bestDistance = -1;
+    for (int quality = 1; quality <= 100; ++quality) {
+        const long scale = quality < 50 ? 5000 / quality : 200 - 2 * quality; // jpeg_quality_scaling
+        long distance = 0;
+        for (int k = 0; k < 64; ++k) {
+            const long entry = std::clamp((kStandard[kNatural[k]] * scale + 50) / 100, 1L, 255L);
+            distance += std::labs(entry - zigzagTable[k]);
+        }
+        if (bestDistance < 0 || distance < bestDistance) {
+            bestDistance = distance;
+            best.quality = quality;
+            best.exact = distance == 0;
+        }
+    }
+    return best;
 }
 
 std::string opencvVersion()

@@ -22,7 +22,22 @@ struct DecodedImage {
     int height = 0;
     std::vector<std::string> warnings; // lossy conversions made on the way to 8-bit RGB
     RgbImage rgb;
+    // JPEG only: the quality its luminance quantization table was made with (jpegQuality()),
+    // 0 when not a JPEG or when it has no 8-bit luminance table.
+    int jpegQuality = 0;
+    bool jpegQualityExact = false; // the table is libjpeg's standard table at that quality
 };
+
+// The libjpeg (IJG) quality, 1 to 100, whose scaled standard luminance table (ITU T.81
+// Annex K, scaled as jpeg_set_quality does with baseline clamping) is nearest to a table as
+// a DQT segment stores it (64 entries, zigzag order). exact: equal entry for entry (written
+// by libjpeg or a copy of its tables); otherwise the quality is an estimate (cameras and
+// editors use tables of their own).
+struct JpegQualityEstimate {
+    int quality = 0;
+    bool exact = false;
+};
+JpegQualityEstimate jpegQuality(const int (&zigzagTable)[64]);
 
 struct DecodeLimits {
     std::uint64_t maxFileBytes = 512ull << 20;

@@ -57,6 +57,7 @@ std::vector<ImageRecord> ImageScorer::scoreFiles(const std::vector<std::string> 
         record.format = image->format;
         record.width = image->width;
         record.height = image->height;
+        record.jpegQuality = image->jpegQuality;
         record.warnings = image->warnings;
         Pending item{i, cropsFor(image->rgb, m_options.crop, size)};
         pending.push_back(std::move(item));

@@ -36,6 +36,7 @@ struct ImageRecord {
     std::string format;
     int width = 0;
     int height = 0;
+    int jpegQuality = 0; // DecodedImage::jpegQuality
     std::vector<std::string> warnings;
     double logit = 0; // ten-crop: mean of the ten logits
     double probability = 0; // sigmoid(logit)

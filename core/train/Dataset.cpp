@@ -4,6 +4,7 @@
 #include <map>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <system_error>
 
@@ -67,14 +68,17 @@ Result<std::vector<LabeledImage>> findLabeledImages(const std::string &root, con
 }
 
 std::vector<std::string> datasetWarnings(const std::vector<int> &labels, const std::vector<std::string> &formats,
-                                         const std::vector<double> &pixels)
+                                         const std::vector<double> &pixels, const std::vector<int> &jpegQualities)
 {
+    std::vector<int> qualities[2];
     std::map<std::string, int> byFormat[2];
     double total[2] = {0, 0};
     int counts[2] = {0, 0};
     for (std::size_t i = 0; i < labels.size() && i < formats.size() && i < pixels.size(); ++i) {
         const int label = labels[i] ? 1 : 0;
         ++byFormat[label][formats[i]];
+        if (i < jpegQualities.size() && jpegQualities[i] > 0)
+            qualities[label].push_back(jpegQualities[i]);
         total[label] += pixels[i];
         ++counts[label];
     }
@@ -88,6 +92,21 @@ std::vector<std::string> datasetWarnings(const std::vector<int> &labels, const s
     if (realFormat != fakeFormat)
         warnings.push_back("real images are mostly " + realFormat + " and fake ones mostly " + fakeFormat
                            + ": a detector can tell the format apart instead of the generator");
+    if (!qualities[0].empty() && !qualities[1].empty()) {
+        auto median = [](std::vector<int> &v) {
+            std::sort(v.begin(), v.end());
+            return v.size() % 2 ? double(v[v.size() / 2]) : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2.0;
+        };
+        const double real = median(qualities[0]), fake = median(qualities[1]);
+        if (std::abs(real - fake) >= 10) {
+            char text[200];
+            std::snprintf(text, sizeof text,
+                          "real JPEGs have a median quality of %.0f and fake ones %.0f: a detector can tell the "
+                          "compression apart instead of the generator",
+                          real, fake);
+            warnings.push_back(text);
+        }
+    }
     const double realMean = total[0] / counts[0], fakeMean = total[1] / counts[1];
     if (realMean > 2 * fakeMean || fakeMean > 2 * realMean) {
         char text[160];

@@ -24,9 +24,10 @@ Result<std::vector<LabeledImage>> findLabeledImages(const std::string &root,
                                                     const std::vector<std::string> &categories = {});
 
 // Ways real and fake images differ that a detector could learn instead of the generator's
-// traces: mostly different formats, or mean resolutions more than 2x apart. One entry per
-// image: its label, format and pixel count. Empty when none (or when a label is missing).
+// traces: mostly different formats; JPEGs of both whose median qualities are 10 or more
+// apart; mean resolutions more than 2x apart. One entry per image: its label, format, pixel
+// count and JPEG quality (0: not a JPEG or unknown). Empty when none (or a label is missing).
 std::vector<std::string> datasetWarnings(const std::vector<int> &labels, const std::vector<std::string> &formats,
-                                         const std::vector<double> &pixels);
+                                         const std::vector<double> &pixels, const std::vector<int> &jpegQualities);
 
 } // namespace rine

@@ -85,6 +85,7 @@ struct Prepared {
     LabeledFeatures set; // center-crop features (when computed) and labels
     std::vector<std::string> formats;
     std::vector<double> pixels;
+    std::vector<int> jpegQualities;
     int failed = 0;
 };
 
@@ -124,6 +125,7 @@ Result<Prepared> prepare(Detector &detector, const std::vector<LabeledImage> &im
             out.set.labels.push_back(images[i].label);
             out.formats.push_back(decoded->format);
             out.pixels.push_back(double(decoded->width) * decoded->height);
+            out.jpegQualities.push_back(decoded->jpegQuality);
             if (computeFeatures) {
                 crops.push_back(centerCrop(decoded->rgb, size));
                 if (int(crops.size()) >= std::max(1, request.featureBatch))
@@ -239,7 +241,7 @@ Result<TrainingRunOutcome> runTraining(Detector &detector, const TrainingRequest
     outcome.trainCounts = countByClass(train->images);
     outcome.validationCounts = countByClass(validation->images);
     outcome.leftOut = train->failed + validation->failed;
-    outcome.warnings = datasetWarnings(train->set.labels, train->formats, train->pixels);
+    outcome.warnings = datasetWarnings(train->set.labels, train->formats, train->pixels, train->jpegQualities);
     for (const std::string &warning : outcome.warnings)
         if (events.note)
             events.note("warning: " + warning);

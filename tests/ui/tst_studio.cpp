@@ -501,6 +501,11 @@ private slots:
         QCOMPARE(result.facts.orientation, 6);
         QCOMPARE(result.width, 300); // analysed as stored
         QCOMPARE(result.display.size(), QSize(200, 300)); // shown upright
+        // Saved by Qt at quality 90: the facts say so, read from the quantization table.
+        QCOMPARE(result.jpegQuality, 90);
+        const QString facts = window.inspectPage()->findChild<QTextBrowser *>(QStringLiteral("facts"))->toPlainText();
+        QVERIFY2(facts.contains(QStringLiteral("JPEG quality")), qPrintable(facts));
+        QVERIFY2(facts.contains(QStringLiteral("90 (libjpeg's standard tables at that quality)")), qPrintable(facts));
         // Center crop of the stored 300 x 200 image: x from round(76 / 2) = 38, y from -12
         // (zero-padded). Turned 90 degrees clockwise, (x, y) -> (200 - y, x): x' from -12, y' from 38.
         QCOMPARE(window.inspectPage()->view()->regionItems().first()->rect(), QRectF(-12, 38, 224, 224));

@@ -173,6 +173,40 @@ private slots:
         QVERIFY(plain->warnings.empty());
     }
 
+    void jpegQualityFromTheQuantizationTable()
+    {
+        // Written by Qt's JPEG plugin (libjpeg's jpeg_set_quality): the quality is read back
+        // exactly from the luminance table.
+        QImage image(64, 48, QImage::Format_RGB32);
+        for (int y = 0; y < 48; ++y)
+            for (int x = 0; x < 64; ++x)
+                image.setPixel(x, y, qRgb(4 * x, 5 * y, 128));
+        for (int quality : {10, 30, 50, 75, 87, 95, 100}) {
+            QByteArray jpeg;
+            QBuffer buffer(&jpeg);
+            buffer.open(QIODevice::WriteOnly);
+            QVERIFY(image.save(&buffer, "JPEG", quality));
+            auto decoded = decodeFile(writeTemp(QStringLiteral("q%1.jpg").arg(quality), jpeg));
+            QVERIFY2(decoded.ok(), decoded.error().c_str());
+            QCOMPARE(decoded->jpegQuality, quality);
+            QVERIFY(decoded->jpegQualityExact);
+        }
+        // By hand: quality 100 scales every entry to 1; quality 1 (scale 5000%) clamps every
+        // entry to 255, while quality 2 (2500%) gives 250 for the standard 10.
+        int ones[64], full[64];
+        std::fill(std::begin(ones), std::end(ones), 1);
+        std::fill(std::begin(full), std::end(full), 255);
+        QCOMPARE(jpegQuality(ones).quality, 100);
+        QVERIFY(jpegQuality(ones).exact);
+        QCOMPARE(jpegQuality(full).quality, 1);
+        // A table of someone else's: the nearest quality, not exact.
+        int other[64];
+        std::fill(std::begin(other), std::end(other), 3);
+        QVERIFY(!jpegQuality(other).exact);
+        // Not a JPEG: no quality.
+        QCOMPARE(decodeFile(kImages + "camera.png")->jpegQuality, 0);
+    }
+
     void sixteenBitSamplesKeepTheirHighByte()
     {
         // Written by Qt's PNG encoder as 16-bit PNGs; values chosen so that the high byte

@@ -42,6 +42,28 @@ private slots:
         QCOMPARE(a.real, 1.0 / 3.0);
     }
 
+    void dataWarnings()
+    {
+        const std::vector<int> labels{0, 0, 0, 1, 1, 1};
+        const std::vector<std::string> jpegs(6, "jpeg");
+        const std::vector<double> pixels(6, 65536);
+        // Medians 95 (real: 90 95 95) and 75 (fake: 75 75 80): 20 apart.
+        auto warnings = datasetWarnings(labels, jpegs, pixels, {95, 90, 95, 75, 80, 75});
+        QCOMPARE(warnings.size(), std::size_t(1));
+        QVERIFY2(QString::fromStdString(warnings[0]).contains(QStringLiteral("median quality of 95 and fake ones 75")),
+                 warnings[0].c_str());
+        // Medians 90 and 85: closer than 10, no warning.
+        QVERIFY(datasetWarnings(labels, jpegs, pixels, {90, 85, 95, 85, 80, 90}).empty());
+        // Formats: PNG real against JPEG fake.
+        warnings = datasetWarnings(labels, {"png", "png", "png", "jpeg", "jpeg", "jpeg"}, pixels, {0, 0, 0, 75, 75, 75});
+        QCOMPARE(warnings.size(), std::size_t(1));
+        QVERIFY(QString::fromStdString(warnings[0]).contains(QStringLiteral("mostly png and fake ones mostly jpeg")));
+        // Resolution: 4 megapixels against 1.
+        warnings = datasetWarnings(labels, jpegs, {4e6, 4e6, 4e6, 1e6, 1e6, 1e6}, {90, 90, 90, 90, 90, 90});
+        QCOMPARE(warnings.size(), std::size_t(1));
+        QVERIFY(QString::fromStdString(warnings[0]).contains(QStringLiteral("4.00 megapixels and fake ones 1.00")));
+    }
+
     void wilsonIntervalByHand()
     {
         // 5 of 100, z = 1.96: centre (0.05 + 0.019207) / 1.038415 = 0.066648, margin
