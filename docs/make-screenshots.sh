@@ -29,6 +29,6 @@ shoot "$root/docs/robustness-page.png" --robustness "$work/evidence/astronaut.pn
 shoot "$root/docs/models-page.png" --page models
 
 # The training wizard: its GUI test trains on a dataset it makes and, with RINE_SCREENSHOTS
-# set, saves its Training and Evaluation pages (15 epochs instead of 3 for the picture).
+# set, saves its Data, Training and Evaluation pages (15 epochs instead of 3 for the picture).
 QT_QPA_PLATFORM=offscreen RINE_SCREENSHOTS="$root/docs" RINE_BACKBONE=/nonexistent \
     "$build/tests/tst_training_wizard" trainsEvaluatesAndActivates >/dev/null

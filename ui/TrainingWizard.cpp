@@ -17,6 +17,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QLocale>
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
@@ -332,8 +333,8 @@ void TrainingWizard::showCounts()
         balance = tr(" The training set is unbalanced (%1 real, %2 fake): accuracy at 0.5 favours the larger side.")
                       .arg(totals[0])
                       .arg(totals[1]);
-    m_dataMessage->setText(tr("%1 training and %2 validation images.%3 Real and fake are compared for file format and "
-                              "resolution when the images are read; any difference a detector could learn instead of "
+    m_dataMessage->setText(tr("%1 training and %2 validation images.%3 Real and fake are compared for file format, JPEG "
+                              "quality and resolution when the images are read; any difference a detector could learn instead of "
                               "the generator is reported during training.")
                                .arg(totals[0] + totals[1])
                                .arg(totals[2] + totals[3])
@@ -457,12 +458,18 @@ void TrainingWizard::updateTradeOff()
     for (const auto &[name, count] : m_survey.validation)
         validation += count[0] + count[1];
     const QString device = m_engine->hasModel() ? q(m_engine->modelInfo().device) : QString();
+    // The features kept in memory: one float per block and width for every image.
+    const double perImage = m_engine->hasModel()
+                                ? 4.0 * m_engine->modelInfo().blocks * m_engine->modelInfo().width
+                                : 4.0 * 24 * 1024; // ViT-L/14
+    const double memory = m_fast->isChecked() ? perImage * (images + validation) : perImage * validation;
     if (m_fast->isChecked())
         m_tradeOff->setText(
             tr("Each of the %1 images goes through the backbone once, from its center crop; the epochs then take "
                "seconds, even on a CPU. The head never sees blurred, re-compressed or shifted images, so it is less "
-               "robust to them than a head trained as published.")
-                .arg(images + validation));
+               "robust to them than a head trained as published. The features take %2 of memory.")
+                .arg(images + validation)
+                .arg(QLocale().formattedDataSize(qint64(memory))));
     else
         m_tradeOff->setText(
             tr("%1 training images x %2 epochs = %3 backbone passes, plus %4 once for validation: on a CPU "

@@ -186,6 +186,7 @@ private slots:
         QCOMPARE(classList->item(0)->checkState(), Qt::Unchecked); // car
         QCOMPARE(classList->item(1)->checkState(), Qt::Checked);
         QVERIFY(!classList->isEnabled());
+        screenshot(wizard, "training-data.png");
 
         // Configuration: the class set's preset; the trade-off is said.
         wizard->next();
