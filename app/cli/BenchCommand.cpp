@@ -5,8 +5,11 @@
 #include "util/Sha256.h"
 
 #include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDir>
 #include <QTextStream>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <vector>
@@ -51,7 +54,17 @@ int runBench(const QStringList &arguments)
     const QCommandLineOption head(QStringLiteral("head"),
                                   QStringLiteral("--end-to-end: head file (default: the bundled 2-class head)."),
                                   QStringLiteral("FILE"));
-    parser.addOptions({batches, seconds, device, threads, endToEnd, folder, images, batch, backbone, head});
+    const QCommandLineOption training(QStringLiteral("training"),
+                                      QStringLiteral("Measure head training in fast mode instead: each published "
+                                                     "preset on random ViT-L/14-shaped features, batch 128."));
+    const QCommandLineOption samples(QStringLiteral("samples"),
+                                     QStringLiteral("--training: training samples (default 4096; validation a "
+                                                    "quarter as many)."),
+                                     QStringLiteral("N"), QStringLiteral("4096"));
+    const QCommandLineOption epochs(QStringLiteral("epochs"), QStringLiteral("--training: epochs (default 2)."),
+                                    QStringLiteral("N"), QStringLiteral("2"));
+    parser.addOptions(
+        {batches, seconds, device, threads, endToEnd, folder, images, batch, backbone, head, training, samples, epochs});
     if (!parser.parse(arguments)) {
         QTextStream(stderr) << "rine-cli bench: " << parser.errorText() << Qt::endl;
         return UsageOrSetup;
@@ -61,6 +74,31 @@ int runBench(const QStringList &arguments)
         return Success;
     }
     configureCpuThreads(parser.isSet(threads) ? parser.value(threads).toInt() : 0);
+    if (parser.isSet(training)) {
+        bool okSamples = false, okEpochs = false;
+        const int n = parser.value(samples).toInt(&okSamples), e = parser.value(epochs).toInt(&okEpochs);
+        if (!okSamples || !okEpochs || n < 8 || e < 1) {
+            QTextStream(stderr) << "rine-cli bench: --samples (8 or more) and --epochs (1 or more) must be whole numbers"
+                                << Qt::endl;
+            return UsageOrSetup;
+        }
+        const QString scratch = QDir::temp().filePath(QStringLiteral("rine-bench-head-%1.pth").arg(QCoreApplication::applicationPid()));
+        auto report = runTrainingBenchmark(n, e, scratch.toStdString());
+        if (!report) {
+            QTextStream(stderr) << "rine-cli bench: " << QString::fromStdString(report.error()) << Qt::endl;
+            return UsageOrSetup;
+        }
+        std::printf("head training, fast mode: %d samples (ViT-L/14 features, 24 x 1024) + %d validation, "
+                    "%d epochs, batch 128, LibTorch %s\n",
+                    n, std::max(4, n / 4), e, libtorchVersion().c_str());
+        std::printf("%-8s %12s %12s %26s\n", "preset", "s/epoch", "samples/s", "epoch of 36,000 (1 class)");
+        for (const TrainingBenchRow &row : report->rows)
+            std::printf("%-8s %12.2f %12.0f %24.0f s\n", row.preset.c_str(), row.secondsPerEpoch, row.samplesPerSecond,
+                        36000.0 * 1.25 / row.samplesPerSecond);
+        std::printf("features        %.0f MiB in memory\n", report->featureMiB);
+        std::printf("peak memory     %.0f MiB (resident)\n", report->peakRssMiB);
+        return Success;
+    }
     if (parser.isSet(endToEnd)) {
         EndToEndOptions e2e;
         e2e.folder = parser.value(folder);

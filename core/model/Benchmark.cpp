@@ -1,12 +1,14 @@
 #include "Benchmark.h"
 
 #include "Detector.h"
+#include "HeadTraining.h"
 #include "Modules.h"
 
 #include <c10/core/InferenceMode.h>
 #include <torch/cuda.h>
 
 #include <chrono>
+#include <cstdio>
 #include <sys/resource.h>
 
 namespace rine {
@@ -103,6 +105,53 @@ Result<BenchReport> runBenchmark(const BenchOptions &options, const std::functio
     } catch (const std::exception &e) {
         return R::failure(std::string("benchmark failed: ") + e.what());
     }
+}
+
+Result<TrainingBenchReport> runTrainingBenchmark(int samples, int epochs, const std::string &scratchPath)
+{
+    using R = Result<TrainingBenchReport>;
+    if (samples < 8 || epochs < 1)
+        return R::failure("the training benchmark needs at least 8 samples and 1 epoch");
+    TrainingBenchReport report;
+    report.samples = samples;
+    report.epochs = epochs;
+    // Random features with a little signal, so that the head has something to learn.
+    auto make = [](int count, std::uint64_t seed) {
+        LabeledFeatures set;
+        set.features.count = count;
+        set.features.blocks = 24;
+        set.features.width = 1024;
+        torch::manual_seed(seed);
+        torch::Tensor x = torch::randn({count, 24, 1024});
+        torch::Tensor y = torch::randint(0, 2, {count}, torch::kLong);
+        x.select(2, 0).add_(y.to(torch::kFloat).unsqueeze(1) * 2);
+        set.features.values.assign(x.data_ptr<float>(), x.data_ptr<float>() + x.numel());
+        set.labels.assign(y.data_ptr<std::int64_t>(), y.data_ptr<std::int64_t>() + y.numel());
+        return set;
+    };
+    const LabeledFeatures train = make(samples, 1), validation = make(std::max(4, samples / 4), 2);
+    report.featureMiB =
+        double(train.features.values.size() + validation.features.values.size()) * sizeof(float) / (1024.0 * 1024.0);
+    for (const char *preset : {"1-class", "2-class", "4-class"}) {
+        HeadTrainingConfig config;
+        headTrainingPreset(preset, config);
+        config.epochs = epochs;
+        const auto start = std::chrono::steady_clock::now();
+        auto outcome = trainHeadOnFeatures(train, validation, config, scratchPath);
+        if (!outcome)
+            return R::failure(outcome.error());
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        TrainingBenchRow row;
+        row.preset = preset;
+        row.secondsPerEpoch = seconds / epochs;
+        row.samplesPerSecond = double(samples + validation.features.count) * epochs / seconds;
+        report.rows.push_back(row);
+    }
+    std::remove(scratchPath.c_str());
+    rusage usage{};
+    if (getrusage(RUSAGE_SELF, &usage) == 0)
+        report.peakRssMiB = double(usage.ru_maxrss) / 1024.0;
+    return report;
 }
 
 } // namespace rine

@@ -39,4 +39,22 @@ struct BenchReport {
 // features; the head is negligible), the machine's GEMM rate and the efficiency.
 Result<BenchReport> runBenchmark(const BenchOptions &options, const std::function<void(const std::string &)> &log);
 
+// Head training speed in fast mode, on random features of ViT-L/14's shape (24 blocks x 1024):
+// each published preset trains `epochs` epochs on `samples` features (validation on a
+// quarter as many), batch 128; samples/s over the training batches and the validation.
+struct TrainingBenchRow {
+    std::string preset;
+    double secondsPerEpoch = 0;
+    double samplesPerSecond = 0;
+};
+
+struct TrainingBenchReport {
+    int samples = 0, epochs = 0;
+    std::vector<TrainingBenchRow> rows;
+    double featureMiB = 0; // the training and validation features held in memory
+    double peakRssMiB = 0;
+};
+
+Result<TrainingBenchReport> runTrainingBenchmark(int samples, int epochs, const std::string &scratchPath);
+
 } // namespace rine

@@ -134,6 +134,18 @@ private slots:
         QCOMPARE(card[QStringLiteral("epochs")].toArray().size(), 2);
     }
 
+    void benchTrainingPrintsItsFigures()
+    {
+        // Figures are printed, never asserted: only that every preset trains and is reported.
+        const test::Run run = test::rineCli({QStringLiteral("bench"), QStringLiteral("--training"),
+                                             QStringLiteral("--samples"), QStringLiteral("16"), QStringLiteral("--epochs"),
+                                             QStringLiteral("1")},
+                                            m_env);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        for (const char *line : {"16 samples", "1-class", "2-class", "4-class", "samples/s", "peak memory"})
+            QVERIFY2(run.out.contains(line), run.out.constData());
+    }
+
     void badDataIsRefused()
     {
         const QString head = m_dir.filePath(QStringLiteral("never.pth"));
