@@ -73,6 +73,18 @@ QString duration(double seconds)
     return QObject::tr("%1 h %2 min").arg(int(seconds / 3600)).arg(int(seconds / 60) % 60);
 }
 
+// "Training: epoch 3 of 15, image 640 of 1,000" from samples done over all epochs.
+QString trainingStep(qint64 done, qint64 total, int epochs)
+{
+    const qint64 perEpoch = std::max<qint64>(1, total / std::max(1, epochs));
+    const qint64 epoch = std::min<qint64>(epochs, done > 0 ? (done - 1) / perEpoch + 1 : 1);
+    const qint64 inEpoch = done - (epoch - 1) * perEpoch;
+    return QObject::tr("Training: epoch %1 of %2, image %3 of %4")
+        .arg(epoch)
+        .arg(epochs)
+        .arg(QLocale().toString(inEpoch), QLocale().toString(perEpoch));
+}
+
 QTableWidgetItem *cell(const QString &text, bool number = true)
 {
     auto *item = new QTableWidgetItem(text);
@@ -612,7 +624,7 @@ void TrainingWizard::onProgress(const TrainingUpdate &update)
                                            .arg(m_augment->isChecked() ? QString() : tr(" and computing their features"))
                                  : update.stage == QLatin1String("val features")
                                      ? tr("Reading the validation images and computing their features")
-                                     : tr("Training: batch %1 of %2").arg(update.done).arg(update.total);
+                                     : trainingStep(update.done, update.total, m_epochs->value());
             m_stage->setText(update.stage == QLatin1String("training") ? what
                                                                        : tr("%1: %2 of %3")
                                                                              .arg(what)

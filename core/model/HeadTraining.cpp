@@ -144,6 +144,10 @@ Result<HeadTrainingOutcome> trainHead(const TrainingSamples &train, const Labele
                 const std::vector<std::int64_t> indices(order.begin() + std::ptrdiff_t(first),
                                                         order.begin() + std::ptrdiff_t(first + count));
                 auto features = train.features(indices, epoch);
+                if (!features && cancel && cancel->load()) { // the source saw the cancel first
+                    outcome.cancelled = true;
+                    break;
+                }
                 if (!features)
                     return R::failure(features.error());
                 if (features->count != int(count) || features->blocks != blocks || features->width != width

@@ -63,6 +63,7 @@ struct HeadTrainingOutcome {
 struct TrainingSamples {
     std::vector<int> labels; // 0 real, 1 fake
     // The features of these samples (indices into labels) for this (1-based) epoch, in order.
+    // A failure while the cancel flag is set counts as the cancel (the best epoch is kept).
     std::function<Result<BlockFeatures>(const std::vector<std::int64_t> &indices, int epoch)> features;
 };
 

@@ -59,13 +59,18 @@ std::uint64_t augmentationSeed(std::uint64_t seed, int epoch, std::int64_t index
     return z ^ (z >> 31);
 }
 
-// The features of 224 crops, featureBatch at a time.
-Result<BlockFeatures> featuresOf(Detector &detector, const std::vector<std::vector<std::uint8_t>> &crops, int batch)
+const char *const kCancelled = "cancelled";
+
+// The features of 224 crops, featureBatch at a time; a cancel is seen between passes.
+Result<BlockFeatures> featuresOf(Detector &detector, const std::vector<std::vector<std::uint8_t>> &crops, int batch,
+                                 const std::atomic<bool> *cancel = nullptr)
 {
     BlockFeatures out;
     out.blocks = detector.info().blocks;
     out.width = detector.info().width;
     for (std::size_t first = 0; first < crops.size(); first += std::size_t(std::max(1, batch))) {
+        if (cancel && cancel->load())
+            return Result<BlockFeatures>::failure(kCancelled);
         std::vector<const std::uint8_t *> pointers;
         for (std::size_t i = first; i < std::min(crops.size(), first + std::size_t(std::max(1, batch))); ++i)
             pointers.push_back(crops[i].data());
@@ -249,10 +254,37 @@ Result<TrainingRunOutcome> runTraining(Detector &detector, const TrainingRequest
     TrainingSamples samples;
     samples.labels = train->set.labels;
     const std::vector<LabeledImage> &trainImages = train->images;
+    // Training progress counts the samples of every epoch.
+    const std::size_t perEpoch = samples.labels.size();
+    const std::size_t totalSamples = perEpoch * std::size_t(std::max(1, request.config.epochs));
+    std::size_t passedInEpoch = 0; // with augmentation: images through the backbone this epoch
+    int passedEpoch = 0;
     if (request.augment) {
         samples.features = [&](const std::vector<std::int64_t> &indices, int epoch) -> Result<BlockFeatures> {
+            // A batch of 128 takes minutes on a CPU: a cancel is seen between images and
+            // between backbone passes (the trainer then keeps its best epoch), and progress is
+            // told after every pass.
+            if (epoch != passedEpoch)
+                passedEpoch = epoch, passedInEpoch = 0;
+            BlockFeatures out;
+            out.blocks = detector.info().blocks;
+            out.width = detector.info().width;
             std::vector<std::vector<std::uint8_t>> crops;
+            auto pass = [&]() -> Result<bool> {
+                auto features = featuresOf(detector, crops, request.featureBatch, cancel);
+                if (!features)
+                    return Result<bool>::failure(features.error());
+                out.values.insert(out.values.end(), features->values.begin(), features->values.end());
+                out.count += features->count;
+                passedInEpoch += crops.size();
+                crops.clear();
+                if (events.step && passedInEpoch < perEpoch)
+                    events.step("training", std::size_t(epoch - 1) * perEpoch + passedInEpoch, totalSamples);
+                return true;
+            };
             for (std::int64_t index : indices) {
+                if (cancel && cancel->load())
+                    return Result<BlockFeatures>::failure(kCancelled);
                 const std::string &path = trainImages[std::size_t(index)].path;
                 FileBytes bytes;
                 auto decoded = readImage(path, bytes, request.limits);
@@ -264,8 +296,14 @@ Result<TrainingRunOutcome> runTraining(Detector &detector, const TrainingRequest
                 if (!crop)
                     return Result<BlockFeatures>::failure(path + ": " + crop.error());
                 crops.push_back(std::move(crop.value()));
+                if (int(crops.size()) >= std::max(1, request.featureBatch))
+                    if (auto done = pass(); !done)
+                        return Result<BlockFeatures>::failure(done.error());
             }
-            return featuresOf(detector, crops, request.featureBatch);
+            if (!crops.empty())
+                if (auto done = pass(); !done)
+                    return Result<BlockFeatures>::failure(done.error());
+            return out;
         };
     } else {
         const BlockFeatures &cached = train->set.features;
@@ -275,13 +313,10 @@ Result<TrainingRunOutcome> runTraining(Detector &detector, const TrainingRequest
     }
     HeadTrainingEvents trainingEvents;
     trainingEvents.epoch = events.epoch;
-    const std::size_t batchesPerEpoch =
-        (samples.labels.size() + std::size_t(std::max(1, request.config.batchSize)) - 1)
-        / std::size_t(std::max(1, request.config.batchSize));
-    const std::size_t totalBatches = batchesPerEpoch * std::size_t(std::max(1, request.config.epochs));
     if (events.step)
         trainingEvents.batch = [&](int epoch, int done, int) {
-            events.step("training", std::size_t(epoch - 1) * batchesPerEpoch + std::size_t(done), totalBatches);
+            const std::size_t inEpoch = std::min(perEpoch, std::size_t(done) * std::size_t(request.config.batchSize));
+            events.step("training", std::size_t(epoch - 1) * perEpoch + inEpoch, totalSamples);
         };
     auto trained = trainHead(samples, validation->set, request.config, output.toStdString(), cancel, trainingEvents);
     if (!trained)

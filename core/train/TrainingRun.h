@@ -61,7 +61,8 @@ struct TrainingRequest {
 
 struct TrainingEvents {
     // stage: "train features", "val features" (done/total images), "training" (done/total
-    // batches over all epochs).
+    // samples over all epochs: after every batch, and with augmentation after every backbone
+    // pass).
     std::function<void(const std::string &stage, std::size_t done, std::size_t total)> step;
     std::function<void(const EpochReport &)> epoch;
     std::function<void(const std::string &message)> note; // a file left out, a data warning

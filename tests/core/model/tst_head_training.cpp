@@ -151,6 +151,45 @@ private slots:
         QVERIFY(!QFile::exists(QString::fromStdString(none)));
     }
 
+    void aSourceThatSeesTheCancelKeepsTheBestEpoch()
+    {
+        // Training with augmentation: the source of features sees a cancel in the middle of a
+        // batch (minutes on a CPU) and fails; that is the cancel, not an error.
+        const LabeledFeatures train = toySet(64, 3), validation = toySet(32, 4);
+        HeadTrainingConfig config;
+        config.nproj = 1;
+        config.projDim = 16;
+        config.epochs = 10;
+        config.batchSize = 16;
+        std::atomic<bool> cancel{false};
+        TrainingSamples samples;
+        samples.labels = train.labels;
+        int calls = 0;
+        samples.features = [&](const std::vector<std::int64_t> &indices, int epoch) -> Result<BlockFeatures> {
+            ++calls;
+            if (epoch == 3 && calls % 4 == 2) { // the second batch of epoch 3
+                cancel = true;
+                return Result<BlockFeatures>::failure("cancelled");
+            }
+            return selectFeatures(train.features, indices);
+        };
+        const std::string path = m_dir.filePath("source-cancelled.pth").toStdString();
+        auto outcome = trainHead(samples, validation, config, path, &cancel);
+        QVERIFY2(outcome, outcome ? "" : outcome.error().c_str());
+        QVERIFY(outcome->cancelled);
+        QCOMPARE(outcome->epochs.size(), std::size_t(2));
+        QVERIFY(readTensorArchive(path));
+
+        // A failing source without a cancel is an error, said as the source said it.
+        samples.features = [](const std::vector<std::int64_t> &, int) -> Result<BlockFeatures> {
+            return Result<BlockFeatures>::failure("x.png: gone");
+        };
+        cancel = false;
+        auto failed = trainHead(samples, validation, config, m_dir.filePath("failed.pth").toStdString(), &cancel);
+        QVERIFY(!failed);
+        QCOMPARE(failed.error(), std::string("x.png: gone"));
+    }
+
     void badInputIsRefused()
     {
         LabeledFeatures train = toySet(8, 5), validation = toySet(8, 6);

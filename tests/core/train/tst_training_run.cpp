@@ -171,7 +171,7 @@ private slots:
         auto withFlip = runTraining(*m_detector, augmented, nullptr, events);
         QVERIFY2(withFlip, withFlip ? "" : withFlip.error().c_str());
         QCOMPARE(epochs, 3);
-        QCOMPARE(totalBatches, std::size_t(3 * 2)); // 16 images in batches of 8, 3 epochs
+        QCOMPARE(totalBatches, std::size_t(3 * 16)); // 16 images a epoch, 3 epochs
         QCOMPARE(lastBatch, totalBatches);
 
         auto fast = runTraining(*m_detector,
