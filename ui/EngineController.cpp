@@ -345,4 +345,58 @@ int EngineController::startTraining(TrainingJob job)
     return job.id;
 }
 
+int EngineController::evaluateTrainedHead(const QString &headPath, const QString &cardPath, const QString &testRoot)
+{
+    if (!m_detector || m_trainingRunning)
+        return 0;
+    m_trainingRunning = true;
+    m_cancelTraining = false;
+    const int id = ++m_nextJob;
+    QMetaObject::invokeMethod(m_trainingContext, [this, id, headPath, cardPath, testRoot, detector = m_detector] {
+        auto post = [this, id](TrainingUpdate update) {
+            update.id = id;
+            update.testEvaluation = true;
+            QMetaObject::invokeMethod(this, [this, update] {
+                if (update.finished)
+                    m_trainingRunning = false;
+                emit trainingProgress(update);
+                if (update.finished)
+                    checkIdle();
+            }, Qt::QueuedConnection);
+        };
+        QElapsedTimer sinceStep;
+        sinceStep.start();
+        TrainingEvents events;
+        events.step = [&](const std::string &stage, std::size_t done, std::size_t total) {
+            if (done != total && sinceStep.elapsed() < 150)
+                return;
+            sinceStep.restart();
+            TrainingUpdate update;
+            update.stage = QString::fromStdString(stage);
+            update.done = qint64(done);
+            update.total = qint64(total);
+            post(update);
+        };
+        events.note = [&](const std::string &note) {
+            TrainingUpdate update;
+            update.note = QString::fromStdString(note);
+            post(update);
+        };
+        auto evaluation = evaluateHeadOnTestSets(*detector, headPath.toStdString(), testRoot.toStdString(),
+                                                 8,
+                                                 &m_cancelTraining, events);
+        TrainingUpdate end;
+        end.finished = true;
+        if (!evaluation) {
+            end.error = QString::fromStdString(evaluation.error());
+        } else {
+            end.test = evaluation.value();
+            if (auto recorded = recordTestEvaluation(cardPath.toStdString(), end.test); !recorded)
+                end.note = QString::fromStdString("warning: not recorded in the model card: " + recorded.error());
+        }
+        post(end);
+    }, Qt::QueuedConnection);
+    return id;
+}
+
 } // namespace rine

@@ -184,6 +184,8 @@ struct TrainingUpdate {
     bool finished = false;
     QString error; // when finished: why nothing was written
     TrainingRunOutcome outcome; // when finished without error
+    bool testEvaluation = false; // a run of evaluateTrainedHead, not of training
+    TestEvaluation test; // its results, when finished without error
 };
 
 } // namespace rine

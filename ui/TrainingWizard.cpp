@@ -94,6 +94,14 @@ QTableWidgetItem *cell(const QString &text, bool number = true)
     return item;
 }
 
+// Tables of figures: read-only, rows as tall as a line of text.
+void compact(QTableWidget *table)
+{
+    table->verticalHeader()->hide();
+    table->verticalHeader()->setDefaultSectionSize(table->fontMetrics().height() + 6);
+    table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+}
+
 QString className(const std::string &name) { return name.empty() || name == "(all)" ? QObject::tr("(flat layout)") : q(name); }
 
 } // namespace
@@ -105,6 +113,7 @@ TrainingWizard::TrainingWizard(EngineController *engine, QWidget *parent) : QWiz
     setWizardStyle(QWizard::ClassicStyle);
     setOption(QWizard::NoBackButtonOnLastPage, false);
     setMinimumSize(760, 600);
+    resize(860, 720);
     setPage(DataPage, createDataPage());
     setPage(ConfigurationPage, createConfigurationPage());
     setPage(TrainingPage, createTrainingPage());
@@ -116,7 +125,7 @@ TrainingWizard::TrainingWizard(EngineController *engine, QWidget *parent) : QWiz
 
 TrainingWizard::~TrainingWizard()
 {
-    if (m_jobId)
+    if (m_jobId || m_testJobId)
         m_engine->cancelTraining();
 }
 
@@ -158,7 +167,7 @@ QWizardPage *TrainingWizard::createDataPage()
     m_counts = new QTableWidget(0, 5);
     m_counts->setObjectName(QStringLiteral("trainingCounts"));
     m_counts->setHorizontalHeaderLabels({tr("Class"), tr("Train real"), tr("Train fake"), tr("Val real"), tr("Val fake")});
-    m_counts->verticalHeader()->hide();
+    compact(m_counts);
     m_counts->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
     m_counts->setEditTriggers(QAbstractItemView::NoEditTriggers);
 
@@ -594,6 +603,43 @@ void TrainingWizard::startTraining()
 
 void TrainingWizard::onProgress(const TrainingUpdate &update)
 {
+    if (update.testEvaluation) {
+        if (update.id != m_testJobId || !m_testJobId)
+            return;
+        if (!update.note.isEmpty())
+            m_testMessage->setText(m_testMessage->text() + QStringLiteral("<br>") + update.note.toHtmlEscaped());
+        if (!update.finished) {
+            if (update.total > 0)
+                m_testMessage->setText(tr("Scoring the test images: %1 of %2").arg(update.done).arg(update.total));
+            return;
+        }
+        m_testJobId = 0;
+        m_testButton->setEnabled(true);
+        stepPage(this, EvaluationPage)->changed();
+        if (!update.error.isEmpty()) {
+            m_testMessage->setText(QStringLiteral("<span style='color:#b00020'>%1</span>").arg(update.error.toHtmlEscaped()));
+            return;
+        }
+        m_test = update.test;
+        m_testTable->setRowCount(0);
+        for (const ClassResult &r : m_test.byGenerator) {
+            const int row = m_testTable->rowCount();
+            m_testTable->insertRow(row);
+            m_testTable->setItem(row, 0, cell(r.name == "mean" ? tr("Mean") : className(r.name), false));
+            m_testTable->setItem(row, 1, cell(QString::number(r.real)));
+            m_testTable->setItem(row, 2, cell(QString::number(r.fake)));
+            m_testTable->setItem(row, 3, cell(percent(r.accuracy)));
+            m_testTable->setItem(row, 4, cell(percent(r.averagePrecision)));
+        }
+        m_testMessage->setText(tr("%1: center crops, accuracy at 0.5 and AP per generator folder; recorded in the "
+                                  "model card.%2")
+                                   .arg(QDir::toNativeSeparators(q(m_test.root)).toHtmlEscaped(),
+                                        m_test.leftOut ? tr(" %1 images could not be read and were left out.")
+                                                             .arg(m_test.leftOut)
+                                                       : QString())
+                               + (update.note.isEmpty() ? QString() : QStringLiteral("<br>") + update.note.toHtmlEscaped()));
+        return;
+    }
     if (update.id != m_jobId || !m_jobId)
         return;
     if (!update.note.isEmpty())
@@ -670,8 +716,8 @@ QWizardPage *TrainingWizard::createEvaluationPage()
 {
     auto *page = new StepPage;
     page->setTitle(tr("Evaluation"));
-    page->setSubTitle(tr("The best epoch on the validation set, per class, and every epoch's figures. To measure the "
-                         "head on test sets of other generators, use rine-cli evaluate."));
+    page->setSubTitle(tr("The best epoch on the validation set, per class, and every epoch's figures; and, if you "
+                         "have them, test sets of other generators."));
     m_best = new QLabel;
     m_best->setObjectName(QStringLiteral("trainingBest"));
     m_best->setWordWrap(true);
@@ -679,19 +725,42 @@ QWizardPage *TrainingWizard::createEvaluationPage()
     m_byClass = new QTableWidget(0, 5);
     m_byClass->setObjectName(QStringLiteral("trainingByClass"));
     m_byClass->setHorizontalHeaderLabels({tr("Class"), tr("Real"), tr("Fake"), tr("Accuracy"), tr("AP")});
-    m_byClass->verticalHeader()->hide();
+    compact(m_byClass);
     m_byClass->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
     m_epochTable = new QTableWidget(0, 6);
     m_epochTable->setObjectName(QStringLiteral("trainingEpochTable"));
     m_epochTable->setHorizontalHeaderLabels(
         {tr("Epoch"), tr("Learning rate"), tr("Training loss"), tr("Validation loss"), tr("Accuracy"), tr("AP")});
-    m_epochTable->verticalHeader()->hide();
+    compact(m_epochTable);
     m_epochTable->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    m_testButton = new QPushButton(tr("Evaluate on test sets..."));
+    m_testButton->setObjectName(QStringLiteral("trainingTestButton"));
+    m_testButton->setToolTip(tr("A folder of <generator>/[<class>/]{0_real,1_fake}, as the paper's test sets: "
+                                "accuracy and AP per generator and their mean"));
+    connect(m_testButton, &QPushButton::clicked, this, [this] {
+        const QString folder = QFileDialog::getExistingDirectory(this, tr("Test sets folder"));
+        if (!folder.isEmpty())
+            evaluateOn(folder);
+    });
+    m_testMessage = new QLabel;
+    m_testMessage->setObjectName(QStringLiteral("trainingTestMessage"));
+    m_testMessage->setWordWrap(true);
+    m_testTable = new QTableWidget(0, 5);
+    m_testTable->setObjectName(QStringLiteral("trainingTestTable"));
+    m_testTable->setHorizontalHeaderLabels({tr("Generator"), tr("Real"), tr("Fake"), tr("Accuracy"), tr("AP")});
+    compact(m_testTable);
+    m_testTable->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
+    auto *testRow = new QHBoxLayout;
+    testRow->addWidget(m_testButton);
+    testRow->addWidget(m_testMessage, 1);
     auto *layout = new QVBoxLayout(page);
     layout->addWidget(m_best);
     layout->addWidget(m_byClass, 1);
     layout->addWidget(m_epochTable, 2);
+    layout->addLayout(testRow);
+    layout->addWidget(m_testTable, 1);
     page->enter = [this] { showEvaluation(); };
+    page->complete = [this] { return m_testJobId == 0; };
     return page;
 }
 
@@ -741,6 +810,20 @@ void TrainingWizard::showEvaluation()
         m_epochTable->setItem(row, 4, cell(percent(r.validationAccuracy)));
         m_epochTable->setItem(row, 5, cell(percent(r.validationAveragePrecision)));
     }
+}
+
+void TrainingWizard::evaluateOn(const QString &testRoot)
+{
+    if (m_testJobId || !m_finished || !m_error.isEmpty())
+        return;
+    m_testJobId = m_engine->evaluateTrainedHead(outputPath(), q(m_outcome.cardPath), testRoot);
+    if (!m_testJobId) {
+        m_testMessage->setText(tr("Busy: try again when the current run has ended."));
+        return;
+    }
+    m_testButton->setEnabled(false);
+    m_testMessage->setText(tr("Reading %1 ...").arg(QDir::toNativeSeparators(testRoot).toHtmlEscaped()));
+    stepPage(this, EvaluationPage)->changed();
 }
 
 // ---- Save ---------------------------------------------------------------------------------
@@ -807,6 +890,10 @@ void TrainingWizard::accept()
 
 void TrainingWizard::reject()
 {
+    if (m_testJobId) {
+        m_engine->cancelTraining();
+        return;
+    }
     if (m_jobId) { // first stop the run; the wizard stays to show what was kept
         m_cancel->click();
         return;

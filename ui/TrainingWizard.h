@@ -53,6 +53,11 @@ public:
     const TrainingRunOutcome &outcome() const { return m_outcome; }
     QString error() const { return m_error; }
     QString outputPath() const;
+    // Evaluation page: measures the trained head on test sets (per generator) and records the
+    // result in its model card.
+    void evaluateOn(const QString &testRoot);
+    bool testEvaluationRunning() const { return m_testJobId != 0; }
+    const TestEvaluation &testEvaluation() const { return m_test; }
 
 signals:
     // Finish with "make it the active head" ticked.
@@ -121,6 +126,11 @@ private:
     // Evaluation
     QLabel *m_best;
     QTableWidget *m_byClass, *m_epochTable;
+    QPushButton *m_testButton;
+    QLabel *m_testMessage;
+    QTableWidget *m_testTable;
+    int m_testJobId = 0;
+    TestEvaluation m_test;
 
     // Save
     QLabel *m_saved;

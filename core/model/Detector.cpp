@@ -270,6 +270,40 @@ Result<HeadSummary> inspectHead(const std::string &path)
     }
 }
 
+Result<std::vector<double>> headProbabilities(const std::string &headPath, const BlockFeatures &features)
+{
+    using R = Result<std::vector<double>>;
+    try {
+        auto file = readTensorArchive(headPath);
+        if (!file)
+            return R::failure(file.error());
+        auto config = headConfigFromArchive(file.value());
+        if (!config)
+            return R::failure(config.error());
+        if (config->blocks != features.blocks || config->width != features.width
+            || features.values.size()
+                   != std::size_t(features.count) * std::size_t(features.blocks) * std::size_t(features.width))
+            return R::failure(headPath + ": the head was trained for " + std::to_string(config->blocks)
+                              + " blocks of width " + std::to_string(config->width) + ", the features have "
+                              + std::to_string(features.blocks) + " of width " + std::to_string(features.width));
+        RineHead head(config.value());
+        if (auto loaded = loadParameters(head, file.value(), ""); !loaded)
+            return R::failure(loaded.error());
+        std::vector<double> out;
+        if (features.count == 0)
+            return out;
+        c10::InferenceMode inference;
+        auto input = torch::from_blob(const_cast<float *>(features.values.data()),
+                                      {features.count, features.blocks, features.width}, torch::kFloat);
+        auto logits = head.forward(input).logits.to(torch::kDouble).contiguous();
+        for (std::int64_t i = 0; i < features.count; ++i)
+            out.push_back(1.0 / (1.0 + std::exp(-logits.data_ptr<double>()[i])));
+        return out;
+    } catch (const c10::Error &e) {
+        return R::failure(headPath + ": " + e.what_without_backtrace());
+    }
+}
+
 void configureCpuThreads(int threads)
 {
     if (threads <= 0)

@@ -103,6 +103,11 @@ struct HeadSummary {
 };
 Result<HeadSummary> inspectHead(const std::string &path);
 
+// A head file's probabilities for features computed by a backbone (on the CPU, whatever
+// head the detector that computed them holds): evaluating a freshly trained head without
+// loading the backbone again. The head must fit the features' blocks and width.
+Result<std::vector<double>> headProbabilities(const std::string &headPath, const BlockFeatures &features);
+
 // A CLIP backbone file's architecture, every tensor loaded and shape-checked.
 struct BackboneSummary {
     int blocks = 0;

@@ -9,6 +9,7 @@
 
 #include <QDateTime>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -156,11 +157,14 @@ QJsonObject countsJson(const ClassCounts &counts)
     return out;
 }
 
-std::vector<ClassResult> resultsByClass(const std::vector<LabeledImage> &images, const std::vector<double> &scores)
+// Accuracy at 0.5 and AP per class (or per generator), then their mean when there are several.
+std::vector<ClassResult> resultsByClass(const std::vector<LabeledImage> &images, const std::vector<double> &scores,
+                                        bool byGenerator = false)
 {
     std::map<std::string, std::pair<std::vector<double>, std::vector<int>>> groups;
     for (std::size_t i = 0; i < images.size() && i < scores.size(); ++i) {
-        auto &group = groups[images[i].category.empty() ? std::string("(all)") : images[i].category];
+        const std::string &key = byGenerator ? images[i].generator : images[i].category;
+        auto &group = groups[key.empty() ? std::string("(all)") : key];
         group.first.push_back(scores[i]);
         group.second.push_back(images[i].label);
     }
@@ -408,6 +412,107 @@ Result<TrainingRunOutcome> runTraining(Detector &detector, const TrainingRequest
         !written)
         return R::failure(written.error());
     return outcome;
+}
+
+Result<TestEvaluation> evaluateHeadOnTestSets(Detector &detector, const std::string &headPath,
+                                              const std::string &testRoot, int featureBatch,
+                                              const std::atomic<bool> *cancel, const TrainingEvents &events)
+{
+    using R = Result<TestEvaluation>;
+    auto images = findLabeledImages(testRoot);
+    if (!images)
+        return R::failure(images.error());
+    TestEvaluation evaluation;
+    evaluation.root = testRoot;
+    const int size = detector.info().inputSize;
+    std::vector<LabeledImage> scored; // in the order of scores
+    std::vector<double> scores;
+    std::vector<std::vector<std::uint8_t>> crops; // waiting for a backbone pass
+    BlockFeatures features; // waiting for the head (read and run once per 512)
+    features.blocks = detector.info().blocks;
+    features.width = detector.info().width;
+    std::size_t done = 0;
+    auto score = [&]() -> Result<bool> {
+        if (features.count == 0)
+            return true;
+        auto p = headProbabilities(headPath, features);
+        if (!p)
+            return Result<bool>::failure(p.error());
+        scores.insert(scores.end(), p->begin(), p->end());
+        features.values.clear();
+        features.count = 0;
+        return true;
+    };
+    auto pass = [&]() -> Result<bool> {
+        if (crops.empty())
+            return true;
+        auto f = featuresOf(detector, crops, featureBatch, cancel);
+        if (!f)
+            return Result<bool>::failure(f.error());
+        features.values.insert(features.values.end(), f->values.begin(), f->values.end());
+        features.count += f->count;
+        crops.clear();
+        if (events.step)
+            events.step("test images", done, images->size());
+        return features.count >= 512 ? score() : Result<bool>(true);
+    };
+    for (const LabeledImage &image : images.value()) {
+        if (cancel && cancel->load())
+            return R::failure("cancelled");
+        FileBytes bytes;
+        auto decoded = readImage(image.path, bytes);
+        ++done;
+        if (!decoded) {
+            ++evaluation.leftOut;
+            if (events.note)
+                events.note(decoded.error() + " (left out)");
+            continue;
+        }
+        crops.push_back(centerCrop(decoded->rgb, size));
+        scored.push_back(image);
+        if (int(crops.size()) >= std::max(1, featureBatch))
+            if (auto ok = pass(); !ok)
+                return R::failure(ok.error());
+    }
+    if (auto ok = pass(); !ok)
+        return R::failure(ok.error());
+    if (auto ok = score(); !ok)
+        return R::failure(ok.error());
+    if (events.step)
+        events.step("test images", images->size(), images->size());
+    if (scored.empty())
+        return R::failure(testRoot + ": none of the images could be read");
+    evaluation.byGenerator = resultsByClass(scored, scores, true);
+    return evaluation;
+}
+
+Result<bool> recordTestEvaluation(const std::string &cardPath, const TestEvaluation &evaluation)
+{
+    QFile file(q(cardPath));
+    if (!file.open(QIODevice::ReadOnly))
+        return Result<bool>::failure(cardPath + ": cannot read the model card");
+    QJsonObject card = QJsonDocument::fromJson(file.readAll()).object();
+    file.close();
+    if (card.isEmpty())
+        return Result<bool>::failure(cardPath + ": not a model card");
+    QJsonArray rows;
+    for (const ClassResult &r : evaluation.byGenerator)
+        rows.append(QJsonObject{{QStringLiteral("generator"), q(r.name)},
+                                {QStringLiteral("real"), r.real},
+                                {QStringLiteral("fake"), r.fake},
+                                {QStringLiteral("accuracy"), r.accuracy},
+                                {QStringLiteral("average_precision"), r.averagePrecision}});
+    QJsonArray tests = card.value(QStringLiteral("test_sets")).toArray();
+    tests.append(QJsonObject{{QStringLiteral("root"), QFileInfo(q(evaluation.root)).absoluteFilePath()},
+                             {QStringLiteral("evaluated_at"), QDateTime::currentDateTimeUtc().toString(Qt::ISODate)},
+                             {QStringLiteral("preprocessing"), QStringLiteral("center224")},
+                             {QStringLiteral("threshold"), 0.5},
+                             {QStringLiteral("left_out"), evaluation.leftOut},
+                             {QStringLiteral("by_generator"), rows}});
+    card.insert(QStringLiteral("test_sets"), tests);
+    if (auto written = writeFileAtomically(q(cardPath), QJsonDocument(card).toJson()); !written)
+        return Result<bool>::failure(written.error());
+    return true;
 }
 
 } // namespace rine

@@ -20,6 +20,9 @@
 #include <QDir>
 #include <QFile>
 #include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -79,6 +82,29 @@ void screenshot(QWidget *widget, const char *name)
     const QString folder = qEnvironmentVariable("RINE_SCREENSHOTS");
     if (!folder.isEmpty())
         widget->grab().save(folder + QLatin1Char('/') + QLatin1String(name), "PNG");
+}
+
+// The accuracy at 0.5 of a head on <folder>/0_real and <folder>/1_fake, each image decoded,
+// center-cropped and scored afresh by a detector loaded here, as "62.5%".
+QString freshAccuracy(Detector &detector, const QString &folder)
+{
+    int right = 0, total = 0;
+    for (const char *label : {"0_real", "1_fake"}) {
+        const QDir dir(folder + QLatin1Char('/') + QLatin1String(label));
+        for (const QString &file : dir.entryList(QDir::Files)) {
+            FileBytes bytes;
+            auto decoded = readImage(dir.filePath(file).toStdString(), bytes);
+            if (!decoded)
+                qFatal("%s", decoded.error().c_str());
+            const std::vector<std::uint8_t> crop = centerCrop(decoded->rgb, 224);
+            auto scores = detector.score({crop.data()});
+            if (!scores)
+                qFatal("%s", scores.error().c_str());
+            right += int((scores->front().probability >= 0.5) == (QLatin1String(label) == "1_fake"));
+            ++total;
+        }
+    }
+    return QStringLiteral("%1%").arg(100.0 * right / total, 0, 'f', 1);
 }
 
 QStringList column(const QTableWidget *table, int c)
@@ -222,39 +248,44 @@ private slots:
 
         // Evaluation: per class and their mean; every epoch.
         wizard->next();
-        screenshot(wizard, "training-evaluation.png");
         auto *byClass = child<QTableWidget>(wizard, "trainingByClass");
         QCOMPARE(column(byClass, 0), (QStringList{"chair", "horse", "Mean"}));
         QCOMPARE(row(byClass, 0).mid(1, 2), (QStringList{"2", "3"}));
         QCOMPARE(row(byClass, 1).mid(1, 2), (QStringList{"3", "2"}));
         QCOMPARE(child<QTableWidget>(wizard, "trainingEpochTable")->rowCount(), epochs);
         // The accuracy shown is the written head's on those images, scored afresh here.
-        {
-            DetectorOptions options;
-            options.backbonePath = (kData + QStringLiteral("/clip_tiny_traced.pt")).toStdString();
-            options.headPaths = {output.toStdString()};
-            options.device = DeviceChoice::Cpu;
-            auto trained = Detector::load(options);
-            QVERIFY2(trained, trained ? "" : trained.error().c_str());
-            for (int r = 0; r < 2; ++r) {
-                const QString name = byClass->item(r, 0)->text();
-                int right = 0, total = 0;
-                for (const char *label : {"0_real", "1_fake"}) {
-                    const QDir folder(m_root + "/val/" + name + "/" + label);
-                    for (const QString &file : folder.entryList(QDir::Files)) {
-                        FileBytes bytes;
-                        auto decoded = readImage(folder.filePath(file).toStdString(), bytes);
-                        QVERIFY(decoded);
-                        const std::vector<std::uint8_t> crop = centerCrop(decoded->rgb, 224);
-                        auto scores = trained.value()->score({crop.data()});
-                        QVERIFY(scores);
-                        right += int((scores->front().probability >= 0.5) == (QLatin1String(label) == "1_fake"));
-                        ++total;
-                    }
-                }
-                QCOMPARE(byClass->item(r, 3)->text(), QStringLiteral("%1%").arg(100.0 * right / total, 0, 'f', 1));
-            }
-        }
+        DetectorOptions options;
+        options.backbonePath = (kData + QStringLiteral("/clip_tiny_traced.pt")).toStdString();
+        options.headPaths = {output.toStdString()};
+        options.device = DeviceChoice::Cpu;
+        auto trained = Detector::load(options);
+        QVERIFY2(trained, trained ? "" : trained.error().c_str());
+        for (int r = 0; r < 2; ++r)
+            QCOMPARE(byClass->item(r, 3)->text(),
+                     freshAccuracy(*trained.value(), m_root + "/val/" + byClass->item(r, 0)->text()));
+
+        // Test sets of other generators: per generator and their mean, recorded in the card.
+        const QString tests = m_home.filePath(QStringLiteral("tests"));
+        makeImages(tests + "/gan1/0_real", 3, false, 21);
+        makeImages(tests + "/gan1/1_fake", 2, true, 22);
+        makeImages(tests + "/gan2/car/0_real", 2, false, 23);
+        makeImages(tests + "/gan2/car/1_fake", 4, true, 24);
+        wizard->evaluateOn(tests);
+        QVERIFY(wizard->testEvaluationRunning());
+        QVERIFY(!wizard->currentPage()->isComplete()); // not while it runs
+        QTRY_VERIFY_WITH_TIMEOUT(!wizard->testEvaluationRunning(), 60000);
+        auto *testTable = child<QTableWidget>(wizard, "trainingTestTable");
+        QCOMPARE(column(testTable, 0), (QStringList{"gan1", "gan2", "Mean"}));
+        QCOMPARE(row(testTable, 0).mid(1, 2), (QStringList{"3", "2"}));
+        QCOMPARE(row(testTable, 1).mid(1, 2), (QStringList{"2", "4"}));
+        QCOMPARE(testTable->item(0, 3)->text(), freshAccuracy(*trained.value(), tests + "/gan1"));
+        QCOMPARE(testTable->item(1, 3)->text(), freshAccuracy(*trained.value(), tests + "/gan2/car"));
+        const QJsonObject card = QJsonDocument::fromJson(readAll(output + QStringLiteral(".card.json"))).object();
+        const QJsonArray testSets = card[QStringLiteral("test_sets")].toArray();
+        QCOMPARE(testSets.size(), 1);
+        QCOMPARE(testSets[0].toObject()[QStringLiteral("by_generator")].toArray().size(), 3);
+        QVERIFY(wizard->currentPage()->isComplete());
+        screenshot(wizard, "training-evaluation.png");
 
         // Save: the file's own SHA-256; Finish makes it the active head.
         wizard->next();
