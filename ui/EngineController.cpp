@@ -278,15 +278,15 @@ void EngineController::surveyTraining(const QString &root, const QStringList &cl
     }, Qt::QueuedConnection);
 }
 
-int EngineController::startTraining(TrainingJob job)
+void EngineController::runTrainingJob(int id, bool testEvaluation,
+                                      std::function<TrainingUpdate(const TrainingEvents &)> work)
 {
-    if (!m_detector || m_trainingRunning)
-        return 0;
     m_trainingRunning = true;
     m_cancelTraining = false;
-    job.id = ++m_nextJob;
-    QMetaObject::invokeMethod(m_trainingContext, [this, job, detector = m_detector] {
-        auto post = [this](TrainingUpdate update) {
+    QMetaObject::invokeMethod(m_trainingContext, [this, id, testEvaluation, work = std::move(work)] {
+        auto post = [this, id, testEvaluation](TrainingUpdate update) {
+            update.id = id;
+            update.testEvaluation = testEvaluation;
             QMetaObject::invokeMethod(this, [this, update] {
                 if (update.finished)
                     m_trainingRunning = false;
@@ -304,7 +304,6 @@ int EngineController::startTraining(TrainingJob job)
                 return;
             sinceStep.restart();
             TrainingUpdate update;
-            update.id = job.id;
             update.stage = QString::fromStdString(stage);
             update.done = qint64(done);
             update.total = qint64(total);
@@ -312,7 +311,6 @@ int EngineController::startTraining(TrainingJob job)
         };
         events.epoch = [&](const EpochReport &report) {
             TrainingUpdate update;
-            update.id = job.id;
             update.stage = QStringLiteral("training");
             update.hasEpoch = true;
             update.epoch = report;
@@ -320,10 +318,21 @@ int EngineController::startTraining(TrainingJob job)
         };
         events.note = [&](const std::string &note) {
             TrainingUpdate update;
-            update.id = job.id;
             update.note = QString::fromStdString(note);
             post(update);
         };
+        TrainingUpdate end = work(events);
+        end.finished = true;
+        post(end);
+    }, Qt::QueuedConnection);
+}
+
+int EngineController::startTraining(TrainingJob job)
+{
+    if (!m_detector || m_trainingRunning)
+        return 0;
+    job.id = ++m_nextJob;
+    runTrainingJob(job.id, false, [this, job, detector = m_detector](const TrainingEvents &events) {
         std::vector<std::string> classes;
         for (const QString &name : job.classes)
             classes.push_back(name.toStdString());
@@ -334,14 +343,12 @@ int EngineController::startTraining(TrainingJob job)
         auto outcome = data ? runTraining(*detector, request, &m_cancelTraining, events)
                             : Result<TrainingRunOutcome>::failure(data.error());
         TrainingUpdate end;
-        end.id = job.id;
-        end.finished = true;
         if (outcome)
             end.outcome = std::move(outcome.value());
         else
             end.error = QString::fromStdString(outcome.error());
-        post(end);
-    }, Qt::QueuedConnection);
+        return end;
+    });
     return job.id;
 }
 
@@ -349,44 +356,11 @@ int EngineController::evaluateTrainedHead(const QString &headPath, const QString
 {
     if (!m_detector || m_trainingRunning)
         return 0;
-    m_trainingRunning = true;
-    m_cancelTraining = false;
     const int id = ++m_nextJob;
-    QMetaObject::invokeMethod(m_trainingContext, [this, id, headPath, cardPath, testRoot, detector = m_detector] {
-        auto post = [this, id](TrainingUpdate update) {
-            update.id = id;
-            update.testEvaluation = true;
-            QMetaObject::invokeMethod(this, [this, update] {
-                if (update.finished)
-                    m_trainingRunning = false;
-                emit trainingProgress(update);
-                if (update.finished)
-                    checkIdle();
-            }, Qt::QueuedConnection);
-        };
-        QElapsedTimer sinceStep;
-        sinceStep.start();
-        TrainingEvents events;
-        events.step = [&](const std::string &stage, std::size_t done, std::size_t total) {
-            if (done != total && sinceStep.elapsed() < 150)
-                return;
-            sinceStep.restart();
-            TrainingUpdate update;
-            update.stage = QString::fromStdString(stage);
-            update.done = qint64(done);
-            update.total = qint64(total);
-            post(update);
-        };
-        events.note = [&](const std::string &note) {
-            TrainingUpdate update;
-            update.note = QString::fromStdString(note);
-            post(update);
-        };
-        auto evaluation = evaluateHeadOnTestSets(*detector, headPath.toStdString(), testRoot.toStdString(),
-                                                 8,
+    runTrainingJob(id, true, [this, headPath, cardPath, testRoot, detector = m_detector](const TrainingEvents &events) {
+        auto evaluation = evaluateHeadOnTestSets(*detector, headPath.toStdString(), testRoot.toStdString(), 8,
                                                  &m_cancelTraining, events);
         TrainingUpdate end;
-        end.finished = true;
         if (!evaluation) {
             end.error = QString::fromStdString(evaluation.error());
         } else {
@@ -394,8 +368,8 @@ int EngineController::evaluateTrainedHead(const QString &headPath, const QString
             if (auto recorded = recordTestEvaluation(cardPath.toStdString(), end.test); !recorded)
                 end.note = QString::fromStdString("warning: not recorded in the model card: " + recorded.error());
         }
-        post(end);
-    }, Qt::QueuedConnection);
+        return end;
+    });
     return id;
 }
 

@@ -6,6 +6,7 @@
 #include <QThread>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 namespace rine {
@@ -96,6 +97,9 @@ signals:
 
 private:
     void checkIdle();
+    // Runs work on the training thread; its events reach the GUI as trainingProgress updates
+    // (steps at most every 150 ms), and the update it returns ends the job.
+    void runTrainingJob(int id, bool testEvaluation, std::function<TrainingUpdate(const TrainingEvents &)> work);
 
     std::atomic<bool> m_cancelScan{false}, m_cancelTiles{false}, m_cancelReport{false}, m_cancelSweep{false},
         m_cancelTraining{false};

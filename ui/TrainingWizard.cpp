@@ -104,6 +104,21 @@ void compact(QTableWidget *table)
 
 QString className(const std::string &name) { return name.empty() || name == "(all)" ? QObject::tr("(flat layout)") : q(name); }
 
+// Rows of name, real, fake, accuracy, AP (per class or per generator, then their mean).
+void showResults(QTableWidget *table, const std::vector<ClassResult> &results)
+{
+    table->setRowCount(0);
+    for (const ClassResult &r : results) {
+        const int row = table->rowCount();
+        table->insertRow(row);
+        table->setItem(row, 0, cell(r.name == "mean" ? QObject::tr("Mean") : className(r.name), false));
+        table->setItem(row, 1, cell(QString::number(r.real)));
+        table->setItem(row, 2, cell(QString::number(r.fake)));
+        table->setItem(row, 3, cell(percent(r.accuracy)));
+        table->setItem(row, 4, cell(percent(r.averagePrecision)));
+    }
+}
+
 } // namespace
 
 TrainingWizard::TrainingWizard(EngineController *engine, QWidget *parent) : QWizard(parent), m_engine(engine)
@@ -621,16 +636,7 @@ void TrainingWizard::onProgress(const TrainingUpdate &update)
             return;
         }
         m_test = update.test;
-        m_testTable->setRowCount(0);
-        for (const ClassResult &r : m_test.byGenerator) {
-            const int row = m_testTable->rowCount();
-            m_testTable->insertRow(row);
-            m_testTable->setItem(row, 0, cell(r.name == "mean" ? tr("Mean") : className(r.name), false));
-            m_testTable->setItem(row, 1, cell(QString::number(r.real)));
-            m_testTable->setItem(row, 2, cell(QString::number(r.fake)));
-            m_testTable->setItem(row, 3, cell(percent(r.accuracy)));
-            m_testTable->setItem(row, 4, cell(percent(r.averagePrecision)));
-        }
+        showResults(m_testTable, m_test.byGenerator);
         m_testMessage->setText(tr("%1: center crops, accuracy at 0.5 and AP per generator folder; recorded in the "
                                   "model card.%2")
                                    .arg(QDir::toNativeSeparators(q(m_test.root)).toHtmlEscaped(),
@@ -789,16 +795,7 @@ void TrainingWizard::showEvaluation()
                     "head trained with augmentation.");
     m_best->setText(lines.join(QStringLiteral("<br>")));
 
-    m_byClass->setRowCount(0);
-    for (const ClassResult &r : m_outcome.validationByClass) {
-        const int row = m_byClass->rowCount();
-        m_byClass->insertRow(row);
-        m_byClass->setItem(row, 0, cell(r.name == "mean" ? tr("Mean") : className(r.name), false));
-        m_byClass->setItem(row, 1, cell(QString::number(r.real)));
-        m_byClass->setItem(row, 2, cell(QString::number(r.fake)));
-        m_byClass->setItem(row, 3, cell(percent(r.accuracy)));
-        m_byClass->setItem(row, 4, cell(percent(r.averagePrecision)));
-    }
+    showResults(m_byClass, m_outcome.validationByClass);
     m_epochTable->setRowCount(0);
     for (const EpochReport &r : t.epochs) {
         const int row = m_epochTable->rowCount();
