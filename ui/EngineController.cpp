@@ -266,7 +266,7 @@ void EngineController::surveyTraining(const QString &root, const QStringList &cl
             std::vector<std::string> chosen;
             for (const QString &name : classes)
                 chosen.push_back(name.toStdString());
-            auto selected = classes.isEmpty() ? std::move(all) : findTrainingData(root.toStdString(), chosen);
+            auto selected = selectClasses(all.value(), chosen);
             if (!selected) {
                 survey.error = QString::fromStdString(selected.error());
             } else {

@@ -1,6 +1,5 @@
 #include "Commands.h"
 #include "ModelOptions.h"
-#include "RecordWriter.h"
 
 #include "model/Detector.h"
 #include "train/TrainingRun.h"

@@ -193,6 +193,24 @@ std::vector<ClassResult> resultsByClass(const std::vector<LabeledImage> &images,
     return out;
 }
 
+std::string needsBothLabels(const std::string &root)
+{
+    return root + ": the training and validation sets each need real (0_real) and fake (1_fake) images";
+}
+
+// The rows of a model card's per-class or per-generator results.
+QJsonArray resultsJson(const std::vector<ClassResult> &results, const QString &key)
+{
+    QJsonArray rows;
+    for (const ClassResult &r : results)
+        rows.append(QJsonObject{{key, q(r.name)},
+                                {QStringLiteral("real"), r.real},
+                                {QStringLiteral("fake"), r.fake},
+                                {QStringLiteral("accuracy"), r.accuracy},
+                                {QStringLiteral("average_precision"), r.averagePrecision}});
+    return rows;
+}
+
 } // namespace
 
 Result<TrainingData> findTrainingData(const std::string &root, const std::vector<std::string> &classes)
@@ -216,8 +234,32 @@ Result<TrainingData> findTrainingData(const std::string &root, const std::vector
     data.train = std::move(train.value());
     data.validation = std::move(validation.value());
     if (!hasBothLabels(data.train) || !hasBothLabels(data.validation))
-        return R::failure(root + ": the training and validation sets each need real (0_real) and fake (1_fake) "
-                          "images");
+        return R::failure(needsBothLabels(root));
+    return data;
+}
+
+Result<TrainingData> selectClasses(const TrainingData &all, const std::vector<std::string> &classes)
+{
+    using R = Result<TrainingData>;
+    if (classes.empty())
+        return all;
+    TrainingData data;
+    data.root = all.root;
+    auto keep = [&classes](const std::vector<LabeledImage> &from, std::vector<LabeledImage> &to) {
+        for (const LabeledImage &image : from)
+            if (std::find(classes.begin(), classes.end(), image.category) != classes.end())
+                to.push_back(image);
+    };
+    keep(all.train, data.train);
+    keep(all.validation, data.validation);
+    for (const auto *split : {&data.train, &data.validation})
+        if (split->empty())
+            return R::failure(QDir(q(all.root)).filePath(split == &data.train ? QStringLiteral("train")
+                                                                               : QStringLiteral("val"))
+                                  .toStdString()
+                              + ": no image under a 0_real or 1_fake folder of the chosen classes");
+    if (!hasBothLabels(data.train) || !hasBothLabels(data.validation))
+        return R::failure(needsBothLabels(all.root));
     return data;
 }
 
@@ -341,13 +383,7 @@ Result<TrainingRunOutcome> runTraining(Detector &detector, const TrainingRequest
                                       {QStringLiteral("val_accuracy"), r.validationAccuracy},
                                       {QStringLiteral("val_average_precision"), r.validationAveragePrecision},
                                       {QStringLiteral("seconds"), r.seconds}});
-    QJsonArray byClass;
-    for (const ClassResult &r : outcome.validationByClass)
-        byClass.append(QJsonObject{{QStringLiteral("class"), q(r.name)},
-                                   {QStringLiteral("real"), r.real},
-                                   {QStringLiteral("fake"), r.fake},
-                                   {QStringLiteral("accuracy"), r.accuracy},
-                                   {QStringLiteral("average_precision"), r.averagePrecision}});
+    const QJsonArray byClass = resultsJson(outcome.validationByClass, QStringLiteral("class"));
     const HeadTrainingConfig &config = request.config;
     QJsonArray drops;
     for (int e : config.learningRateDrops)
@@ -495,13 +531,7 @@ Result<bool> recordTestEvaluation(const std::string &cardPath, const TestEvaluat
     file.close();
     if (card.isEmpty())
         return Result<bool>::failure(cardPath + ": not a model card");
-    QJsonArray rows;
-    for (const ClassResult &r : evaluation.byGenerator)
-        rows.append(QJsonObject{{QStringLiteral("generator"), q(r.name)},
-                                {QStringLiteral("real"), r.real},
-                                {QStringLiteral("fake"), r.fake},
-                                {QStringLiteral("accuracy"), r.accuracy},
-                                {QStringLiteral("average_precision"), r.averagePrecision}});
+    const QJsonArray rows = resultsJson(evaluation.byGenerator, QStringLiteral("generator"));
     QJsonArray tests = card.value(QStringLiteral("test_sets")).toArray();
     tests.append(QJsonObject{{QStringLiteral("root"), QFileInfo(q(evaluation.root)).absoluteFilePath()},
                              {QStringLiteral("evaluated_at"), QDateTime::currentDateTimeUtc().toString(Qt::ISODate)},

@@ -41,6 +41,10 @@ struct TrainingData {
 // (flat); classes: keep only these (empty: all). Both splits need real and fake images.
 Result<TrainingData> findTrainingData(const std::string &root, const std::vector<std::string> &classes = {});
 
+// The chosen classes of a dataset already found (empty: all), with findTrainingData's checks:
+// what the wizard's data page counts without walking the folders again.
+Result<TrainingData> selectClasses(const TrainingData &all, const std::vector<std::string> &classes);
+
 // Every class folder under <root>/train, for a picker.
 std::vector<std::string> trainingClasses(const TrainingData &data);
 

@@ -134,6 +134,17 @@ private slots:
         QCOMPARE(counts.at("cat")[0], 2);
         QCOMPARE(counts.at("cat")[1], 3);
         QCOMPARE(data->validation.size(), std::size_t(8));
+        // Choosing from a dataset already found gives the same images as walking for them.
+        auto all = findTrainingData(path(QStringLiteral("classes")).toStdString());
+        QVERIFY(all);
+        auto selected = selectClasses(all.value(), classes);
+        QVERIFY(selected);
+        QCOMPARE(selected->train.size(), data->train.size());
+        QCOMPARE(selected->validation.size(), data->validation.size());
+        QCOMPARE(selected->train.back().path, data->train.back().path);
+        auto none = selectClasses(all.value(), {"dog"});
+        QVERIFY(!none);
+        QVERIFY2(none.error().find("of the chosen classes") != std::string::npos, none.error().c_str());
     }
 
     void missingSplitsAreRefused()
