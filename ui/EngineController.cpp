@@ -1,5 +1,7 @@
 #include "EngineController.h"
 
+#include "session/Evaluation.h"
+
 #include "EngineWorker.h"
 #include "ModelsWorker.h"
 
@@ -352,14 +354,16 @@ int EngineController::startTraining(TrainingJob job)
     return job.id;
 }
 
-int EngineController::evaluateTrainedHead(const QString &headPath, const QString &cardPath, const QString &testRoot)
+int EngineController::evaluateTrainedHead(const QString &headPath, const QString &cardPath, const QString &testRoot,
+                                          CropMode crop, double threshold, int batchSize)
 {
     if (!m_detector || m_trainingRunning)
         return 0;
     const int id = ++m_nextJob;
-    runTrainingJob(id, true, [this, headPath, cardPath, testRoot, detector = m_detector](const TrainingEvents &events) {
-        auto evaluation = evaluateHeadOnTestSets(*detector, headPath.toStdString(), testRoot.toStdString(), 8,
-                                                 &m_cancelTraining, events);
+    runTrainingJob(id, true, [=, detector = m_detector](const TrainingEvents &events) {
+        auto evaluation = rine::evaluateTrainedHead(*detector, headPath.toStdString(), testRoot.toStdString(),
+                                              Preprocessing{crop, detector->info().inputSize}, threshold, batchSize,
+                                              &m_cancelTraining, events);
         TrainingUpdate end;
         if (!evaluation) {
             end.error = QString::fromStdString(evaluation.error());

@@ -57,9 +57,11 @@ public:
     // detector (taking turns with the other lanes), the head trains on its own.
     void surveyTraining(const QString &root, const QStringList &classes);
     int startTraining(TrainingJob job); // 0 when no model is loaded or a run is going
-    // A trained head measured on test sets (per generator), recorded in its model card; on the
-    // training thread, reported as TrainingUpdates with testEvaluation set.
-    int evaluateTrainedHead(const QString &headPath, const QString &cardPath, const QString &testRoot);
+    // A trained head measured on test sets (per generator; session/Evaluation.h, as rine-cli
+    // evaluate), recorded in its model card; on the training thread, reported as
+    // TrainingUpdates with testEvaluation set.
+    int evaluateTrainedHead(const QString &headPath, const QString &cardPath, const QString &testRoot, CropMode crop,
+                            double threshold, int batchSize);
     void cancelTraining() { m_cancelTraining = true; }
     bool trainingRunning() const { return m_trainingRunning; }
 

@@ -5,9 +5,10 @@
 #include "report/CaseReport.h"
 #include "scan/ScanEngine.h"
 #include "scoring/ImageScorer.h"
-#include "scoring/ModelStore.h"
+#include "catalog/ModelStore.h"
 #include "scoring/RobustnessSweep.h"
 #include "scoring/TileMap.h"
+#include "session/ModelSession.h"
 #include "store/CaseDatabase.h"
 #include "train/TrainingRun.h"
 
@@ -26,24 +27,14 @@
 
 namespace rine {
 
-struct ModelRequest {
-    QString backbone;
-    QStringList heads;
-    DeviceChoice device = DeviceChoice::Auto;
-    bool trustUnlisted = false; // the user confirmed the trust dialog: record and load
-};
-
-struct UntrustedFile {
-    QString path, sha256, reason;
-};
-
+// session/ModelSession.h's request and answer, as they cross to the GUI thread.
 struct ModelLoadResult {
-    ModelRequest request;
+    ModelRequest request; // trustGivenAs set: the user confirmed the trust dialog
     // Thread-safe (forward passes take turns); shared by the scan and the Inspect lanes.
     std::shared_ptr<Detector> detector;
     ModelInfo info;
     QString error;
-    QList<UntrustedFile> untrusted; // non-empty: nothing was loaded, the user must decide
+    std::vector<UntrustedFile> untrusted; // non-empty: nothing was loaded, the user must decide
 };
 
 struct ScanJob {

@@ -1,15 +1,12 @@
 #include "EngineWorker.h"
 
 #include "report/Pictures.h"
-#include "report/ScanExport.h"
-#include "scoring/ModelLocator.h"
-#include "scoring/ModelStore.h"
+#include "catalog/ModelStore.h"
+#include "session/ImageAnalysis.h"
+#include "util/QtStrings.h"
 
-#include <QDateTime>
-#include <QDir>
 #include <QElapsedTimer>
 #include <QFileInfo>
-#include <QLockFile>
 
 #include <algorithm>
 #include <cstring>
@@ -19,7 +16,6 @@ namespace rine {
 
 namespace {
 
-QString q(const std::string &text) { return QString::fromStdString(text); }
 
 QImage cropPicture(const std::vector<std::uint8_t> &crop, int side)
 {
@@ -40,62 +36,17 @@ EngineWorker::~EngineWorker() = default;
 
 void EngineWorker::loadModel(const ModelRequest &request)
 {
+    ModelLoad loaded = loadModels(request);
     ModelLoadResult result;
     result.request = request;
-    try {
-        // The trust decision is made on each file's hash before anything parses it.
-        ModelStore store;
-        QStringList files{request.backbone};
-        files += request.heads;
-        for (const QString &file : files) {
-            if (!QFileInfo::exists(file)) {
-                result.error = file == request.backbone ? ModelLocator::missingBackboneMessage(file)
-                                                        : tr("%1: the head file does not exist").arg(file);
-                emit modelLoaded(result);
-                return;
-            }
-            auto sha = sha256OfFile(file);
-            if (!sha) {
-                result.error = q(sha.error());
-                emit modelLoaded(result);
-                return;
-            }
-            auto allowed = store.allowed(file, sha.value());
-            if (allowed)
-                continue;
-            if (!request.trustUnlisted) {
-                result.untrusted.push_back({QFileInfo(file).absoluteFilePath(), sha.value(), q(allowed.error())});
-                continue;
-            }
-            auto recorded = store.trust({sha.value(), QFileInfo(file).absoluteFilePath(),
-                                         QStringLiteral("trusted by the user (RINE Studio dialog)"),
-                                         QDateTime::currentDateTimeUtc().toString(Qt::ISODate)});
-            if (!recorded) {
-                result.error = q(recorded.error());
-                emit modelLoaded(result);
-                return;
-            }
-        }
-        if (!result.untrusted.isEmpty()) {
-            result.error = tr("%n weight file(s) are not in the model manifest and have not been trusted.", nullptr,
-                              int(result.untrusted.size()));
-            emit modelLoaded(result);
-            return;
-        }
-        DetectorOptions options;
-        options.backbonePath = request.backbone.toStdString();
-        for (const QString &head : request.heads)
-            options.headPaths.push_back(head.toStdString());
-        options.device = request.device;
-        auto detector = Detector::load(options);
-        if (!detector) {
-            result.error = q(detector.error());
-        } else {
-            result.info = detector.value()->info();
-            result.detector = std::shared_ptr<Detector>(std::move(detector.value()));
-        }
-    } catch (const std::exception &e) {
-        result.error = tr("loading the model failed: %1").arg(QString::fromLocal8Bit(e.what()));
+    result.error = loaded.error;
+    result.untrusted = std::move(loaded.untrusted);
+    if (!result.untrusted.empty())
+        result.error = tr("%n weight file(s) are not in the model manifest and have not been trusted.", nullptr,
+                          int(result.untrusted.size()));
+    if (loaded.detector) {
+        result.info = loaded.detector->info();
+        result.detector = std::shared_ptr<Detector>(std::move(loaded.detector));
     }
     emit modelLoaded(result);
 }
@@ -110,46 +61,30 @@ void EngineWorker::importBackbone(const QString &path)
 QString EngineWorker::useCase(const QString &path, bool create, const QString &caseName, bool adopt)
 {
     const QString absolute = QFileInfo(path).absoluteFilePath();
-    if (m_case && !m_case->readOnly() && QFileInfo(m_case->path()).absoluteFilePath() == absolute)
+    if (m_case && m_case->writable() && m_case->path() == absolute)
         return {};
     closeCase();
-    // The same lock rine-cli scan takes: one writer per case.
-    auto lock = std::make_unique<QLockFile>(absolute + QStringLiteral(".lock"));
-    lock->setStaleLockTime(0);
-    if (!lock->tryLock(0)) {
-        qint64 pid = 0;
-        QString host, app;
-        lock->getLockInfo(&pid, &host, &app);
-        return tr("%1 is in use by another scan (%2, process %3); wait for it to finish or open another case")
-            .arg(absolute, app)
-            .arg(pid);
-    }
-    auto database = CaseDatabase::open(absolute, create ? CaseDatabase::Mode::OpenOrCreate : CaseDatabase::Mode::OpenExisting,
-                                       caseName, adopt);
-    if (!database)
-        return q(database.error());
-    m_case = std::move(database.value());
-    m_lock = std::move(lock);
-    m_readOnly.clear();
+    auto session = CaseSession::open(absolute, adopt ? CaseSession::Access::Adopt : CaseSession::Access::Write,
+                                     {create, caseName});
+    if (!session)
+        return q(session.error());
+    m_case = std::move(session.value());
     return {};
 }
 
-void EngineWorker::closeCase()
-{
-    m_case.reset();
-    m_lock.reset();
-}
+void EngineWorker::closeCase() { m_case.reset(); }
 
 void EngineWorker::emitAllRows(qint64 scanId)
 {
+    CaseDatabase &database = m_case->database();
     CaseRows rows;
-    rows.casePath = m_case->path();
-    rows.caseName = m_case->caseName();
-    rows.readOnly = m_case->readOnly() ? m_readOnly : QString();
+    rows.casePath = database.path();
+    rows.caseName = database.caseName();
+    rows.readOnly = m_case->writable() ? QString() : m_case->readOnlyReason();
     rows.scanId = scanId;
     if (scanId > 0) {
-        auto summary = m_case->scanSummary(scanId);
-        auto reports = m_case->fileReports(scanId);
+        auto summary = database.scanSummary(scanId);
+        auto reports = database.fileReports(scanId);
         if (!summary || !reports) {
             emit caseFailed(q(!summary ? summary.error() : reports.error()));
             return;
@@ -168,7 +103,7 @@ void EngineWorker::writeReport(const ReportRequest &request, const std::shared_p
         return;
     }
     try {
-        auto outcome = CaseReport::write(*m_case, request, detector, m_cancelReport,
+        auto outcome = CaseReport::write(m_case->database(), request, detector, m_cancelReport,
                                          [this](const QString &stage, int done, int total) {
                                              emit reportProgress(stage, done, total);
                                          });
@@ -181,28 +116,16 @@ void EngineWorker::writeReport(const ReportRequest &request, const std::shared_p
 void EngineWorker::openCase(const QString &path, bool adopt)
 {
     try {
-        // Read first: a case received from elsewhere, or altered, stays read-only (and unlocked:
-        // nothing here writes to it) until the user adopts it.
-        QString readOnly;
-        if (!adopt) {
-            closeCase();
-            auto read = CaseDatabase::open(QFileInfo(path).absoluteFilePath(), CaseDatabase::Mode::ReadOnly);
-            if (!read) {
-                emit caseFailed(q(read.error()));
-                return;
-            }
-            readOnly = read.value()->whyNotWritable();
-            if (!readOnly.isEmpty())
-                m_case = std::move(read.value());
+        // A case received from elsewhere, or altered, stays read-only (and unlocked: nothing
+        // here writes to it) until the user adopts it.
+        closeCase();
+        auto session = CaseSession::openForUse(path, adopt);
+        if (!session) {
+            emit caseFailed(q(session.error()));
+            return;
         }
-        if (readOnly.isEmpty()) {
-            if (QString error = useCase(path, false, {}, adopt); !error.isEmpty()) {
-                emit caseFailed(error);
-                return;
-            }
-        }
-        m_readOnly = readOnly;
-        auto scans = m_case->scans();
+        m_case = std::move(session.value());
+        auto scans = m_case->database().scans();
         if (!scans) {
             emit caseFailed(q(scans.error()));
             return;
@@ -228,7 +151,7 @@ void EngineWorker::runScan(const ScanJob &job, const std::shared_ptr<Detector> &
             request.roots.push_back(root.toStdString());
         request.crop = job.crop;
         request.batchSize = job.batchSize;
-        ScanEngine engine(*detector, *m_case);
+        ScanEngine engine(*detector, m_case->database());
         QElapsedTimer sinceReport;
         sinceReport.start();
         const QStringList heads = [&] {
@@ -237,7 +160,7 @@ void EngineWorker::runScan(const ScanJob &job, const std::shared_ptr<Detector> &
                 out << q(head.sha256);
             return out;
         }();
-        const QString preprocessing = q(preprocessingName(job.crop, detector->info().inputSize));
+        const QString preprocessing = q(Preprocessing{job.crop, detector->info().inputSize}.name());
         auto outcome = engine.run(request, m_cancelScan, [&](const ScanProgress &progress) {
             // The walk reports every file it finds: a few reports a second are enough.
             if (progress.phase == ScanProgress::Phase::Walking && sinceReport.elapsed() < 100)
@@ -248,12 +171,12 @@ void EngineWorker::runScan(const ScanJob &job, const std::shared_ptr<Detector> &
             emit scanProgress(report);
             if (progress.committedFileIds.empty())
                 return;
-            auto reports = m_case->fileReports(progress.scanId, progress.committedFileIds);
+            auto reports = m_case->database().fileReports(progress.scanId, progress.committedFileIds);
             if (!reports)
                 return; // the final reload shows them
             CaseRows rows;
-            rows.casePath = m_case->path();
-            rows.caseName = m_case->caseName();
+            rows.casePath = m_case->database().path();
+            rows.caseName = m_case->database().caseName();
             rows.scanId = progress.scanId;
             rows.preprocessing = preprocessing;
             rows.headSha256s = heads;
@@ -279,27 +202,27 @@ void EngineWorker::inspect(const InspectJob &job, const std::shared_ptr<Detector
     result.id = job.id;
     result.path = job.path;
     try {
-        FileBytes bytes;
-        auto decoded = readImage(job.path.toStdString(), bytes, DecodeLimits{});
-        result.sha256 = q(bytes.sha256);
-        result.size = qint64(bytes.data.size());
-        if (!bytes.data.empty())
-            result.facts = readImageFacts(bytes.data.data(), bytes.data.size());
-        if (!decoded) {
-            result.error = q(decoded.error());
+        const ImageAnalysis analysis = analyseImage(detector.get(), toStd(job.path), job.crop);
+        const EvidenceImage &image = analysis.image;
+        result.sha256 = q(image.sha256);
+        result.size = qint64(image.size);
+        result.facts = image.facts;
+        if (!image.decoded) {
+            result.error = q(image.error);
             emit inspected(result);
             return;
         }
-        result.format = q(decoded->format);
-        result.jpegQuality = decoded->jpegQuality;
-        result.jpegQualityExact = decoded->jpegQualityExact;
-        result.width = decoded->width;
-        result.height = decoded->height;
-        for (const std::string &warning : decoded->warnings)
+        const DecodedImage &decoded = *image.decoded;
+        result.format = q(decoded.format);
+        result.jpegQuality = decoded.jpegQuality;
+        result.jpegQualityExact = decoded.jpegQualityExact;
+        result.width = decoded.width;
+        result.height = decoded.height;
+        for (const std::string &warning : decoded.warnings)
             result.warnings << q(warning);
 
         // Shown upright, as a viewer shows it; analysed as stored, as the reference does.
-        const QImage stored = toQImage(decoded->rgb);
+        const QImage stored = toQImage(decoded.rgb);
         result.toDisplay = uprightTransform(result.facts.orientation, stored.width(), stored.height());
         QImage display = stored.transformed(result.toDisplay);
         const int longest = std::max(display.width(), display.height());
@@ -311,22 +234,14 @@ void EngineWorker::inspect(const InspectJob &job, const std::shared_ptr<Detector
                                                       double(display.height()) / before.height());
         }
         result.display = display;
-
-        const ModelInfo &info = detector->info();
-        result.regions = job.crop == CropMode::Ten ? tenCropRegions(decoded->width, decoded->height, info.inputSize)
-                                                   : std::vector<CropRegion>{centerCropRegion(decoded->width, decoded->height, info.inputSize)};
-        const auto crops = cropsFor(decoded->rgb, job.crop, info.inputSize);
-        std::vector<const std::uint8_t *> pointers;
-        for (const auto &crop : crops)
-            pointers.push_back(crop.data());
-        auto scores = detector->score(pointers);
-        if (!scores) {
-            result.scoreError = q(scores.error());
-        } else {
+        result.regions = analysis.regions;
+        if (!analysis.scoreError.empty()) {
+            result.scoreError = q(analysis.scoreError);
+        } else if (!analysis.headScores.empty()) {
             result.scored = true;
-            result.score = combineCrops(scores.value(), 0, scores->size());
-            result.headSha256 = q(info.heads.front().sha256);
-            result.importance = info.heads.front().blockImportance;
+            result.score = analysis.headScores.front();
+            result.headSha256 = q(detector->info().heads.front().sha256);
+            result.importance = detector->info().heads.front().blockImportance;
         }
     } catch (const std::exception &e) {
         result.error = tr("%1: could not be examined: %2").arg(job.path, QString::fromLocal8Bit(e.what()));
@@ -339,31 +254,22 @@ void EngineWorker::scoreTiles(const TileJob &job, const std::shared_ptr<Detector
     TileUpdate update;
     update.id = job.id;
     try {
-        FileBytes bytes;
-        auto decoded = readImage(job.path.toStdString(), bytes, DecodeLimits{});
-        if (!decoded) {
-            update.error = q(decoded.error());
-        } else if (q(bytes.sha256) != job.sha256) {
-            update.error = tr("%1: the file's bytes changed since it was opened (SHA-256 %2, was %3); open it again")
-                               .arg(job.path, q(bytes.sha256).left(16), job.sha256.left(16));
-        } else {
-            QElapsedTimer sinceReport;
-            sinceReport.start();
-            auto scores = rine::scoreTiles(*detector, decoded->rgb, job.batchSize, m_cancelTiles,
-                                           [&](const TileScores &partial) {
-                                               if (sinceReport.elapsed() < 100)
-                                                   return;
-                                               sinceReport.restart();
-                                               TileUpdate progress;
-                                               progress.id = job.id;
-                                               progress.scores = partial;
-                                               emit tilesProgress(progress);
-                                           });
-            if (!scores)
-                update.error = q(scores.error());
-            else
-                update.scores = scores.value();
-        }
+        QElapsedTimer sinceReport;
+        sinceReport.start();
+        auto scores = tileMap(*detector, toStd(job.path), toStd(job.sha256), job.batchSize, m_cancelTiles,
+                              [&](const TileScores &partial) {
+                                  if (sinceReport.elapsed() < 100)
+                                      return;
+                                  sinceReport.restart();
+                                  TileUpdate progress;
+                                  progress.id = job.id;
+                                  progress.scores = partial;
+                                  emit tilesProgress(progress);
+                              });
+        if (!scores)
+            update.error = q(scores.error());
+        else
+            update.scores = scores.value();
     } catch (const std::exception &e) {
         update.error = tr("%1: tiles could not be scored: %2").arg(job.path, QString::fromLocal8Bit(e.what()));
     }
@@ -394,12 +300,9 @@ void EngineWorker::sweep(const SweepJob &job, const std::shared_ptr<Detector> &d
             progress.total = total;
             emit sweepProgress(progress);
         };
-        auto result = RobustnessSweep(*detector, options).run(job.path.toStdString(), job.plan);
+        auto result = robustnessSweep(*detector, options, toStd(job.path), job.plan, toStd(job.sha256));
         if (!result) {
             update.error = q(result.error());
-        } else if (q(result->sha256) != job.sha256) {
-            update.error = tr("%1: the file's bytes changed since it was opened (SHA-256 %2, was %3); open it again")
-                               .arg(job.path, q(result->sha256).left(16), job.sha256.left(16));
         } else {
             SweepResult &r = result.value();
             update.baseline = cropPicture(r.baselineCrop, r.cropSize);

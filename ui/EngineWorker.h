@@ -1,20 +1,19 @@
 #pragma once
 
 #include "EngineTypes.h"
+#include "session/CaseSession.h"
 
 #include <QObject>
 
 #include <atomic>
 #include <memory>
 
-class QLockFile;
-
 namespace rine {
 
 // The engine's side of the GUI: lives on a worker thread (EngineController), runs one job
 // at a time, and reports through queued signals carrying value types. Nothing here touches a
-// widget. The scan lane's worker also holds the open case database (which is used from one
-// thread) and its lock file.
+// widget. Each job calls its use case in core/session; the scan lane's worker also holds the
+// open case session (its database is used from one thread).
 class EngineWorker : public QObject {
     Q_OBJECT
 
@@ -56,9 +55,7 @@ private:
     const std::atomic<bool> &m_cancelTiles;
     const std::atomic<bool> &m_cancelReport;
     const std::atomic<bool> &m_cancelSweep;
-    std::unique_ptr<CaseDatabase> m_case;
-    std::unique_ptr<QLockFile> m_lock;
-    QString m_readOnly; // why the open case is only read, when it is
+    std::unique_ptr<CaseSession> m_case; // the open case (and its lock while it is written)
 };
 
 } // namespace rine

@@ -8,8 +8,8 @@
 #include "ScanPage.h"
 #include "TrainingWizard.h"
 #include "image/ImageDecoder.h"
-#include "scoring/ModelLocator.h"
-#include "scoring/ModelStore.h"
+#include "catalog/ModelLocator.h"
+#include "catalog/ModelStore.h"
 #include "util/Version.h"
 
 #include <QAction>
@@ -516,7 +516,7 @@ QString MainWindow::modelName() const
 
 void MainWindow::onModelLoaded(const ModelLoadResult &result)
 {
-    if (!result.untrusted.isEmpty()) {
+    if (!result.untrusted.empty()) {
         askTrust(result);
         return;
     }
@@ -567,7 +567,7 @@ void MainWindow::askTrust(const ModelLoadResult &result)
         m_trustDialog = nullptr;
         if (trusted) {
             ModelRequest again = request;
-            again.trustUnlisted = true;
+            again.trustGivenAs = QStringLiteral("trusted by the user (RINE Studio dialog)");
             loadModel(again);
             return;
         }

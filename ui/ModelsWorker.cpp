@@ -1,6 +1,6 @@
 #include "ModelsWorker.h"
 
-#include "scoring/ModelDownloader.h"
+#include "catalog/ModelDownloader.h"
 
 #include <QDateTime>
 #include <QFile>

@@ -4,6 +4,7 @@
 
 #include "report/Pictures.h"
 #include "report/ScanExport.h"
+#include "util/AtomicFile.h"
 #include "report/SweepExport.h"
 
 #include <QCheckBox>

@@ -1,8 +1,10 @@
 #include "TrainingWizard.h"
+#include "SettingsDialog.h"
 
 #include "Charts.h"
 #include "EngineController.h"
-#include "scoring/ModelStore.h"
+#include "catalog/ModelStore.h"
+#include "util/QtStrings.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -60,7 +62,6 @@ public:
 
 StepPage *stepPage(QWizard *wizard, int id) { return static_cast<StepPage *>(wizard->page(id)); }
 
-QString q(const std::string &s) { return QString::fromStdString(s); }
 
 QString percent(double fraction) { return QStringLiteral("%1%").arg(100 * fraction, 0, 'f', 1); }
 
@@ -637,9 +638,10 @@ void TrainingWizard::onProgress(const TrainingUpdate &update)
         }
         m_test = update.test;
         showResults(m_testTable, m_test.byGenerator);
-        m_testMessage->setText(tr("%1: center crops, accuracy at 0.5 and AP per generator folder; recorded in the "
-                                  "model card.%2")
+        m_testMessage->setText(tr("%1: %2, accuracy at %3 and AP per generator folder (the preprocessing and "
+                                  "threshold of Settings); recorded in the model card.%4")
                                    .arg(QDir::toNativeSeparators(q(m_test.root)).toHtmlEscaped(),
+                                        q(m_test.preprocessing).toHtmlEscaped(), QString::number(m_test.threshold),
                                         m_test.leftOut ? tr(" %1 images could not be read and were left out.")
                                                              .arg(m_test.leftOut)
                                                        : QString())
@@ -813,7 +815,10 @@ void TrainingWizard::evaluateOn(const QString &testRoot)
 {
     if (m_testJobId || !m_finished || !m_error.isEmpty())
         return;
-    m_testJobId = m_engine->evaluateTrainedHead(outputPath(), q(m_outcome.cardPath), testRoot);
+    // With the preprocessing and verdict threshold the analyst set (Settings), as scans use.
+    const StudioSettings settings = StudioSettings::load();
+    m_testJobId = m_engine->evaluateTrainedHead(outputPath(), q(m_outcome.cardPath), testRoot, settings.crop,
+                                                settings.rule.threshold, settings.batchSize);
     if (!m_testJobId) {
         m_testMessage->setText(tr("Busy: try again when the current run has ended."));
         return;

@@ -2,11 +2,9 @@
 #include "ModelOptions.h"
 #include "RecordWriter.h"
 
-#include "scoring/ImageScorer.h"
-#include "scoring/ModelStore.h"
+#include "catalog/ModelStore.h"
+#include "session/Evaluation.h"
 #include "train/Calibration.h"
-#include "train/Dataset.h"
-#include "train/Metrics.h"
 
 #include <QCommandLineParser>
 #include <QDateTime>
@@ -16,40 +14,12 @@
 #include <QTextStream>
 
 #include <cstdio>
-#include <map>
 
 namespace rine::cli {
 
 namespace {
 
 void err(const QString &text) { QTextStream(stderr) << "rine-cli evaluate: " << text << Qt::endl; }
-
-struct Group {
-    std::vector<double> scores;
-    std::vector<int> labels;
-    int failed = 0;
-};
-
-// Real and fake that differ in a way a detector could learn instead of the generator's traces.
-QStringList dataWarnings(const std::vector<LabeledImage> &images, const std::vector<ImageRecord> &records)
-{
-    std::vector<int> labels;
-    std::vector<std::string> formats;
-    std::vector<double> pixels;
-    std::vector<int> qualities;
-    for (std::size_t i = 0; i < images.size(); ++i) {
-        if (!records[i].ok)
-            continue;
-        labels.push_back(images[i].label);
-        formats.push_back(records[i].format);
-        pixels.push_back(double(records[i].width) * records[i].height);
-        qualities.push_back(records[i].jpegQuality);
-    }
-    QStringList warnings;
-    for (const std::string &warning : datasetWarnings(labels, formats, pixels, qualities))
-        warnings << QString::fromStdString(warning);
-    return warnings;
-}
 
 } // namespace
 
@@ -63,7 +33,7 @@ int runEvaluate(const QStringList &arguments)
         "Exit status: 0 done, 1 some images could not be scored (left out, and counted), 2 bad usage or "
         "unloadable weights."));
     parser.addHelpOption();
-    ModelOptions model(false);
+    ModelOptions model(ModelOptions::Heads::One);
     model.addTo(parser);
     const QCommandLineOption data(QStringLiteral("data"), QStringLiteral("The dataset's root folder."), QStringLiteral("DIR"));
     const QCommandLineOption classes(QStringLiteral("classes"),
@@ -130,34 +100,23 @@ int runEvaluate(const QStringList &arguments)
         return UsageOrSetup;
     }
 
-    ScoreOptions options;
-    options.crop = model.crop();
-    options.batchSize = model.batchSize();
-    std::vector<std::string> paths;
-    for (const LabeledImage &image : images.value())
-        paths.push_back(image.path);
+    EvaluationRequest request;
+    request.images = std::move(images.value());
+    request.preprocessing = Preprocessing{model.crop(), detector->info().inputSize};
+    request.threshold = cut;
+    request.batchSize = model.batchSize();
     const bool showProgress = !parser.isSet(quiet);
-    const std::vector<ImageRecord> records = ImageScorer(*detector, options).scoreFiles(paths, [&](std::size_t done, std::size_t total) {
+    auto evaluated = evaluate(*detector, request, nullptr, [&](std::size_t done, std::size_t total) {
         if (showProgress && (done % 64 == 0 || done == total))
             std::fprintf(stderr, "rine-cli evaluate: %zu/%zu images\n", done, total);
     });
-
-    std::map<std::string, Group> groups;
-    Group all;
-    for (std::size_t i = 0; i < records.size(); ++i) {
-        const LabeledImage &image = images.value()[i];
-        Group &group = groups[image.generator.empty() ? std::string("(all)") : image.generator];
-        if (!records[i].ok) {
-            ++group.failed;
-            ++all.failed;
-            err(QString::fromStdString(records[i].error));
-            continue;
-        }
-        for (Group *g : {&group, &all}) {
-            g->scores.push_back(records[i].probability);
-            g->labels.push_back(image.label);
-        }
+    if (!evaluated) {
+        err(QString::fromStdString(evaluated.error()));
+        return UsageOrSetup;
     }
+    const EvaluationResult &result = evaluated.value();
+    for (const std::string &e : result.errors)
+        err(QString::fromStdString(e));
 
     QTextStream out(stdout);
     out << QStringLiteral("%1 %2 %3 %4 %5 %6 %7\n")
@@ -169,41 +128,37 @@ int runEvaluate(const QStringList &arguments)
                .arg(QStringLiteral("f_acc"), 7)
                .arg(QStringLiteral("AP"), 7);
     QJsonArray rows;
-    double meanAcc = 0, meanAp = 0;
-    for (const auto &[name, g] : groups) {
-        const Accuracy a = accuracyAt(g.scores, g.labels, cut);
-        const double ap = averagePrecision(g.scores, g.labels);
-        meanAcc += a.overall / double(groups.size());
-        meanAp += ap / double(groups.size());
+    for (const GeneratorResult &g : result.byGenerator) {
+        const Accuracy &a = g.accuracy;
         out << QStringLiteral("%1 %2 %3 %4 %5 %6 %7\n")
-                   .arg(QString::fromStdString(name), -24)
+                   .arg(QString::fromStdString(g.name), -24)
                    .arg(a.reals, 6)
                    .arg(a.fakes, 6)
                    .arg(100 * a.overall, 7, 'f', 1)
                    .arg(100 * a.real, 7, 'f', 1)
                    .arg(100 * a.fake, 7, 'f', 1)
-                   .arg(100 * ap, 7, 'f', 1);
-        rows.append(QJsonObject{{QStringLiteral("generator"), QString::fromStdString(name)},
+                   .arg(100 * g.averagePrecision, 7, 'f', 1);
+        rows.append(QJsonObject{{QStringLiteral("generator"), QString::fromStdString(g.name)},
                                 {QStringLiteral("real"), a.reals},
                                 {QStringLiteral("fake"), a.fakes},
                                 {QStringLiteral("failed"), g.failed},
                                 {QStringLiteral("accuracy"), a.overall},
                                 {QStringLiteral("real_accuracy"), a.real},
                                 {QStringLiteral("fake_accuracy"), a.fake},
-                                {QStringLiteral("average_precision"), ap}});
+                                {QStringLiteral("average_precision"), g.averagePrecision}});
     }
     out << QStringLiteral("%1 %2 %3 %4 %5 %6 %7\n")
                .arg(QStringLiteral("mean over generators"), -24)
                .arg(QString(), 6)
                .arg(QString(), 6)
-               .arg(100 * meanAcc, 7, 'f', 1)
+               .arg(100 * result.meanAccuracy, 7, 'f', 1)
                .arg(QString(), 7)
                .arg(QString(), 7)
-               .arg(100 * meanAp, 7, 'f', 1);
+               .arg(100 * result.meanAveragePrecision, 7, 'f', 1);
     out.flush();
     QJsonObject calibrationJson;
     if (fprTarget >= 0) {
-        const Calibration c = calibrate(all.scores, all.labels, fprTarget);
+        const Calibration c = calibrate(result.scores, result.labels, fprTarget);
         if (c.reals == 0 || c.fakes == 0) {
             err(QStringLiteral("calibration needs real and fake images"));
             return UsageOrSetup;
@@ -225,7 +180,7 @@ int runEvaluate(const QStringList &arguments)
         calibrationJson = QJsonObject{
             {QStringLiteral("head_sha256"), QString::fromStdString(info.heads.front().sha256)},
             {QStringLiteral("backbone_sha256"), QString::fromStdString(info.backboneSha256)},
-            {QStringLiteral("preprocessing"), QString::fromStdString(preprocessingName(model.crop(), info.inputSize))},
+            {QStringLiteral("preprocessing"), QString::fromStdString(result.preprocessing.name())},
             {QStringLiteral("target_fpr"), fprTarget},
             {QStringLiteral("threshold"), c.threshold},
             {QStringLiteral("reals"), c.reals},
@@ -245,7 +200,9 @@ int runEvaluate(const QStringList &arguments)
             err(QStringLiteral("calibration recorded in %1/calibrations.json").arg(store.dir()));
         }
     }
-    const QStringList warnings = dataWarnings(images.value(), records);
+    QStringList warnings;
+    for (const std::string &w : result.warnings)
+        warnings << QString::fromStdString(w);
     for (const QString &w : warnings)
         err(QStringLiteral("warning: ") + w);
 
@@ -253,9 +210,9 @@ int runEvaluate(const QStringList &arguments)
         QJsonObject root{{QStringLiteral("data"), parser.value(data)},
                          {QStringLiteral("threshold"), cut},
                          {QStringLiteral("generators"), rows},
-                         {QStringLiteral("mean_accuracy"), meanAcc},
-                         {QStringLiteral("mean_average_precision"), meanAp},
-                         {QStringLiteral("failed"), all.failed},
+                         {QStringLiteral("mean_accuracy"), result.meanAccuracy},
+                         {QStringLiteral("mean_average_precision"), result.meanAveragePrecision},
+                         {QStringLiteral("failed"), result.failed},
                          {QStringLiteral("warnings"), QJsonArray::fromStringList(warnings)},
                          {QStringLiteral("calibration"), calibrationJson.isEmpty() ? QJsonValue() : QJsonValue(calibrationJson)},
                          {QStringLiteral("model"), modelJson(detector->info())}};
@@ -267,7 +224,7 @@ int runEvaluate(const QStringList &arguments)
             return UsageOrSetup;
         }
     }
-    return all.failed ? SomeFailed : Success;
+    return result.failed ? SomeFailed : Success;
 }
 
 } // namespace rine::cli

@@ -1,7 +1,8 @@
 #pragma once
 
+#include "image/Preprocessing.h"
 #include "model/Detector.h"
-#include "scoring/ImageScorer.h"
+#include "session/ModelSession.h"
 
 #include <QCommandLineOption>
 #include <QCommandLineParser>
@@ -11,18 +12,23 @@
 namespace rine::cli {
 
 // The options every command that runs the detector shares (--backbone, --head, --crop,
-// --device, --batch, --threads), with one set of help texts and checks.
+// --device, --batch, --threads, --trust), with one set of help texts and checks; loading goes
+// through the session layer's loadModels (the trust policy), --trust answering its question.
 class ModelOptions {
 public:
-    explicit ModelOptions(bool severalHeads);
+    enum class Heads {
+        One, // --head FILE (default: the bundled head)
+        Several, // --head given any number of times
+        None, // the backbone alone (rine-cli train): no --head, no --crop
+    };
+    explicit ModelOptions(Heads heads);
     void addTo(QCommandLineParser &parser) const;
 
     // Checks the values; on failure, error says what is wrong and the caller exits with 2.
     bool read(const QCommandLineParser &parser, QString &error);
 
-    // Applies the trust policy (ModelStore::allowed; --trust records a decision), then loads
-    // the detector, configuring the CPU threads first. On failure, error names the file and
-    // what to do (the caller exits with 2).
+    // loadModels: the trust policy (--trust records a decision), then the detector. On
+    // failure, error names the file and what to do (the caller exits with 2).
     std::unique_ptr<Detector> load(QString &error) const;
 
     // read() then load(): the detector, or nullptr with error set.
@@ -32,13 +38,11 @@ public:
     int batchSize() const { return m_batchSize; }
 
 private:
-    bool m_severalHeads;
+    Heads m_heads;
     QCommandLineOption m_backbone, m_head, m_crop, m_device, m_batch, m_threads, m_trust;
-    bool m_trustGiven = false;
-    DetectorOptions m_options;
+    ModelRequest m_request;
     CropMode m_cropMode = CropMode::Center;
     int m_batchSize = 8;
-    int m_threadCount = 0;
 };
 
 } // namespace rine::cli

@@ -1,8 +1,8 @@
 #include "Commands.h"
 
-#include "scoring/ModelDownloader.h"
-#include "scoring/ModelLocator.h"
-#include "scoring/ModelStore.h"
+#include "catalog/ModelDownloader.h"
+#include "catalog/ModelLocator.h"
+#include "catalog/ModelStore.h"
 
 #include <QCommandLineParser>
 #include <QDateTime>

@@ -2,9 +2,12 @@
 
 #include "report/Provenance.h"
 #include "report/ScanExport.h"
+#include "util/AtomicFile.h"
+#include "util/Csv.h"
 
 #include "image/ImageDecoder.h"
 #include "util/Version.h"
+#include "util/QtStrings.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -23,7 +26,6 @@ QJsonArray numbers(const std::vector<double> &values)
     return out;
 }
 
-QString q(const std::string &s) { return QString::fromStdString(s); }
 
 QString number(double v) { return QString::number(v, 'g', 17); }
 

@@ -2,7 +2,7 @@
 #include "ModelOptions.h"
 
 #include "report/CaseReport.h"
-#include "store/CaseDatabase.h"
+#include "session/CaseSession.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -77,7 +77,7 @@ int runReport(const QStringList &arguments)
                                                   "audit log as \"case adopted\"), so that this report is recorded "
                                                   "in it."));
     parser.addOptions({db, scan, pdf, csv, json, detail, title, analyst, threshold, band, tileMap, adopt});
-    ModelOptions modelOptions(false);
+    ModelOptions modelOptions(ModelOptions::Heads::One);
     modelOptions.addTo(parser);
     if (!parser.parse(arguments)) {
         err(cmd, parser.errorText());
@@ -114,24 +114,17 @@ int runReport(const QStringList &arguments)
         }
         detector = std::move(loaded);
     }
-    // Read first: a case that is not ours (or whose audit log is broken) is never written to.
-    auto database = CaseDatabase::open(parser.value(db), CaseDatabase::Mode::ReadOnly);
-    if (!database) {
-        err(cmd, QString::fromStdString(database.error()));
+    // Read first: a case that is not ours (or whose audit log is broken) is never written to;
+    // one that is gets the case's lock, as every writer does.
+    auto session = CaseSession::openForUse(parser.value(db), parser.isSet(adopt));
+    if (!session) {
+        err(cmd, QString::fromStdString(session.error()));
         return UsageOrSetup;
     }
-    const QString readOnly = database.value()->whyNotWritable();
-    if (readOnly.isEmpty() || parser.isSet(adopt)) {
-        database = Result<std::unique_ptr<CaseDatabase>>::failure("");
-        database = CaseDatabase::open(parser.value(db), CaseDatabase::Mode::OpenExisting, {}, parser.isSet(adopt));
-        if (!database) {
-            err(cmd, QString::fromStdString(database.error()));
-            return UsageOrSetup;
-        }
-    } else {
-        err(cmd, QStringLiteral("note: ") + readOnly);
-    }
-    auto scans = database.value()->scans();
+    if (!session.value()->writable())
+        err(cmd, QStringLiteral("note: ") + session.value()->readOnlyReason());
+    CaseDatabase &database = session.value()->database();
+    auto scans = database.scans();
     if (!scans || scans->empty()) {
         err(cmd, scans ? QStringLiteral("%1 holds no scan yet").arg(parser.value(db)) : QString::fromStdString(scans.error()));
         return UsageOrSetup;
@@ -154,7 +147,7 @@ int runReport(const QStringList &arguments)
     std::signal(SIGINT, onInterrupt);
     std::signal(SIGTERM, onInterrupt);
     QString lastStage;
-    auto outcome = CaseReport::write(*database.value(), request, detector, s_cancel,
+    auto outcome = CaseReport::write(database, request, detector, s_cancel,
                                      [&](const QString &stage, int done, int total) {
                                          if (stage != lastStage || done == total)
                                              QTextStream(stderr) << "rine-cli report: " << stage << " " << done << "/"
@@ -201,12 +194,13 @@ int runAudit(const QStringList &arguments)
         err(cmd, QStringLiteral("--db CASE.sqlite is required"));
         return UsageOrSetup;
     }
-    auto database = CaseDatabase::open(parser.value(db), CaseDatabase::Mode::ReadOnly);
-    if (!database) {
-        err(cmd, QString::fromStdString(database.error()));
+    auto session = CaseSession::open(parser.value(db), CaseSession::Access::Read);
+    if (!session) {
+        err(cmd, QString::fromStdString(session.error()));
         return UsageOrSetup;
     }
-    auto log = database.value()->auditLog();
+    CaseDatabase &database = session.value()->database();
+    auto log = database.auditLog();
     if (!log) {
         err(cmd, QString::fromStdString(log.error()));
         return UsageOrSetup;
@@ -228,7 +222,7 @@ int runAudit(const QStringList &arguments)
             out << e.id << '\t' << e.at << '\t' << e.actor << '\t' << e.action << '\t' << e.details << '\t' << e.hash << '\n';
     }
     out.flush();
-    auto verified = database.value()->verifyAudit();
+    auto verified = database.verifyAudit();
     if (!verified) {
         err(cmd, QStringLiteral("BROKEN: ") + QString::fromStdString(verified.error()));
         return SomeFailed;

@@ -33,7 +33,7 @@ int runRobustness(const QStringList &arguments)
         "scale).\n"
         "Exit status: 0 every image swept, 1 some images failed, 2 bad usage or unloadable weights."));
     parser.addHelpOption();
-    ModelOptions model(false);
+    ModelOptions model(ModelOptions::Heads::One);
     model.addTo(parser);
     const QCommandLineOption preset(QStringLiteral("preset"), QStringLiteral("Which strengths (default paper)."),
                                     QStringLiteral("paper|fine"), QStringLiteral("paper"));

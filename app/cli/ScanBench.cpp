@@ -2,7 +2,7 @@
 
 #include "image/ImageDecoder.h"
 #include "scan/ScanEngine.h"
-#include "scoring/ModelLocator.h"
+#include "catalog/ModelLocator.h"
 #include "scoring/RobustnessSweep.h"
 #include "store/CaseDatabase.h"
 

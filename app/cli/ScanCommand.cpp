@@ -4,10 +4,9 @@
 #include "report/ScanExport.h"
 
 #include "scan/ScanEngine.h"
-#include "store/CaseDatabase.h"
+#include "session/CaseSession.h"
 
 #include <QCommandLineParser>
-#include <QLockFile>
 #include <QTextStream>
 
 #include <atomic>
@@ -101,7 +100,7 @@ int runScan(const QStringList &arguments)
     const QCommandLineOption caseName(QStringLiteral("case"),
                                       QStringLiteral("Name of a new case (default: the database's file name)."),
                                       QStringLiteral("NAME"));
-    ModelOptions model(true);
+    ModelOptions model(ModelOptions::Heads::Several);
     model.addTo(parser);
     const QCommandLineOption include(QStringLiteral("include"),
                                      QStringLiteral("Only files matching this shell pattern (repeatable). A pattern "
@@ -197,22 +196,11 @@ int runScan(const QStringList &arguments)
     request.crop = model.crop();
     request.batchSize = model.batchSize();
 
-    // One scan at a time per case: a second process would race on the same rows.
-    QLockFile lock(parser.value(db) + QStringLiteral(".lock"));
-    lock.setStaleLockTime(0);
-    if (!lock.tryLock(0)) {
-        qint64 pid = 0;
-        QString host, app;
-        lock.getLockInfo(&pid, &host, &app);
-        err(cmd, QStringLiteral("%1 is in use by another scan (process %2); wait for it to finish")
-                     .arg(parser.value(db))
-                     .arg(pid));
-        return UsageOrSetup;
-    }
-    auto database = CaseDatabase::open(parser.value(db), CaseDatabase::Mode::OpenOrCreate, parser.value(caseName),
-                                       parser.isSet(adopt));
-    if (!database) {
-        err(cmd, QString::fromStdString(database.error()));
+    // One writer per case: the session holds the case's lock for the whole scan.
+    auto session = CaseSession::open(parser.value(db), parser.isSet(adopt) ? CaseSession::Access::Adopt : CaseSession::Access::Write,
+                                     {true, parser.value(caseName)});
+    if (!session) {
+        err(cmd, QString::fromStdString(session.error()));
         return UsageOrSetup;
     }
     const std::unique_ptr<Detector> detector = model.load(error);
@@ -249,7 +237,7 @@ int runScan(const QStringList &arguments)
     struct sigaction oldInt {}, oldTerm {};
     sigaction(SIGINT, &action, &oldInt);
     sigaction(SIGTERM, &action, &oldTerm);
-    ScanEngine engine(*detector, *database.value());
+    ScanEngine engine(*detector, session.value()->database());
     auto outcome = engine.run(request, s_cancel, progress);
     sigaction(SIGINT, &oldInt, nullptr);
     sigaction(SIGTERM, &oldTerm, nullptr);
@@ -265,7 +253,7 @@ int runScan(const QStringList &arguments)
         if (count.first == QLatin1String("failed"))
             failed = count.second;
     }
-    auto summary = database.value()->scanSummary(o.scanId);
+    auto summary = session.value()->database().scanSummary(o.scanId);
     qint64 unreadableFolders = 0;
     if (summary)
         for (const WalkEvent &event : summary->events)
@@ -281,7 +269,7 @@ int runScan(const QStringList &arguments)
         if (o.cancelled)
             QTextStream(stderr) << "rine-cli scan: run the same command again to resume" << Qt::endl;
     }
-    if (!writeExports(*database.value(), o.scanId, parser.value(csv), parser.value(json), cmd))
+    if (!writeExports(session.value()->database(), o.scanId, parser.value(csv), parser.value(json), cmd))
         return UsageOrSetup;
     if (o.cancelled)
         return Interrupted;
@@ -324,12 +312,13 @@ int runResults(const QStringList &arguments)
         err(cmd, QStringLiteral("--format must be json or csv, not '%1'").arg(formatValue));
         return UsageOrSetup;
     }
-    auto database = CaseDatabase::open(parser.value(db), CaseDatabase::Mode::ReadOnly);
-    if (!database) {
-        err(cmd, QString::fromStdString(database.error()));
+    auto session = CaseSession::open(parser.value(db), CaseSession::Access::Read);
+    if (!session) {
+        err(cmd, QString::fromStdString(session.error()));
         return UsageOrSetup;
     }
-    auto scans = database.value()->scans();
+    CaseDatabase &database = session.value()->database();
+    auto scans = database.scans();
     if (!scans) {
         err(cmd, QString::fromStdString(scans.error()));
         return UsageOrSetup;
@@ -355,7 +344,7 @@ int runResults(const QStringList &arguments)
             return UsageOrSetup;
         }
     }
-    auto exported = readScanExport(*database.value(), scanId);
+    auto exported = readScanExport(database, scanId);
     if (!exported) {
         err(cmd, QString::fromStdString(exported.error()));
         return UsageOrSetup;

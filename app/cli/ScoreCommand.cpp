@@ -29,7 +29,7 @@ int runScore(const QStringList &arguments)
                        "Writes one record per image, in argument order. Exit status: 0 every image scored, "
                        "1 some images failed (each has an error record), 2 bad usage or unloadable weights."));
     parser.addHelpOption();
-    ModelOptions model(false);
+    ModelOptions model(ModelOptions::Heads::One);
     model.addTo(parser);
     const QCommandLineOption format(QStringLiteral("format"), QStringLiteral("Output format (default json)."),
                                     QStringLiteral("json|csv"), QStringLiteral("json"));

@@ -3,6 +3,7 @@
 
 #include "model/Detector.h"
 #include "train/TrainingRun.h"
+#include "util/QtStrings.h"
 
 #include <QCommandLineParser>
 #include <QFileInfo>
@@ -21,7 +22,6 @@ void err(const QString &text) { QTextStream(stderr) << "rine-cli train: " << tex
 std::atomic<bool> s_cancel{false};
 extern "C" void onTrainInterrupt(int) { s_cancel = true; }
 
-QString q(const std::string &s) { return QString::fromStdString(s); }
 
 } // namespace
 
@@ -43,7 +43,7 @@ int runTrain(const QStringList &arguments)
         "Exit status: 0 trained; 1 some images were left out; 2 bad usage, unusable data or weights; 130 "
         "interrupted (the best epoch so far is written)."));
     parser.addHelpOption();
-    ModelOptions model(false);
+    ModelOptions model(ModelOptions::Heads::None);
     model.addTo(parser);
     const QCommandLineOption data(QStringLiteral("data"), QStringLiteral("The dataset's root (train/ and val/ in it)."),
                                   QStringLiteral("DIR"));

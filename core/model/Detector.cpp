@@ -82,8 +82,6 @@ Result<std::unique_ptr<Detector>> Detector::load(const DetectorOptions &options)
                 return R::failure(loaded.error());
         }
 
-        if (options.headPaths.empty())
-            return R::failure("no RINE head given");
         const std::string backboneDesc = " (" + std::to_string(vit->layers) + " blocks, width "
                                        + std::to_string(vit->width) + ")";
         for (const std::string &headPath : options.headPaths) {
@@ -238,6 +236,8 @@ Result<std::vector<CropScore>> Detector::score(const std::vector<const std::uint
     auto features = this->features(crops);
     if (!features)
         return R::failure(features.error());
+    if (m_impl->heads.empty())
+        return R::failure("no RINE head is loaded (the backbone was loaded alone, for training)");
     auto scores = scoreFeatures(features.value());
     if (!scores)
         return R::failure(scores.error());
@@ -270,7 +270,7 @@ Result<HeadSummary> inspectHead(const std::string &path)
     }
 }
 
-Result<std::vector<double>> headProbabilities(const std::string &headPath, const BlockFeatures &features)
+Result<std::vector<double>> headLogits(const std::string &headPath, const BlockFeatures &features)
 {
     using R = Result<std::vector<double>>;
     try {
@@ -297,7 +297,7 @@ Result<std::vector<double>> headProbabilities(const std::string &headPath, const
                                       {features.count, features.blocks, features.width}, torch::kFloat);
         auto logits = head.forward(input).logits.to(torch::kDouble).contiguous();
         for (std::int64_t i = 0; i < features.count; ++i)
-            out.push_back(1.0 / (1.0 + std::exp(-logits.data_ptr<double>()[i])));
+            out.push_back(logits.data_ptr<double>()[i]);
         return out;
     } catch (const c10::Error &e) {
         return R::failure(headPath + ": " + e.what_without_backtrace());

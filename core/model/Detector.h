@@ -14,6 +14,7 @@ enum class DeviceChoice { Auto, Cpu, Cuda };
 struct DetectorOptions {
     std::string backbonePath;
     // One or more RINE heads; the backbone runs once per image and every head scores it.
+    // None: the backbone alone (features() only), for training a new head.
     std::vector<std::string> headPaths;
     DeviceChoice device = DeviceChoice::Auto;
     // Testing aid: run on the CPU the batched implementation that CUDA runs, so that the
@@ -103,10 +104,10 @@ struct HeadSummary {
 };
 Result<HeadSummary> inspectHead(const std::string &path);
 
-// A head file's probabilities for features computed by a backbone (on the CPU, whatever
-// head the detector that computed them holds): evaluating a freshly trained head without
-// loading the backbone again. The head must fit the features' blocks and width.
-Result<std::vector<double>> headProbabilities(const std::string &headPath, const BlockFeatures &features);
+// A head file's logits for features computed by a backbone (on the CPU, whatever head the
+// detector that computed them holds): evaluating a freshly trained head without loading the
+// backbone again. The head must fit the features' blocks and width.
+Result<std::vector<double>> headLogits(const std::string &headPath, const BlockFeatures &features);
 
 // A CLIP backbone file's architecture, every tensor loaded and shape-checked.
 struct BackboneSummary {

@@ -3,7 +3,7 @@
 #include "HeadCheckpoint.h"
 #include "Modules.h"
 #include "TrainingLosses.h"
-#include "train/Metrics.h"
+#include "util/Metrics.h"
 
 #include <torch/optim/adam.h>
 

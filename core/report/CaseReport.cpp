@@ -1,13 +1,15 @@
 #include "CaseReport.h"
 
-#include "image/ImageFacts.h"
+#include "image/EvidenceImage.h"
+#include "image/Preprocessing.h"
 #include "model/Detector.h"
 #include "report/Pictures.h"
-#include "scoring/ModelLocator.h"
-#include "scoring/ModelStore.h"
+#include "catalog/ModelLocator.h"
+#include "catalog/ModelStore.h"
 #include "scoring/TileMap.h"
 #include "util/Sha256.h"
 #include "util/Version.h"
+#include "util/QtStrings.h"
 
 #include <QAbstractTextDocumentLayout>
 #include <QBuffer>
@@ -33,7 +35,6 @@ namespace rine {
 namespace {
 
 QString h(const QString &text) { return text.toHtmlEscaped(); }
-QString q(const std::string &text) { return QString::fromStdString(text); }
 
 // Hashes whole (a reader copies them from the PDF), small, in a monospace face.
 QString hashHtml(const QString &sha)
@@ -123,16 +124,6 @@ std::vector<double> blockKeys(std::size_t count)
     return keys;
 }
 
-int inputSizeOf(const QString &preprocessing)
-{
-    QString digits;
-    for (QChar c : preprocessing)
-        if (c.isDigit())
-            digits += c;
-    const int size = digits.toInt();
-    return size > 0 ? size : 224;
-}
-
 struct Detail {
     FileReport file;
     QImage picture; // upright, with the analysed region and the tile map drawn on it
@@ -163,18 +154,16 @@ Detail makeDetail(const FileReport &file, const QString &preprocessing, const st
 {
     Detail d;
     d.file = file;
-    FileBytes bytes;
-    auto decoded = readRecorded(file, bytes);
-    if (!bytes.data.empty())
-        d.facts = readImageFacts(bytes.data.data(), bytes.data.size());
-    if (!decoded) {
-        d.notes << QObject::tr("The picture is not shown: %1.").arg(q(decoded.error()));
+    // Read as Inspect reads it, and only if its bytes are still those the case scored.
+    const EvidenceImage image = readEvidence(toStd(file.path), {}, toStd(file.sha256));
+    d.facts = image.facts;
+    if (!image.decoded) {
+        d.notes << QObject::tr("The picture is not shown: %1.").arg(q(image.error));
         return d;
     }
-    const int size = inputSizeOf(preprocessing);
-    const bool ten = preprocessing.startsWith(QLatin1String("tencrop"));
-    const std::vector<CropRegion> regions = ten ? tenCropRegions(decoded->width, decoded->height, size)
-                                                : std::vector<CropRegion>{centerCropRegion(decoded->width, decoded->height, size)};
+    const DecodedImage *decoded = &*image.decoded;
+    const Preprocessing scored = Preprocessing::fromName(toStd(preprocessing)).value_or(Preprocessing{});
+    const std::vector<CropRegion> regions = scored.regions(decoded->width, decoded->height);
     std::optional<TileScores> tiles;
     if (detector && detectorMatches) {
         auto scored = scoreTiles(*detector, decoded->rgb, 8, cancel);
@@ -437,9 +426,9 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
     for (const QString &head : s.headSha256s)
         row(QObject::tr("RINE head"), h(modelName(known, head, database.modelPath(head))) + QStringLiteral("<br>") + hashHtml(head));
     row(QObject::tr("Preprocessing"),
-        h(s.preprocessing.startsWith(QLatin1String("tencrop"))
-              ? QObject::tr("%1: ten 224 x 224 crops, no resizing; sigmoid of the mean logit").arg(s.preprocessing)
-              : QObject::tr("%1: one 224 x 224 center crop, no resizing (as the published evaluation)").arg(s.preprocessing)));
+        h(Preprocessing::fromName(toStd(s.preprocessing))
+              ? q(Preprocessing::fromName(toStd(s.preprocessing))->describe())
+              : QObject::tr("%1 (not known to this version)").arg(s.preprocessing)));
     row(QObject::tr("Verdict rule"), h(request.rule.describe()));
     html += QStringLiteral("</table>");
     html += QObject::tr("<p class=\"muted\">Every file is identified by the SHA-256 of the exact bytes that were scored. "

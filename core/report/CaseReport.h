@@ -1,6 +1,8 @@
 #pragma once
 
 #include "report/ScanExport.h"
+#include "util/AtomicFile.h"
+#include "util/Csv.h"
 #include "report/Verdict.h"
 #include "store/CaseDatabase.h"
 

@@ -2,6 +2,7 @@
 
 #include "image/ImageDecoder.h"
 #include "util/Version.h"
+#include "util/QtStrings.h"
 
 #include <QJsonArray>
 
@@ -17,7 +18,6 @@ QJsonArray numbers(const std::vector<double> &values)
     return out;
 }
 
-QString q(const std::string &s) { return QString::fromStdString(s); }
 
 } // namespace
 

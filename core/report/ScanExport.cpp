@@ -1,101 +1,20 @@
 #include "ScanExport.h"
 
+#include "util/Csv.h"
+#include "util/QtStrings.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QSaveFile>
 
 namespace rine {
 
 namespace {
 
-QString q(const std::string &s) { return QString::fromStdString(s); }
 QString number(double v) { return QString::number(v, 'g', 17); }
 QJsonValue orNull(const QString &s) { return s.isEmpty() ? QJsonValue() : QJsonValue(s); }
 
 } // namespace
-
-QString csvCell(QString text, bool neutralise)
-{
-    static const QString risky = QStringLiteral("=+-@\t\r'");
-    if (neutralise && !text.isEmpty() && risky.contains(text.front()))
-        text.prepend(QLatin1Char('\''));
-    if (text.contains(QLatin1Char('"')) || text.contains(QLatin1Char(',')) || text.contains(QLatin1Char('\n'))
-        || text.contains(QLatin1Char('\r'))) {
-        text.replace(QLatin1String("\""), QLatin1String("\"\""));
-        text = QLatin1Char('"') + text + QLatin1Char('"');
-    }
-    return text;
-}
-
-QString csvText(const QString &cell) { return cell.startsWith(QLatin1Char('\'')) ? cell.mid(1) : cell; }
-
-Result<std::vector<QStringList>> parseCsv(const QByteArray &bytes)
-{
-    using R = Result<std::vector<QStringList>>;
-    const QString text = QString::fromUtf8(bytes);
-    std::vector<QStringList> records;
-    QStringList record;
-    QString field;
-    bool quoted = false, wasQuoted = false;
-    int line = 1;
-    for (qsizetype i = 0; i < text.size(); ++i) {
-        const QChar c = text[i];
-        if (quoted) {
-            if (c == QLatin1Char('"')) {
-                if (i + 1 < text.size() && text[i + 1] == QLatin1Char('"')) {
-                    field += c;
-                    ++i;
-                } else {
-                    quoted = false;
-                }
-            } else {
-                if (c == QLatin1Char('\n'))
-                    ++line;
-                field += c;
-            }
-            continue;
-        }
-        if (c == QLatin1Char('"')) {
-            if (!field.isEmpty() || wasQuoted)
-                return R::failure("line " + std::to_string(line) + ": a quote inside an unquoted field");
-            quoted = wasQuoted = true;
-        } else if (c == QLatin1Char(',')) {
-            record << field;
-            field.clear();
-            wasQuoted = false;
-        } else if (c == QLatin1Char('\r') || c == QLatin1Char('\n')) {
-            if (c == QLatin1Char('\r') && i + 1 < text.size() && text[i + 1] == QLatin1Char('\n'))
-                ++i;
-            record << field;
-            records.push_back(record);
-            record.clear();
-            field.clear();
-            wasQuoted = false;
-            ++line;
-        } else {
-            if (wasQuoted)
-                return R::failure("line " + std::to_string(line) + ": text after a closing quote");
-            field += c;
-        }
-    }
-    if (quoted)
-        return R::failure("line " + std::to_string(line) + ": a quoted field is not closed");
-    if (!field.isEmpty() || !record.isEmpty() || wasQuoted) {
-        record << field;
-        records.push_back(record);
-    }
-    return records;
-}
-
-Result<bool> writeFileAtomically(const QString &path, const QByteArray &bytes)
-{
-    // A reader never sees half a file, and a failed write leaves the old one in place.
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit())
-        return Result<bool>::failure(QStringLiteral("cannot write %1: %2").arg(path, file.errorString()).toStdString());
-    return true;
-}
 
 Result<ScanExport> readScanExport(CaseDatabase &database, qint64 scanId)
 {

@@ -20,18 +20,6 @@ Result<ScanExport> readScanExport(CaseDatabase &database, qint64 scanId);
 
 QByteArray scanToJson(const ScanExport &scan, const VerdictRule &rule = {});
 
-// One CSV cell: quoted when needed (RFC 4180); with neutralise, text that a spreadsheet would
-// run as a formula (=, +, -, @, tab, CR first) gets a leading single quote (OWASP), and so
-// does text that starts with a single quote, so that csvText() gives back the original.
-QString csvCell(QString text, bool neutralise);
-// The text of a neutralised cell as it was before csvCell.
-QString csvText(const QString &cell);
-// RFC 4180 records (quoted fields may hold commas, quotes and line breaks). A malformed
-// record (a quote inside an unquoted field, an unterminated quote) is an error.
-Result<std::vector<QStringList>> parseCsv(const QByteArray &bytes);
-
-// Writes a file atomically (QSaveFile): all of it, or the old file (or none) stays.
-Result<bool> writeFileAtomically(const QString &path, const QByteArray &bytes);
 // One row per file and head (a file with no score has one row with the score cells empty).
 // RFC 4180, UTF-8, formula-looking text cells neutralised as in rine-cli score.
 // Columns: path, sha256, size, mtime, status, error, format, width, height, warnings,

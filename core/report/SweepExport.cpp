@@ -1,6 +1,7 @@
 #include "SweepExport.h"
 
 #include "report/Provenance.h"
+#include "util/QtStrings.h"
 
 #include <QJsonDocument>
 
@@ -8,7 +9,6 @@ namespace rine {
 
 namespace {
 
-QString q(const std::string &s) { return QString::fromStdString(s); }
 
 QString verdict(bool fake) { return fake ? QStringLiteral("fake") : QStringLiteral("real"); }
 

@@ -50,21 +50,6 @@ std::vector<std::string> sortedNames(DIR *dir)
 
 } // namespace
 
-const char *walkEventName(WalkEvent::Kind kind)
-{
-    switch (kind) {
-    case WalkEvent::Kind::UnreadableFolder: return "unreadable_folder";
-    case WalkEvent::Kind::SymlinkLoop: return "symlink_loop";
-    case WalkEvent::Kind::AlreadyVisited: return "already_visited";
-    case WalkEvent::Kind::DanglingSymlink: return "dangling_symlink";
-    case WalkEvent::Kind::SpecialFile: return "special_file";
-    case WalkEvent::Kind::Vanished: return "vanished";
-    case WalkEvent::Kind::Excluded: return "excluded";
-    case WalkEvent::Kind::MissingRoot: return "missing_root";
-    }
-    return "unknown";
-}
-
 FolderWalker::FolderWalker(WalkOptions options) : m_options(std::move(options)) {}
 
 bool FolderWalker::included(const std::string &name, const std::string &relative) const

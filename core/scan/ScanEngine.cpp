@@ -113,7 +113,7 @@ Work examine(const WalkEntry &entry, qint64 fileId, const ScanRequest &request, 
         work.width = image->width;
         work.height = image->height;
         work.warnings = image->warnings;
-        work.crops = cropsFor(image->rgb, request.crop, inputSize);
+        work.crops = Preprocessing{request.crop, inputSize}.crops(image->rgb);
     } catch (const std::exception &e) {
         // Claimed above: the outcome must carry the hash so that other paths with the same
         // bytes get it too.
@@ -130,7 +130,7 @@ public:
               ScanOutcome &outcome)
         : m_detector(detector), m_database(database), m_scanId(scanId), m_request(request), m_outcome(outcome),
           m_backbone(detector.info().backboneSha256),
-          m_preprocessing(preprocessingName(request.crop, detector.info().inputSize)),
+          m_preprocessing(Preprocessing{request.crop, detector.info().inputSize}.name()),
           m_runtime(scanRuntime(detector.info()))
     {
         for (const HeadInfo &head : detector.info().heads)
@@ -351,7 +351,7 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
     for (const std::string &root : request.roots)
         settings.roots.push_back(absolutePath(root));
     settings.walk = request.walk;
-    settings.preprocessing = preprocessingName(request.crop, model.inputSize);
+    settings.preprocessing = Preprocessing{request.crop, model.inputSize}.name();
     settings.backboneSha256 = model.backboneSha256;
     std::vector<std::pair<std::string, std::string>> models{{"backbone", model.backboneSha256}};
     std::vector<std::string> modelPaths{model.backbonePath};

@@ -17,20 +17,14 @@ CropScore combineCrops(const std::vector<CropScore> &scores, std::size_t first, 
     return out;
 }
 
-std::vector<std::vector<std::uint8_t>> cropsFor(const RgbImage &image, CropMode mode, int inputSize)
-{
-    if (mode == CropMode::Ten)
-        return tenCrop(image, inputSize);
-    return {centerCrop(image, inputSize)};
-}
-
-std::string preprocessingName(CropMode mode, int inputSize)
-{
-    return (mode == CropMode::Ten ? "tencrop" : "center") + std::to_string(inputSize);
-}
-
 ImageScorer::ImageScorer(Detector &detector, ScoreOptions options)
-    : m_detector(detector), m_options(std::move(options))
+    : ImageScorer([&detector](const std::vector<const std::uint8_t *> &crops) { return detector.score(crops); },
+                  detector.info().inputSize, std::move(options))
+{
+}
+
+ImageScorer::ImageScorer(CropScorer scorer, int inputSize, ScoreOptions options)
+    : m_scorer(std::move(scorer)), m_inputSize(inputSize), m_options(std::move(options))
 {
     if (m_options.batchSize < 1)
         m_options.batchSize = 1;
@@ -40,9 +34,15 @@ std::vector<ImageRecord> ImageScorer::scoreFiles(const std::vector<std::string> 
 {
     std::vector<ImageRecord> records(paths.size());
     std::vector<Pending> pending;
-    const int size = m_detector.info().inputSize;
+    const int size = m_inputSize;
     std::size_t done = 0;
+    m_cancelled = false;
     for (std::size_t i = 0; i < paths.size(); ++i) {
+        if (m_options.cancel && m_options.cancel->load()) {
+            m_cancelled = true;
+            pending.clear();
+            return records;
+        }
         ImageRecord &record = records[i];
         record.path = paths[i];
         FileBytes bytes;
@@ -59,7 +59,7 @@ std::vector<ImageRecord> ImageScorer::scoreFiles(const std::vector<std::string> 
         record.height = image->height;
         record.jpegQuality = image->jpegQuality;
         record.warnings = image->warnings;
-        Pending item{i, cropsFor(image->rgb, m_options.crop, size)};
+        Pending item{i, Preprocessing{m_options.crop, size}.crops(image->rgb)};
         pending.push_back(std::move(item));
         if (int(pending.size()) >= m_options.batchSize) {
             done += pending.size();
@@ -83,7 +83,7 @@ void ImageScorer::flush(std::vector<Pending> &pending, std::vector<ImageRecord> 
     for (const Pending &item : pending)
         for (const auto &crop : item.crops)
             crops.push_back(crop.data());
-    auto scores = m_detector.score(crops);
+    auto scores = m_scorer(crops);
     std::size_t next = 0;
     for (const Pending &item : pending) {
         ImageRecord &record = records[item.index];

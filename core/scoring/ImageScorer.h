@@ -1,31 +1,30 @@
 #pragma once
 
 #include "image/ImageDecoder.h"
+#include "image/Preprocessing.h"
 #include "model/Detector.h"
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
 
 namespace rine {
 
-enum class CropMode { Center, Ten };
-
 struct ScoreOptions {
     CropMode crop = CropMode::Center;
     int batchSize = 8; // images per forward pass (ten-crop: ten crops each)
     DecodeLimits limits;
+    const std::atomic<bool> *cancel = nullptr; // polled between files: the rest is left unscored
 };
+
+// Scores crops (inputSize x inputSize x 3 RGB bytes each): a detector's first head, or a head
+// file on a backbone's features (evaluating a freshly trained head).
+using CropScorer = std::function<Result<std::vector<CropScore>>(const std::vector<const std::uint8_t *> &crops)>;
 
 // One image's score from the scores of its crops: the mean logit and its sigmoid (ten-crop,
 // as the published Synthbuster evaluation), the mean contributions.
 CropScore combineCrops(const std::vector<CropScore> &scores, std::size_t first, std::size_t count);
-
-// The crops an image is scored on.
-std::vector<std::vector<std::uint8_t>> cropsFor(const RgbImage &image, CropMode mode, int inputSize);
-
-// A short name of the preprocessing that results are keyed by: "center224", "tencrop224".
-std::string preprocessingName(CropMode mode, int inputSize);
 
 // The outcome for one file, in the order the files were given.
 struct ImageRecord {
@@ -48,9 +47,12 @@ struct ImageRecord {
 class ImageScorer {
 public:
     ImageScorer(Detector &detector, ScoreOptions options);
+    ImageScorer(CropScorer scorer, int inputSize, ScoreOptions options);
 
     using Progress = std::function<void(std::size_t done, std::size_t total)>;
     std::vector<ImageRecord> scoreFiles(const std::vector<std::string> &paths, const Progress &progress = {});
+    // The last scoreFiles stopped on options.cancel.
+    bool cancelled() const { return m_cancelled; }
 
 private:
     struct Pending {
@@ -59,8 +61,10 @@ private:
     };
     void flush(std::vector<Pending> &pending, std::vector<ImageRecord> &records);
 
-    Detector &m_detector;
+    CropScorer m_scorer;
+    int m_inputSize = 0;
     ScoreOptions m_options;
+    bool m_cancelled = false;
 };
 
 } // namespace rine

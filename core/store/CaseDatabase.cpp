@@ -2,6 +2,7 @@
 
 #include "util/Sha256.h"
 #include "util/Version.h"
+#include "util/QtStrings.h"
 
 #include <QDateTime>
 #include <QFile>
@@ -31,7 +32,6 @@ namespace {
 
 std::atomic<int> s_connections{0};
 
-QString q(const std::string &s) { return QString::fromStdString(s); }
 
 QString now() { return QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs); }
 

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "model/Detector.h"
-#include "scan/FolderWalker.h"
+#include "util/WalkRecords.h"
 #include "util/Result.h"
 
 #include <QJsonObject>

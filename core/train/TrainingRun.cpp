@@ -2,10 +2,11 @@
 
 #include "image/Perturbations.h"
 #include "model/Detector.h"
-#include "report/ScanExport.h"
-#include "scoring/ModelStore.h"
-#include "train/Metrics.h"
+#include "util/AtomicFile.h"
+#include "catalog/ModelStore.h"
+#include "util/Metrics.h"
 #include "util/Version.h"
+#include "util/QtStrings.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -147,7 +148,6 @@ Result<Prepared> prepare(Detector &detector, const std::vector<LabeledImage> &im
     return out;
 }
 
-QString q(const std::string &s) { return QString::fromStdString(s); }
 
 QJsonObject countsJson(const ClassCounts &counts)
 {
@@ -157,13 +157,12 @@ QJsonObject countsJson(const ClassCounts &counts)
     return out;
 }
 
-// Accuracy at 0.5 and AP per class (or per generator), then their mean when there are several.
-std::vector<ClassResult> resultsByClass(const std::vector<LabeledImage> &images, const std::vector<double> &scores,
-                                        bool byGenerator = false)
+// Accuracy at 0.5 and AP per class, then their mean when there are several.
+std::vector<ClassResult> resultsByClass(const std::vector<LabeledImage> &images, const std::vector<double> &scores)
 {
     std::map<std::string, std::pair<std::vector<double>, std::vector<int>>> groups;
     for (std::size_t i = 0; i < images.size() && i < scores.size(); ++i) {
-        const std::string &key = byGenerator ? images[i].generator : images[i].category;
+        const std::string &key = images[i].category;
         auto &group = groups[key.empty() ? std::string("(all)") : key];
         group.first.push_back(scores[i]);
         group.second.push_back(images[i].label);
@@ -450,78 +449,6 @@ Result<TrainingRunOutcome> runTraining(Detector &detector, const TrainingRequest
     return outcome;
 }
 
-Result<TestEvaluation> evaluateHeadOnTestSets(Detector &detector, const std::string &headPath,
-                                              const std::string &testRoot, int featureBatch,
-                                              const std::atomic<bool> *cancel, const TrainingEvents &events)
-{
-    using R = Result<TestEvaluation>;
-    auto images = findLabeledImages(testRoot);
-    if (!images)
-        return R::failure(images.error());
-    TestEvaluation evaluation;
-    evaluation.root = testRoot;
-    const int size = detector.info().inputSize;
-    std::vector<LabeledImage> scored; // in the order of scores
-    std::vector<double> scores;
-    std::vector<std::vector<std::uint8_t>> crops; // waiting for a backbone pass
-    BlockFeatures features; // waiting for the head (read and run once per 512)
-    features.blocks = detector.info().blocks;
-    features.width = detector.info().width;
-    std::size_t done = 0;
-    auto score = [&]() -> Result<bool> {
-        if (features.count == 0)
-            return true;
-        auto p = headProbabilities(headPath, features);
-        if (!p)
-            return Result<bool>::failure(p.error());
-        scores.insert(scores.end(), p->begin(), p->end());
-        features.values.clear();
-        features.count = 0;
-        return true;
-    };
-    auto pass = [&]() -> Result<bool> {
-        if (crops.empty())
-            return true;
-        auto f = featuresOf(detector, crops, featureBatch, cancel);
-        if (!f)
-            return Result<bool>::failure(f.error());
-        features.values.insert(features.values.end(), f->values.begin(), f->values.end());
-        features.count += f->count;
-        crops.clear();
-        if (events.step)
-            events.step("test images", done, images->size());
-        return features.count >= 512 ? score() : Result<bool>(true);
-    };
-    for (const LabeledImage &image : images.value()) {
-        if (cancel && cancel->load())
-            return R::failure("cancelled");
-        FileBytes bytes;
-        auto decoded = readImage(image.path, bytes);
-        ++done;
-        if (!decoded) {
-            ++evaluation.leftOut;
-            if (events.note)
-                events.note(decoded.error() + " (left out)");
-            continue;
-        }
-        crops.push_back(centerCrop(decoded->rgb, size));
-        scored.push_back(image);
-        if (int(crops.size()) >= std::max(1, featureBatch))
-            if (auto ok = pass(); !ok)
-                return R::failure(ok.error());
-    }
-    if (auto ok = pass(); !ok)
-        return R::failure(ok.error());
-    if (auto ok = score(); !ok)
-        return R::failure(ok.error());
-    if (events.step)
-        events.step("test images", images->size(), images->size());
-    if (scored.empty())
-        return R::failure(testRoot + ": none of the images could be read");
-    evaluation.byGenerator = resultsByClass(scored, scores, true);
-    return evaluation;
-}
-
 Result<bool> recordTestEvaluation(const std::string &cardPath, const TestEvaluation &evaluation)
 {
     QFile file(q(cardPath));
@@ -535,8 +462,8 @@ Result<bool> recordTestEvaluation(const std::string &cardPath, const TestEvaluat
     QJsonArray tests = card.value(QStringLiteral("test_sets")).toArray();
     tests.append(QJsonObject{{QStringLiteral("root"), QFileInfo(q(evaluation.root)).absoluteFilePath()},
                              {QStringLiteral("evaluated_at"), QDateTime::currentDateTimeUtc().toString(Qt::ISODate)},
-                             {QStringLiteral("preprocessing"), QStringLiteral("center224")},
-                             {QStringLiteral("threshold"), 0.5},
+                             {QStringLiteral("preprocessing"), q(evaluation.preprocessing)},
+                             {QStringLiteral("threshold"), evaluation.threshold},
                              {QStringLiteral("left_out"), evaluation.leftOut},
                              {QStringLiteral("by_generator"), rows}});
     card.insert(QStringLiteral("test_sets"), tests);

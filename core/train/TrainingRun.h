@@ -92,19 +92,15 @@ struct TrainingRunOutcome {
 Result<TrainingRunOutcome> runTraining(Detector &detector, const TrainingRequest &request,
                                        const std::atomic<bool> *cancel = nullptr, const TrainingEvents &events = {});
 
-// A trained head measured on test sets, like `rine-cli evaluate`: the images under
-// <testRoot>/<generator>/[<class>/]{0_real,1_fake} (or {0_real,1_fake}), each center-cropped
-// and put through the detector's backbone, scored by the head file; accuracy at 0.5 and AP per
-// generator and their mean ("mean"). step gets ("test images", done, total).
+// A trained head measured on test sets (session/Evaluation.h, evaluateTrainedHead): accuracy
+// at the threshold and AP per generator, then their mean ("mean") when several.
 struct TestEvaluation {
     std::string root;
-    std::vector<ClassResult> byGenerator; // then "mean" when several
+    std::string preprocessing; // Preprocessing::name() of what was scored
+    double threshold = 0.5;
+    std::vector<ClassResult> byGenerator;
     int leftOut = 0;
 };
-Result<TestEvaluation> evaluateHeadOnTestSets(Detector &detector, const std::string &headPath,
-                                              const std::string &testRoot, int featureBatch,
-                                              const std::atomic<bool> *cancel = nullptr,
-                                              const TrainingEvents &events = {});
 
 // Adds a test evaluation to a model card (atomically): "test_sets", one entry per evaluation.
 Result<bool> recordTestEvaluation(const std::string &cardPath, const TestEvaluation &evaluation);

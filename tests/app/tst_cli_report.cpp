@@ -3,9 +3,11 @@
 // verified and then broken on purpose, and a write that cannot succeed. Expected hashes are
 // computed here from the files (QCryptographicHash), versions from rine-cli --version.
 
+#include "CaseLockHolder.h"
 #include "RunCli.h"
 #include "TestFiles.h"
 #include "report/ScanExport.h"
+#include "util/Csv.h"
 
 #include <QCryptographicHash>
 #include <QDir>
@@ -289,6 +291,32 @@ private slots:
         run = rineCli({QStringLiteral("report"), QStringLiteral("--db"), received, QStringLiteral("--csv"),
                        copy.filePath(QStringLiteral("again.csv"))});
         QVERIFY2(run.err.contains("opened read-only"), run.err.constData());
+    }
+
+    void aCaseAnotherProcessIsScanningIsNotWritten()
+    {
+        // Reports append to the audit log, so they take the case's lock as scans do; before, a
+        // report wrote its entries beside a scan running in another process.
+        QTemporaryDir copy;
+        const QString busy = copy.filePath(QStringLiteral("busy.sqlite"));
+        QVERIFY(QFile::copy(m_case, busy));
+        const QByteArray before = test::readAll(busy);
+        const QString csv = copy.filePath(QStringLiteral("busy.csv"));
+        {
+            test::CaseLockHolder scanning(busy);
+            QVERIFY(scanning.locked());
+            const Run run = rineCli({QStringLiteral("report"), QStringLiteral("--db"), busy, QStringLiteral("--csv"), csv});
+            QCOMPARE(run.exitCode, 2);
+            QVERIFY2(run.err.contains("in use by another process") && run.err.contains(busy.toUtf8()),
+                     run.err.constData());
+            QVERIFY(!QFile::exists(csv));
+            QCOMPARE(test::readAll(busy), before);
+            // Reading is not writing: audit still answers.
+            QCOMPARE(rineCli({QStringLiteral("audit"), QStringLiteral("--db"), busy}).exitCode, 0);
+        }
+        const Run run = rineCli({QStringLiteral("report"), QStringLiteral("--db"), busy, QStringLiteral("--csv"), csv});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY(QFile::exists(csv));
     }
 
     void aFailedWriteLeavesNothingAndSaysWhy()

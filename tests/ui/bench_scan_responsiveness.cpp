@@ -7,7 +7,7 @@
 #include "EngineController.h"
 #include "MainWindow.h"
 #include "ScanPage.h"
-#include "scoring/ModelStore.h"
+#include "catalog/ModelStore.h"
 
 #include <QApplication>
 #include <QDateTime>

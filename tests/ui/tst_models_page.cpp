@@ -9,7 +9,7 @@
 #include "LoopbackHttpServer.h"
 #include "MainWindow.h"
 #include "ModelsPage.h"
-#include "scoring/ModelStore.h"
+#include "catalog/ModelStore.h"
 
 #include <QCryptographicHash>
 #include <QDateTime>

@@ -2,6 +2,7 @@
 // model: expected probabilities and block importance come from the reference code's outputs
 // (tests/data/reference-tiny/reference.json), not from this program.
 
+#include "CaseLockHolder.h"
 #include "Charts.h"
 #include "EngineController.h"
 #include "ImageView.h"
@@ -11,7 +12,7 @@
 #include "ScanPage.h"
 #include "report/CaseReport.h"
 #include "store/CaseDatabase.h"
-#include "scoring/ModelStore.h"
+#include "catalog/ModelStore.h"
 
 #include <QAbstractButton>
 #include <QCheckBox>
@@ -36,6 +37,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTextBrowser>
+#include <QTimer>
+#include <QApplication>
 
 #include <random>
 
@@ -588,6 +591,52 @@ private slots:
         QVERIFY(!window.findChild<QAction *>(QStringLiteral("actionAdoptCase"))->isEnabled());
         m_casePath = path;
         QFile::copy(path, m_received.filePath(QStringLiteral("received.sqlite")));
+    }
+
+    void refusesToWriteACaseAnotherProcessIsScanning()
+    {
+        // rine-cli scan (here a process holding the case's lock) is writing to the case: the
+        // application neither opens it for writing nor scans into it, and says who holds it.
+        const QString busy = m_received.filePath(QStringLiteral("busy.sqlite")); // a copy of the case just made
+        QVERIFY(QFile::copy(m_received.filePath(QStringLiteral("received.sqlite")), busy));
+        const QString before = sha256Hex(busy);
+        MainWindow window(tinyModel());
+        window.show();
+        waitForModel(window);
+        {
+            test::CaseLockHolder scanning(busy);
+            QVERIFY(scanning.locked());
+            // The refusal is shown in a message box: read it as the analyst does, then close it.
+            QString shown;
+            QTimer closer;
+            connect(&closer, &QTimer::timeout, this, [&] {
+                if (auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget())) {
+                    shown = box->text();
+                    box->close();
+                }
+            });
+            closer.start(50);
+            QSignalSpy failed(window.engine(), &EngineController::caseFailed);
+            window.openCase(busy);
+            QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 30000);
+            const QString error = failed.first().first().toString();
+            QCOMPARE(shown, error);
+            QVERIFY2(error.contains(QStringLiteral("in use by another process"))
+                         && error.contains(QString::number(scanning.pid())),
+                     qPrintable(error));
+
+            QSignalSpy finished(window.engine(), &EngineController::scanFinished);
+            window.newCase(busy);
+            window.openFolder(kData + QStringLiteral("/images"));
+            QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
+            const QString scanError = finished.first().first().value<ScanFinished>().error;
+            QVERIFY2(scanError.contains(QStringLiteral("in use by another process")), qPrintable(scanError));
+            QCOMPARE(sha256Hex(busy), before);
+        }
+        QSignalSpy opened(window.engine(), &EngineController::caseOpened);
+        window.openCase(busy); // free again
+        QTRY_COMPARE_WITH_TIMEOUT(opened.count(), 1, 30000);
+        QVERIFY(!window.caseReadOnly());
     }
 
     void opensACaseFromElsewhereReadOnlyUntilAdopted()

@@ -11,7 +11,7 @@
 #include "MainWindow.h"
 #include "ModelsPage.h"
 #include "TrainingWizard.h"
-#include "scoring/ModelStore.h"
+#include "catalog/ModelStore.h"
 
 #include <QCheckBox>
 #include <QComboBox>

@@ -6,7 +6,7 @@
 #include "model/Detector.h"
 #include "model/HeadTraining.h"
 #include "model/TensorArchive.h"
-#include "train/Metrics.h"
+#include "util/Metrics.h"
 
 #include <QTemporaryDir>
 #include <QTest>

@@ -6,8 +6,8 @@
 #include "LoopbackHttpServer.h"
 #include "TestFiles.h"
 
-#include "scoring/ModelDownloader.h"
-#include "scoring/ModelStore.h"
+#include "catalog/ModelDownloader.h"
+#include "catalog/ModelStore.h"
 
 #include <QCryptographicHash>
 #include <QDir>

@@ -3,7 +3,7 @@
 
 #include "train/Calibration.h"
 #include "train/Dataset.h"
-#include "train/Metrics.h"
+#include "util/Metrics.h"
 
 #include <QDir>
 #include <QFile>

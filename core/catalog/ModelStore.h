@@ -1,6 +1,6 @@
 #pragma once
 
-#include "scoring/ModelLocator.h"
+#include "catalog/ModelLocator.h"
 #include "util/Result.h"
 
 #include <QDateTime>

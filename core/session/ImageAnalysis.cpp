@@ -1,0 +1,59 @@
+#include "ImageAnalysis.h"
+
+#include "scoring/ImageScorer.h"
+
+namespace rine {
+
+ImageAnalysis analyseImage(Detector *detector, const std::string &path, CropMode crop, const DecodeLimits &limits,
+                           const std::string &expectedSha256)
+{
+    ImageAnalysis out;
+    out.image = readEvidence(path, limits, expectedSha256);
+    out.preprocessing.crop = crop;
+    if (detector)
+        out.preprocessing.inputSize = detector->info().inputSize;
+    if (!out.image.decoded)
+        return out;
+    const DecodedImage &decoded = *out.image.decoded;
+    out.regions = out.preprocessing.regions(decoded.width, decoded.height);
+    if (!detector)
+        return out;
+    const auto crops = out.preprocessing.crops(decoded.rgb);
+    std::vector<const std::uint8_t *> pointers;
+    for (const auto &c : crops)
+        pointers.push_back(c.data());
+    auto features = detector->features(pointers);
+    if (!features) {
+        out.scoreError = features.error();
+        return out;
+    }
+    auto scores = detector->scoreFeatures(features.value());
+    if (!scores) {
+        out.scoreError = scores.error();
+        return out;
+    }
+    for (const std::vector<CropScore> &head : scores.value())
+        out.headScores.push_back(combineCrops(head, 0, head.size()));
+    return out;
+}
+
+Result<TileScores> tileMap(Detector &detector, const std::string &path, const std::string &expectedSha256,
+                           int batchSize, const std::atomic<bool> &cancel,
+                           const std::function<void(const TileScores &)> &progress)
+{
+    const EvidenceImage image = readEvidence(path, {}, expectedSha256);
+    if (!image.decoded)
+        return Result<TileScores>::failure(image.error);
+    return scoreTiles(detector, image.decoded->rgb, batchSize, cancel, progress);
+}
+
+Result<SweepResult> robustnessSweep(Detector &detector, const RobustnessSweep::Options &options,
+                                    const std::string &path, const SweepPlan &plan, const std::string &expectedSha256)
+{
+    auto result = RobustnessSweep(detector, options).run(path, plan);
+    if (result && !expectedSha256.empty() && result->sha256 != expectedSha256)
+        return Result<SweepResult>::failure(changedSince(path, result->sha256, expectedSha256));
+    return result;
+}
+
+} // namespace rine

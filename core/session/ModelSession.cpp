@@ -1,0 +1,74 @@
+#include "ModelSession.h"
+
+#include "catalog/ModelLocator.h"
+#include "catalog/ModelStore.h"
+#include "util/QtStrings.h"
+
+#include <QDateTime>
+#include <QFileInfo>
+
+#include <exception>
+
+namespace rine {
+
+ModelLoad loadModels(const ModelRequest &request)
+{
+    ModelLoad out;
+    try {
+        ModelStore store;
+        QStringList files{request.backbone};
+        files += request.heads;
+        for (const QString &file : files) {
+            if (!QFileInfo(file).isFile()) {
+                out.error = file == request.backbone
+                              ? ModelLocator::missingBackboneMessage(file)
+                              : QStringLiteral("%1: the head file does not exist; check the path").arg(file);
+                return out;
+            }
+            auto sha = sha256OfFile(file);
+            if (!sha) {
+                out.error = q(sha.error());
+                return out;
+            }
+            auto allowed = store.allowed(file, sha.value());
+            if (allowed)
+                continue;
+            const QString absolute = QFileInfo(file).absoluteFilePath();
+            if (request.trustGivenAs.isEmpty()) {
+                out.untrusted.push_back({absolute, sha.value(), q(allowed.error())});
+                continue;
+            }
+            auto recorded = store.trust(
+                {sha.value(), absolute, request.trustGivenAs, QDateTime::currentDateTimeUtc().toString(Qt::ISODate)});
+            if (!recorded) {
+                out.error = q(recorded.error());
+                return out;
+            }
+        }
+        if (!out.untrusted.empty()) {
+            QStringList reasons;
+            for (const UntrustedFile &file : out.untrusted)
+                reasons << file.reason;
+            out.error = reasons.join(QLatin1Char('\n'));
+            return out;
+        }
+        // The loader reads and hashes each file again (about a second for an 890 MB backbone).
+        if (request.cpuThreads > 0)
+            configureCpuThreads(request.cpuThreads); // else Detector::load sets one per core, once
+        DetectorOptions options;
+        options.backbonePath = toStd(request.backbone);
+        for (const QString &head : request.heads)
+            options.headPaths.push_back(toStd(head));
+        options.device = request.device;
+        auto detector = Detector::load(options);
+        if (!detector)
+            out.error = q(detector.error());
+        else
+            out.detector = std::move(detector.value());
+    } catch (const std::exception &e) {
+        out.error = QStringLiteral("loading the model failed: %1").arg(QString::fromLocal8Bit(e.what()));
+    }
+    return out;
+}
+
+} // namespace rine
