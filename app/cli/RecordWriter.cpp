@@ -18,13 +18,6 @@ namespace rine::cli {
 
 namespace {
 
-QJsonArray numbers(const std::vector<double> &values)
-{
-    QJsonArray out;
-    for (double v : values)
-        out.append(v);
-    return out;
-}
 
 
 QString number(double v) { return QString::number(v, 'g', 17); }
@@ -61,7 +54,7 @@ QByteArray toJson(const RunRecord &run)
             {QStringLiteral("error"), r.ok ? QJsonValue() : QJsonValue(q(r.error))},
             {QStringLiteral("logit"), r.ok ? QJsonValue(r.logit) : QJsonValue()},
             {QStringLiteral("probability"), r.ok ? QJsonValue(r.probability) : QJsonValue()},
-            {QStringLiteral("contributions"), numbers(r.contributions)},
+            {QStringLiteral("contributions"), numbersJson(r.contributions)},
             {QStringLiteral("format"), r.format.empty() ? QJsonValue() : QJsonValue(q(r.format))},
             {QStringLiteral("width"), r.width},
             {QStringLiteral("height"), r.height},

@@ -8,19 +8,6 @@
 
 namespace rine {
 
-namespace {
-
-QJsonArray numbers(const std::vector<double> &values)
-{
-    QJsonArray out;
-    for (double v : values)
-        out.append(v);
-    return out;
-}
-
-
-} // namespace
-
 QJsonObject modelJson(const ModelInfo &m)
 {
     const HeadInfo &head = m.heads.front();
@@ -37,7 +24,7 @@ QJsonObject modelJson(const ModelInfo &m)
         {QStringLiteral("backbone_format"), q(m.backboneFormat)},
         {QStringLiteral("head_path"), q(head.path)},
         {QStringLiteral("head_sha256"), q(head.sha256)},
-        {QStringLiteral("block_importance"), numbers(head.blockImportance)},
+        {QStringLiteral("block_importance"), numbersJson(head.blockImportance)},
         {QStringLiteral("block_importance_meaning"),
          QStringLiteral("softmax(alpha) over blocks, averaged over the projection dimension; the same for every image")},
     };
@@ -57,8 +44,8 @@ QJsonObject provenanceJson(const ModelInfo &m, CropMode crop)
                   ? QStringLiteral("ten-crop %1 (corners, centre, and their horizontal flips; zero padding when "
                                    "smaller); probability = sigmoid(mean of the ten logits)").arg(side)
                   : QStringLiteral("center crop %1 without resizing (zero padding when smaller)").arg(side)},
-             {QStringLiteral("mean"), numbers(m.mean)},
-             {QStringLiteral("std"), numbers(m.std)},
+             {QStringLiteral("mean"), numbersJson(m.mean)},
+             {QStringLiteral("std"), numbersJson(m.std)},
          }},
         {QStringLiteral("runtime"),
          QJsonObject{
@@ -71,6 +58,14 @@ QJsonObject provenanceJson(const ModelInfo &m, CropMode crop)
              {QStringLiteral("qt"), QString::fromLatin1(qVersion())},
          }},
     };
+}
+
+QJsonArray numbersJson(const std::vector<double> &values)
+{
+    QJsonArray out;
+    for (double v : values)
+        out.append(v);
+    return out;
 }
 
 } // namespace rine

@@ -3,7 +3,10 @@
 #include "model/Detector.h"
 #include "scoring/ImageScorer.h"
 
+#include <QJsonArray>
 #include <QJsonObject>
+
+#include <vector>
 
 namespace rine {
 
@@ -11,5 +14,7 @@ namespace rine {
 // objects go into every JSON record the program writes (scores, scans, robustness sweeps).
 QJsonObject modelJson(const ModelInfo &model);
 QJsonObject provenanceJson(const ModelInfo &model, CropMode crop);
+// A list of numbers as JSON (block importance, contributions).
+QJsonArray numbersJson(const std::vector<double> &values);
 
 } // namespace rine
