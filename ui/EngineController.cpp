@@ -95,7 +95,7 @@ EngineController::EngineController(QObject *parent) : QObject(parent)
     connect(m_modelsWorker, &ModelsWorker::fetchProgress, this, &EngineController::fetchProgress);
     connect(m_modelsWorker, &ModelsWorker::actionDone, this, [this](const ModelAction &action) {
         m_modelsBusy = std::max(0, m_modelsBusy - 1);
-        if (action.action == QLatin1String("fetch"))
+        if (action.action == ModelAction::Kind::Fetch)
             m_fetchRunning = false;
         emit modelActionDone(action);
     });
@@ -301,19 +301,19 @@ void EngineController::runTrainingJob(int id, bool testEvaluation,
         QElapsedTimer sinceStep;
         sinceStep.start();
         TrainingEvents events;
-        events.step = [&](const std::string &stage, std::size_t done, std::size_t total) {
+        events.step = [&](TrainingStage stage, std::size_t done, std::size_t total) {
             if (done != total && sinceStep.elapsed() < 150)
                 return;
             sinceStep.restart();
             TrainingUpdate update;
-            update.stage = QString::fromStdString(stage);
+            update.stage = stage;
             update.done = qint64(done);
             update.total = qint64(total);
             post(update);
         };
         events.epoch = [&](const EpochReport &report) {
             TrainingUpdate update;
-            update.stage = QStringLiteral("training");
+            update.stage = TrainingStage::Training;
             update.hasEpoch = true;
             update.epoch = report;
             post(update);

@@ -20,6 +20,7 @@
 #include <QTransform>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 // The value types that cross between the GUI thread and the engine's worker threads, always
@@ -139,7 +140,8 @@ struct FetchProgress {
 
 // What a Models page action (fetch, verify, import, remove) ended with.
 struct ModelAction {
-    QString action; // "fetch", "verify", "import", "remove"
+    enum class Kind { Fetch, Verify, Import, Remove };
+    Kind action = Kind::Fetch;
     QString name;
     bool ok = false;
     bool cancelled = false;
@@ -167,7 +169,7 @@ struct TrainingJob {
 // One report from a training run: a step, an epoch, a note, or the end.
 struct TrainingUpdate {
     int id = 0;
-    QString stage; // "train features", "val features", "training"
+    std::optional<TrainingStage> stage; // none: an epoch's report, a note or the end
     qint64 done = 0, total = 0;
     bool hasEpoch = false;
     EpochReport epoch;

@@ -72,7 +72,7 @@ MainWindow::MainWindow(StudioOptions options, QWidget *parent)
     m_openModels->setToolTip(tr("Open the Models page to download ViT-L-14 (about 890 MB, resumable, checked against "
                                 "its SHA-256)"));
     connect(m_openModels, &QPushButton::clicked, this, [this] {
-        showPage(3);
+        showPage(Page::Models);
         m_modelsPage->select(ModelLocator::knownBackbone().name);
     });
     auto *bannerButtons = new QVBoxLayout;
@@ -149,7 +149,7 @@ MainWindow::MainWindow(StudioOptions options, QWidget *parent)
             m_robustnessPage->setRunning(false);
             m_robustnessPage->setImage(shown);
         }
-        showPage(2);
+        showPage(Page::Robustness);
     });
     connect(m_robustnessPage, &RobustnessPage::runRequested, this, [this] {
         auto plan = m_robustnessPage->plan();
@@ -247,7 +247,7 @@ MainWindow::MainWindow(StudioOptions options, QWidget *parent)
         m_modelsPage->setActionDone(action);
         m_modelsPage->setBusy(m_engine->modelsBusy());
         // A backbone that has just arrived is loaded at once when none is.
-        const bool arrived = action.ok && (action.action == QLatin1String("fetch") || action.action == QLatin1String("import"));
+        const bool arrived = action.ok && (action.action == ModelAction::Kind::Fetch || action.action == ModelAction::Kind::Import);
         if (arrived && !m_engine->hasModel() && !m_engine->loadingModel() && m_options.backbone.isEmpty())
             startModel();
     });
@@ -375,11 +375,11 @@ void MainWindow::createMenus()
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
     view->setObjectName(QStringLiteral("viewMenu"));
-    add(view, tr("&Scan"), QStringLiteral("actionScanPage"), QKeySequence(tr("Ctrl+1")), [this] { showPage(0); });
-    add(view, tr("&Inspect"), QStringLiteral("actionInspectPage"), QKeySequence(tr("Ctrl+2")), [this] { showPage(1); });
+    add(view, tr("&Scan"), QStringLiteral("actionScanPage"), QKeySequence(tr("Ctrl+1")), [this] { showPage(Page::Scan); });
+    add(view, tr("&Inspect"), QStringLiteral("actionInspectPage"), QKeySequence(tr("Ctrl+2")), [this] { showPage(Page::Inspect); });
     add(view, tr("&Robustness"), QStringLiteral("actionRobustnessPage"), QKeySequence(tr("Ctrl+3")),
-        [this] { showPage(2); });
-    add(view, tr("&Models"), QStringLiteral("actionModelsPage"), QKeySequence(tr("Ctrl+4")), [this] { showPage(3); });
+        [this] { showPage(Page::Robustness); });
+    add(view, tr("&Models"), QStringLiteral("actionModelsPage"), QKeySequence(tr("Ctrl+4")), [this] { showPage(Page::Models); });
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->setObjectName(QStringLiteral("helpMenu"));
@@ -398,7 +398,7 @@ void MainWindow::applySettings(const StudioSettings &settings, bool save)
     m_robustnessPage->setRule(settings.rule);
 }
 
-void MainWindow::showPage(int index) { m_pages->setCurrentIndex(index); }
+void MainWindow::showPage(Page page) { m_pages->setCurrentIndex(int(page)); }
 
 TrainingWizard *MainWindow::trainingWizard() const { return m_trainingWizard; }
 
@@ -644,7 +644,7 @@ void MainWindow::openFolder(const QString &folder)
     job.batchSize = m_settings.batchSize;
     m_scanPage->scanStarted(job.roots, job.casePath);
     m_engine->startScan(job);
-    showPage(0);
+    showPage(Page::Scan);
 }
 
 void MainWindow::adoptCase()
@@ -659,7 +659,7 @@ void MainWindow::openCase(const QString &path)
     if (m_engine->scanRunning())
         return;
     m_engine->openCase(path);
-    showPage(0);
+    showPage(Page::Scan);
 }
 
 void MainWindow::openImage(const QString &path)
@@ -673,7 +673,7 @@ void MainWindow::openImage(const QString &path)
 void MainWindow::inspectReport(const FileReport &report)
 {
     m_inspectStored = report.id != 0 ? std::optional<FileReport>(report) : std::nullopt;
-    showPage(1);
+    showPage(Page::Inspect);
     if (!m_engine->hasModel()) {
         m_inspectPage->showPending(report.path, tr("Inspect needs the detector: see the message above."));
         return;

@@ -25,6 +25,9 @@ class RobustnessPage;
 class ScanPage;
 class TrainingWizard;
 
+// The window's pages, in tab order.
+enum class Page { Scan, Inspect, Robustness, Models };
+
 // What the command line chose (rine-studio --backbone/--head, and files to open).
 struct StudioOptions {
     QString backbone; // empty: $RINE_BACKBONE, the CLIP cache, the model store
@@ -63,7 +66,7 @@ public:
     void exportResults(const QString &path); // CSV or JSON by the file's extension
     // Writes a report of the current scan (scan id and verdict rule filled in here).
     void writeReport(ReportRequest request);
-    void showPage(int index);
+    void showPage(Page page);
     // The training wizard (one at a time, not modal): opened, or raised when it is open.
     TrainingWizard *openTrainingWizard();
     TrainingWizard *trainingWizard() const;

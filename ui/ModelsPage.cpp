@@ -317,7 +317,7 @@ void ModelsPage::setProgress(const FetchProgress &p)
 
 void ModelsPage::setActionDone(const ModelAction &action)
 {
-    if (action.action == QLatin1String("fetch")) {
+    if (action.action == ModelAction::Kind::Fetch) {
         m_fetching = false;
         m_progress->setVisible(false);
     }

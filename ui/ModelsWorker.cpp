@@ -33,7 +33,7 @@ void ModelsWorker::list()
 
 void ModelsWorker::fetch(const QString &name, const QString &url)
 {
-    ModelAction action{QStringLiteral("fetch"), name, false, false, {}};
+    ModelAction action{ModelAction::Kind::Fetch, name, false, false, {}};
     const KnownModel *model = find(name);
     if (!model) {
         action.message = tr("%1 is not in the model manifest.").arg(name);
@@ -57,7 +57,7 @@ void ModelsWorker::fetch(const QString &name, const QString &url)
     connect(m_download, &ModelDownloader::finished, this, [this, name, request](const DownloadOutcome &outcome) {
         m_download->deleteLater();
         m_download = nullptr;
-        ModelAction action{QStringLiteral("fetch"), name, outcome.ok, outcome.cancelled, {}};
+        ModelAction action{ModelAction::Kind::Fetch, name, outcome.ok, outcome.cancelled, {}};
         if (outcome.cancelled) {
             action.message = tr("Download of %1 cancelled; the %2 bytes received are kept, and Download resumes "
                                 "from there.")
@@ -95,7 +95,7 @@ void ModelsWorker::cancelFetch()
 
 void ModelsWorker::verify(const QString &name)
 {
-    ModelAction action{QStringLiteral("verify"), name, false, false, {}};
+    ModelAction action{ModelAction::Kind::Verify, name, false, false, {}};
     ModelStore store(m_storeDir);
     for (const InstalledModel &entry : store.installed()) {
         if (entry.model.name != name)
@@ -128,7 +128,7 @@ void ModelsWorker::verify(const QString &name)
 
 void ModelsWorker::importFile(const QString &path, const QString &name)
 {
-    ModelAction action{QStringLiteral("import"), name, false, false, {}};
+    ModelAction action{ModelAction::Kind::Import, name, false, false, {}};
     const KnownModel *model = find(name);
     if (!model) {
         action.message = tr("%1 is not in the model manifest.").arg(name);
@@ -143,7 +143,7 @@ void ModelsWorker::importFile(const QString &path, const QString &name)
 
 void ModelsWorker::remove(const QString &name)
 {
-    ModelAction action{QStringLiteral("remove"), name, false, false, {}};
+    ModelAction action{ModelAction::Kind::Remove, name, false, false, {}};
     const KnownModel *model = find(name);
     if (!model) {
         action.message = tr("%1 is not in the model manifest.").arg(name);

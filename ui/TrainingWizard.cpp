@@ -576,7 +576,7 @@ void TrainingWizard::startTraining()
     m_log->clear();
     m_progress->setRange(0, 0);
     m_eta->clear();
-    m_etaStage.clear();
+    m_etaStage.reset();
 
     const QString output = outputPath();
     QDir().mkpath(QFileInfo(output).path());
@@ -664,7 +664,7 @@ void TrainingWizard::onProgress(const TrainingUpdate &update)
                                    .arg(percent(r.validationAccuracy), percent(r.validationAveragePrecision),
                                         r.best ? tr(" (best so far)") : QString()));
     }
-    if (!update.stage.isEmpty() && update.total > 0 && !update.hasEpoch) {
+    if (update.stage && update.total > 0 && !update.hasEpoch) {
         if (update.stage != m_etaStage) {
             m_etaStage = update.stage;
             m_stageClock.start();
@@ -673,13 +673,15 @@ void TrainingWizard::onProgress(const TrainingUpdate &update)
         m_progress->setRange(0, scale);
         m_progress->setValue(int(double(update.done) / double(update.total) * scale));
         if (!m_stopping) {
-            const QString what = update.stage == QLatin1String("train features")
+            const QString what = *update.stage == TrainingStage::TrainFeatures
                                      ? tr("Reading the training images%1")
                                            .arg(m_augment->isChecked() ? QString() : tr(" and computing their features"))
-                                 : update.stage == QLatin1String("val features")
+                                 : *update.stage == TrainingStage::ValFeatures
                                      ? tr("Reading the validation images and computing their features")
+                                     : *update.stage == TrainingStage::TestImages
+                                     ? tr("Scoring the test images")
                                      : trainingStep(update.done, update.total, m_epochs->value());
-            m_stage->setText(update.stage == QLatin1String("training") ? what
+            m_stage->setText(*update.stage == TrainingStage::Training ? what
                                                                        : tr("%1: %2 of %3")
                                                                              .arg(what)
                                                                              .arg(update.done)

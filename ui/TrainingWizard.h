@@ -5,6 +5,8 @@
 #include <QElapsedTimer>
 #include <QWizard>
 
+#include <optional>
+
 class QCheckBox;
 class QComboBox;
 class QLabel;
@@ -120,7 +122,7 @@ private:
     bool m_stopping = false;
     QString m_error;
     TrainingRunOutcome m_outcome;
-    QString m_etaStage;
+    std::optional<TrainingStage> m_etaStage;
     QElapsedTimer m_stageClock;
 
     // Evaluation

@@ -141,9 +141,9 @@ int runTrain(const QStringList &arguments)
     TrainingEvents events;
     events.note = [](const std::string &message) { err(q(message)); };
     if (!silent) {
-        events.step = [](const std::string &stage, std::size_t done, std::size_t total) {
-            if (stage != "training" && (done % 64 == 0 || done == total))
-                std::fprintf(stderr, "rine-cli train: %s %zu/%zu\n", stage.c_str(), done, total);
+        events.step = [](TrainingStage stage, std::size_t done, std::size_t total) {
+            if (stage != TrainingStage::Training && (done % 64 == 0 || done == total))
+                std::fprintf(stderr, "rine-cli train: %s %zu/%zu\n", trainingStageName(stage), done, total);
         };
         events.epoch = [&config](const EpochReport &r) {
             std::fprintf(stderr,

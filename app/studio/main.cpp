@@ -109,11 +109,11 @@ static int runStudio(int argc, char *argv[])
     rine::configureCpuThreads();
     rine::MainWindow window(options);
     if (page == QLatin1String("inspect"))
-        window.showPage(1);
+        window.showPage(rine::Page::Inspect);
     else if (page == QLatin1String("robustness"))
-        window.showPage(2);
+        window.showPage(rine::Page::Robustness);
     else if (page == QLatin1String("models"))
-        window.showPage(3);
+        window.showPage(rine::Page::Models);
     window.show();
     if (parser.isSet(kTrain))
         window.openTrainingWizard()->setDataFolder(parser.value(kTrain));

@@ -104,7 +104,7 @@ Result<TestEvaluation> evaluateTrainedHead(Detector &backbone, const std::string
     request.batchSize = batchSize;
     auto result = evaluate(headScores, request, cancel, [&](std::size_t done, std::size_t total) {
         if (events.step)
-            events.step("test images", done, total);
+            events.step(TrainingStage::TestImages, done, total);
     });
     if (!result)
         return R::failure(result.error());

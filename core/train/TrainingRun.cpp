@@ -20,6 +20,17 @@
 
 namespace rine {
 
+const char *trainingStageName(TrainingStage stage)
+{
+    switch (stage) {
+    case TrainingStage::TrainFeatures: return "train features";
+    case TrainingStage::ValFeatures: return "val features";
+    case TrainingStage::Training: return "training";
+    case TrainingStage::TestImages: return "test images";
+    }
+    return "training";
+}
+
 bool paperClassSet(const std::string &name, std::vector<std::string> &classes)
 {
     if (name == "1-class")
@@ -97,7 +108,7 @@ struct Prepared {
 };
 
 Result<Prepared> prepare(Detector &detector, const std::vector<LabeledImage> &images, bool computeFeatures,
-                         const TrainingRequest &request, const char *stage, const std::atomic<bool> *cancel,
+                         const TrainingRequest &request, TrainingStage stage, const std::atomic<bool> *cancel,
                          const TrainingEvents &events)
 {
     using R = Result<Prepared>;
@@ -277,10 +288,10 @@ Result<TrainingRunOutcome> runTraining(Detector &detector, const TrainingRequest
     const QString output = QFileInfo(q(request.output)).absoluteFilePath();
     if (request.output.empty() || !QFileInfo(QFileInfo(output).path()).isDir())
         return R::failure(request.output + ": its folder does not exist; choose where to write the trained head");
-    auto train = prepare(detector, request.data.train, !request.augment, request, "train features", cancel, events);
+    auto train = prepare(detector, request.data.train, !request.augment, request, TrainingStage::TrainFeatures, cancel, events);
     if (!train)
         return R::failure(train.error());
-    auto validation = prepare(detector, request.data.validation, true, request, "val features", cancel, events);
+    auto validation = prepare(detector, request.data.validation, true, request, TrainingStage::ValFeatures, cancel, events);
     if (!validation)
         return R::failure(validation.error());
     if (!hasBothLabels(train->images) || !hasBothLabels(validation->images))
@@ -324,7 +335,7 @@ Result<TrainingRunOutcome> runTraining(Detector &detector, const TrainingRequest
                 passedInEpoch += crops.size();
                 crops.clear();
                 if (events.step && passedInEpoch < perEpoch)
-                    events.step("training", std::size_t(epoch - 1) * perEpoch + passedInEpoch, totalSamples);
+                    events.step(TrainingStage::Training, std::size_t(epoch - 1) * perEpoch + passedInEpoch, totalSamples);
                 return true;
             };
             for (std::int64_t index : indices) {
@@ -361,7 +372,7 @@ Result<TrainingRunOutcome> runTraining(Detector &detector, const TrainingRequest
     if (events.step)
         trainingEvents.batch = [&](int epoch, int done, int) {
             const std::size_t inEpoch = std::min(perEpoch, std::size_t(done) * std::size_t(request.config.batchSize));
-            events.step("training", std::size_t(epoch - 1) * perEpoch + inEpoch, totalSamples);
+            events.step(TrainingStage::Training, std::size_t(epoch - 1) * perEpoch + inEpoch, totalSamples);
         };
     auto trained = trainHead(samples, validation->set, request.config, output.toStdString(), cancel, trainingEvents);
     if (!trained)

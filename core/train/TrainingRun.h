@@ -63,11 +63,16 @@ struct TrainingRequest {
     DecodeLimits limits;
 };
 
+// What a training run (or a test-set evaluation) is doing: the features of the training or the
+// validation images (done/total images), the training itself (done/total samples over all
+// epochs: after every batch, and with augmentation after every backbone pass), or the test
+// images of an evaluation (done/total images).
+enum class TrainingStage { TrainFeatures, ValFeatures, Training, TestImages };
+// "train features", "val features", "training", "test images": for logs and progress lines.
+const char *trainingStageName(TrainingStage stage);
+
 struct TrainingEvents {
-    // stage: "train features", "val features" (done/total images), "training" (done/total
-    // samples over all epochs: after every batch, and with augmentation after every backbone
-    // pass).
-    std::function<void(const std::string &stage, std::size_t done, std::size_t total)> step;
+    std::function<void(TrainingStage stage, std::size_t done, std::size_t total)> step;
     std::function<void(const EpochReport &)> epoch;
     std::function<void(const std::string &message)> note; // a file left out, a data warning
 };

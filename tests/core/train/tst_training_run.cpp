@@ -175,8 +175,8 @@ private slots:
         std::size_t lastBatch = 0, totalBatches = 0;
         TrainingEvents events;
         events.epoch = [&](const EpochReport &) { ++epochs; };
-        events.step = [&](const std::string &stage, std::size_t done, std::size_t total) {
-            if (stage == "training")
+        events.step = [&](TrainingStage stage, std::size_t done, std::size_t total) {
+            if (stage == TrainingStage::Training)
                 lastBatch = done, totalBatches = total;
         };
         auto withFlip = runTraining(*m_detector, augmented, nullptr, events);
