@@ -1,24 +1,32 @@
 #pragma once
 
 #include "EngineTypes.h"
+#include "Job.h"
 
+#include <QList>
 #include <QObject>
+#include <QPointer>
 #include <QThread>
 
-#include <atomic>
 #include <functional>
 #include <memory>
 
 namespace rine {
 
-class EngineWorker;
+class CaseSession;
 class ModelsWorker;
 
-// Owns the engine's worker threads and is the GUI's only way to them. The scan lane runs
-// scans and holds the open case; the Inspect lane loads models, inspects images and scores
-// tile maps, so that an image can be inspected while a folder is being scanned (forward
-// passes of the shared detector take turns). Requests go out as queued calls, results come
-// back as queued signals carrying value types; the destructor cancels, quits and waits.
+// Holds the engine's threads, one per resource, and hands out jobs (ui/Job.h) that run on
+// them; the page that asks for a job connects to it. The threads:
+// - the case ("rine-case"): the open case's CaseSession (used from this thread only): open,
+//   scan, report;
+// - the detector ("rine-detector"): model loading, Inspect, tile maps, robustness sweeps;
+// - training ("rine-training"): the wizard's survey, training runs and test-set evaluation,
+//   which take hours and must not hold up Inspect;
+// - the model folder and the network ("rine-models"): list, download, verify, import, remove.
+// The detector is shared by the scan, Inspect and training threads: its forward passes take
+// turns, so an image can be inspected while a folder is being scanned. The destructor cancels
+// every job, then quits and waits for the threads.
 class EngineController : public QObject {
     Q_OBJECT
 
@@ -26,98 +34,55 @@ public:
     explicit EngineController(QObject *parent = nullptr);
     ~EngineController() override;
 
-    void loadModel(const ModelRequest &request);
-    void importBackbone(const QString &path);
-    void openCase(const QString &path, bool adopt = false);
-    // PDF report and CSV/JSON exports of the open case, on the scan lane (which holds the case).
-    void writeReport(const ReportRequest &request);
-    void cancelReport() { m_cancelReport = true; }
-    bool reportRunning() const { return m_reportRunning; }
-    void startScan(const ScanJob &job);
-    // Each returns the job's id (carried by its results), or 0 when no model is loaded.
-    int inspect(InspectJob job);
-    int scoreTiles(TileJob job);
-    int sweep(SweepJob job);
-
-    void cancelScan() { m_cancelScan = true; }
-    void cancelTiles() { m_cancelTiles = true; }
-    void cancelSweep() { m_cancelSweep = true; }
-
-    // The model folder (Models page), on a third thread: downloads and hashing take long.
-    void listModels();
-    void fetchModel(const QString &name, const QString &url = {});
-    void cancelFetch();
-    void verifyModel(const QString &name);
-    void importModel(const QString &path, const QString &name);
-    void removeModel(const QString &name);
-    bool modelsBusy() const { return m_modelsBusy > 0; }
-    bool fetchRunning() const { return m_fetchRunning; }
-
-    // Training (the wizard), on a fourth thread: the features go through the shared
-    // detector (taking turns with the other lanes), the head trains on its own.
-    void surveyTraining(const QString &root, const QStringList &classes);
-    int startTraining(TrainingJob job); // 0 when no model is loaded or a run is going
+    // Each returns the job, or nullptr when it cannot start (no model, or one of its kind that
+    // allows one at a time is running).
+    Job *loadModel(const ModelRequest &request);
+    Job *inspect(const InspectParams &params);
+    Job *tileMap(const TileParams &params);
+    Job *sweep(const SweepParams &params);
+    Job *openCase(const QString &path, bool adopt = false);
+    Job *scan(const ScanParams &params);
+    Job *writeReport(const ReportRequest &request); // PDF report and CSV/JSON exports of the open case
+    Job *surveyTraining(const QString &root, const QStringList &classes);
+    Job *train(const TrainingParams &params);
     // A trained head measured on test sets (per generator; session/Evaluation.h, as rine-cli
-    // evaluate), recorded in its model card; on the training thread, reported as
-    // TrainingUpdates with testEvaluation set.
-    int evaluateTrainedHead(const QString &headPath, const QString &cardPath, const QString &testRoot, CropMode crop,
-                            double threshold, int batchSize);
-    void cancelTraining() { m_cancelTraining = true; }
-    bool trainingRunning() const { return m_trainingRunning; }
+    // evaluate), recorded in its model card.
+    Job *evaluateTrainedHead(const QString &headPath, const QString &cardPath, const QString &testRoot, CropMode crop,
+                             double threshold, int batchSize);
+    Job *importBackbone(const QString &path);
+    Job *fetchModel(const QString &name, const QString &url = {});
+    Job *verifyModel(const QString &name);
+    Job *importModel(const QString &path, const QString &name);
+    Job *removeModel(const QString &name);
+    void listModels(); // the state arrives as modelsChanged
 
     bool hasModel() const { return bool(m_detector); }
     const ModelInfo &modelInfo() const { return m_info; }
-    bool scanRunning() const { return m_scanRunning; }
-    bool tilesRunning() const { return m_tilesRunning; }
-    bool sweepRunning() const { return m_sweepRunning; }
-    bool loadingModel() const { return m_loadingModel; }
-    bool busy() const
-    {
-        return m_scanRunning || m_tilesRunning || m_sweepRunning || m_loadingModel || m_reportRunning || m_inspecting > 0
-            || m_trainingRunning;
-    }
+    // The running job of a kind (the latest started), or nullptr.
+    Job *running(Job::Kind kind) const;
+    bool busy() const { return !m_running.isEmpty(); }
+    bool modelsBusy() const { return running(Job::Kind::ModelAction) || running(Job::Kind::ImportBackbone); }
+    void cancelAll();
 
 signals:
-    void modelLoaded(const rine::ModelLoadResult &result);
-    void backboneImported(const QString &path, const QString &error);
-    void caseOpened(const rine::CaseRows &rows);
-    void caseFailed(const QString &error);
-    void scanProgress(const rine::ScanProgress &progress);
-    void rowsChanged(const rine::CaseRows &rows);
-    void scanFinished(const rine::ScanFinished &finished);
-    void inspected(const rine::InspectResult &result);
-    void tilesProgress(const rine::TileUpdate &update);
-    void sweepProgress(const rine::SweepUpdate &update);
-    void modelsListed(const rine::ModelsState &state);
-    void fetchProgress(const rine::FetchProgress &progress);
-    void modelActionDone(const rine::ModelAction &action);
-    void reportProgress(const QString &stage, int done, int total);
-    void reportWritten(const rine::ReportOutcome &outcome, const QString &error);
-    void trainingSurveyed(const rine::TrainingSurvey &survey);
-    void trainingProgress(const rine::TrainingUpdate &update);
+    void jobStarted(rine::Job *job);
+    void modelsChanged(const rine::ModelsState &state);
     void idle(); // no job is running any more
 
 private:
-    void checkIdle();
-    // Runs work on the training thread; its events reach the GUI as trainingProgress updates
-    // (steps at most every 150 ms), and the update it returns ends the job.
-    void runTrainingJob(int id, bool testEvaluation, std::function<TrainingUpdate(const TrainingEvents &)> work);
+    enum class Lane { Case, Detector, Training, Models };
+    // Makes the job, tracks it until it has ended, and runs work on the lane's thread.
+    Job *start(Job::Kind kind, Lane lane, std::function<void(const Job::Reporter &)> work);
+    QObject *context(Lane lane) const;
+    Job *modelsJob(std::function<void(ModelsWorker *, const Job::Reporter &)> action);
 
-    std::atomic<bool> m_cancelScan{false}, m_cancelTiles{false}, m_cancelReport{false}, m_cancelSweep{false},
-        m_cancelTraining{false};
-    QThread m_scanThread, m_inspectThread, m_modelsThread, m_trainingThread;
-    QObject *m_trainingContext = nullptr; // lives on m_trainingThread: training jobs run in its event loop
-    bool m_trainingRunning = false;
-    EngineWorker *m_scanWorker = nullptr;
-    EngineWorker *m_inspectWorker = nullptr;
-    ModelsWorker *m_modelsWorker = nullptr;
-    int m_modelsBusy = 0; // model-folder actions queued or running
-    bool m_fetchRunning = false;
+    QThread m_caseThread, m_detectorThread, m_trainingThread, m_modelsThread;
+    QObject *m_caseContext = nullptr, *m_detectorContext = nullptr, *m_trainingContext = nullptr;
+    ModelsWorker *m_modelsWorker = nullptr; // lives on m_modelsThread
+    std::unique_ptr<CaseSession> m_case; // used on m_caseThread only
     std::shared_ptr<Detector> m_detector;
     ModelInfo m_info;
-    bool m_scanRunning = false, m_tilesRunning = false, m_sweepRunning = false, m_loadingModel = false, m_reportRunning = false;
-    int m_inspecting = 0; // Inspect jobs queued or running
-    int m_nextJob = 0;
+    QList<QPointer<Job>> m_running;
 };
 
 } // namespace rine

@@ -23,8 +23,9 @@
 #include <optional>
 #include <vector>
 
-// The value types that cross between the GUI thread and the engine's worker threads, always
-// by queued signals: each is copied, none is shared.
+// The value types that cross between the GUI thread and the engine's worker threads: a job's
+// parameters (…Params) and what its Job reports (ui/Job.h says which type for which kind).
+// Each is copied, none is shared.
 
 namespace rine {
 
@@ -38,7 +39,7 @@ struct ModelLoadResult {
     std::vector<UntrustedFile> untrusted; // non-empty: nothing was loaded, the user must decide
 };
 
-struct ScanJob {
+struct ScanParams {
     QStringList roots;
     QString casePath; // created when it does not exist
     CropMode crop = CropMode::Center;
@@ -56,20 +57,32 @@ struct CaseRows {
     QString readOnly; // non-empty: why the case is only read here (received from elsewhere, altered)
 };
 
-struct ScanFinished {
-    QString error; // empty: the scan ended (completed or cancelled)
-    ScanOutcome outcome;
+// A scan's progress, with the rows it has just committed when there are any.
+struct ScanUpdate {
+    ScanProgress progress;
+    bool hasRows = false;
+    CaseRows rows; // replace false: merge by file id
 };
 
-struct InspectJob {
-    int id = 0;
+// A scan's end (finished, or cancelled with what it committed): the outcome and every row.
+struct ScanFinished {
+    ScanOutcome outcome;
+    CaseRows rows;
+};
+
+// A report's stage ("Thumbnails", "Detail pages", ...) and how far it is.
+struct ReportStep {
+    QString stage;
+    int done = 0, total = 0;
+};
+
+struct InspectParams {
     QString path;
     CropMode crop = CropMode::Center;
     int displayLimit = 8192; // longest side of the picture shown; larger images are scaled down
 };
 
 struct InspectResult {
-    int id = 0;
     QString path;
     QString error; // the file could not be read or decoded
     QString sha256;
@@ -90,23 +103,18 @@ struct InspectResult {
     std::vector<double> importance; // the scoring head's learned block importance
 };
 
-struct TileJob {
-    int id = 0;
+struct TileParams {
     QString path;
     QString sha256; // the bytes Inspect showed: tiles of other bytes are refused
     int batchSize = 8;
 };
 
 struct TileUpdate {
-    int id = 0;
     TileScores scores;
-    bool finished = false;
-    QString error;
 };
 
 // A robustness sweep of the image Inspect shows.
-struct SweepJob {
-    int id = 0;
+struct SweepParams {
     QString path;
     QString sha256; // the bytes Inspect showed: a sweep of other bytes is refused
     SweepPlan plan;
@@ -116,11 +124,8 @@ struct SweepJob {
 };
 
 struct SweepUpdate {
-    int id = 0;
     int done = 0, total = 0; // perturbations prepared plus crops scored
-    bool finished = false;
-    QString error;
-    SweepResult result; // when finished without error (result.cancelled: stopped on request)
+    SweepResult result; // at the end (result.cancelled: stopped on request)
     QImage baseline; // what was scored, as pictures (previews)
     QList<QList<QImage>> previews; // [series][point]
 };
@@ -159,8 +164,7 @@ struct TrainingSurvey {
 };
 
 // The dataset is found again on the training thread (request.data is filled there).
-struct TrainingJob {
-    int id = 0;
+struct TrainingParams {
     QString root;
     QStringList classes; // empty: every class
     TrainingRequest request;
@@ -168,32 +172,30 @@ struct TrainingJob {
 
 // One report from a training run: a step, an epoch, a note, or the end.
 struct TrainingUpdate {
-    int id = 0;
     std::optional<TrainingStage> stage; // none: an epoch's report, a note or the end
     qint64 done = 0, total = 0;
     bool hasEpoch = false;
     EpochReport epoch;
     QString note; // a file left out, a data warning
-    bool finished = false;
-    QString error; // when finished: why nothing was written
-    TrainingRunOutcome outcome; // when finished without error
-    bool testEvaluation = false; // a run of evaluateTrainedHead, not of training
-    TestEvaluation test; // its results, when finished without error
+    TrainingRunOutcome outcome; // at the end of a training run
+    TestEvaluation test; // at the end of a test-set evaluation
 };
 
 } // namespace rine
 
 Q_DECLARE_METATYPE(rine::ModelRequest)
 Q_DECLARE_METATYPE(rine::ModelLoadResult)
-Q_DECLARE_METATYPE(rine::ScanJob)
+Q_DECLARE_METATYPE(rine::ScanParams)
+Q_DECLARE_METATYPE(rine::ScanUpdate)
+Q_DECLARE_METATYPE(rine::ReportStep)
 Q_DECLARE_METATYPE(rine::CaseRows)
 Q_DECLARE_METATYPE(rine::ScanProgress)
 Q_DECLARE_METATYPE(rine::ScanFinished)
-Q_DECLARE_METATYPE(rine::InspectJob)
+Q_DECLARE_METATYPE(rine::InspectParams)
 Q_DECLARE_METATYPE(rine::InspectResult)
-Q_DECLARE_METATYPE(rine::TileJob)
+Q_DECLARE_METATYPE(rine::TileParams)
 Q_DECLARE_METATYPE(rine::TileUpdate)
-Q_DECLARE_METATYPE(rine::SweepJob)
+Q_DECLARE_METATYPE(rine::SweepParams)
 Q_DECLARE_METATYPE(rine::SweepUpdate)
 Q_DECLARE_METATYPE(rine::ModelsState)
 Q_DECLARE_METATYPE(rine::FetchProgress)
@@ -201,5 +203,5 @@ Q_DECLARE_METATYPE(rine::ModelAction)
 Q_DECLARE_METATYPE(rine::ReportRequest)
 Q_DECLARE_METATYPE(rine::ReportOutcome)
 Q_DECLARE_METATYPE(rine::TrainingSurvey)
-Q_DECLARE_METATYPE(rine::TrainingJob)
+Q_DECLARE_METATYPE(rine::TrainingParams)
 Q_DECLARE_METATYPE(rine::TrainingUpdate)

@@ -73,8 +73,8 @@ InspectPage::InspectPage(QWidget *parent) : QWidget(parent)
     m_tilesButton->setToolTip(tr("Cover the image with 224 x 224 tiles and score each one: shows where in the image "
                                  "the verdict comes from. One model pass per tile."));
     connect(m_tilesButton, &QPushButton::clicked, this, [this] {
-        if (m_tilesRunning)
-            emit tilesCancelled();
+        if (m_tilesRunning && m_tilesJob)
+            m_tilesJob->cancel();
         else
             emit tilesRequested();
     });
@@ -264,30 +264,51 @@ void InspectPage::showResult(const InspectResult &result, const std::optional<Fi
     setModelReady(m_modelReady);
 }
 
-void InspectPage::showTiles(const TileUpdate &update)
+void InspectPage::followTiles(Job *job)
 {
-    if (update.id == 0)
+    m_tilesJob = job;
+    if (!job)
         return;
-    m_tilesRunning = !update.finished;
+    auto current = [this, job] { return job == m_tilesJob; };
+    job->onProgress<TileUpdate>(this, [this, current](const TileUpdate &u) {
+        if (current())
+            showTiles(u.scores, false);
+    });
+    for (auto signal : {&Job::finished, &Job::cancelled})
+        connect(job, signal, this, [this, current](const QVariant &v) {
+            if (current())
+                showTiles(v.value<TileUpdate>().scores, true);
+        });
+    job->onFailed(this, [this, current](const QString &error) {
+        if (current())
+            showTiles({}, true, error);
+    });
+    m_tilesRunning = true;
+    m_tilesButton->setText(tr("Cancel tiles"));
+}
+
+void InspectPage::showTiles(const TileScores &scores, bool finished, const QString &error)
+{
+    m_tilesRunning = !finished;
     m_tilesButton->setText(m_tilesRunning ? tr("Cancel tiles") : tr("Score tiles"));
-    if (!update.error.isEmpty()) {
-        m_record->setText(m_record->text() + tr("<br><span style=\"color:#c01f1f\">Tile map: %1</span>").arg(h(update.error)));
+    if (!error.isEmpty()) {
+        m_record->setText(m_record->text() + tr("<br><span style=\"color:#c01f1f\">Tile map: %1</span>").arg(h(error)));
         m_record->setVisible(true);
         m_tilesProgress->setVisible(false);
         return;
     }
-    if (update.scores.grid.tiles.empty() && update.finished) {
+    if (scores.grid.tiles.empty() && finished) {
         m_tilesProgress->setVisible(false);
         return;
     }
-    m_tiles = update.scores;
+    m_tiles = scores;
     m_tilesProgress->setVisible(m_tilesRunning);
     m_tilesProgress->setRange(0, int(m_tiles.grid.tiles.size()));
     m_tilesProgress->setValue(int(m_tiles.done));
     m_tilesProgress->setFormat(tr("%v / %m tiles"));
     m_view->setTiles(m_tiles, m_rule);
     m_view->setTilesVisible(m_showTiles->isChecked());
-    if (update.finished) {
+    if (finished) {
         double low = 1, high = 0;
         for (double p : m_tiles.probabilities) {
             low = std::min(low, p);

@@ -1,8 +1,10 @@
 #pragma once
 
 #include "EngineTypes.h"
+#include "Job.h"
 #include "ResultsModel.h"
 
+#include <QPointer>
 #include <QWidget>
 
 #include <optional>
@@ -31,7 +33,8 @@ public:
     void showPending(const QString &path, const QString &why);
     // stored: the case's record of this file, when it was opened from a scan.
     void showResult(const InspectResult &result, const std::optional<FileReport> &stored);
-    void showTiles(const TileUpdate &update);
+    // The tile map job of the image shown: drawn as it comes, cancelled by the page's button.
+    void followTiles(Job *job);
     void setModelReady(bool ready);
 
     const InspectResult &result() const { return m_result; }
@@ -41,15 +44,16 @@ public:
 
 signals:
     void tilesRequested();
-    void tilesCancelled();
     void robustnessRequested();
 
 private:
     void updateVerdict();
+    void showTiles(const TileScores &scores, bool finished, const QString &error = {});
     QString factsHtml(const InspectResult &result, const std::optional<FileReport> &stored) const;
 
     InspectResult m_result;
     VerdictRule m_rule;
+    QPointer<Job> m_tilesJob;
     bool m_tilesRunning = false;
     bool m_modelReady = false;
     TileScores m_tiles;

@@ -127,7 +127,6 @@ MainWindow::MainWindow(StudioOptions options, QWidget *parent)
         if (!chosen.isEmpty())
             openCase(chosen);
     });
-    connect(m_scanPage, &ScanPage::cancelRequested, m_engine, &EngineController::cancelScan);
     connect(m_scanPage, &ScanPage::inspectRequested, this, &MainWindow::inspectReport);
     connect(m_scanPage, &ScanPage::ruleChanged, this, [this](const VerdictRule &rule) {
         m_settings.rule = rule;
@@ -137,152 +136,45 @@ MainWindow::MainWindow(StudioOptions options, QWidget *parent)
     });
     connect(m_inspectPage, &InspectPage::tilesRequested, this, [this] {
         const InspectResult &shown = m_inspectPage->result();
-        m_tileJob = m_engine->scoreTiles({0, shown.path, shown.sha256, m_settings.batchSize});
+        m_inspectPage->followTiles(m_engine->tileMap({shown.path, shown.sha256, m_settings.batchSize}));
     });
-    connect(m_inspectPage, &InspectPage::tilesCancelled, m_engine, &EngineController::cancelTiles);
     connect(m_inspectPage, &InspectPage::robustnessRequested, this, [this] {
         const InspectResult &shown = m_inspectPage->result();
-        if (m_robustnessPage->imagePath() != shown.path || m_robustnessPage->imageSha256() != shown.sha256) {
-            if (m_engine->sweepRunning())
-                m_engine->cancelSweep(); // its results are for the other image: dropped by job id
-            m_sweepJob = 0;
-            m_robustnessPage->setRunning(false);
+        if (m_robustnessPage->imagePath() != shown.path || m_robustnessPage->imageSha256() != shown.sha256)
             m_robustnessPage->setImage(shown);
-        }
         showPage(Page::Robustness);
     });
     connect(m_robustnessPage, &RobustnessPage::runRequested, this, [this] {
         auto plan = m_robustnessPage->plan();
-        if (!plan || m_engine->sweepRunning())
+        if (!plan)
             return;
-        SweepJob job;
-        job.path = m_robustnessPage->imagePath();
-        job.sha256 = m_robustnessPage->imageSha256();
-        job.plan = plan.value();
-        job.threshold = m_settings.rule.threshold;
-        job.seed = m_robustnessPage->seed();
-        job.batchSize = m_settings.batchSize;
-        m_sweepJob = m_engine->sweep(job);
-        if (m_sweepJob)
-            m_robustnessPage->setRunning(true);
+        SweepParams params;
+        params.path = m_robustnessPage->imagePath();
+        params.sha256 = m_robustnessPage->imageSha256();
+        params.plan = plan.value();
+        params.threshold = m_settings.rule.threshold;
+        params.seed = m_robustnessPage->seed();
+        params.batchSize = m_settings.batchSize;
+        m_robustnessPage->followSweep(m_engine->sweep(params));
     });
-    connect(m_robustnessPage, &RobustnessPage::cancelRequested, m_engine, &EngineController::cancelSweep);
-    auto modelsWork = [this] { m_modelsPage->setBusy(m_engine->modelsBusy()); };
     connect(m_modelsPage, &ModelsPage::refreshRequested, m_engine, &EngineController::listModels);
-    connect(m_modelsPage, &ModelsPage::fetchRequested, this, [this, modelsWork](const QString &name, const QString &url) {
-        m_engine->fetchModel(name, url);
-        modelsWork();
+    connect(m_modelsPage, &ModelsPage::fetchRequested, this, [this](const QString &name, const QString &url) {
+        followModelAction(m_engine->fetchModel(name, url), ModelAction::Kind::Fetch, name);
     });
-    connect(m_modelsPage, &ModelsPage::cancelFetchRequested, m_engine, &EngineController::cancelFetch);
-    connect(m_modelsPage, &ModelsPage::verifyRequested, this, [this, modelsWork](const QString &name) {
-        m_engine->verifyModel(name);
-        modelsWork();
+    connect(m_modelsPage, &ModelsPage::verifyRequested, this, [this](const QString &name) {
+        followModelAction(m_engine->verifyModel(name), ModelAction::Kind::Verify, name);
     });
-    connect(m_modelsPage, &ModelsPage::importRequested, this, [this, modelsWork](const QString &path, const QString &name) {
-        m_engine->importModel(path, name);
-        modelsWork();
+    connect(m_modelsPage, &ModelsPage::importRequested, this, [this](const QString &path, const QString &name) {
+        followModelAction(m_engine->importModel(path, name), ModelAction::Kind::Import, name);
     });
-    connect(m_modelsPage, &ModelsPage::removeRequested, this, [this, modelsWork](const QString &name) {
-        m_engine->removeModel(name);
-        modelsWork();
+    connect(m_modelsPage, &ModelsPage::removeRequested, this, [this](const QString &name) {
+        followModelAction(m_engine->removeModel(name), ModelAction::Kind::Remove, name);
     });
     connect(m_modelsPage, &ModelsPage::activateRequested, this, &MainWindow::activateModel);
     connect(m_modelsPage, &ModelsPage::trainRequested, this, &MainWindow::openTrainingWizard);
 
-    // Engine -> pages
-    connect(m_engine, &EngineController::modelLoaded, this, &MainWindow::onModelLoaded);
-    connect(m_engine, &EngineController::backboneImported, this, [this](const QString &path, const QString &error) {
-        if (!error.isEmpty()) {
-            m_modelFailed = true;
-            showBanner(tr("<b>The file was not accepted.</b><pre style=\"white-space: pre-wrap\">%1</pre>").arg(h(error)), true);
-            emit settledChanged();
-            return;
-        }
-        m_options.backbone = path;
-        startModel();
-    });
-    connect(m_engine, &EngineController::caseOpened, this, [this](const CaseRows &rows) {
-        m_casePath = rows.casePath;
-        m_caseReadOnly = rows.readOnly;
-        if (m_adoptAction)
-            m_adoptAction->setEnabled(!m_caseReadOnly.isEmpty());
-        m_scanId = rows.scanId;
-        m_scanPage->setCase(rows);
-        statusBar()->showMessage(tr("Case %1: %2").arg(rows.caseName, m_scanPage->caseSummary()), 10000);
-    });
-    connect(m_engine, &EngineController::caseFailed, this, [this](const QString &error) {
-        QMessageBox::warning(this, tr("Case"), error);
-    });
-    connect(m_engine, &EngineController::scanProgress, m_scanPage, &ScanPage::showProgress);
-    connect(m_engine, &EngineController::rowsChanged, this, [this](const CaseRows &rows) {
-        m_scanId = rows.scanId;
-        m_scanPage->mergeRows(rows);
-    });
-    connect(m_engine, &EngineController::scanFinished, m_scanPage, &ScanPage::scanEnded);
-    connect(m_engine, &EngineController::inspected, this, [this](const InspectResult &result) {
-        if (result.id != m_inspectJob)
-            return;
-        m_inspectPage->showResult(result, m_inspectStored);
-        if (m_options.tileMap && result.scored) {
-            m_options.tileMap = false;
-            emit m_inspectPage->tilesRequested();
-        }
-        if (m_options.robustness && result.scored) {
-            m_options.robustness = false;
-            emit m_inspectPage->robustnessRequested();
-            emit m_robustnessPage->runRequested();
-        }
-    });
-    connect(m_engine, &EngineController::tilesProgress, this, [this](const TileUpdate &update) {
-        if (update.id == m_tileJob)
-            m_inspectPage->showTiles(update);
-    });
-    connect(m_engine, &EngineController::sweepProgress, this, [this](const SweepUpdate &update) {
-        if (update.id == m_sweepJob)
-            m_robustnessPage->showProgress(update);
-    });
-    connect(m_engine, &EngineController::modelsListed, m_modelsPage, &ModelsPage::setState);
-    connect(m_engine, &EngineController::fetchProgress, m_modelsPage, &ModelsPage::setProgress);
-    connect(m_engine, &EngineController::modelActionDone, this, [this](const ModelAction &action) {
-        m_modelsPage->setActionDone(action);
-        m_modelsPage->setBusy(m_engine->modelsBusy());
-        // A backbone that has just arrived is loaded at once when none is.
-        const bool arrived = action.ok && (action.action == ModelAction::Kind::Fetch || action.action == ModelAction::Kind::Import);
-        if (arrived && !m_engine->hasModel() && !m_engine->loadingModel() && m_options.backbone.isEmpty())
-            startModel();
-    });
-    connect(m_engine, &EngineController::reportProgress, this, [this](const QString &stage, int done, int total) {
-        if (!m_reportProgress)
-            return;
-        m_reportProgress->setLabelText(stage);
-        m_reportProgress->setMaximum(std::max(1, total));
-        m_reportProgress->setValue(std::min(done, total));
-    });
-    connect(m_engine, &EngineController::reportWritten, this, [this](const ReportOutcome &outcome, const QString &error) {
-        if (m_reportProgress) {
-            m_reportProgress->deleteLater();
-            m_reportProgress = nullptr;
-        }
-        auto *box = new QMessageBox(this);
-        box->setObjectName(QStringLiteral("reportResult"));
-        box->setAttribute(Qt::WA_DeleteOnClose);
-        box->setWindowTitle(tr("Export"));
-        if (!error.isEmpty()) {
-            box->setIcon(QMessageBox::Warning);
-            box->setText(tr("Nothing was exported: %1").arg(error.toHtmlEscaped()));
-            statusBar()->showMessage(tr("Export failed"), 10000);
-        } else {
-            QString text = tr("<p>Written, and recorded with their SHA-256 in the case's audit log:</p><ul>");
-            for (const WrittenFile &file : outcome.files)
-                text += QStringLiteral("<li>%1<br><tt>%2</tt></li>").arg(file.path.toHtmlEscaped(), file.sha256);
-            text += QStringLiteral("</ul>");
-            for (const QString &note : outcome.notes)
-                text += QStringLiteral("<p><i>%1</i></p>").arg(note.toHtmlEscaped());
-            box->setText(text);
-            statusBar()->showMessage(tr("Exported %n file(s)", nullptr, int(outcome.files.size())), 10000);
-        }
-        box->open();
-    });
+    // The model folder's state, whoever changed it; the window closes once every job has ended.
+    connect(m_engine, &EngineController::modelsChanged, m_modelsPage, &ModelsPage::setState);
     connect(m_engine, &EngineController::idle, this, [this] {
         if (m_closeRequested)
             close();
@@ -353,7 +245,7 @@ void MainWindow::createMenus()
             QMessageBox::information(this, tr("Export"), tr("Scan a folder or open a case first."));
             return;
         }
-        if (m_engine->scanRunning() || m_engine->reportRunning()) {
+        if (m_engine->running(Job::Kind::Scan) || m_engine->running(Job::Kind::Report)) {
             QMessageBox::information(this, tr("Export"), tr("Wait for the scan to finish, or cancel it."));
             return;
         }
@@ -409,9 +301,9 @@ TrainingWizard *MainWindow::openTrainingWizard()
         m_trainingWizard->setAttribute(Qt::WA_DeleteOnClose);
         connect(m_trainingWizard, &TrainingWizard::activateRequested, this, &MainWindow::activateModel);
         // A trained head is recorded as trusted: the Models page shows it.
-        connect(m_engine, &EngineController::trainingProgress, m_trainingWizard, [this](const TrainingUpdate &update) {
-            if (update.finished)
-                m_engine->listModels();
+        connect(m_engine, &EngineController::jobStarted, m_trainingWizard, [this](Job *job) {
+            if (job->kind() == Job::Kind::Training)
+                connect(job, &Job::ended, this, [this] { m_engine->listModels(); });
         });
     }
     m_trainingWizard->show();
@@ -422,8 +314,8 @@ TrainingWizard *MainWindow::openTrainingWizard()
 
 void MainWindow::activateModel(const QString &role, const QString &path)
 {
-    if (m_engine->scanRunning() || m_engine->sweepRunning() || m_engine->tilesRunning() || m_engine->reportRunning()
-        || m_engine->loadingModel()) {
+    if (m_engine->running(Job::Kind::Scan) || m_engine->running(Job::Kind::Sweep) || m_engine->running(Job::Kind::TileMap) || m_engine->running(Job::Kind::Report)
+        || m_engine->running(Job::Kind::LoadModel)) {
         QMessageBox::information(this, tr("Models"),
                                  tr("A scan, sweep, report or model load is running: let it finish or cancel it, then "
                                     "set the model active."));
@@ -496,7 +388,14 @@ void MainWindow::loadModel(const ModelRequest &request)
 {
     showBanner(tr("<p>Loading the detector: %1 ...</p>").arg(h(request.backbone)), false);
     m_modelLabel->setText(tr("Loading model..."));
-    m_engine->loadModel(request);
+    Job *job = m_engine->loadModel(request);
+    job->onFinished<ModelLoadResult>(this, [this](const ModelLoadResult &result) { onModelLoaded(result); });
+    job->onFailed(this, [this, request](const QString &error) {
+        ModelLoadResult result;
+        result.request = request;
+        result.error = error;
+        onModelLoaded(result);
+    });
 }
 
 QString MainWindow::modelName() const
@@ -591,7 +490,16 @@ void MainWindow::locateBackbone()
     showBanner(tr("<p>Checking %1: SHA-256 against the manifest and tensor shapes, then copying it into the model "
                   "store...</p>").arg(h(path)),
                false);
-    m_engine->importBackbone(path);
+    Job *job = m_engine->importBackbone(path);
+    job->onFinished<QString>(this, [this](const QString &imported) {
+        m_options.backbone = imported;
+        startModel();
+    });
+    job->onFailed(this, [this](const QString &error) {
+        m_modelFailed = true;
+        showBanner(tr("<b>The file was not accepted.</b><pre style=\"white-space: pre-wrap\">%1</pre>").arg(h(error)), true);
+        emit settledChanged();
+    });
 }
 
 void MainWindow::openStartupFiles()
@@ -622,7 +530,7 @@ void MainWindow::newCase(const QString &path)
 
 void MainWindow::openFolder(const QString &folder)
 {
-    if (!m_engine->hasModel() || m_engine->scanRunning())
+    if (!m_engine->hasModel() || m_engine->running(Job::Kind::Scan))
         return;
     if (m_casePath.isEmpty() || !m_caseReadOnly.isEmpty()) {
         // A new case in the cases folder, never in the evidence folder (nor in a case that is
@@ -637,29 +545,97 @@ void MainWindow::openFolder(const QString &folder)
                                                                                    : QFileInfo(folder).fileName(),
                                             QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"))));
     }
-    ScanJob job;
-    job.roots = QStringList{folder};
-    job.casePath = m_casePath;
-    job.crop = m_settings.crop;
-    job.batchSize = m_settings.batchSize;
-    m_scanPage->scanStarted(job.roots, job.casePath);
-    m_engine->startScan(job);
+    ScanParams params;
+    params.roots = QStringList{folder};
+    params.casePath = m_casePath;
+    params.crop = m_settings.crop;
+    params.batchSize = m_settings.batchSize;
+    Job *job = m_engine->scan(params);
+    if (!job)
+        return;
+    // The case first (its rows, the scan id), then the page's account of the scan.
+    connect(job, &Job::progressed, this, [this](const QVariant &update) {
+        const ScanUpdate u = update.value<ScanUpdate>();
+        if (u.hasRows)
+            m_scanId = u.rows.scanId;
+    });
+    for (auto signal : {&Job::finished, &Job::cancelled})
+        connect(job, signal, this, [this](const QVariant &v) { showCase(v.value<ScanFinished>().rows); });
+    m_scanPage->followScan(job, params.roots, params.casePath);
     showPage(Page::Scan);
 }
 
 void MainWindow::adoptCase()
 {
-    if (m_caseReadOnly.isEmpty() || m_engine->scanRunning() || m_engine->reportRunning())
+    if (m_caseReadOnly.isEmpty() || m_engine->running(Job::Kind::Scan) || m_engine->running(Job::Kind::Report))
         return;
-    m_engine->openCase(m_casePath, true);
+    followCase(m_engine->openCase(m_casePath, true));
 }
 
 void MainWindow::openCase(const QString &path)
 {
-    if (m_engine->scanRunning())
+    if (m_engine->running(Job::Kind::Scan))
         return;
-    m_engine->openCase(path);
+    followCase(m_engine->openCase(path));
     showPage(Page::Scan);
+}
+
+void MainWindow::showCase(const CaseRows &rows)
+{
+    m_casePath = rows.casePath;
+    m_caseReadOnly = rows.readOnly;
+    if (m_adoptAction)
+        m_adoptAction->setEnabled(!m_caseReadOnly.isEmpty());
+    m_scanId = rows.scanId;
+    m_scanPage->setCase(rows);
+    statusBar()->showMessage(tr("Case %1: %2").arg(rows.caseName, m_scanPage->caseSummary()), 10000);
+}
+
+void MainWindow::followCase(Job *job)
+{
+    job->onFinished<CaseRows>(this, [this](const CaseRows &rows) { showCase(rows); });
+    job->onFailed(this, [this](const QString &error) { QMessageBox::warning(this, tr("Case"), error); });
+}
+
+void MainWindow::followModelAction(Job *job, ModelAction::Kind kind, const QString &name)
+{
+    m_modelsPage->followAction(job, kind, name);
+    m_modelsPage->setBusy(m_engine->modelsBusy());
+    connect(job, &Job::ended, this, [this, kind](Job *ended) {
+        m_modelsPage->setBusy(m_engine->modelsBusy());
+        // A backbone that has just arrived is loaded at once when none is.
+        const bool arrived = ended->state() == Job::State::Finished
+                          && (kind == ModelAction::Kind::Fetch || kind == ModelAction::Kind::Import);
+        if (arrived && !m_engine->hasModel() && !m_engine->running(Job::Kind::LoadModel) && m_options.backbone.isEmpty())
+            startModel();
+    });
+}
+
+void MainWindow::reportEnded(const ReportOutcome &outcome, const QString &error)
+{
+    if (m_reportProgress) {
+        m_reportProgress->deleteLater();
+        m_reportProgress = nullptr;
+    }
+    auto *box = new QMessageBox(this);
+    box->setObjectName(QStringLiteral("reportResult"));
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setWindowTitle(tr("Export"));
+    if (!error.isEmpty()) {
+        box->setIcon(QMessageBox::Warning);
+        box->setText(tr("Nothing was exported: %1").arg(error.toHtmlEscaped()));
+        statusBar()->showMessage(tr("Export failed"), 10000);
+    } else {
+        QString text = tr("<p>Written, and recorded with their SHA-256 in the case's audit log:</p><ul>");
+        for (const WrittenFile &file : outcome.files)
+            text += QStringLiteral("<li>%1<br><tt>%2</tt></li>").arg(file.path.toHtmlEscaped(), file.sha256);
+        text += QStringLiteral("</ul>");
+        for (const QString &note : outcome.notes)
+            text += QStringLiteral("<p><i>%1</i></p>").arg(note.toHtmlEscaped());
+        box->setText(text);
+        statusBar()->showMessage(tr("Exported %n file(s)", nullptr, int(outcome.files.size())), 10000);
+    }
+    box->open();
 }
 
 void MainWindow::openImage(const QString &path)
@@ -678,12 +654,36 @@ void MainWindow::inspectReport(const FileReport &report)
         m_inspectPage->showPending(report.path, tr("Inspect needs the detector: see the message above."));
         return;
     }
-    m_inspectPage->showPending(report.path, m_engine->scanRunning() ? tr("Examining (taking turns with the scan)...")
+    m_inspectPage->showPending(report.path, m_engine->running(Job::Kind::Scan) ? tr("Examining (taking turns with the scan)...")
                                                                     : tr("Examining..."));
-    InspectJob job;
-    job.path = report.path;
-    job.crop = m_settings.crop;
-    m_inspectJob = m_engine->inspect(job);
+    InspectParams params;
+    params.path = report.path;
+    params.crop = m_settings.crop;
+    Job *job = m_engine->inspect(params);
+    m_inspectJob = job;
+    // Only the latest image's analysis is shown.
+    job->onFinished<InspectResult>(this, [this, job](const InspectResult &result) {
+        if (job != m_inspectJob)
+            return;
+        m_inspectPage->showResult(result, m_inspectStored);
+        if (m_options.tileMap && result.scored) {
+            m_options.tileMap = false;
+            emit m_inspectPage->tilesRequested();
+        }
+        if (m_options.robustness && result.scored) {
+            m_options.robustness = false;
+            emit m_inspectPage->robustnessRequested();
+            emit m_robustnessPage->runRequested();
+        }
+    });
+    job->onFailed(this, [this, job, path = report.path](const QString &error) {
+        if (job != m_inspectJob)
+            return;
+        InspectResult result;
+        result.path = path;
+        result.error = error;
+        m_inspectPage->showResult(result, m_inspectStored);
+    });
 }
 
 void MainWindow::exportResults(const QString &path)
@@ -698,7 +698,7 @@ void MainWindow::exportResults(const QString &path)
 
 void MainWindow::writeReport(ReportRequest request)
 {
-    if (m_scanId <= 0 || m_engine->scanRunning() || m_engine->reportRunning())
+    if (m_scanId <= 0 || m_engine->running(Job::Kind::Scan) || m_engine->running(Job::Kind::Report))
         return;
     request.scanId = m_scanId;
     request.rule = m_settings.rule;
@@ -709,9 +709,22 @@ void MainWindow::writeReport(ReportRequest request)
         m_reportProgress->setMinimumDuration(500);
         m_reportProgress->setAutoClose(false);
         m_reportProgress->setAutoReset(false);
-        connect(m_reportProgress, &QProgressDialog::canceled, m_engine, &EngineController::cancelReport);
     }
-    m_engine->writeReport(request);
+    Job *job = m_engine->writeReport(request);
+    if (!job)
+        return;
+    if (m_reportProgress)
+        connect(m_reportProgress, &QProgressDialog::canceled, job, &Job::cancel);
+    job->onProgress<ReportStep>(this, [this](const ReportStep &step) {
+        if (!m_reportProgress)
+            return;
+        m_reportProgress->setLabelText(step.stage);
+        m_reportProgress->setMaximum(std::max(1, step.total));
+        m_reportProgress->setValue(std::min(step.done, step.total));
+    });
+    job->onFinished<ReportOutcome>(this, [this](const ReportOutcome &outcome) { reportEnded(outcome, {}); });
+    job->onFailed(this, [this](const QString &error) { reportEnded({}, error); });
+    connect(job, &Job::cancelled, this, [this] { reportEnded({}, tr("cancelled: no report was written")); });
 }
 
 void MainWindow::showAbout()
@@ -729,16 +742,11 @@ void MainWindow::showAbout()
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
-    if (m_engine->scanRunning() || m_engine->tilesRunning() || m_engine->reportRunning() || m_engine->sweepRunning()
-        || m_engine->trainingRunning()) {
+    if (m_engine->busy()) {
         // Finish the batch in flight and commit it, then close (see the idle signal). A training
         // run stops after its batch and writes its best epoch so far.
         m_closeRequested = true;
-        m_engine->cancelTraining();
-        m_engine->cancelScan();
-        m_engine->cancelTiles();
-        m_engine->cancelReport();
-        m_engine->cancelSweep();
+        m_engine->cancelAll();
         statusBar()->showMessage(tr("Stopping: finishing the batch in flight, then closing..."));
         event->ignore();
         return;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "EngineTypes.h"
+#include "Job.h"
 #include "SettingsDialog.h"
 
 #include <QMainWindow>
@@ -87,6 +88,11 @@ private:
     void locateBackbone();
     void activateModel(const QString &role, const QString &path);
     void inspectReport(const FileReport &report);
+    // A case's rows are shown (opened, adopted, or after a scan).
+    void showCase(const CaseRows &rows);
+    void followCase(Job *job);
+    void followModelAction(Job *job, ModelAction::Kind kind, const QString &name);
+    void reportEnded(const ReportOutcome &outcome, const QString &error);
     void openStartupFiles();
     void applySettings(const StudioSettings &settings, bool save = true);
     void showAbout();
@@ -113,7 +119,7 @@ private:
     QString m_caseReadOnly; // why the open case is only read, when it is
     QAction *m_adoptAction = nullptr;
     qint64 m_scanId = 0;
-    int m_inspectJob = 0, m_tileJob = 0, m_sweepJob = 0;
+    QPointer<Job> m_inspectJob; // the latest Inspect: earlier ones' results are not shown
     std::optional<FileReport> m_inspectStored;
     bool m_startupPending = true;
     bool m_closeRequested = false;

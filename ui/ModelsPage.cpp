@@ -106,7 +106,10 @@ ModelsPage::ModelsPage(QWidget *parent) : QWidget(parent)
         if (ok && !url.trimmed().isEmpty())
             emit fetchRequested(s->installed.model.name, url.trimmed());
     });
-    connect(m_cancel, &QPushButton::clicked, this, &ModelsPage::cancelFetchRequested);
+    connect(m_cancel, &QPushButton::clicked, this, [this] {
+        if (m_fetchJob)
+            m_fetchJob->cancel();
+    });
     connect(m_verify, &QPushButton::clicked, this, [this] {
         if (const ModelState *s = selected())
             emit verifyRequested(s->installed.model.name);
@@ -294,6 +297,19 @@ void ModelsPage::setLoaded(const QString &backbonePath, const QStringList &headP
     m_backbone = backbonePath;
     m_heads = headPaths;
     setState(m_state);
+}
+
+void ModelsPage::followAction(Job *job, ModelAction::Kind kind, const QString &name)
+{
+    if (!job)
+        return;
+    if (kind == ModelAction::Kind::Fetch) {
+        m_fetchJob = job;
+        job->onProgress<FetchProgress>(this, [this](const FetchProgress &p) { setProgress(p); });
+    }
+    for (auto signal : {&Job::finished, &Job::cancelled})
+        connect(job, signal, this, [this](const QVariant &v) { setActionDone(v.value<ModelAction>()); });
+    job->onFailed(this, [this, kind, name](const QString &error) { setActionDone({kind, name, false, false, error}); });
 }
 
 void ModelsPage::setProgress(const FetchProgress &p)

@@ -1,7 +1,9 @@
 #pragma once
 
 #include "EngineTypes.h"
+#include "Job.h"
 
+#include <QPointer>
 #include <QWidget>
 
 class QLabel;
@@ -24,8 +26,9 @@ public:
 
     void setState(const ModelsState &state);
     void setLoaded(const QString &backbonePath, const QStringList &headPaths); // what the detector uses now
-    void setProgress(const FetchProgress &progress);
-    void setActionDone(const ModelAction &action);
+    // The job of an action this page asked for (fetch, verify, import, remove): a download's
+    // progress and every action's end are shown here; Cancel cancels a download.
+    void followAction(Job *job, ModelAction::Kind kind, const QString &name);
     void setBusy(bool busy); // an action is running: the buttons that would start another wait
 
     void select(const QString &name);
@@ -37,13 +40,15 @@ signals:
     void refreshRequested();
     void trainRequested(); // the training wizard
     void fetchRequested(const QString &name, const QString &url); // url empty: the manifest's
-    void cancelFetchRequested();
     void verifyRequested(const QString &name);
     void importRequested(const QString &path, const QString &name);
     void removeRequested(const QString &name);
     void activateRequested(const QString &role, const QString &path);
 
 private:
+    void setProgress(const FetchProgress &progress);
+    void setActionDone(const ModelAction &action);
+    QPointer<Job> m_fetchJob;
     const ModelState *selected() const;
     void updateButtons();
     void showDetails();

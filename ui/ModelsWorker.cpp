@@ -5,6 +5,7 @@
 #include <QDateTime>
 #include <QFile>
 #include <QFileInfo>
+#include <QTimer>
 
 namespace rine {
 
@@ -19,9 +20,14 @@ const KnownModel *ModelsWorker::find(const QString &name)
     return nullptr;
 }
 
-void ModelsWorker::done(ModelAction action)
+void ModelsWorker::done(const ModelAction &action, const Job::Reporter &job)
 {
-    emit actionDone(action);
+    if (action.cancelled)
+        job.cancelled(QVariant::fromValue(action));
+    else if (action.ok)
+        job.finish(QVariant::fromValue(action));
+    else
+        job.fail(action.message);
     list();
 }
 
@@ -31,17 +37,17 @@ void ModelsWorker::list()
     emit listed({store.dir(), store.states(), store.trusted()});
 }
 
-void ModelsWorker::fetch(const QString &name, const QString &url)
+void ModelsWorker::fetch(const QString &name, const QString &url, const Job::Reporter &job)
 {
     ModelAction action{ModelAction::Kind::Fetch, name, false, false, {}};
     const KnownModel *model = find(name);
     if (!model) {
         action.message = tr("%1 is not in the model manifest.").arg(name);
-        return done(action);
+        return done(action, job);
     }
     if (m_download) {
         action.message = tr("Another download is running; wait for it or cancel it.");
-        return done(action);
+        return done(action, job);
     }
     ModelStore store(m_storeDir);
     DownloadRequest request;
@@ -51,10 +57,17 @@ void ModelsWorker::fetch(const QString &name, const QString &url)
     request.expectedSize = model->size;
     m_download = new ModelDownloader(this);
     connect(m_download, &ModelDownloader::progress, this,
-            [this, name](qint64 received, qint64 total, double rate, double eta) {
-                emit fetchProgress({name, received, total, rate, eta});
+            [name, job](qint64 received, qint64 total, double rate, double eta) {
+                job.progress(QVariant::fromValue(FetchProgress{name, received, total, rate, eta}));
             });
-    connect(m_download, &ModelDownloader::finished, this, [this, name, request](const DownloadOutcome &outcome) {
+    // Cancel is the job's flag: seen here within a tenth of a second.
+    auto *watch = new QTimer(m_download);
+    connect(watch, &QTimer::timeout, m_download, [download = m_download, job] {
+        if (job.cancelRequested())
+            download->cancel();
+    });
+    watch->start(100);
+    connect(m_download, &ModelDownloader::finished, this, [this, name, request, job](const DownloadOutcome &outcome) {
         m_download->deleteLater();
         m_download = nullptr;
         ModelAction action{ModelAction::Kind::Fetch, name, outcome.ok, outcome.cancelled, {}};
@@ -82,18 +95,12 @@ void ModelsWorker::fetch(const QString &name, const QString &url)
                                           : QString::fromStdString(pinned.error()));
             }
         }
-        done(action);
+        done(action, job);
     });
     m_download->start(request);
 }
 
-void ModelsWorker::cancelFetch()
-{
-    if (m_download)
-        m_download->cancel();
-}
-
-void ModelsWorker::verify(const QString &name)
+void ModelsWorker::verify(const QString &name, const Job::Reporter &job)
 {
     ModelAction action{ModelAction::Kind::Verify, name, false, false, {}};
     ModelStore store(m_storeDir);
@@ -102,7 +109,7 @@ void ModelsWorker::verify(const QString &name)
             continue;
         if (entry.path.isEmpty()) {
             action.message = tr("%1 is not installed.").arg(name);
-            return done(action);
+            return done(action, job);
         }
         const QString expected = store.expectedSha256(entry.model);
         auto sha = sha256OfFile(entry.path);
@@ -120,34 +127,34 @@ void ModelsWorker::verify(const QString &name)
             action.ok = true;
             action.message = tr("%1 verified: %2 has the expected SHA-256 %3.").arg(name, entry.path, expected);
         }
-        return done(action);
+        return done(action, job);
     }
     action.message = tr("%1 is not in the model manifest.").arg(name);
-    done(action);
+    done(action, job);
 }
 
-void ModelsWorker::importFile(const QString &path, const QString &name)
+void ModelsWorker::importFile(const QString &path, const QString &name, const Job::Reporter &job)
 {
     ModelAction action{ModelAction::Kind::Import, name, false, false, {}};
     const KnownModel *model = find(name);
     if (!model) {
         action.message = tr("%1 is not in the model manifest.").arg(name);
-        return done(action);
+        return done(action, job);
     }
     auto imported = ModelStore(m_storeDir).import(path, *model);
     action.ok = bool(imported);
     action.message = imported ? tr("%1 imported from %2 into %3.").arg(name, path, imported.value())
                               : QString::fromStdString(imported.error());
-    done(action);
+    done(action, job);
 }
 
-void ModelsWorker::remove(const QString &name)
+void ModelsWorker::remove(const QString &name, const Job::Reporter &job)
 {
     ModelAction action{ModelAction::Kind::Remove, name, false, false, {}};
     const KnownModel *model = find(name);
     if (!model) {
         action.message = tr("%1 is not in the model manifest.").arg(name);
-        return done(action);
+        return done(action, job);
     }
     ModelStore store(m_storeDir);
     const QString part = store.pathOf(*model) + QStringLiteral(".part");
@@ -155,12 +162,22 @@ void ModelsWorker::remove(const QString &name)
         action.ok = QFile::remove(part);
         action.message = action.ok ? tr("The interrupted download of %1 was discarded.").arg(name)
                                    : tr("%1: cannot delete").arg(part);
-        return done(action);
+        return done(action, job);
     }
     auto removed = store.remove(*model);
     action.ok = bool(removed);
     action.message = removed ? tr("%1 removed from the model folder.").arg(name) : QString::fromStdString(removed.error());
-    done(action);
+    done(action, job);
+}
+
+void ModelsWorker::importBackbone(const QString &path, const Job::Reporter &job)
+{
+    auto imported = ModelStore(m_storeDir).import(path, ModelLocator::knownBackbone());
+    if (imported)
+        job.finish(imported.value());
+    else
+        job.fail(QString::fromStdString(imported.error()));
+    list();
 }
 
 } // namespace rine

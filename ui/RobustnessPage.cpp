@@ -146,7 +146,8 @@ RobustnessPage::RobustnessPage(QWidget *parent) : QWidget(parent)
     m_run->setObjectName(QStringLiteral("sweepButton"));
     connect(m_run, &QPushButton::clicked, this, [this] {
         if (m_running) {
-            emit cancelRequested();
+            if (m_sweepJob)
+                m_sweepJob->cancel();
             return;
         }
         auto planned = plan();
@@ -288,6 +289,10 @@ std::uint64_t RobustnessPage::seed() const { return std::uint64_t(m_seed->value(
 
 void RobustnessPage::setImage(const InspectResult &image)
 {
+    if (m_sweepJob) // its results are for the other image
+        m_sweepJob->cancel();
+    m_sweepJob = nullptr;
+    setRunning(false);
     m_path = image.path;
     m_sha256 = image.sha256;
     m_hasSweep = false;
@@ -355,17 +360,39 @@ void RobustnessPage::updateButtons()
     m_save->setEnabled(m_hasSweep && !m_running);
 }
 
-void RobustnessPage::showProgress(const SweepUpdate &update)
+void RobustnessPage::followSweep(Job *job)
 {
-    if (!update.finished) {
+    m_sweepJob = job;
+    if (!job)
+        return;
+    auto current = [this, job] { return job == m_sweepJob; };
+    job->onProgress<SweepUpdate>(this, [this, current](const SweepUpdate &u) {
+        if (current())
+            showProgress(u, false);
+    });
+    for (auto signal : {&Job::finished, &Job::cancelled})
+        connect(job, signal, this, [this, current](const QVariant &v) {
+            if (current())
+                showProgress(v.value<SweepUpdate>(), true);
+        });
+    job->onFailed(this, [this, current](const QString &error) {
+        if (current())
+            showProgress({}, true, error);
+    });
+    setRunning(true);
+}
+
+void RobustnessPage::showProgress(const SweepUpdate &update, bool finished, const QString &error)
+{
+    if (!finished) {
         m_progress->setRange(0, std::max(1, update.total));
         m_progress->setValue(update.done);
         m_progress->setFormat(update.done * 2 <= update.total ? tr("preparing versions %p%") : tr("scoring %p%"));
         return;
     }
     setRunning(false);
-    if (!update.error.isEmpty()) {
-        m_summary->setText(tr("<span style=\"color: #c01f1f\">The sweep failed: %1</span>").arg(update.error.toHtmlEscaped()));
+    if (!error.isEmpty()) {
+        m_summary->setText(tr("<span style=\"color: #c01f1f\">The sweep failed: %1</span>").arg(error.toHtmlEscaped()));
         return;
     }
     if (update.result.cancelled) {

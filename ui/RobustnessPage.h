@@ -1,8 +1,10 @@
 #pragma once
 
 #include "EngineTypes.h"
+#include "Job.h"
 #include "report/Verdict.h"
 
+#include <QPointer>
 #include <QWidget>
 
 #include <array>
@@ -36,7 +38,9 @@ public:
     void setRule(VerdictRule rule);
     void setModel(bool ready, const ModelInfo &info);
     void setRunning(bool running);
-    void showProgress(const SweepUpdate &update);
+    // The sweep job of the image shown: its progress and end are shown here, and the page's
+    // button cancels it. A new image (setImage) cancels and drops it.
+    void followSweep(Job *job);
 
     // The plan the controls describe, or an error naming the field ("JPEG: ...").
     Result<SweepPlan> plan() const;
@@ -52,10 +56,10 @@ public:
 
 signals:
     void runRequested(); // read plan() and seed()
-    void cancelRequested();
 
 private:
     void showSweep();
+    void showProgress(const SweepUpdate &update, bool finished, const QString &error = {});
     void clearPreviews();
     void updateButtons();
     QWidget *previewTile(const QImage &picture, const QString &caption, double probability, const QString &tooltip,
@@ -70,6 +74,7 @@ private:
     VerdictRule m_rule;
     ModelInfo m_model;
     bool m_modelReady = false, m_running = false, m_hasSweep = false;
+    QPointer<Job> m_sweepJob;
     SweepResult m_sweep;
     SweepPlan m_sweepPlan; // the plan m_sweep was made with
     std::uint64_t m_sweepSeed = 0;

@@ -80,7 +80,8 @@ ScanPage::ScanPage(QWidget *parent) : QWidget(parent)
     connect(m_cancel, &QPushButton::clicked, this, [this] {
         m_cancel->setEnabled(false);
         m_rate->setText(tr("Cancelling: finishing the batch in flight..."));
-        emit cancelRequested();
+        if (m_scanJob)
+            m_scanJob->cancel();
     });
 
     // Filters
@@ -313,19 +314,32 @@ void ScanPage::showProgress(const ScanProgress &p)
                         .arg(p.etaSeconds < 0 ? tr("time") : tr("about %1").arg(durationText(p.etaSeconds))));
 }
 
-void ScanPage::scanEnded(const ScanFinished &finished)
+void ScanPage::followScan(Job *job, const QStringList &roots, const QString &casePath)
+{
+    m_scanJob = job;
+    scanStarted(roots, casePath);
+    job->onProgress<ScanUpdate>(this, [this](const ScanUpdate &update) {
+        showProgress(update.progress);
+        if (update.hasRows)
+            mergeRows(update.rows);
+    });
+    for (auto signal : {&Job::finished, &Job::cancelled})
+        connect(job, signal, this, [this](const QVariant &v) { scanEnded(v.value<ScanFinished>()); });
+    job->onFailed(this, [this](const QString &error) { scanEnded({}, error); });
+}
+
+void ScanPage::scanEnded(const ScanFinished &finished, const QString &error)
 {
     m_scanning = false;
     m_cancel->setEnabled(false);
     m_openCase->setEnabled(true);
     setModelReady(m_modelReady);
     m_progress->setRange(0, 1);
-    m_progress->setValue(finished.error.isEmpty() ? 1 : 0);
-    m_progress->setFormat(finished.error.isEmpty() ? (finished.outcome.cancelled ? tr("Cancelled") : tr("Done"))
-                                                   : tr("Failed"));
-    if (!finished.error.isEmpty()) {
+    m_progress->setValue(error.isEmpty() ? 1 : 0);
+    m_progress->setFormat(error.isEmpty() ? (finished.outcome.cancelled ? tr("Cancelled") : tr("Done")) : tr("Failed"));
+    if (!error.isEmpty()) {
         m_rate->clear();
-        m_message->setText(tr("<span style=\"color:#c01f1f\">The scan failed: %1</span>").arg(finished.error.toHtmlEscaped()));
+        m_message->setText(tr("<span style=\"color:#c01f1f\">The scan failed: %1</span>").arg(error.toHtmlEscaped()));
         m_message->setVisible(true);
         return;
     }

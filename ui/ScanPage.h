@@ -1,8 +1,10 @@
 #pragma once
 
 #include "EngineTypes.h"
+#include "Job.h"
 #include "ResultsModel.h"
 
+#include <QPointer>
 #include <QWidget>
 
 class QComboBox;
@@ -39,16 +41,15 @@ public:
     void setModelReady(bool ready);
     void setCase(const CaseRows &rows); // replaces the rows
     void mergeRows(const CaseRows &rows);
-    void scanStarted(const QStringList &roots, const QString &casePath);
-    void showProgress(const ScanProgress &progress);
-    void scanEnded(const ScanFinished &finished);
+    // A scan job into the shown case: its progress and committed rows are shown as they come,
+    // and the page's Cancel cancels it.
+    void followScan(Job *job, const QStringList &roots, const QString &casePath);
     QString caseSummary() const;
     QStringList selectedPaths() const; // rows selected in the table, in table order
 
 signals:
     void openFolderRequested(const QString &folder); // empty: ask
     void openCaseRequested(const QString &path); // empty: ask
-    void cancelRequested();
     void inspectRequested(const rine::FileReport &report);
     void ruleChanged(const rine::VerdictRule &rule);
 
@@ -57,6 +58,10 @@ protected:
     void dropEvent(QDropEvent *event) override;
 
 private:
+    void scanStarted(const QStringList &roots, const QString &casePath);
+    void showProgress(const ScanProgress &progress);
+    void scanEnded(const ScanFinished &finished, const QString &error = {});
+    QPointer<Job> m_scanJob;
     void updateCounts();
 
     ResultsModel *m_model;

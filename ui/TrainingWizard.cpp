@@ -135,14 +135,13 @@ TrainingWizard::TrainingWizard(EngineController *engine, QWidget *parent) : QWiz
     setPage(TrainingPage, createTrainingPage());
     setPage(EvaluationPage, createEvaluationPage());
     setPage(SavePage, createSavePage());
-    connect(m_engine, &EngineController::trainingSurveyed, this, &TrainingWizard::onSurveyed);
-    connect(m_engine, &EngineController::trainingProgress, this, &TrainingWizard::onProgress);
 }
 
 TrainingWizard::~TrainingWizard()
 {
-    if (m_jobId || m_testJobId)
-        m_engine->cancelTraining();
+    for (Job *job : {m_trainingJob.data(), m_testJob.data()})
+        if (job)
+            job->cancel();
 }
 
 QString TrainingWizard::outputPath() const { return QFileInfo(m_output->text().trimmed()).absoluteFilePath(); }
@@ -283,7 +282,9 @@ void TrainingWizard::requestSurvey()
     m_surveyKey = root + QLatin1Char('\n') + classes.join(QLatin1Char('\n'));
     m_surveyReady = false;
     m_dataMessage->setText(tr("Looking at %1 ...").arg(QDir::toNativeSeparators(root)));
-    m_engine->surveyTraining(root, classes);
+    m_engine->surveyTraining(root, classes)->onFinished<TrainingSurvey>(this, [this](const TrainingSurvey &survey) {
+        onSurveyed(survey);
+    });
 }
 
 void TrainingWizard::onSurveyed(const TrainingSurvey &survey)
@@ -545,12 +546,12 @@ QWizardPage *TrainingWizard::createTrainingPage()
     m_cancel->setObjectName(QStringLiteral("trainingCancel"));
     m_cancel->setToolTip(tr("Stops after the current batch; the best epoch so far is written."));
     connect(m_cancel, &QPushButton::clicked, this, [this] {
-        if (!m_jobId)
+        if (!m_trainingJob)
             return;
         m_stopping = true;
         m_cancel->setEnabled(false);
         m_stage->setText(tr("Stopping after the current batch ..."));
-        m_engine->cancelTraining();
+        m_trainingJob->cancel();
     });
     auto *row = new QHBoxLayout;
     row->addWidget(m_progress, 1);
@@ -580,7 +581,7 @@ void TrainingWizard::startTraining()
 
     const QString output = outputPath();
     QDir().mkpath(QFileInfo(output).path());
-    TrainingJob job;
+    TrainingParams job;
     job.root = QDir::fromNativeSeparators(m_folder->text().trimmed());
     job.classes = chosenClasses();
     TrainingRequest &request = job.request;
@@ -594,8 +595,8 @@ void TrainingWizard::startTraining()
     request.config.patience = m_earlyStop->isChecked() ? m_patience->value() : 0;
     request.augment = m_augment->isChecked();
     request.output = output.toStdString();
-    m_jobId = m_engine->startTraining(job);
-    if (!m_jobId) {
+    Job *training = m_engine->train(job);
+    if (!training) {
         m_finished = true;
         m_error = m_engine->hasModel() ? tr("Another training run is still stopping: go back and try again shortly.")
                                        : tr("No model is loaded: training needs the backbone (see the Models page).");
@@ -604,6 +605,7 @@ void TrainingWizard::startTraining()
         m_cancel->setEnabled(false);
         return;
     }
+    followTraining(training);
     m_cancel->setEnabled(true);
     m_stage->setText(tr("Reading the images ..."));
     m_log->appendPlainText(tr("Training %1 on %2, writing %3")
@@ -612,44 +614,58 @@ void TrainingWizard::startTraining()
     // No going back while it runs: after QWizard has set its buttons for this page (it sets
     // them again when the run ends and the page becomes complete).
     QTimer::singleShot(0, this, [this] {
-        if (m_jobId)
+        if (m_trainingJob)
             button(QWizard::BackButton)->setEnabled(false);
     });
 }
 
-void TrainingWizard::onProgress(const TrainingUpdate &update)
+void TrainingWizard::followTraining(Job *job)
 {
-    if (update.testEvaluation) {
-        if (update.id != m_testJobId || !m_testJobId)
-            return;
+    m_trainingJob = job;
+    job->onProgress<TrainingUpdate>(this, [this](const TrainingUpdate &update) { onTrainingProgress(update); });
+    // Cancelled: the best epoch so far was written, and its outcome says so.
+    for (auto signal : {&Job::finished, &Job::cancelled})
+        connect(job, signal, this, [this](const QVariant &v) { onTrainingEnded(v.value<TrainingUpdate>(), {}); });
+    job->onFailed(this, [this](const QString &error) { onTrainingEnded({}, error); });
+}
+
+void TrainingWizard::followTestEvaluation(Job *job)
+{
+    m_testJob = job;
+    job->onProgress<TrainingUpdate>(this, [this](const TrainingUpdate &update) {
         if (!update.note.isEmpty())
             m_testMessage->setText(m_testMessage->text() + QStringLiteral("<br>") + update.note.toHtmlEscaped());
-        if (!update.finished) {
-            if (update.total > 0)
-                m_testMessage->setText(tr("Scoring the test images: %1 of %2").arg(update.done).arg(update.total));
-            return;
-        }
-        m_testJobId = 0;
-        m_testButton->setEnabled(true);
-        stepPage(this, EvaluationPage)->changed();
-        if (!update.error.isEmpty()) {
-            m_testMessage->setText(QStringLiteral("<span style='color:#b00020'>%1</span>").arg(update.error.toHtmlEscaped()));
-            return;
-        }
-        m_test = update.test;
-        showResults(m_testTable, m_test.byGenerator);
-        m_testMessage->setText(tr("%1: %2, accuracy at %3 and AP per generator folder (the preprocessing and "
-                                  "threshold of Settings); recorded in the model card.%4")
-                                   .arg(QDir::toNativeSeparators(q(m_test.root)).toHtmlEscaped(),
-                                        q(m_test.preprocessing).toHtmlEscaped(), QString::number(m_test.threshold),
-                                        m_test.leftOut ? tr(" %1 images could not be read and were left out.")
-                                                             .arg(m_test.leftOut)
-                                                       : QString())
-                               + (update.note.isEmpty() ? QString() : QStringLiteral("<br>") + update.note.toHtmlEscaped()));
+        if (update.total > 0)
+            m_testMessage->setText(tr("Scoring the test images: %1 of %2").arg(update.done).arg(update.total));
+    });
+    job->onFinished<TrainingUpdate>(this, [this](const TrainingUpdate &update) { onTestEnded(update, {}); });
+    job->onFailed(this, [this](const QString &error) { onTestEnded({}, error); });
+    connect(job, &Job::cancelled, this, [this] { onTestEnded({}, tr("cancelled")); });
+}
+
+void TrainingWizard::onTestEnded(const TrainingUpdate &update, const QString &error)
+{
+    m_testJob = nullptr;
+    m_testButton->setEnabled(true);
+    stepPage(this, EvaluationPage)->changed();
+    if (!error.isEmpty()) {
+        m_testMessage->setText(QStringLiteral("<span style='color:#b00020'>%1</span>").arg(error.toHtmlEscaped()));
         return;
     }
-    if (update.id != m_jobId || !m_jobId)
-        return;
+    m_test = update.test;
+    showResults(m_testTable, m_test.byGenerator);
+    m_testMessage->setText(tr("%1: %2, accuracy at %3 and AP per generator folder (the preprocessing and "
+                              "threshold of Settings); recorded in the model card.%4")
+                               .arg(QDir::toNativeSeparators(q(m_test.root)).toHtmlEscaped(),
+                                    q(m_test.preprocessing).toHtmlEscaped(), QString::number(m_test.threshold),
+                                    m_test.leftOut ? tr(" %1 images could not be read and were left out.")
+                                                         .arg(m_test.leftOut)
+                                                   : QString())
+                           + (update.note.isEmpty() ? QString() : QStringLiteral("<br>") + update.note.toHtmlEscaped()));
+}
+
+void TrainingWizard::onTrainingProgress(const TrainingUpdate &update)
+{
     if (!update.note.isEmpty())
         m_log->appendPlainText(update.note);
     if (update.hasEpoch) {
@@ -694,16 +710,18 @@ void TrainingWizard::onProgress(const TrainingUpdate &update)
         else
             m_eta->clear();
     }
-    if (!update.finished)
-        return;
-    m_jobId = 0;
+}
+
+void TrainingWizard::onTrainingEnded(const TrainingUpdate &update, const QString &error)
+{
+    m_trainingJob = nullptr;
     m_finished = true;
     m_cancel->setEnabled(false);
     m_progress->setRange(0, 1);
     m_progress->setValue(1);
     m_eta->clear();
-    if (!update.error.isEmpty()) {
-        m_error = update.error;
+    if (!error.isEmpty()) {
+        m_error = error;
         m_stage->setText(QStringLiteral("<span style='color:#b00020'>%1</span>").arg(m_error.toHtmlEscaped()));
         m_log->appendPlainText(m_error);
     } else {
@@ -770,7 +788,7 @@ QWizardPage *TrainingWizard::createEvaluationPage()
     layout->addLayout(testRow);
     layout->addWidget(m_testTable, 1);
     page->enter = [this] { showEvaluation(); };
-    page->complete = [this] { return m_testJobId == 0; };
+    page->complete = [this] { return !m_testJob; };
     return page;
 }
 
@@ -815,16 +833,17 @@ void TrainingWizard::showEvaluation()
 
 void TrainingWizard::evaluateOn(const QString &testRoot)
 {
-    if (m_testJobId || !m_finished || !m_error.isEmpty())
+    if (m_testJob || !m_finished || !m_error.isEmpty())
         return;
     // With the preprocessing and verdict threshold the analyst set (Settings), as scans use.
     const StudioSettings settings = StudioSettings::load();
-    m_testJobId = m_engine->evaluateTrainedHead(outputPath(), q(m_outcome.cardPath), testRoot, settings.crop,
-                                                settings.rule.threshold, settings.batchSize);
-    if (!m_testJobId) {
+    Job *job = m_engine->evaluateTrainedHead(outputPath(), q(m_outcome.cardPath), testRoot, settings.crop,
+                                             settings.rule.threshold, settings.batchSize);
+    if (!job) {
         m_testMessage->setText(tr("Busy: try again when the current run has ended."));
         return;
     }
+    followTestEvaluation(job);
     m_testButton->setEnabled(false);
     m_testMessage->setText(tr("Reading %1 ...").arg(QDir::toNativeSeparators(testRoot).toHtmlEscaped()));
     stepPage(this, EvaluationPage)->changed();
@@ -894,11 +913,11 @@ void TrainingWizard::accept()
 
 void TrainingWizard::reject()
 {
-    if (m_testJobId) {
-        m_engine->cancelTraining();
+    if (m_testJob) {
+        m_testJob->cancel();
         return;
     }
-    if (m_jobId) { // first stop the run; the wizard stays to show what was kept
+    if (m_trainingJob) { // first stop the run; the wizard stays to show what was kept
         m_cancel->click();
         return;
     }

@@ -1,8 +1,10 @@
 #pragma once
 
 #include "EngineTypes.h"
+#include "Job.h"
 
 #include <QElapsedTimer>
+#include <QPointer>
 #include <QWizard>
 
 #include <optional>
@@ -50,7 +52,7 @@ public:
     // For tests and for a folder given on the command line.
     void setDataFolder(const QString &folder);
     bool surveyed() const { return m_surveyReady; }
-    bool trainingRunning() const { return m_jobId != 0; }
+    bool trainingRunning() const { return bool(m_trainingJob); }
     bool trainingFinished() const { return m_finished; }
     const TrainingRunOutcome &outcome() const { return m_outcome; }
     QString error() const { return m_error; }
@@ -58,7 +60,7 @@ public:
     // Evaluation page: measures the trained head on test sets (per generator) and records the
     // result in its model card.
     void evaluateOn(const QString &testRoot);
-    bool testEvaluationRunning() const { return m_testJobId != 0; }
+    bool testEvaluationRunning() const { return bool(m_testJob); }
     const TestEvaluation &testEvaluation() const { return m_test; }
 
 signals:
@@ -83,7 +85,11 @@ private:
     void showCounts();
     void updateTradeOff();
     void startTraining();
-    void onProgress(const TrainingUpdate &update);
+    void followTraining(Job *job);
+    void followTestEvaluation(Job *job);
+    void onTrainingProgress(const TrainingUpdate &update);
+    void onTrainingEnded(const TrainingUpdate &update, const QString &error);
+    void onTestEnded(const TrainingUpdate &update, const QString &error);
     void showEvaluation();
     void showSaved();
     void saveCopy();
@@ -117,7 +123,7 @@ private:
     TrainingChart *m_chart;
     QPlainTextEdit *m_log;
     QPushButton *m_cancel;
-    int m_jobId = 0;
+    QPointer<Job> m_trainingJob;
     bool m_finished = false;
     bool m_stopping = false;
     QString m_error;
@@ -131,7 +137,7 @@ private:
     QPushButton *m_testButton;
     QLabel *m_testMessage;
     QTableWidget *m_testTable;
-    int m_testJobId = 0;
+    QPointer<Job> m_testJob;
     TestEvaluation m_test;
 
     // Save

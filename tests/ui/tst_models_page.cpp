@@ -5,6 +5,7 @@
 // Set active reloads the detector with the chosen head. Hashes are computed here with
 // QCryptographicHash, the backbone's is the one OpenAI publishes.
 
+#include "JobSpy.h"
 #include "EngineController.h"
 #include "LoopbackHttpServer.h"
 #include "MainWindow.h"
@@ -79,14 +80,24 @@ private:
     template <typename Start>
     static ModelAction act(MainWindow &window, Start start)
     {
-        QSignalSpy done(window.engine(), &EngineController::modelActionDone);
-        QSignalSpy listed(window.engine(), &EngineController::modelsListed);
+        test::JobSpy done(window.engine(), Job::Kind::ModelAction);
+        QSignalSpy listed(window.engine(), &EngineController::modelsChanged);
         start();
-        if (!done.wait(60000) && done.isEmpty())
+        if (!QTest::qWaitFor([&] { return !done.isEmpty(); }, 60000))
             qFatal("the model action did not end");
         if (listed.isEmpty())
             listed.wait(10000); // the fresh state that follows every action
-        return done.first().first().value<ModelAction>();
+        return actionOf(done.first());
+    }
+
+    // A model-folder job's end as the action it reports (failed: its message).
+    static ModelAction actionOf(const test::JobSpy::End &end)
+    {
+        if (end.state != Job::State::Failed)
+            return end.as<ModelAction>();
+        ModelAction failed;
+        failed.message = end.error;
+        return failed;
     }
 
 private slots:
@@ -174,7 +185,7 @@ private slots:
 
         // Set active: the detector is loaded again with this head, and it is remembered.
         QVERIFY(button(page, "activateButton")->isEnabled());
-        QSignalSpy loaded(window.engine(), &EngineController::modelLoaded);
+        test::JobSpy loaded(window.engine(), Job::Kind::LoadModel);
         button(page, "activateButton")->click();
         QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
         QTRY_VERIFY(window.engine()->hasModel());
@@ -187,17 +198,16 @@ private slots:
 
         // A slow download, cancelled: what arrived is kept, and the next one resumes from it.
         page->select(QStringLiteral("rine-4class"));
-        QSignalSpy progress(window.engine(), &EngineController::fetchProgress);
-        QSignalSpy done(window.engine(), &EngineController::modelActionDone);
+        test::JobSpy done(window.engine(), Job::Kind::ModelAction);
         emit page->fetchRequested(QStringLiteral("rine-4class"), m_server.url("/slow.pth"));
-        QTRY_VERIFY_WITH_TIMEOUT(progress.count() >= 2, 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(done.progress().size() >= 2, 30000);
         auto *bar = page->findChild<QProgressBar *>(QStringLiteral("downloadProgress"));
         QVERIFY(bar->isVisible());
         QVERIFY2(bar->format().contains(QStringLiteral("/s")), qPrintable(bar->format()));
         QVERIFY(button(page, "cancelDownloadButton")->isVisible());
         button(page, "cancelDownloadButton")->click();
         QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 30000);
-        action = done.first().first().value<ModelAction>();
+        action = actionOf(done.first());
         QVERIFY(action.cancelled && !action.ok);
         QTRY_VERIFY(status(page, QStringLiteral("rine-4class")).contains(QStringLiteral("Download resumes")));
         page->select(QStringLiteral("rine-4class"));

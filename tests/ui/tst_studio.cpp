@@ -3,6 +3,7 @@
 // (tests/data/reference-tiny/reference.json), not from this program.
 
 #include "CaseLockHolder.h"
+#include "JobSpy.h"
 #include "Charts.h"
 #include "EngineController.h"
 #include "ImageView.h"
@@ -161,11 +162,11 @@ private slots:
         ScanPage *page = window.scanPage();
         const QString images = kData + QStringLiteral("/images");
         const QStringList before = folderListing(images);
-        QSignalSpy finished(window.engine(), &EngineController::scanFinished);
+        test::JobSpy finished(window.engine(), Job::Kind::Scan);
         window.openFolder(images);
         QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
-        const auto outcome = finished.first().first().value<ScanFinished>();
-        QVERIFY2(outcome.error.isEmpty(), qPrintable(outcome.error));
+        QVERIFY2(finished.first().error.isEmpty(), qPrintable(finished.first().error));
+        const auto outcome = finished.first().as<ScanFinished>();
         QCOMPARE(folderListing(images), before); // the evidence folder is untouched
         m_casePath = outcome.outcome.scanId > 0 ? window.findChild<QLabel *>(QStringLiteral("caseLabel"))->text() : QString();
 
@@ -214,10 +215,10 @@ private slots:
 
         // Export from the GUI: the CSV names every file by its hash.
         QTemporaryDir out;
-        QSignalSpy exported(window.engine(), &EngineController::reportWritten);
+        test::JobSpy exported(window.engine(), Job::Kind::Report);
         window.exportResults(out.filePath(QStringLiteral("results.csv")));
         QTRY_COMPARE(exported.count(), 1);
-        QVERIFY(exported.first().at(1).toString().isEmpty());
+        QVERIFY(exported.first().error.isEmpty());
         QFile csv(out.filePath(QStringLiteral("results.csv")));
         QVERIFY(csv.open(QIODevice::ReadOnly));
         const QByteArray text = csv.readAll();
@@ -234,8 +235,8 @@ private slots:
         request.pdfPath = out.filePath(QStringLiteral("report.pdf"));
         window.writeReport(request);
         QTRY_COMPARE_WITH_TIMEOUT(exported.count(), 2, 60000);
-        QVERIFY2(exported.last().at(1).toString().isEmpty(), qPrintable(exported.last().at(1).toString()));
-        const auto written = exported.last().at(0).value<ReportOutcome>();
+        QVERIFY2(exported.last().error.isEmpty(), qPrintable(exported.last().error));
+        const auto written = exported.last().as<ReportOutcome>();
         QCOMPARE(written.files.size(), std::size_t(1));
         QCOMPARE(written.files.front().sha256, sha256Hex(request.pdfPath));
         QVERIFY(written.pages >= 4); // cover, files, one detail page, methods
@@ -247,7 +248,7 @@ private slots:
         MainWindow window(tinyModel());
         window.show();
         waitForModel(window);
-        QSignalSpy finished(window.engine(), &EngineController::scanFinished);
+        test::JobSpy finished(window.engine(), Job::Kind::Scan);
         window.openFolder(kData + QStringLiteral("/images"));
         QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
 
@@ -257,7 +258,7 @@ private slots:
         QCOMPARE(page->filter()->rowCount(), 1);
         QTableView *table = page->table();
         const QRect cell = table->visualRect(page->filter()->index(0, ResultsModel::File));
-        QSignalSpy inspected(window.engine(), &EngineController::inspected);
+        test::JobSpy inspected(window.engine(), Job::Kind::Inspect);
         QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, cell.center());
         QTest::mouseDClick(table->viewport(), Qt::LeftButton, {}, cell.center());
         QTRY_COMPARE_WITH_TIMEOUT(inspected.count(), 1, 30000);
@@ -303,9 +304,9 @@ private slots:
         // middle of the next (328).
         auto *tiles = inspect->findChild<QPushButton *>(QStringLiteral("tilesButton"));
         QVERIFY(tiles->isEnabled());
-        QSignalSpy tileUpdates(window.engine(), &EngineController::tilesProgress);
+        test::JobSpy tileUpdates(window.engine(), Job::Kind::TileMap);
         tiles->click();
-        QTRY_VERIFY_WITH_TIMEOUT(!tileUpdates.isEmpty() && tileUpdates.last().first().value<TileUpdate>().finished, 60000);
+        QTRY_COMPARE_WITH_TIMEOUT(tileUpdates.count(), 1, 60000);
         QCOMPARE(inspect->view()->tileCount(), 9);
         const QGraphicsRectItem *middle = inspect->view()->tileItems().at(4);
         QCOMPARE(middle->rect(), QRectF(184, 184, 144, 144));
@@ -321,7 +322,7 @@ private slots:
         MainWindow window(tinyModel());
         window.show();
         waitForModel(window);
-        QSignalSpy inspected(window.engine(), &EngineController::inspected);
+        test::JobSpy inspected(window.engine(), Job::Kind::Inspect);
         window.openImage(kData + QStringLiteral("/images/block.png"));
         QTRY_COMPARE_WITH_TIMEOUT(inspected.count(), 1, 30000);
         const double expected = reference()[QStringLiteral("images")].toObject()[QStringLiteral("block.png")].toObject()
@@ -347,7 +348,7 @@ private slots:
         MainWindow window(tinyModel());
         window.show();
         waitForModel(window);
-        QSignalSpy inspected(window.engine(), &EngineController::inspected);
+        test::JobSpy inspected(window.engine(), Job::Kind::Inspect);
         const QString path = kData + QStringLiteral("/images/camera.png");
         window.openImage(path);
         QTRY_COMPARE_WITH_TIMEOUT(inspected.count(), 1, 30000);
@@ -388,11 +389,12 @@ private slots:
         QCOMPARE(plan->series.size(), std::size_t(2));
         QCOMPARE(plan->series[0].strengths, (std::vector<double>{90, 50}));
 
-        QSignalSpy updates(window.engine(), &EngineController::sweepProgress);
+        test::JobSpy updates(window.engine(), Job::Kind::Sweep);
         auto *run = page->findChild<QPushButton *>(QStringLiteral("sweepButton"));
         QVERIFY(run->isEnabled());
         run->click();
-        QTRY_VERIFY_WITH_TIMEOUT(!updates.isEmpty() && updates.last().first().value<SweepUpdate>().finished, 60000);
+        QTRY_COMPARE_WITH_TIMEOUT(updates.count(), 1, 60000);
+        QVERIFY(updates.last().state == Job::State::Finished);
         QVERIFY(page->hasSweep());
 
         const double expected = reference()[QStringLiteral("images")].toObject()[QStringLiteral("camera.png")].toObject()
@@ -459,12 +461,12 @@ private slots:
 
         // Cancel, pressed before the worker starts: nothing is scored, the page says so and
         // shows no stale sweep.
-        updates.clear();
         run->click();
         QCOMPARE(run->text(), QStringLiteral("Cancel"));
         run->click();
-        QTRY_VERIFY_WITH_TIMEOUT(!updates.isEmpty() && updates.last().first().value<SweepUpdate>().finished, 60000);
-        QVERIFY(updates.last().first().value<SweepUpdate>().result.cancelled);
+        QTRY_COMPARE_WITH_TIMEOUT(updates.count(), 2, 60000);
+        QVERIFY(updates.last().state == Job::State::Cancelled);
+        QVERIFY(updates.last().as<SweepUpdate>().result.cancelled);
         QVERIFY(!page->hasSweep());
         QVERIFY(page->findChildren<QFrame *>(QStringLiteral("sweepPreview")).isEmpty());
         QCOMPARE(chart->graphCount(), 0);
@@ -497,7 +499,7 @@ private slots:
         MainWindow window(tinyModel());
         window.show();
         waitForModel(window);
-        QSignalSpy inspected(window.engine(), &EngineController::inspected);
+        test::JobSpy inspected(window.engine(), Job::Kind::Inspect);
         window.openImage(path);
         QTRY_COMPARE_WITH_TIMEOUT(inspected.count(), 1, 30000);
         const InspectResult &result = window.inspectPage()->result();
@@ -521,14 +523,14 @@ private slots:
         window.show();
         waitForModel(window);
         window.newCase(cases.filePath(QStringLiteral("many.sqlite")));
-        QSignalSpy rows(window.engine(), &EngineController::rowsChanged);
-        QSignalSpy finished(window.engine(), &EngineController::scanFinished);
+        test::JobSpy rows(window.engine(), Job::Kind::Scan);
+        test::JobSpy finished(window.engine(), Job::Kind::Scan);
         window.openFolder(m_many.path());
-        QTRY_VERIFY_WITH_TIMEOUT(!rows.isEmpty(), 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(rows.progressWhere<ScanUpdate>([](const ScanUpdate &u) { return u.hasRows; }) > 0, 60000);
         window.scanPage()->findChild<QPushButton *>(QStringLiteral("cancelScanButton"))->click();
         QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
-        const auto outcome = finished.first().first().value<ScanFinished>();
-        QVERIFY2(outcome.error.isEmpty(), qPrintable(outcome.error));
+        QVERIFY2(finished.first().error.isEmpty(), qPrintable(finished.first().error));
+        const auto outcome = finished.first().as<ScanFinished>();
         QVERIFY(outcome.outcome.cancelled);
         // Every listed file has a row; those not reached yet read "pending".
         QCOMPARE(window.scanPage()->model()->rowCount(), 1500);
@@ -540,7 +542,7 @@ private slots:
         // Scanning the same folder into the case again resumes and completes it.
         window.openFolder(m_many.path());
         QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 600000); // minutes under sanitizers
-        const auto resumed = finished.last().first().value<ScanFinished>();
+        const auto resumed = finished.last().as<ScanFinished>();
         QVERIFY(resumed.outcome.resumed);
         QVERIFY(!resumed.outcome.cancelled);
         QCOMPARE(window.scanPage()->model()->rowCount(), 1500);
@@ -556,13 +558,13 @@ private slots:
         window->show();
         waitForModel(*window);
         window->newCase(cases.filePath(QStringLiteral("close.sqlite")));
-        QSignalSpy rows(window->engine(), &EngineController::rowsChanged);
+        test::JobSpy rows(window->engine(), Job::Kind::Scan);
         window->openFolder(m_many.path());
-        QTRY_VERIFY_WITH_TIMEOUT(!rows.isEmpty(), 60000);
-        QVERIFY(window->engine()->scanRunning());
+        QTRY_VERIFY_WITH_TIMEOUT(rows.progressWhere<ScanUpdate>([](const ScanUpdate &u) { return u.hasRows; }) > 0, 60000);
+        QVERIFY(window->engine()->running(Job::Kind::Scan));
         window->close();
         QTRY_VERIFY_WITH_TIMEOUT(!window->isVisible(), 60000);
-        QVERIFY(!window->engine()->scanRunning());
+        QVERIFY(!window->engine()->running(Job::Kind::Scan));
         delete window; // joins the worker threads
     }
 
@@ -575,14 +577,14 @@ private slots:
             window.show();
             waitForModel(window);
             window.newCase(path);
-            QSignalSpy finished(window.engine(), &EngineController::scanFinished);
+            test::JobSpy finished(window.engine(), Job::Kind::Scan);
             window.openFolder(kData + QStringLiteral("/images"));
             QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
         }
         MainWindow window(tinyModel());
         window.show();
         waitForModel(window);
-        QSignalSpy opened(window.engine(), &EngineController::caseOpened);
+        test::JobSpy opened(window.engine(), Job::Kind::OpenCase);
         window.openCase(path);
         QTRY_COMPARE_WITH_TIMEOUT(opened.count(), 1, 30000);
         QCOMPARE(window.scanPage()->model()->rowCount(), 7);
@@ -616,24 +618,24 @@ private slots:
                 }
             });
             closer.start(50);
-            QSignalSpy failed(window.engine(), &EngineController::caseFailed);
+            test::JobSpy failed(window.engine(), Job::Kind::OpenCase);
             window.openCase(busy);
             QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 30000);
-            const QString error = failed.first().first().toString();
+            const QString error = failed.first().error;
             QCOMPARE(shown, error);
             QVERIFY2(error.contains(QStringLiteral("in use by another process"))
                          && error.contains(QString::number(scanning.pid())),
                      qPrintable(error));
 
-            QSignalSpy finished(window.engine(), &EngineController::scanFinished);
+            test::JobSpy finished(window.engine(), Job::Kind::Scan);
             window.newCase(busy);
             window.openFolder(kData + QStringLiteral("/images"));
             QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
-            const QString scanError = finished.first().first().value<ScanFinished>().error;
+            const QString scanError = finished.first().error;
             QVERIFY2(scanError.contains(QStringLiteral("in use by another process")), qPrintable(scanError));
             QCOMPARE(sha256Hex(busy), before);
         }
-        QSignalSpy opened(window.engine(), &EngineController::caseOpened);
+        test::JobSpy opened(window.engine(), Job::Kind::OpenCase);
         window.openCase(busy); // free again
         QTRY_COMPARE_WITH_TIMEOUT(opened.count(), 1, 30000);
         QVERIFY(!window.caseReadOnly());
@@ -649,7 +651,7 @@ private slots:
         MainWindow window(tinyModel());
         window.show();
         waitForModel(window);
-        QSignalSpy opened(window.engine(), &EngineController::caseOpened);
+        test::JobSpy opened(window.engine(), Job::Kind::OpenCase);
         window.openCase(path);
         QTRY_COMPARE_WITH_TIMEOUT(opened.count(), 1, 30000);
         QCOMPARE(window.scanPage()->model()->rowCount(), 7); // read, shown
@@ -659,14 +661,14 @@ private slots:
         QVERIFY(!QFile::exists(path + QStringLiteral(".lock"))); // not even locked: nothing writes
 
         // A report from it is written, and says it is not recorded in the case.
-        QSignalSpy written(window.engine(), &EngineController::reportWritten);
+        test::JobSpy written(window.engine(), Job::Kind::Report);
         ReportRequest request;
         request.csvPath = m_received.filePath(QStringLiteral("received.csv"));
         window.writeReport(request);
         QTRY_COMPARE_WITH_TIMEOUT(written.count(), 1, 60000);
-        QVERIFY2(written.first().at(1).toString().isEmpty(), qPrintable(written.first().at(1).toString()));
+        QVERIFY2(written.first().error.isEmpty(), qPrintable(written.first().error));
         QVERIFY(QFile::exists(request.csvPath));
-        QVERIFY(written.first().first().value<ReportOutcome>().notes.join(QLatin1Char(' ')).contains(QStringLiteral("not recorded")));
+        QVERIFY(written.first().as<ReportOutcome>().notes.join(QLatin1Char(' ')).contains(QStringLiteral("not recorded")));
         QCOMPARE(sha256Hex(path), before); // not a byte changed
 
         // Adopted: writable, and the audit log says so.

@@ -6,6 +6,7 @@
 // Finish makes the head the active one. Cancel keeps the best epoch so far; a folder without
 // val/ is refused with a message and no way forward.
 
+#include "JobSpy.h"
 #include "Charts.h"
 #include "EngineController.h"
 #include "MainWindow.h"
@@ -293,7 +294,7 @@ private slots:
         QVERIFY(child<QLabel>(wizard, "trainingSaved")->text().contains(sha(readAll(output))));
         QVERIFY(QFile::exists(output + QStringLiteral(".card.json")));
         QVERIFY(child<QCheckBox>(wizard, "trainingActivate")->isChecked());
-        QSignalSpy loaded(main->engine(), &EngineController::modelLoaded);
+        test::JobSpy loaded(main->engine(), Job::Kind::LoadModel);
         wizard->button(QWizard::FinishButton)->click();
         QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
         QTRY_VERIFY(main->engine()->hasModel());
