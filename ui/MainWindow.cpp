@@ -1,5 +1,7 @@
 #include "MainWindow.h"
 
+#include "ModelBanner.h"
+
 #include "EngineController.h"
 #include "ExportDialog.h"
 #include "InspectPage.h"
@@ -37,7 +39,6 @@ namespace rine {
 
 namespace {
 
-QString h(const QString &text) { return text.toHtmlEscaped(); }
 
 const QString kImageFilter = QObject::tr("Images (*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff *.jp2 *.pgm *.ppm *.pnm);;"
                                          "All files (*)");
@@ -53,35 +54,23 @@ MainWindow::MainWindow(StudioOptions options, QWidget *parent)
     setObjectName(QStringLiteral("mainWindow"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/rine-studio.svg")));
 
-    // The banner: what is missing or wrong with the detector, and what to do about it.
-    m_banner = new QFrame(this);
-    m_banner->setObjectName(QStringLiteral("modelBanner"));
-    m_banner->setFrameShape(QFrame::StyledPanel);
-    m_banner->setAutoFillBackground(true);
-    m_status = new QLabel(m_banner);
-    m_status->setObjectName(QStringLiteral("modelStatus"));
-    m_status->setWordWrap(true);
-    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_locate = new QPushButton(tr("Locate ViT-L-14.pt..."), m_banner);
-    m_locate->setObjectName(QStringLiteral("locateBackboneButton"));
-    m_locate->setToolTip(tr("Choose the backbone file: it is checked (SHA-256 against the model manifest, tensor "
-                            "shapes) and copied into the model store"));
-    connect(m_locate, &QPushButton::clicked, this, &MainWindow::locateBackbone);
-    m_openModels = new QPushButton(tr("Download..."), m_banner);
-    m_openModels->setObjectName(QStringLiteral("openModelsButton"));
-    m_openModels->setToolTip(tr("Open the Models page to download ViT-L-14 (about 890 MB, resumable, checked against "
-                                "its SHA-256)"));
-    connect(m_openModels, &QPushButton::clicked, this, [this] {
+    // What is missing or wrong with the detector, and what to do about it.
+    m_banner = new ModelBanner(m_engine, this);
+    connect(m_banner, &ModelBanner::loading, this, [this] { m_modelLabel->setText(tr("Loading model...")); });
+    connect(m_banner, &ModelBanner::loaded, this, &MainWindow::onModelLoaded);
+    connect(m_banner, &ModelBanner::noModel, this, [this](const QString &label) {
+        m_modelLabel->setText(label);
+        openStartupFiles();
+        emit settledChanged();
+    });
+    connect(m_banner, &ModelBanner::backboneImported, this, [this](const QString &path) {
+        m_options.backbone = path;
+        startModel();
+    });
+    connect(m_banner, &ModelBanner::downloadRequested, this, [this] {
         showPage(Page::Models);
         m_modelsPage->select(ModelLocator::knownBackbone().name);
     });
-    auto *bannerButtons = new QVBoxLayout;
-    bannerButtons->addWidget(m_locate);
-    bannerButtons->addWidget(m_openModels);
-    bannerButtons->addStretch();
-    auto *bannerLayout = new QHBoxLayout(m_banner);
-    bannerLayout->addWidget(m_status, 1);
-    bannerLayout->addLayout(bannerButtons);
 
     m_scanPage = new ScanPage(this);
     m_inspectPage = new InspectPage(this);
@@ -196,9 +185,9 @@ MainWindow::~MainWindow() = default;
 
 bool MainWindow::settled() const
 {
-    if (m_trustDialog)
+    if (m_banner->asking())
         return true; // waiting for the user
-    return !m_startupPending && !m_engine->busy() && (m_engine->hasModel() || m_modelFailed);
+    return !m_startupPending && !m_engine->busy() && (m_engine->hasModel() || m_banner->gaveUp());
 }
 
 void MainWindow::createMenus()
@@ -333,14 +322,6 @@ void MainWindow::activateModel(const QString &role, const QString &path)
     startModel();
 }
 
-void MainWindow::showBanner(const QString &html, bool offerLocate)
-{
-    m_status->setText(html);
-    m_locate->setVisible(offerLocate);
-    m_openModels->setVisible(offerLocate);
-    m_banner->setVisible(!html.isEmpty());
-}
-
 void MainWindow::startModel()
 {
     ModelRequest request;
@@ -356,83 +337,17 @@ void MainWindow::startModel()
     if (request.heads.isEmpty() && !ModelLocator::defaultHead().isEmpty())
         request.heads << ModelLocator::defaultHead();
     request.device = m_options.device;
-    m_modelFailed = false;
     m_scanPage->setModelReady(false);
     m_inspectPage->setModelReady(false);
     m_robustnessPage->setModel(false, {});
-    if (request.heads.isEmpty()) {
-        m_modelFailed = true;
-        showBanner(tr("<p><b>Head missing:</b> the bundled 2-class head was not found; the installation is damaged. "
-                      "Reinstall RINE Studio, or start it with --head FILE.</p>"),
-                   false);
-        m_modelLabel->setText(tr("No model"));
-        openStartupFiles();
-        return;
-    }
-    if (!QFileInfo::exists(request.backbone)) {
-        // First run: say plainly what is missing and offer to locate it.
-        m_modelFailed = true;
-        showBanner(tr("<p><b>Backbone missing.</b> RINE needs OpenAI's CLIP ViT-L/14 (890 MB), which cannot be "
-                      "shipped with the application. Until it is here nothing can be scanned or inspected; cases "
-                      "already scanned can be opened.</p><pre style=\"white-space: pre-wrap\">%1</pre>")
-                       .arg(h(ModelLocator::missingBackboneMessage(request.backbone))),
-                   true);
-        m_modelLabel->setText(tr("Backbone missing"));
-        openStartupFiles();
-        return;
-    }
-    loadModel(request);
+    m_banner->load(request);
 }
 
-void MainWindow::loadModel(const ModelRequest &request)
+void MainWindow::onModelLoaded()
 {
-    showBanner(tr("<p>Loading the detector: %1 ...</p>").arg(h(request.backbone)), false);
-    m_modelLabel->setText(tr("Loading model..."));
-    Job *job = m_engine->loadModel(request);
-    job->onFinished<ModelLoadResult>(this, [this](const ModelLoadResult &result) { onModelLoaded(result); });
-    job->onFailed(this, [this, request](const QString &error) {
-        ModelLoadResult result;
-        result.request = request;
-        result.error = error;
-        onModelLoaded(result);
-    });
-}
-
-QString MainWindow::modelName() const
-{
-    const ModelInfo &info = m_engine->modelInfo();
-    const QList<KnownModel> known = ModelLocator::knownModels();
-    auto name = [&](const std::string &path, const std::string &sha) {
-        const KnownModel *model = ModelStore::knownBySha(known, QString::fromStdString(sha));
-        return QStringLiteral("%1 (%2)").arg(model ? model->name : QFileInfo(QString::fromStdString(path)).fileName(),
-                                             QString::fromStdString(sha).left(12));
-    };
-    QStringList heads;
-    for (const HeadInfo &head : info.heads)
-        heads << name(head.path, head.sha256);
-    return tr("Model: %1 on %2").arg(heads.join(QStringLiteral(", ")), name(info.backbonePath, info.backboneSha256));
-}
-
-void MainWindow::onModelLoaded(const ModelLoadResult &result)
-{
-    if (!result.untrusted.empty()) {
-        askTrust(result);
-        return;
-    }
-    if (!result.detector) {
-        m_modelFailed = true;
-        showBanner(tr("<p><b>The detector could not be loaded.</b></p><pre style=\"white-space: pre-wrap\">%1</pre>")
-                       .arg(h(result.error)),
-                   true);
-        m_modelLabel->setText(tr("No model"));
-        openStartupFiles();
-        emit settledChanged();
-        return;
-    }
-    showBanner({}, false);
     const ModelInfo &info = m_engine->modelInfo();
     m_deviceLabel->setText(tr("Device: %1, %2").arg(QString::fromStdString(info.device), QString::fromStdString(info.backboneDtype)));
-    m_modelLabel->setText(modelName());
+    m_modelLabel->setText(m_banner->modelName());
     m_modelLabel->setToolTip(tr("Backbone SHA-256 %1").arg(QString::fromStdString(info.backboneSha256)));
     m_scanPage->setModelReady(true);
     m_inspectPage->setModelReady(true);
@@ -443,63 +358,6 @@ void MainWindow::onModelLoaded(const ModelLoadResult &result)
     m_modelsPage->setLoaded(QString::fromStdString(info.backbonePath), heads);
     openStartupFiles();
     emit settledChanged();
-}
-
-void MainWindow::askTrust(const ModelLoadResult &result)
-{
-    QString files;
-    for (const UntrustedFile &file : result.untrusted)
-        files += tr("<li><tt>%1</tt><br>SHA-256 <tt>%2</tt></li>").arg(h(file.path), h(file.sha256));
-    m_trustDialog = new QMessageBox(QMessageBox::Warning, tr("Unlisted model file"),
-                                    tr("<p>These weight files are not in RINE Studio's model manifest:</p><ul>%1</ul>"
-                                       "<p>TorchScript archives can carry code and pickle checkpoints have had "
-                                       "memory-safety bugs in their readers. Load them only if you know where they "
-                                       "come from. The decision is recorded with the file's SHA-256.</p>")
-                                        .arg(files),
-                                    QMessageBox::Cancel, this);
-    m_trustDialog->setObjectName(QStringLiteral("trustDialog"));
-    QPushButton *trust = m_trustDialog->addButton(tr("Trust and load"), QMessageBox::AcceptRole);
-    trust->setObjectName(QStringLiteral("trustButton"));
-    m_trustDialog->setAttribute(Qt::WA_DeleteOnClose);
-    connect(m_trustDialog, &QMessageBox::finished, this, [this, trust, request = result.request] {
-        const bool trusted = m_trustDialog->clickedButton() == trust;
-        m_trustDialog = nullptr;
-        if (trusted) {
-            ModelRequest again = request;
-            again.trustGivenAs = QStringLiteral("trusted by the user (RINE Studio dialog)");
-            loadModel(again);
-            return;
-        }
-        m_modelFailed = true;
-        showBanner(tr("<p><b>No model loaded:</b> the model files were not trusted. Choose another backbone, or start "
-                      "again and trust them.</p>"),
-                   true);
-        m_modelLabel->setText(tr("No model"));
-        openStartupFiles();
-        emit settledChanged();
-    });
-    m_trustDialog->open();
-}
-
-void MainWindow::locateBackbone()
-{
-    const QString path = QFileDialog::getOpenFileName(this, tr("Locate the CLIP ViT-L/14 backbone"), QDir::homePath(),
-                                                      tr("Model files (*.pt *.pth *.bin *.safetensors);;All files (*)"));
-    if (path.isEmpty())
-        return;
-    showBanner(tr("<p>Checking %1: SHA-256 against the manifest and tensor shapes, then copying it into the model "
-                  "store...</p>").arg(h(path)),
-               false);
-    Job *job = m_engine->importBackbone(path);
-    job->onFinished<QString>(this, [this](const QString &imported) {
-        m_options.backbone = imported;
-        startModel();
-    });
-    job->onFailed(this, [this](const QString &error) {
-        m_modelFailed = true;
-        showBanner(tr("<b>The file was not accepted.</b><pre style=\"white-space: pre-wrap\">%1</pre>").arg(h(error)), true);
-        emit settledChanged();
-    });
 }
 
 void MainWindow::openStartupFiles()

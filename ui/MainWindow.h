@@ -20,6 +20,7 @@ class QTabWidget;
 namespace rine {
 
 class EngineController;
+class ModelBanner;
 class InspectPage;
 class ModelsPage;
 class RobustnessPage;
@@ -81,11 +82,7 @@ protected:
 private:
     void createMenus();
     void startModel();
-    void loadModel(const ModelRequest &request);
-    void onModelLoaded(const ModelLoadResult &result);
-    void askTrust(const ModelLoadResult &result);
-    void showBanner(const QString &html, bool offerLocate);
-    void locateBackbone();
+    void onModelLoaded();
     void activateModel(const QString &role, const QString &path);
     void inspectReport(const FileReport &report);
     // A case's rows are shown (opened, adopted, or after a scan).
@@ -96,7 +93,6 @@ private:
     void openStartupFiles();
     void applySettings(const StudioSettings &settings, bool save = true);
     void showAbout();
-    QString modelName() const;
 
     StudioOptions m_options;
     StudioSettings m_settings;
@@ -107,13 +103,9 @@ private:
     RobustnessPage *m_robustnessPage;
     ModelsPage *m_modelsPage;
     QPointer<TrainingWizard> m_trainingWizard;
-    QPushButton *m_openModels;
-    QFrame *m_banner;
-    QLabel *m_status;
-    QPushButton *m_locate;
+    ModelBanner *m_banner;
     QLabel *m_deviceLabel;
     QLabel *m_modelLabel;
-    QMessageBox *m_trustDialog = nullptr;
     QProgressDialog *m_reportProgress = nullptr;
     QString m_casePath;
     QString m_caseReadOnly; // why the open case is only read, when it is
@@ -123,7 +115,6 @@ private:
     std::optional<FileReport> m_inspectStored;
     bool m_startupPending = true;
     bool m_closeRequested = false;
-    bool m_modelFailed = false;
 };
 
 } // namespace rine
