@@ -4,6 +4,7 @@
 
 #include "catalog/ModelStore.h"
 #include "report/Pictures.h"
+#include "report/ScanExport.h"
 #include "session/CaseSession.h"
 #include "session/Evaluation.h"
 #include "session/ImageAnalysis.h"
@@ -41,15 +42,12 @@ Result<CaseRows> allRows(CaseSession &session, qint64 scanId)
     rows.readOnly = session.writable() ? QString() : session.readOnlyReason();
     rows.scanId = scanId;
     if (scanId > 0) {
-        auto summary = database.scanSummary(scanId);
-        if (!summary)
-            return Result<CaseRows>::failure(summary.error());
-        auto reports = database.fileReports(scanId);
-        if (!reports)
-            return Result<CaseRows>::failure(reports.error());
-        rows.preprocessing = summary->preprocessing;
-        rows.headSha256s = summary->headSha256s;
-        rows.rows = std::move(reports.value());
+        auto scan = readScanExport(database, scanId);
+        if (!scan)
+            return Result<CaseRows>::failure(scan.error());
+        rows.preprocessing = scan->summary.preprocessing;
+        rows.headSha256s = scan->summary.headSha256s;
+        rows.rows = std::move(scan->files);
     }
     return rows;
 }

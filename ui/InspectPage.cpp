@@ -269,19 +269,13 @@ void InspectPage::followTiles(Job *job)
     m_tilesJob = job;
     if (!job)
         return;
-    auto current = [this, job] { return job == m_tilesJob; };
-    job->onProgress<TileUpdate>(this, [this, current](const TileUpdate &u) {
-        if (current())
+    job->onProgress<TileUpdate>(this, [this, job](const TileUpdate &u) {
+        if (job == m_tilesJob)
             showTiles(u.scores, false);
     });
-    for (auto signal : {&Job::finished, &Job::cancelled})
-        connect(job, signal, this, [this, current](const QVariant &v) {
-            if (current())
-                showTiles(v.value<TileUpdate>().scores, true);
-        });
-    job->onFailed(this, [this, current](const QString &error) {
-        if (current())
-            showTiles({}, true, error);
+    job->onEnd<TileUpdate>(this, [this, job](const TileUpdate &u, const QString &error) {
+        if (job == m_tilesJob)
+            showTiles(u.scores, true, error);
     });
     m_tilesRunning = true;
     m_tilesButton->setText(tr("Cancel tiles"));

@@ -84,6 +84,15 @@ public:
     {
         return connect(this, &Job::failed, context, std::move(f));
     }
+    // Every end in one place: finished and cancelled give f their value and an empty error,
+    // failed gives T{} and the error.
+    template <class T, class F>
+    void onEnd(const QObject *context, F f)
+    {
+        for (auto signal : {&Job::finished, &Job::cancelled})
+            connect(this, signal, context, [f](const QVariant &v) { f(v.value<T>(), QString()); });
+        connect(this, &Job::failed, context, [f](const QString &error) { f(T{}, error); });
+    }
 
 signals:
     void progressed(const QVariant &update);

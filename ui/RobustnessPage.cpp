@@ -365,19 +365,13 @@ void RobustnessPage::followSweep(Job *job)
     m_sweepJob = job;
     if (!job)
         return;
-    auto current = [this, job] { return job == m_sweepJob; };
-    job->onProgress<SweepUpdate>(this, [this, current](const SweepUpdate &u) {
-        if (current())
+    job->onProgress<SweepUpdate>(this, [this, job](const SweepUpdate &u) {
+        if (job == m_sweepJob)
             showProgress(u, false);
     });
-    for (auto signal : {&Job::finished, &Job::cancelled})
-        connect(job, signal, this, [this, current](const QVariant &v) {
-            if (current())
-                showProgress(v.value<SweepUpdate>(), true);
-        });
-    job->onFailed(this, [this, current](const QString &error) {
-        if (current())
-            showProgress({}, true, error);
+    job->onEnd<SweepUpdate>(this, [this, job](const SweepUpdate &u, const QString &error) {
+        if (job == m_sweepJob)
+            showProgress(u, true, error);
     });
     setRunning(true);
 }

@@ -323,9 +323,9 @@ void ScanPage::followScan(Job *job, const QStringList &roots, const QString &cas
         if (update.hasRows)
             mergeRows(update.rows);
     });
-    for (auto signal : {&Job::finished, &Job::cancelled})
-        connect(job, signal, this, [this](const QVariant &v) { scanEnded(v.value<ScanFinished>()); });
-    job->onFailed(this, [this](const QString &error) { scanEnded({}, error); });
+    job->onEnd<ScanFinished>(this, [this](const ScanFinished &finished, const QString &error) {
+        scanEnded(finished, error);
+    });
 }
 
 void ScanPage::scanEnded(const ScanFinished &finished, const QString &error)

@@ -100,9 +100,9 @@ void TrainingRunPage::initializePage()
     }
     m_job->onProgress<TrainingUpdate>(this, [this](const TrainingUpdate &update) { onProgress(update); });
     // Cancelled: the best epoch so far was written, and its outcome says so.
-    for (auto signal : {&Job::finished, &Job::cancelled})
-        connect(m_job, signal, this, [this](const QVariant &v) { onEnded(v.value<TrainingUpdate>(), {}); });
-    m_job->onFailed(this, [this](const QString &error) { onEnded({}, error); });
+    m_job->onEnd<TrainingUpdate>(this, [this](const TrainingUpdate &update, const QString &error) {
+        onEnded(update, error);
+    });
     m_cancel->setEnabled(true);
     m_stage->setText(tr("Reading the images ..."));
     m_log->appendPlainText(tr("Training %1 on %2, writing %3")
