@@ -52,8 +52,8 @@ Result<std::unique_ptr<CaseSession>> CaseSession::open(const QString &path, Acce
     auto held = lock(session->m_path);
     if (!held)
         return R::failure(held.error());
-    const CaseDatabase::Mode mode =
-        options.create && access == Access::Write ? CaseDatabase::Mode::OpenOrCreate : CaseDatabase::Mode::OpenExisting;
+    // rine-cli scan --adopt creates a missing case as plain scans do (scripts pass --adopt always).
+    const CaseDatabase::Mode mode = options.create ? CaseDatabase::Mode::OpenOrCreate : CaseDatabase::Mode::OpenExisting;
     auto database = CaseDatabase::open(session->m_path, mode, options.caseName, access == Access::Adopt);
     if (!database)
         return R::failure(database.error());

@@ -22,7 +22,7 @@ public:
         Adopt, // Write, taking over a case of another installation (logged as adopted)
     };
     struct Options {
-        bool create = false; // Write: create the case when it does not exist
+        bool create = false; // Write or Adopt: create the case when it does not exist
         QString caseName; // a new case's name (default: the file's base name)
     };
 

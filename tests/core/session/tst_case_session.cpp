@@ -98,6 +98,18 @@ private slots:
         qputenv("RINE_INSTALLATION_ID", "11111111111111111111111111111111");
     }
 
+    void aScanThatAdoptsCreatesAMissingCase()
+    {
+        // rine-cli scan --adopt --db NEW.sqlite: as a plain scan, the case is made.
+        const QString path = casePath("adopted-new.sqlite");
+        auto session = CaseSession::open(path, CaseSession::Access::Adopt, {true, QStringLiteral("new")});
+        QVERIFY2(session, session ? "" : session.error().c_str());
+        QVERIFY(session.value()->writable());
+        QCOMPARE(session.value()->database().caseName(), QStringLiteral("new"));
+        // Without create, adopting names a case that must exist.
+        QVERIFY(!CaseSession::open(casePath("adopted-missing.sqlite"), CaseSession::Access::Adopt));
+    }
+
     void missingOrForeignFilesAreRefused()
     {
         QVERIFY(!CaseSession::open(casePath("none.sqlite"), CaseSession::Access::Read));
