@@ -67,7 +67,8 @@ void ModelsWorker::fetch(const QString &name, const QString &url, const Job::Rep
             download->cancel();
     });
     watch->start(100);
-    connect(m_download, &ModelDownloader::finished, this, [this, name, request, job](const DownloadOutcome &outcome) {
+    connect(m_download, &ModelDownloader::finished, this, [this, name, request, job, watch](const DownloadOutcome &outcome) {
+        watch->stop(); // the job ends below: nothing may poll it after that
         m_download->deleteLater();
         m_download = nullptr;
         ModelAction action{ModelAction::Kind::Fetch, name, outcome.ok, outcome.cancelled, {}};
