@@ -1,5 +1,7 @@
 #include "RobustnessSweep.h"
 
+#include "image/EvidenceImage.h"
+
 #include "image/ImageDecoder.h"
 
 #include <algorithm>
@@ -113,6 +115,8 @@ Result<SweepResult> RobustnessSweep::run(const std::string &path, const SweepPla
     auto cancelled = [&] { return m_options.cancel && m_options.cancel->load(); };
     FileBytes bytes;
     auto image = readImage(path, bytes);
+    if (!m_options.expectedSha256.empty() && !bytes.sha256.empty() && bytes.sha256 != m_options.expectedSha256)
+        return R::failure(changedSince(path, bytes.sha256, m_options.expectedSha256));
     if (!image)
         return R::failure(image.error());
     const int size = m_detector.info().inputSize;

@@ -85,6 +85,9 @@ public:
         // Called after each perturbation is prepared and each batch is scored; done counts
         // both, of total = 2 x crops.
         std::function<void(int done, int total)> progress;
+        // Not empty: bytes with another SHA-256 (the file changed since it was shown) are
+        // refused as soon as they are read, before anything is scored.
+        std::string expectedSha256;
     };
     RobustnessSweep(Detector &detector, Options options);
 

@@ -50,10 +50,9 @@ Result<TileScores> tileMap(Detector &detector, const std::string &path, const st
 Result<SweepResult> robustnessSweep(Detector &detector, const RobustnessSweep::Options &options,
                                     const std::string &path, const SweepPlan &plan, const std::string &expectedSha256)
 {
-    auto result = RobustnessSweep(detector, options).run(path, plan);
-    if (result && !expectedSha256.empty() && result->sha256 != expectedSha256)
-        return Result<SweepResult>::failure(changedSince(path, result->sha256, expectedSha256));
-    return result;
+    RobustnessSweep::Options checked = options;
+    checked.expectedSha256 = expectedSha256;
+    return RobustnessSweep(detector, checked).run(path, plan);
 }
 
 } // namespace rine
