@@ -2,11 +2,18 @@
 
 #include "model/Benchmark.h"
 #include "model/Detector.h"
+#include "catalog/ModelLocator.h"
+#include "util/BlasKernels.h"
+#include "util/QtStrings.h"
 #include "util/Sha256.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
 #include <QTextStream>
 
 #include <algorithm>
@@ -15,6 +22,192 @@
 #include <vector>
 
 namespace rine::cli {
+
+namespace {
+
+QString benchRowJson(const BenchReport &r)
+{
+    QJsonArray batches, gemms;
+    for (const BenchBatch &b : r.batches)
+        batches.append(QJsonObject{{QStringLiteral("batch"), b.batch},
+                                   {QStringLiteral("passes"), b.passes},
+                                   {QStringLiteral("seconds_per_pass"), b.secondsPerPass},
+                                   {QStringLiteral("images_per_second"), b.imagesPerSecond}});
+    for (const GemmRate &g : r.otherGemms)
+        gemms.append(QJsonObject{{QStringLiteral("kernels"), q(g.kernels)},
+                                 {QStringLiteral("dtype"), q(g.dtype)},
+                                 {QStringLiteral("gflops"), g.gflops}});
+    return QString::fromUtf8(QJsonDocument(QJsonObject{{QStringLiteral("precision"), q(r.precision)},
+                                                       {QStringLiteral("threads"), r.threads},
+                                                       {QStringLiteral("blas_core"), q(r.blasCore)},
+                                                       {QStringLiteral("blas_kernels"), q(r.blasKernels)},
+                                                       {QStringLiteral("gemm_gflops"), r.gemmGflops},
+                                                       {QStringLiteral("other_gemms"), gemms},
+                                                       {QStringLiteral("batches"), batches},
+                                                       {QStringLiteral("peak_rss_mib"), r.peakRssMiB},
+                                                       {QStringLiteral("warning"), q(r.blasWarning)}})
+                                 .toJson(QJsonDocument::Compact));
+}
+
+// One row of the comparison, measured in a child process: OpenBLAS picks its kernels when it
+// loads, so each kernel set needs a process of its own. blas: "keep" (OpenBLAS as it loads,
+// without RINE Studio's choice), "" (what the program does with no environment variable set)
+// or a core type to force.
+struct ChildRow {
+    QString label;
+    QJsonObject json;
+    QString error;
+};
+
+ChildRow runChild(const QString &label, const QString &blas, Precision precision, const BenchOptions &options,
+                  int threads, bool gemmOnly)
+{
+    ChildRow row;
+    row.label = label;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(QStringLiteral("OPENBLAS_CORETYPE"));
+    env.remove(QStringLiteral("RINE_BLAS_CORETYPE"));
+    if (blas == QLatin1String("keep")) {
+        env.insert(QStringLiteral("RINE_BLAS_CORETYPE"), QStringLiteral("keep"));
+    } else if (!blas.isEmpty()) {
+        env.insert(QStringLiteral("RINE_BLAS_CORETYPE"), QStringLiteral("keep"));
+        env.insert(QStringLiteral("OPENBLAS_CORETYPE"), blas);
+    }
+    QStringList batchList;
+    for (int b : options.batches)
+        batchList << QString::number(b);
+    QStringList args{QStringLiteral("bench"), QStringLiteral("--row"), QStringLiteral("--precision"),
+                     QString::fromLatin1(precisionName(precision)), QStringLiteral("--batches"), batchList.join(QLatin1Char(',')),
+                     QStringLiteral("--seconds"), QString::number(options.minSeconds)};
+    if (threads > 0)
+        args << QStringLiteral("--threads") << QString::number(threads);
+    if (gemmOnly)
+        args << QStringLiteral("--gemm-only");
+    QProcess child;
+    child.setProcessEnvironment(env);
+    child.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    std::fprintf(stderr, "rine-cli bench: measuring %s%s\n", qPrintable(label), gemmOnly ? " (GEMM only)" : "");
+    child.start(QCoreApplication::applicationFilePath(), args);
+    if (!child.waitForFinished(-1) || child.exitStatus() != QProcess::NormalExit || child.exitCode() != 0) {
+        row.error = QStringLiteral("the measurement failed (exit code %1)").arg(child.exitCode());
+        return row;
+    }
+    const QList<QByteArray> lines = child.readAllStandardOutput().trimmed().split('\n');
+    row.json = QJsonDocument::fromJson(lines.isEmpty() ? QByteArray() : lines.last()).object();
+    if (row.json.isEmpty())
+        row.error = QStringLiteral("the measurement printed no result");
+    return row;
+}
+
+int runBenchComparison(const BenchOptions &options, int threads)
+{
+    const CpuFeatures cpu = cpuFeatures();
+    const QString best = QString::fromStdString(bestOpenBlasCore(cpu));
+    // What OpenBLAS takes alone, then what the program runs with no environment variable set.
+    ChildRow loadedProbe = runChild(QStringLiteral("fp32, OpenBLAS's own choice"), QStringLiteral("keep"),
+                                    Precision::Fp32, options, threads, true);
+    ChildRow fast = runChild(QStringLiteral("fp32, RINE Studio's choice"), {}, Precision::Fp32, options, threads, false);
+    std::vector<ChildRow> rows;
+    const bool sameKernels = !loadedProbe.error.isEmpty() || !fast.error.isEmpty()
+                          || loadedProbe.json.value(QStringLiteral("blas_core")) == fast.json.value(QStringLiteral("blas_core"));
+    if (!sameKernels)
+        rows.push_back(runChild(QStringLiteral("fp32, OpenBLAS's own choice"), QStringLiteral("keep"), Precision::Fp32,
+                                options, threads, false));
+    rows.push_back(fast);
+    if (cpuHasBf16())
+        rows.push_back(runChild(QStringLiteral("bf16 (oneDNN)"), {}, Precision::Bf16, options, threads, false));
+
+    // The GEMM of every candidate: each OpenBLAS kernel set this processor can run, and oneDNN.
+    struct Gemm {
+        QString kernels, dtype;
+        double gflops;
+    };
+    std::vector<Gemm> gemms;
+    QStringList measuredCores;
+    auto addGemms = [&](const QJsonObject &json) {
+        const QString core = json.value(QStringLiteral("blas_core")).toString();
+        const QString precision = json.value(QStringLiteral("precision")).toString();
+        const QString kernels = precision == QLatin1String("fp32")
+                                  ? (core.isEmpty() ? QStringLiteral("LibTorch BLAS") : QStringLiteral("OpenBLAS ") + core)
+                                  : QStringLiteral("oneDNN");
+        if (precision == QLatin1String("fp32") && measuredCores.contains(core))
+            return;
+        if (precision == QLatin1String("fp32"))
+            measuredCores << core;
+        gemms.push_back({kernels, precision, json.value(QStringLiteral("gemm_gflops")).toDouble()});
+        for (const QJsonValue &other : json.value(QStringLiteral("other_gemms")).toArray()) {
+            const QString name = other[QStringLiteral("kernels")].toString();
+            if (std::none_of(gemms.begin(), gemms.end(), [&](const Gemm &g) { return g.kernels == name && g.dtype == other[QStringLiteral("dtype")].toString(); }))
+                gemms.push_back({name, other[QStringLiteral("dtype")].toString(), other[QStringLiteral("gflops")].toDouble()});
+        }
+    };
+    for (const ChildRow *r : {&loadedProbe, &fast})
+        if (r->error.isEmpty())
+            addGemms(r->json);
+    for (const ChildRow &r : rows)
+        if (r.error.isEmpty())
+            addGemms(r.json);
+    for (const char *core : {"Haswell", "Zen", "SkylakeX", "Cooperlake"}) {
+        VectorLevel level;
+        if (!openBlasCoreLevel(core, level) || level > vectorLevel(cpu) || measuredCores.contains(QLatin1String(core)))
+            continue;
+        ChildRow probe = runChild(QStringLiteral("fp32, OpenBLAS %1").arg(QLatin1String(core)), QLatin1String(core),
+                                  Precision::Fp32, options, threads, true);
+        if (probe.error.isEmpty())
+            addGemms(probe.json);
+    }
+    double bestFp32 = 0, bestBf16 = 0;
+    for (const Gemm &g : gemms)
+        (g.dtype == QLatin1String("fp32") ? bestFp32 : bestBf16) =
+            std::max(g.dtype == QLatin1String("fp32") ? bestFp32 : bestBf16, g.gflops);
+
+    std::printf("CPU             %s, %d threads, LibTorch %s\n", describeCpu(cpu).c_str(), cpuThreads(),
+                libtorchVersion().c_str());
+    std::printf("BLAS            %s (this process); with no environment variable set: %s\n",
+                blasKernels().describe().c_str(),
+                fast.error.isEmpty() ? qPrintable(fast.json.value(QStringLiteral("blas_kernels")).toString()) : "?");
+    std::printf("GEMM            2056x1024 by 1024x4096 (the MLP product at batch 8)\n");
+    for (const Gemm &g : gemms)
+        std::printf("  %-24s %-5s %8.1f GFLOP/s%s\n", qPrintable(g.kernels), qPrintable(g.dtype), g.gflops,
+                    g.dtype == QLatin1String("fp32") && g.gflops == bestFp32 ? "  (best fp32)" : "");
+    std::printf("model cost      162 GFLOP/image nominal (ViT-L/14)\n");
+    std::printf("%-30s %6s %10s %10s %11s %10s %10s\n", "row", "batch", "images/s", "GFLOP/s", "efficiency", "speed-up",
+                "peak MiB");
+    double baseline = 0;
+    for (const ChildRow &r : rows) {
+        if (!r.error.isEmpty()) {
+            std::printf("%-30s %s\n", qPrintable(r.label), qPrintable(r.error));
+            continue;
+        }
+        const QString precision = r.json.value(QStringLiteral("precision")).toString();
+        const QString core = r.json.value(QStringLiteral("blas_core")).toString();
+        const QString label = precision == QLatin1String("fp32") ? r.label + QStringLiteral(" (") + core + QLatin1Char(')') : r.label;
+        const double reference = precision == QLatin1String("fp32") ? bestFp32 : bestBf16;
+        for (const QJsonValue &b : r.json.value(QStringLiteral("batches")).toArray()) {
+            const double rate = b[QStringLiteral("images_per_second")].toDouble();
+            if (baseline == 0)
+                baseline = rate;
+            const double gflops = rate * 162.0;
+            std::printf("%-30s %6d %10.3f %10.1f %10.1f%% %9.2fx %10.0f\n", qPrintable(label), b[QStringLiteral("batch")].toInt(),
+                        rate, gflops, 100.0 * gflops / reference, rate / baseline,
+                        r.json.value(QStringLiteral("peak_rss_mib")).toDouble());
+        }
+    }
+    if (sameKernels && loadedProbe.error.isEmpty())
+        std::printf("(OpenBLAS's own choice is RINE Studio's: %s kernels; the fp32 row stands for both)\n",
+                    qPrintable(loadedProbe.json.value(QStringLiteral("blas_core")).toString()));
+    if (!cpuHasBf16())
+        std::printf("bf16            not measured: this processor has no AVX512-BF16 or AMX\n");
+    std::printf("efficiency      fp32 rows against the best fp32 GEMM above, bf16 against oneDNN's bf16 GEMM\n");
+    if (!best.isEmpty())
+        std::printf("choice          RINE Studio asks OpenBLAS for %s kernels on this processor when OpenBLAS "
+                    "picks narrower ones\n", qPrintable(best));
+    if (const std::string warning = slowBlasWarning(); !warning.empty())
+        std::printf("WARNING         %s\n", warning.c_str());
+    return Success;
+}
+
+} // namespace
 
 int runBench(const QStringList &arguments)
 {
@@ -63,8 +256,24 @@ int runBench(const QStringList &arguments)
                                      QStringLiteral("N"), QStringLiteral("4096"));
     const QCommandLineOption epochs(QStringLiteral("epochs"), QStringLiteral("--training: epochs (default 2)."),
                                     QStringLiteral("N"), QStringLiteral("2"));
-    parser.addOptions(
-        {batches, seconds, device, threads, endToEnd, folder, images, batch, backbone, head, training, samples, epochs});
+    const QCommandLineOption precision(
+        QStringLiteral("precision"),
+        QStringLiteral("Measure one precision only, in this process (fp32, bf16 on CPUs with AVX512-BF16 or AMX, "
+                       "fp16 on CUDA). Default on the CPU: fp32 with OpenBLAS's kernels as it loads, fp32 with the "
+                       "kernels RINE Studio chooses, and bf16 where the processor has it, side by side, each in a "
+                       "process of its own, with the GEMM rate of every candidate kernel set."),
+        QStringLiteral("auto|fp32|bf16|fp16"), QStringLiteral("auto"));
+    const QCommandLineOption agreement(
+        QStringLiteral("agreement"),
+        QStringLiteral("Measure instead how far a reduced precision's scores are from fp32's: ViT-L/14 with random "
+                       "weights and the head (--head, default the bundled 2-class head) on --images synthetic "
+                       "crops (default 16): max and mean |dlogit| and |dprobability|, verdicts flipped at 0.5."));
+    QCommandLineOption row(QStringLiteral("row"), QStringLiteral("Internal: one row of the comparison, as JSON."));
+    row.setFlags(QCommandLineOption::HiddenFromHelp);
+    QCommandLineOption gemmOnly(QStringLiteral("gemm-only"), QStringLiteral("Internal: the GEMM rate only."));
+    gemmOnly.setFlags(QCommandLineOption::HiddenFromHelp);
+    parser.addOptions({batches, seconds, device, threads, precision, endToEnd, folder, images, batch, backbone, head,
+                       agreement, training, samples, epochs, row, gemmOnly});
     if (!parser.parse(arguments)) {
         QTextStream(stderr) << "rine-cli bench: " << parser.errorText() << Qt::endl;
         return UsageOrSetup;
@@ -74,6 +283,43 @@ int runBench(const QStringList &arguments)
         return Success;
     }
     configureCpuThreads(parser.isSet(threads) ? parser.value(threads).toInt() : 0);
+    Precision chosen = Precision::Auto;
+    if (!precisionFromName(parser.value(precision).toStdString(), chosen)) {
+        QTextStream(stderr) << "rine-cli bench: --precision must be auto, fp32, bf16 or fp16, not '"
+                            << parser.value(precision) << "'" << Qt::endl;
+        return UsageOrSetup;
+    }
+    if (parser.isSet(agreement)) {
+        AgreementOptions a;
+        a.headPath = parser.isSet(head) ? parser.value(head).toStdString() : ModelLocator::defaultHead().toStdString();
+        bool okImages = true;
+        a.images = parser.isSet(images) ? parser.value(images).toInt(&okImages) : 16;
+        a.precision = chosen == Precision::Auto ? (parser.value(device) == QLatin1String("cuda") ? Precision::Fp16
+                                                                                                : Precision::Bf16)
+                                                : chosen;
+        a.cuda = parser.value(device) == QLatin1String("cuda");
+        if (!okImages || a.images < 1 || a.precision == Precision::Fp32) {
+            QTextStream(stderr) << "rine-cli bench: --agreement needs --images of 1 or more and a reduced precision"
+                                << Qt::endl;
+            return UsageOrSetup;
+        }
+        std::fprintf(stderr, "rine-cli bench: scoring %d synthetic crops in fp32 and %s (ViT-L/14, random weights; "
+                             "head %s)\n", a.images, precisionName(a.precision), a.headPath.c_str());
+        auto r = runAgreementBenchmark(a);
+        if (!r) {
+            QTextStream(stderr) << "rine-cli bench: " << QString::fromStdString(r.error()) << Qt::endl;
+            return UsageOrSetup;
+        }
+        std::printf("agreement of %s with fp32: ViT-L/14 (random weights, seed 11), head %s, %d synthetic crops\n",
+                    r->precision.c_str(), a.headPath.c_str(), r->images);
+        std::printf("|dlogit|        max %.3g, mean %.3g\n", r->maxLogit, r->meanLogit);
+        std::printf("|dprobability|  max %.3g, mean %.3g (bound 1e-2: %s)\n", r->maxProbability, r->meanProbability,
+                    r->maxProbability <= 1e-2 ? "met" : "NOT met");
+        std::printf("verdict flips   %d of %d at threshold 0.5\n", r->flips, r->images);
+        std::printf("time            fp32 %.1f s, %s %.1f s (%.1f images/s against %.1f)\n", r->fp32Seconds,
+                    r->precision.c_str(), r->reducedSeconds, r->images / r->reducedSeconds, r->images / r->fp32Seconds);
+        return Success;
+    }
     if (parser.isSet(training)) {
         bool okSamples = false, okEpochs = false;
         const int n = parser.value(samples).toInt(&okSamples), e = parser.value(epochs).toInt(&okEpochs);
@@ -134,6 +380,19 @@ int runBench(const QStringList &arguments)
         return UsageOrSetup;
     }
     options.cuda = parser.value(device) == QLatin1String("cuda");
+    options.precision = chosen;
+    options.gemmOnly = parser.isSet(gemmOnly);
+    if (parser.isSet(row)) {
+        auto report = runBenchmark(options, {});
+        if (!report) {
+            QTextStream(stderr) << "rine-cli bench: " << QString::fromStdString(report.error()) << Qt::endl;
+            return UsageOrSetup;
+        }
+        QTextStream(stdout) << benchRowJson(report.value()) << Qt::endl;
+        return Success;
+    }
+    if (!options.cuda && chosen == Precision::Auto)
+        return runBenchComparison(options, parser.isSet(threads) ? parser.value(threads).toInt() : 0);
 
     auto report = runBenchmark(options, [](const std::string &line) { std::fprintf(stderr, "rine-cli bench: %s\n", line.c_str()); });
     if (!report) {
@@ -149,8 +408,11 @@ int runBench(const QStringList &arguments)
     const double hashSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - hashStart).count();
 
     std::printf("device          %s, %d threads, LibTorch %s\n", r.device.c_str(), r.threads, libtorchVersion().c_str());
-    std::printf("BLAS            %s\n", r.blasLibraries.c_str());
-    std::printf("GEMM            %.1f GFLOP/s (fp32 2056x1024 by 1024x4096)\n", r.gemmGflops);
+    std::printf("CPU             %s\n", describeCpu(cpuFeatures()).c_str());
+    std::printf("BLAS            %s; %s\n", r.blasKernels.c_str(), r.blasLibraries.c_str());
+    std::printf("GEMM            %.1f GFLOP/s (%s 2056x1024 by 1024x4096)\n", r.gemmGflops, r.precision.c_str());
+    for (const GemmRate &g : r.otherGemms)
+        std::printf("                %.1f GFLOP/s with %s %s\n", g.gflops, g.kernels.c_str(), g.dtype.c_str());
     std::printf("model cost      %.0f GFLOP/image nominal (ViT-L/14); %.1f GFLOP/image computed "
                 "(features stop at the last ln_2)\n", r.nominalGflopPerImage, r.computedGflopPerImage);
     std::printf("%6s %8s %12s %12s %14s %11s\n", "batch", "passes", "s/pass", "images/s", "GFLOP/s", "efficiency");

@@ -2,6 +2,7 @@
 
 #include "image/ImageDecoder.h"
 #include "model/Detector.h"
+#include "util/BlasKernels.h"
 #include "util/Version.h"
 
 #include <QCoreApplication>
@@ -69,7 +70,11 @@ int runCli(int argc, char *argv[])
     if (args[1] == QLatin1String("--version")) {
         QTextStream(stdout) << "rine-cli " RINE_VERSION " (" RINE_GIT_DESCRIBE ")\n"
                             << "LibTorch " << QString::fromStdString(rine::libtorchVersion()) << ", OpenCV "
-                            << QString::fromStdString(rine::opencvVersion()) << ", Qt " << qVersion() << "\n";
+                            << QString::fromStdString(rine::opencvVersion()) << ", Qt " << qVersion() << "\n"
+                            << "CPU: " << QString::fromStdString(rine::describeCpu(rine::cpuFeatures())) << "\n"
+                            << "BLAS: " << QString::fromStdString(rine::blasKernels().describe()) << "\n";
+        if (const std::string warning = rine::slowBlasWarning(); !warning.empty())
+            QTextStream(stdout) << "WARNING: " << QString::fromStdString(warning) << "\n";
         return rine::cli::Success;
     }
     const QString command = args[1];
@@ -103,6 +108,9 @@ int runCli(int argc, char *argv[])
 
 int main(int argc, char *argv[])
 {
+    // Before anything else: OpenBLAS has chosen its kernels already, and may need a restart
+    // to choose the fast ones (core/util/BlasKernels.h).
+    rine::ensureFastBlasKernels(argv);
     const int code = runCli(argc, argv);
     // A decode that overran its time limit may still be running on a thread of its own: leave
     // without running static destructors under it (the results are all written by now).

@@ -3,6 +3,7 @@
 
 #include "image/ImageDecoder.h"
 #include "model/Detector.h"
+#include "util/BlasKernels.h"
 #include "util/Version.h"
 
 #include <QApplication>
@@ -152,6 +153,9 @@ static int runStudio(int argc, char *argv[])
 
 int main(int argc, char *argv[])
 {
+    // Before anything else: OpenBLAS has chosen its kernels already, and may need a restart
+    // to choose the fast ones (core/util/BlasKernels.h).
+    rine::ensureFastBlasKernels(argv);
     const int code = runStudio(argc, argv); // the window and the application are gone by now
     // A decode that overran its time limit may still be running on a thread of its own: leave
     // without running static destructors under it (cases and settings are written by now).

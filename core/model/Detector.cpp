@@ -2,6 +2,8 @@
 
 #include "Modules.h"
 
+#include "util/BlasKernels.h"
+
 #include <torch/cuda.h>
 #include <torch/version.h>
 
@@ -24,7 +26,67 @@ int s_cpuThreads = 0; // 0: not configured yet (see configureCpuThreads)
 const std::vector<double> kMean{0.48145466, 0.4578275, 0.40821073};
 const std::vector<double> kStd{0.26862954, 0.26130258, 0.27577711};
 
+const char *dtypeDescription(torch::ScalarType dtype, bool cuda)
+{
+    if (dtype == torch::kHalf)
+        return "float16 (LayerNorm float32)";
+    if (dtype == torch::kBFloat16)
+        return cuda ? "bfloat16 (LayerNorm float32)" : "bfloat16 matrix products (LayerNorm, softmax, residual float32)";
+    return "float32";
+}
+
+// Threads for a forward pass: oneDNN's bf16 kernels run on LibTorch's OpenMP pool, which is
+// held to one thread while OpenBLAS does the fp32 products (see configureCpuThreads). A
+// reduced-precision pass gets the pool at full size for its duration.
+class ForwardThreads {
+public:
+    explicit ForwardThreads(bool reducedOnCpu)
+    {
+        if (reducedOnCpu && at::get_num_threads() != cpuThreads()) {
+            m_restore = at::get_num_threads();
+            at::set_num_threads(cpuThreads());
+        }
+    }
+    ~ForwardThreads()
+    {
+        if (m_restore > 0)
+            at::set_num_threads(m_restore);
+    }
+    ForwardThreads(const ForwardThreads &) = delete;
+    ForwardThreads &operator=(const ForwardThreads &) = delete;
+
+private:
+    int m_restore = 0;
+};
+
 } // namespace
+
+const char *precisionName(Precision precision)
+{
+    switch (precision) {
+    case Precision::Fp32: return "fp32";
+    case Precision::Bf16: return "bf16";
+    case Precision::Fp16: return "fp16";
+    case Precision::Auto: break;
+    }
+    return "auto";
+}
+
+bool precisionFromName(const std::string &name, Precision &out)
+{
+    for (Precision p : {Precision::Auto, Precision::Fp32, Precision::Bf16, Precision::Fp16})
+        if (name == precisionName(p)) {
+            out = p;
+            return true;
+        }
+    return false;
+}
+
+bool cpuHasBf16()
+{
+    const CpuFeatures cpu = cpuFeatures();
+    return cpu.avx512bf16 || cpu.amxBf16;
+}
 
 struct Detector::Impl {
     ModelInfo info;
@@ -57,8 +119,26 @@ Result<std::unique_ptr<Detector>> Detector::load(const DetectorOptions &options)
                               + libtorchVersion() + "); use --device cpu");
         const bool useCuda = options.device == DeviceChoice::Cuda || (options.device == DeviceChoice::Auto && haveCuda);
         impl->device = useCuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
-        // On CUDA the backbone runs in fp16 with fp32 LayerNorms, as the reference does.
-        impl->computeDtype = useCuda ? torch::kHalf : torch::kFloat;
+        Precision precision = options.precision;
+        std::string precisionNote = "asked for";
+        if (precision == Precision::Fp16 && !useCuda)
+            return R::failure("--precision fp16 runs on CUDA only; on the CPU choose bf16 (needs AVX512-BF16 or "
+                              "AMX) or fp32");
+        if (precision == Precision::Bf16 && useCuda)
+            return R::failure("--precision bf16 is not offered on CUDA; choose fp16 (what the published results "
+                              "used) or fp32");
+        if (precision == Precision::Bf16 && !cpuHasBf16() && !options.emulatedBf16)
+            return R::failure("--precision bf16: this processor (" + describeCpu(cpuFeatures())
+                              + ") has no bf16 matrix instructions (AVX512-BF16 or AMX), so bf16 would be slower "
+                                "than fp32; choose fp32");
+        if (precision == Precision::Auto) {
+            // On CUDA the backbone runs in fp16 with fp32 LayerNorms, as the reference does.
+            precision = useCuda ? Precision::Fp16 : Precision::Fp32;
+            precisionNote = useCuda ? "auto: fp16 on CUDA, as the published results were computed" : "auto";
+        }
+        impl->computeDtype = precision == Precision::Fp16   ? torch::kHalf
+                           : precision == Precision::Bf16 ? torch::kBFloat16
+                                                          : torch::kFloat;
         impl->batchedPath = options.batchedPath;
 
         Result<TensorArchive> backboneFile = TensorArchive{};
@@ -66,6 +146,7 @@ Result<std::unique_ptr<Detector>> Detector::load(const DetectorOptions &options)
         Result<VitConfig> vit = vitL14Config();
         if (options.randomBackbone) {
             impl->backbone = std::make_shared<VisionTransformer>(vit.value());
+            torch::manual_seed(options.randomSeed);
             randomiseWeights(*impl->backbone);
             backboneFile->sha256 = "random weights (benchmark)";
         } else {
@@ -139,13 +220,10 @@ Result<std::unique_ptr<Detector>> Detector::load(const DetectorOptions &options)
                                                                                          : "state_dict";
         if (huggingFace)
             info.backboneFormat += " (Hugging Face names)";
-        if (useCuda) {
-            info.device = "cuda:0";
-            info.backboneDtype = "float16 (LayerNorm float32)";
-        } else {
-            info.device = "cpu (" + std::to_string(cpuThreads()) + " threads)";
-            info.backboneDtype = "float32";
-        }
+        info.device = useCuda ? std::string("cuda:0") : "cpu (" + std::to_string(cpuThreads()) + " threads)";
+        info.precision = precisionName(precision);
+        info.precisionNote = precisionNote;
+        info.backboneDtype = dtypeDescription(impl->computeDtype, useCuda);
         info.libtorchVersion = libtorchVersion();
         info.mean = kMean;
         info.std = kStd;
@@ -177,6 +255,7 @@ Result<BlockFeatures> Detector::features(const std::vector<const std::uint8_t *>
         auto images = bytes.to(d.device).permute({0, 3, 1, 2}).to(torch::kFloat).div_(255.0);
         images = images.sub_(d.mean).div_(d.std).to(d.computeDtype).contiguous();
 
+        ForwardThreads threads(d.device.is_cpu() && d.computeDtype != torch::kFloat);
         auto features = d.backbone->blockFeatures(images, d.batchedPath).to(torch::kCPU, torch::kFloat).contiguous();
         out.count = int(b);
         const float *data = features.data_ptr<float>();
@@ -362,6 +441,8 @@ std::string mappedBlasLibraries()
 
 std::string slowBlasWarning()
 {
+    if (std::string warning = blasKernels().warning; !warning.empty())
+        return warning;
     // Debian's reference BLAS lives in .../blas/libblas.so.3. LibTorch calls libblas.so.3,
     // so when that is mapped, an OpenBLAS mapped for another library does not help it.
     for (const auto &lib : blasMappings())

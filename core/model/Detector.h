@@ -11,18 +11,32 @@ namespace rine {
 
 enum class DeviceChoice { Auto, Cpu, Cuda };
 
+// The precision of the backbone's matrix products. LayerNorms, the softmax, the head and the
+// logit are fp32 in every precision. fp16 runs on CUDA (what the published results used),
+// bf16 on CPUs with AVX512-BF16 or AMX (oneDNN's kernels). Auto: see Detector::load.
+enum class Precision { Auto, Fp32, Bf16, Fp16 };
+const char *precisionName(Precision precision); // "auto", "fp32", "bf16", "fp16"
+bool precisionFromName(const std::string &name, Precision &out);
+// Whether this CPU multiplies bf16 matrices in hardware (AVX512-BF16 or AMX-BF16).
+bool cpuHasBf16();
+
 struct DetectorOptions {
     std::string backbonePath;
     // One or more RINE heads; the backbone runs once per image and every head scores it.
     // None: the backbone alone (features() only), for training a new head.
     std::vector<std::string> headPaths;
     DeviceChoice device = DeviceChoice::Auto;
+    Precision precision = Precision::Auto;
+    // Testing aid: allow bf16 on a CPU without bf16 instructions (emulated, slower than fp32),
+    // so that its golden test runs on every machine.
+    bool emulatedBf16 = false;
     // Testing aid: run on the CPU the batched implementation that CUDA runs, so that the
     // golden tests cover it on machines without a GPU.
     bool batchedPath = false;
     // Benchmarks only: a ViT-L/14 backbone with random weights instead of backbonePath (the
     // speed of the real model; the scores mean nothing).
     bool randomBackbone = false;
+    unsigned randomSeed = 1; // randomBackbone: the same seed gives the same weights
 };
 
 // One loaded RINE head.
@@ -44,7 +58,9 @@ struct ModelInfo {
     std::string backbonePath, backboneSha256, backboneFormat;
     std::vector<HeadInfo> heads; // in the order of DetectorOptions::headPaths
     std::string device; // "cpu (2 threads)", "cuda:0 (NVIDIA H100 ...)"
-    std::string backboneDtype; // "float32" or "float16 (LayerNorm float32)"
+    std::string precision; // "fp32", "bf16" or "fp16": part of every result's identity
+    std::string precisionNote; // how it was chosen ("asked for", "auto: ...")
+    std::string backboneDtype; // "float32", "bfloat16 (...)", "float16 (LayerNorm float32)"
     std::string libtorchVersion;
     std::vector<double> mean, std; // CLIP normalisation
 };

@@ -2,7 +2,10 @@
 
 #include <torch/version.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <random>
 #include <set>
 
 namespace rine {
@@ -89,10 +92,27 @@ VisionTransformer::VisionTransformer(const VitConfig &config) : m_config(config)
 void VisionTransformer::prepare(const torch::Device &device, torch::ScalarType computeDtype)
 {
     torch::NoGradGuard noGrad;
+    const bool fp32Residual = device.is_cpu() && computeDtype != torch::kFloat;
+    if (fp32Residual != m_geluFolded) {
+        // The CPU's reduced-precision path takes QuickGELU's 1.702 into the MLP's matrices
+        // (see workspaceFeatures), before they are rounded to the compute dtype.
+        const double factor = fp32Residual ? 1.702 : 1.0 / 1.702;
+        for (const auto &block : m_blocks)
+            if (block->mlp) {
+                block->mlp->c_fc->weight.set_data(block->mlp->c_fc->weight.to(torch::kFloat).mul_(factor));
+                block->mlp->c_fc->bias.set_data(block->mlp->c_fc->bias.to(torch::kFloat).mul_(factor));
+                block->mlp->c_proj->weight.set_data(block->mlp->c_proj->weight.to(torch::kFloat).div_(factor));
+            }
+        m_geluFolded = fp32Residual;
+    }
     for (auto &item : named_parameters()) {
         const bool isLayerNorm = item.key().find("ln_") != std::string::npos;
-        item.value().set_data(item.value().to(device, isLayerNorm ? torch::kFloat : computeDtype));
+        const bool isEmbedding = item.key() == "class_embedding" || item.key() == "positional_embedding";
+        const bool keepFp32 = isLayerNorm || (fp32Residual && isEmbedding);
+        item.value().set_data(item.value().to(device, keepFp32 ? torch::kFloat : computeDtype));
     }
+    m_computeDtype = computeDtype;
+    m_workspace = Workspace{};
 }
 
 double VisionTransformer::flopsPerImage() const
@@ -114,7 +134,8 @@ torch::Tensor VisionTransformer::patchTokens(const torch::Tensor &images) const
 
 torch::Tensor VisionTransformer::blockFeatures(const torch::Tensor &images, bool batchedPath) const
 {
-    if (images.is_cuda() || batchedPath)
+    // The batched path computes QuickGELU as published, so not with the CPU's reduced precision.
+    if (images.is_cuda() || (batchedPath && !m_geluFolded))
         return batchedFeatures(images);
     // The CPU path. Two things decide its speed on the machines we measured (2-core VMs,
     // OpenBLAS at ~190 GFLOP/s): fresh memory is expensive (a page fault costs ~10 us, so a
@@ -126,7 +147,8 @@ torch::Tensor VisionTransformer::blockFeatures(const torch::Tensor &images, bool
     const std::int64_t b = images.size(0), n = m_config.tokens();
     const std::int64_t groups = (b * n + kCpuRowsPerGroup - 1) / kCpuRowsPerGroup;
     const std::int64_t perGroup = std::max<std::int64_t>(1, (b + groups - 1) / groups);
-    auto features = torch::empty({b, m_config.layers, m_config.width}, images.options());
+    // fp32 whatever the compute dtype: they come from the fp32 LayerNorm.
+    auto features = torch::empty({b, m_config.layers, m_config.width}, images.options().dtype(torch::kFloat));
     for (std::int64_t start = 0; start < b; start += perGroup) {
         const std::int64_t count = std::min(b, start + perGroup) - start;
         auto part = features.narrow(0, start, count);
@@ -138,32 +160,49 @@ torch::Tensor VisionTransformer::blockFeatures(const torch::Tensor &images, bool
 VisionTransformer::Workspace &VisionTransformer::workspace(std::int64_t rows) const
 {
     Workspace &ws = m_workspace;
-    if (ws.rows >= rows)
+    if (ws.rows >= rows && ws.dtype == m_computeDtype)
         return ws;
-    const std::int64_t w = m_config.width, n = m_config.tokens();
-    const auto options = torch::TensorOptions().dtype(torch::kFloat);
+    const std::int64_t w = m_config.width, n = m_config.tokens(), heads = m_config.heads();
+    const auto fp32 = torch::TensorOptions().dtype(torch::kFloat);
+    const auto compute = torch::TensorOptions().dtype(m_computeDtype);
+    const bool reduced = m_computeDtype != torch::kFloat;
+    ws = Workspace{};
     ws.rows = rows;
-    ws.x = torch::empty({rows, w}, options);
-    ws.h = torch::empty({rows, w}, options);
-    ws.mean = torch::empty({rows, 1}, options);
-    ws.rstd = torch::empty({rows, 1}, options);
-    ws.qkv = torch::empty({rows, 3 * w}, options);
-    ws.scores = torch::empty({n, n}, options);
-    ws.probs = torch::empty({n, n}, options);
-    ws.merged = torch::empty({rows, w}, options);
-    ws.u = torch::empty({rows, 4 * w}, options);
-    ws.gate = torch::empty({rows, 4 * w}, options);
+    ws.dtype = m_computeDtype;
+    ws.x = torch::empty({rows, w}, fp32);
+    ws.h = torch::empty({rows, w}, fp32);
+    ws.mean = torch::empty({rows, 1}, fp32);
+    ws.rstd = torch::empty({rows, 1}, fp32);
+    ws.probs = reduced ? torch::empty({heads, n, n}, fp32) : torch::empty({n, n}, fp32);
+    ws.qkv = torch::empty({rows, 3 * w}, compute);
+    ws.scores = reduced ? torch::empty({heads, n, n}, compute) : torch::empty({n, n}, compute);
+    ws.merged = torch::empty({rows, w}, compute);
+    ws.u = torch::empty({rows, 4 * w}, compute);
+    ws.gate = torch::empty({rows, 4 * w}, reduced ? fp32 : compute);
+    ws.hc = reduced ? torch::empty({rows, w}, compute) : ws.h;
+    ws.probsC = reduced ? torch::empty({heads, n, n}, compute) : ws.probs;
+    if (reduced) {
+        ws.scoresF = torch::empty({heads, n, n}, fp32);
+        ws.headsOut = torch::empty({heads, n, w / heads}, compute);
+        ws.out = torch::empty({rows, w}, compute);
+    }
     return ws;
 }
 
 void VisionTransformer::workspaceFeatures(const torch::Tensor &images, torch::Tensor &features) const
 {
+    // In fp32 every step reads and writes fp32. In a reduced precision (bf16) the matrix
+    // products read and write it (oneDNN's bf16 kernels), while the residual stream x, the
+    // LayerNorms (so the features RINE reads) and the softmax stay fp32: the products are
+    // where the time goes, the rest is where rounding would accumulate over 24 blocks.
     const std::int64_t b = images.size(0), w = m_config.width;
     const std::int64_t n = m_config.tokens(), heads = m_config.heads(), d = w / heads, rows = b * n;
+    const bool reduced = m_computeDtype != torch::kFloat;
     Workspace &all = workspace(rows);
     auto x = all.x.narrow(0, 0, rows), h = all.h.narrow(0, 0, rows), mean = all.mean.narrow(0, 0, rows);
     auto rstd = all.rstd.narrow(0, 0, rows), qkv = all.qkv.narrow(0, 0, rows), merged = all.merged.narrow(0, 0, rows);
-    auto u = all.u.narrow(0, 0, rows), gate = all.gate.narrow(0, 0, rows);
+    auto u = all.u.narrow(0, 0, rows), gate = all.gate.narrow(0, 0, rows), hc = all.hc.narrow(0, 0, rows);
+    auto out = reduced ? all.out.narrow(0, 0, rows) : torch::Tensor();
 
     // Class token, then the patch tokens.
     auto x3 = x.view({b, n, w});
@@ -178,19 +217,38 @@ void VisionTransformer::workspaceFeatures(const torch::Tensor &images, torch::Te
         const ResidualBlock &block = *m_blocks[l];
         // x = x + attn(ln_1(x))
         at::native_layer_norm_out(h, mean, rstd, x, {w}, block.ln_1->weight, block.ln_1->bias, 1e-5);
-        at::addmm_out(qkv, block.attn->in_proj_bias, h, block.attn->in_proj_weight.t());
+        if (reduced)
+            hc.copy_(h);
+        at::addmm_out(qkv, block.attn->in_proj_bias, hc, block.attn->in_proj_weight.t());
         qkv.narrow(1, 0, w).mul_(scale);
         for (std::int64_t i = 0; i < b; ++i) {
             auto sample = qkv.narrow(0, i * n, n);
-            auto out = merged.narrow(0, i * n, n);
+            auto attended = merged.narrow(0, i * n, n);
+            if (reduced) {
+                // All heads of one image in two batched products (oneDNN's per-call cost is
+                // high next to a 257 x 64 x 257 product), the softmax in fp32.
+                auto heads4 = sample.view({n, 3, heads, d}).permute({1, 2, 0, 3}); // [3, H, N, D]
+                at::bmm_out(all.scores, heads4[0], heads4[1].transpose(1, 2));
+                all.scoresF.copy_(all.scores);
+                at::_softmax_out(all.probs, all.scoresF, 2, false);
+                all.probsC.copy_(all.probs);
+                at::bmm_out(all.headsOut, all.probsC, heads4[2]);
+                attended.view({n, heads, d}).copy_(all.headsOut.permute({1, 0, 2}));
+                continue;
+            }
             for (std::int64_t k = 0; k < heads; ++k) {
                 at::mm_out(all.scores, sample.narrow(1, k * d, d), sample.narrow(1, w + k * d, d).t());
                 at::_softmax_out(all.probs, all.scores, 1, false);
-                auto target = out.narrow(1, k * d, d);
+                auto target = attended.narrow(1, k * d, d);
                 at::mm_out(target, all.probs, sample.narrow(1, 2 * w + k * d, d));
             }
         }
-        x.addmm_(merged, block.attn->out_proj->weight.t()).add_(block.attn->out_proj->bias);
+        if (reduced) {
+            at::addmm_out(out, block.attn->out_proj->bias, merged, block.attn->out_proj->weight.t());
+            x.add_(out);
+        } else {
+            x.addmm_(merged, block.attn->out_proj->weight.t()).add_(block.attn->out_proj->bias);
+        }
 
         // The feature RINE reads: the CLS token of ln_2's output (the upstream code hooks ln_2).
         at::native_layer_norm_out(h, mean, rstd, x, {w}, block.ln_2->weight, block.ln_2->bias, 1e-5);
@@ -199,11 +257,24 @@ void VisionTransformer::workspaceFeatures(const torch::Tensor &images, torch::Te
             break; // last block: nothing after its ln_2 is needed
 
         // x = x + mlp(ln_2(x)) with QuickGELU: u * sigmoid(1.702 u).
-        at::addmm_out(u, block.mlp->c_fc->bias, h, block.mlp->c_fc->weight.t());
-        at::mul_out(gate, u, at::scalar_tensor(1.702, u.options()));
-        at::sigmoid_out(gate, gate);
-        u.mul_(gate);
-        x.addmm_(u, block.mlp->c_proj->weight.t()).add_(block.mlp->c_proj->bias);
+        if (reduced) {
+            // prepare() scaled c_fc by 1.702 and c_proj by 1 / 1.702, so the product gives
+            // 1.702 u and QuickGELU is silu(1.702 u) / 1.702: one element-wise pass, in fp32
+            // (LibTorch 1.13's bf16 sigmoid is not vectorised, 3x slower than fp32's).
+            hc.copy_(h);
+            at::addmm_out(u, block.mlp->c_fc->bias, hc, block.mlp->c_fc->weight.t());
+            gate.copy_(u);
+            at::silu_(gate);
+            u.copy_(gate);
+            at::addmm_out(out, block.mlp->c_proj->bias, u, block.mlp->c_proj->weight.t());
+            x.add_(out);
+        } else {
+            at::addmm_out(u, block.mlp->c_fc->bias, h, block.mlp->c_fc->weight.t());
+            at::mul_out(gate, u, at::scalar_tensor(1.702, u.options()));
+            at::sigmoid_out(gate, gate);
+            u.mul_(gate);
+            x.addmm_(u, block.mlp->c_proj->weight.t()).add_(block.mlp->c_proj->bias);
+        }
     }
 }
 
@@ -369,6 +440,29 @@ void randomiseWeights(torch::nn::Module &module)
     for (auto &p : module.named_parameters())
         if (p.key().find("ln_") == std::string::npos)
             p.value().normal_(0.0, 0.02);
+}
+
+torch::Tensor syntheticCrops(std::int64_t count, std::int64_t size, unsigned seed)
+{
+    std::mt19937 random(seed);
+    std::normal_distribution<float> noise(0.0f, 8.0f);
+    std::uniform_real_distribution<float> phase(0.0f, 6.28f), frequency(0.05f, 0.6f);
+    auto crops = torch::empty({count, size, size, 3}, torch::kUInt8);
+    std::uint8_t *out = crops.data_ptr<std::uint8_t>();
+    for (std::int64_t i = 0; i < count; ++i) {
+        const float p0 = phase(random), p1 = phase(random), p2 = phase(random);
+        const float fx = frequency(random), fy = frequency(random);
+        for (std::int64_t y = 0; y < size; ++y)
+            for (std::int64_t x = 0; x < size; ++x) {
+                const float u = float(x) / float(size), v = float(y) / float(size);
+                const float base[3] = {120 + 80 * std::sin(6 * u + p0) * std::cos(4 * v + p1),
+                                       110 + 70 * std::sin(5 * v + p1 + 3 * u), 100 + 60 * std::cos(7 * u * v + p2)};
+                const float texture = 25 * std::sin(fx * float(x) + p2) * std::sin(fy * float(y) + p0);
+                for (int c = 0; c < 3; ++c)
+                    *out++ = std::uint8_t(std::clamp(base[c] + texture + noise(random), 0.0f, 255.0f));
+            }
+    }
+    return crops;
 }
 
 bool convertHuggingFaceClip(TensorArchive &archive)

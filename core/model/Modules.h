@@ -82,7 +82,10 @@ public:
     torch::Tensor blockFeatures(const torch::Tensor &images, bool batchedPath = false) const;
 
     // Moves to a device; matrices to computeDtype, LayerNorms stay fp32 (what CLIP does in fp16).
+    // bf16 on the CPU: the class and positional embeddings stay fp32 too, since that path
+    // keeps the residual stream in fp32 (see workspaceFeatures).
     void prepare(const torch::Device &device, torch::ScalarType computeDtype);
+    torch::ScalarType computeDtype() const { return m_computeDtype; }
 
     // The FLOPs blockFeatures spends per image (multiply-add = 2).
     double flopsPerImage() const;
@@ -98,12 +101,19 @@ private:
     // Buffers reused from call to call by the CPU path (see blockFeatures in the .cpp).
     struct Workspace {
         std::int64_t rows = 0;
+        torch::ScalarType dtype = torch::kFloat;
+        // x, h, mean, rstd, probs: fp32 always, and gate in a reduced precision. The others
+        // hold the compute dtype; in fp32, hc and probsC are h and probs themselves, and
+        // scoresF, out and headsOut are not used. Reduced: attention buffers hold all heads.
         torch::Tensor x, h, mean, rstd, qkv, scores, probs, merged, u, gate;
+        torch::Tensor hc, scoresF, probsC, out, headsOut;
     };
     Workspace &workspace(std::int64_t rows) const;
     mutable Workspace m_workspace;
 
     VitConfig m_config;
+    torch::ScalarType m_computeDtype = torch::kFloat;
+    bool m_geluFolded = false; // c_fc holds 1.702 x its weights, c_proj 1 / 1.702 x (see prepare)
     std::shared_ptr<ConvParams> conv1;
     torch::Tensor class_embedding, positional_embedding;
     std::shared_ptr<LayerNormParams> ln_pre;
@@ -168,6 +178,11 @@ VitConfig vitL14Config();
 // Weights drawn from N(0, 0.02), LayerNorms left as initialised: for benchmarks, where the
 // speed is that of the real model and the scores mean nothing.
 void randomiseWeights(torch::nn::Module &module);
+
+// count photo-like crops (smooth shading, texture, noise) of size x size RGB bytes, [count,
+// size, size, 3] uint8, the same for the same seed: inputs for benchmarks and for measuring
+// a reduced precision against fp32, where no evidence is at hand.
+torch::Tensor syntheticCrops(std::int64_t count, std::int64_t size, unsigned seed);
 
 // Architecture from the shapes of a CLIP checkpoint (prefix "visual." or none).
 Result<VitConfig> vitConfigFromArchive(const TensorArchive &archive, std::string &prefix);
