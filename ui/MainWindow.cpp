@@ -271,9 +271,12 @@ void MainWindow::createMenus()
 
 void MainWindow::applySettings(const StudioSettings &settings, bool save)
 {
+    const bool precisionChanged = settings.precision != m_settings.precision;
     m_settings = settings;
     if (save)
         m_settings.save();
+    if (precisionChanged && !m_options.precision && save)
+        startModel(); // results of another precision are other results: the model is loaded again
     m_scanPage->setRule(settings.rule);
     m_inspectPage->setRule(settings.rule);
     m_robustnessPage->setRule(settings.rule);
@@ -337,6 +340,7 @@ void MainWindow::startModel()
     if (request.heads.isEmpty() && !ModelLocator::defaultHead().isEmpty())
         request.heads << ModelLocator::defaultHead();
     request.device = m_options.device;
+    request.precision = m_options.precision.value_or(m_settings.precision);
     m_scanPage->setModelReady(false);
     m_inspectPage->setModelReady(false);
     m_robustnessPage->setModel(false, {});
@@ -346,7 +350,14 @@ void MainWindow::startModel()
 void MainWindow::onModelLoaded()
 {
     const ModelInfo &info = m_engine->modelInfo();
-    m_deviceLabel->setText(tr("Device: %1, %2").arg(QString::fromStdString(info.device), QString::fromStdString(info.backboneDtype)));
+    m_deviceLabel->setText(tr("Device: %1, %2").arg(QString::fromStdString(info.device), QString::fromStdString(info.precision)));
+    QString deviceTip = tr("Backbone: %1\nPrecision: %2").arg(QString::fromStdString(info.backboneDtype),
+                                                            QString::fromStdString(info.precisionNote));
+    if (const std::string warning = slowBlasWarning(); !warning.empty() && info.device.rfind("cpu", 0) == 0) {
+        m_deviceLabel->setText(m_deviceLabel->text() + tr(" (slow matrix kernels)"));
+        deviceTip += QStringLiteral("\n") + QString::fromStdString(warning);
+    }
+    m_deviceLabel->setToolTip(deviceTip);
     m_modelLabel->setText(m_banner->modelName());
     m_modelLabel->setToolTip(tr("Backbone SHA-256 %1").arg(QString::fromStdString(info.backboneSha256)));
     m_scanPage->setModelReady(true);

@@ -35,6 +35,7 @@ struct StudioOptions {
     QString backbone; // empty: $RINE_BACKBONE, the CLIP cache, the model store
     QStringList heads; // empty: the bundled 2-class head
     DeviceChoice device = DeviceChoice::Auto;
+    std::optional<Precision> precision; // --precision; else the Settings' value
     QStringList open; // folders are scanned, images inspected, .sqlite files opened as cases
     bool tileMap = false; // also score the tile map of the first image opened
     bool robustness = false; // also sweep the first image opened (paper preset)

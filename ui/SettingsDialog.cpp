@@ -23,6 +23,9 @@ StudioSettings StudioSettings::load()
     out.rule.band = std::clamp(s.value(QStringLiteral("verdict/band"), 0.05).toDouble(), 0.0, 0.25);
     out.crop = s.value(QStringLiteral("scan/crop")).toString() == QLatin1String("ten") ? CropMode::Ten : CropMode::Center;
     out.batchSize = std::clamp(s.value(QStringLiteral("scan/batch"), 8).toInt(), 1, 256);
+    if (!precisionFromName(s.value(QStringLiteral("model/precision"), QStringLiteral("standard")).toString().toStdString(),
+                           out.precision))
+        out.precision = Precision::Standard;
     out.casesFolder = s.value(QStringLiteral("cases/folder"),
                               QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/cases"))
                           .toString();
@@ -38,6 +41,7 @@ void StudioSettings::save() const
     s.setValue(QStringLiteral("verdict/band"), rule.band);
     s.setValue(QStringLiteral("scan/crop"), crop == CropMode::Ten ? QStringLiteral("ten") : QStringLiteral("center"));
     s.setValue(QStringLiteral("scan/batch"), batchSize);
+    s.setValue(QStringLiteral("model/precision"), QString::fromLatin1(precisionName(precision)));
     s.setValue(QStringLiteral("cases/folder"), casesFolder);
     s.setValue(QStringLiteral("models/backbone"), activeBackbone);
     s.setValue(QStringLiteral("models/head"), activeHead);
@@ -63,6 +67,17 @@ SettingsDialog::SettingsDialog(const StudioSettings &settings, QWidget *parent) 
     m_batch->setRange(1, 256);
     m_batch->setValue(settings.batchSize);
     m_batch->setToolTip(tr("Images per model pass. Larger batches are faster on a GPU and need more memory."));
+    m_precision = new QComboBox(this);
+    m_precision->setObjectName(QStringLiteral("precisionCombo"));
+    m_precision->addItem(tr("Standard: fp32 on the CPU, fp16 on CUDA (as published)"), int(Precision::Standard));
+    m_precision->addItem(tr("Auto: bf16 where it agrees with fp32 within 0.01, else standard"), int(Precision::Auto));
+    m_precision->addItem(tr("fp32"), int(Precision::Fp32));
+    m_precision->addItem(tr("bf16 (CPUs with AVX512-BF16 or AMX, about 2x faster)"), int(Precision::Bf16));
+    m_precision->addItem(tr("fp16 (CUDA)"), int(Precision::Fp16));
+    m_precision->setCurrentIndex(std::max(0, m_precision->findData(int(settings.precision))));
+    m_precision->setToolTip(tr("The precision of the backbone's matrix products. Results are stored and reported with "
+                               "their precision and never mixed: a case scanned in another precision is scored again. "
+                               "Changing it reloads the model."));
     m_cases = new QLineEdit(settings.casesFolder, this);
     auto *browse = new QPushButton(tr("Browse..."), this);
     connect(browse, &QPushButton::clicked, this, [this] {
@@ -79,6 +94,7 @@ SettingsDialog::SettingsDialog(const StudioSettings &settings, QWidget *parent) 
     form->addRow(tr("Inconclusive band (+/-)"), m_band);
     form->addRow(tr("Preprocessing"), m_crop);
     form->addRow(tr("Batch size"), m_batch);
+    form->addRow(tr("Precision"), m_precision);
     form->addRow(tr("New cases in"), casesRow);
     auto *note = new QLabel(tr("A case database is never created inside the folder being scanned: evidence folders "
                                "are only read."),
@@ -99,6 +115,7 @@ StudioSettings SettingsDialog::settings() const
     out.rule = {m_threshold->value(), m_band->value()};
     out.crop = CropMode(m_crop->currentData().toInt());
     out.batchSize = m_batch->value();
+    out.precision = Precision(m_precision->currentData().toInt());
     out.casesFolder = m_cases->text();
     return out;
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "ResultsModel.h"
+#include "model/Detector.h"
 #include "scoring/ImageScorer.h"
 
 #include <QDialog>
@@ -13,11 +14,12 @@ class QSpinBox;
 namespace rine {
 
 // What an analyst sets once and keeps (QSettings): the verdict rule, the preprocessing, the
-// batch size, and where new cases are created.
+// batch size, the backbone's precision, and where new cases are created.
 struct StudioSettings {
     VerdictRule rule;
     CropMode crop = CropMode::Center;
     int batchSize = 8;
+    Precision precision = Precision::Standard; // the backbone's; a change reloads the model
     QString casesFolder;
     // Set active on the Models page; the command line's --backbone/--head win over these.
     QString activeBackbone;
@@ -37,7 +39,7 @@ public:
 private:
     StudioSettings m_base; // what the dialog does not edit is kept
     QDoubleSpinBox *m_threshold, *m_band;
-    QComboBox *m_crop;
+    QComboBox *m_crop, *m_precision;
     QSpinBox *m_batch;
     QLineEdit *m_cases;
 };

@@ -262,7 +262,7 @@ int runBench(const QStringList &arguments)
                        "fp16 on CUDA). Default on the CPU: fp32 with OpenBLAS's kernels as it loads, fp32 with the "
                        "kernels RINE Studio chooses, and bf16 where the processor has it, side by side, each in a "
                        "process of its own, with the GEMM rate of every candidate kernel set."),
-        QStringLiteral("auto|fp32|bf16|fp16"), QStringLiteral("auto"));
+        QStringLiteral("fp32|bf16|fp16"));
     const QCommandLineOption agreement(
         QStringLiteral("agreement"),
         QStringLiteral("Measure instead how far a reduced precision's scores are from fp32's: ViT-L/14 with random "
@@ -284,8 +284,10 @@ int runBench(const QStringList &arguments)
     }
     configureCpuThreads(parser.isSet(threads) ? parser.value(threads).toInt() : 0);
     Precision chosen = Precision::Auto;
-    if (!precisionFromName(parser.value(precision).toStdString(), chosen)) {
-        QTextStream(stderr) << "rine-cli bench: --precision must be auto, fp32, bf16 or fp16, not '"
+    if (parser.isSet(precision)
+        && (!precisionFromName(parser.value(precision).toStdString(), chosen) || chosen == Precision::Auto
+            || chosen == Precision::Standard)) {
+        QTextStream(stderr) << "rine-cli bench: --precision must be fp32, bf16 or fp16, not '"
                             << parser.value(precision) << "'" << Qt::endl;
         return UsageOrSetup;
     }

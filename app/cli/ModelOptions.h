@@ -12,7 +12,7 @@
 namespace rine::cli {
 
 // The options every command that runs the detector shares (--backbone, --head, --crop,
-// --device, --batch, --threads, --trust), with one set of help texts and checks; loading goes
+// --device, --precision, --batch, --threads, --trust), with one set of help texts and checks; loading goes
 // through the session layer's loadModels (the trust policy), --trust answering its question.
 class ModelOptions {
 public:
@@ -39,7 +39,7 @@ public:
 
 private:
     Heads m_heads;
-    QCommandLineOption m_backbone, m_head, m_crop, m_device, m_batch, m_threads, m_trust;
+    QCommandLineOption m_backbone, m_head, m_crop, m_device, m_precision, m_batch, m_threads, m_trust;
     ModelRequest m_request;
     CropMode m_cropMode = CropMode::Center;
     int m_batchSize = 8;

@@ -29,6 +29,11 @@ const QCommandLineOption kHead(QStringLiteral("head"),
 const QCommandLineOption kDevice(QStringLiteral("device"),
                                  QStringLiteral("auto (default): CUDA when available, else CPU."),
                                  QStringLiteral("auto|cpu|cuda"), QStringLiteral("auto"));
+const QCommandLineOption kPrecision(QStringLiteral("precision"),
+                                    QStringLiteral("The backbone's precision, over the Settings' value: standard (fp32 "
+                                                   "on the CPU, fp16 on CUDA), auto, fp32, bf16 or fp16 (see rine-cli "
+                                                   "score --help)."),
+                                    QStringLiteral("standard|auto|fp32|bf16|fp16"));
 const QCommandLineOption kPage(QStringLiteral("page"),
                                QStringLiteral("The page to show first: scan, inspect, robustness or models."),
                                QStringLiteral("scan|inspect|robustness|models"));
@@ -59,7 +64,7 @@ void describe(QCoreApplication &app, QCommandLineParser &parser)
                        ".sqlite file is opened as a case. Evidence files are only read."));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addOptions({kBackbone, kHead, kDevice, kPage, kTileMap, kRobustness, kTrain, kScreenshot});
+    parser.addOptions({kBackbone, kHead, kDevice, kPrecision, kPage, kTileMap, kRobustness, kTrain, kScreenshot});
     parser.addPositionalArgument(QStringLiteral("files"), QStringLiteral("Folders, images or case databases to open."),
                                  QStringLiteral("[FILE...]"));
     parser.process(app); // prints and exits for --help and --version
@@ -96,6 +101,15 @@ static int runStudio(int argc, char *argv[])
     options.device = device == QLatin1String("cpu")    ? rine::DeviceChoice::Cpu
                    : device == QLatin1String("cuda") ? rine::DeviceChoice::Cuda
                                                      : rine::DeviceChoice::Auto;
+    if (parser.isSet(kPrecision)) {
+        rine::Precision precision;
+        if (!rine::precisionFromName(parser.value(kPrecision).toStdString(), precision)) {
+            QTextStream(stderr) << "rine-studio: --precision must be standard, auto, fp32, bf16 or fp16, not '"
+                                << parser.value(kPrecision) << "'" << Qt::endl;
+            return 2;
+        }
+        options.precision = precision;
+    }
     options.open = parser.positionalArguments();
     options.tileMap = parser.isSet(kTileMap);
     options.robustness = parser.isSet(kRobustness);

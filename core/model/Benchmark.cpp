@@ -78,7 +78,7 @@ Result<BenchReport> runBenchmark(const BenchOptions &options, const std::functio
         if (options.precision == Precision::Bf16 && !cpuHasBf16() && !options.emulatedBf16)
             return R::failure("--precision bf16: this processor has no bf16 matrix instructions (AVX512-BF16 or AMX)");
         const torch::Device device = options.cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
-        const Precision precision = options.precision == Precision::Auto
+        const Precision precision = options.precision == Precision::Auto || options.precision == Precision::Standard
                                       ? (options.cuda ? Precision::Fp16 : Precision::Fp32)
                                       : options.precision;
         const torch::ScalarType dtype = precision == Precision::Fp16   ? torch::kHalf

@@ -3,6 +3,7 @@
 #include "Modules.h"
 
 #include "util/BlasKernels.h"
+#include "util/Sha256.h"
 
 #include <torch/cuda.h>
 #include <torch/version.h>
@@ -11,6 +12,10 @@
 #include <c10/core/InferenceMode.h>
 
 #include <dlfcn.h>
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -64,6 +69,7 @@ private:
 const char *precisionName(Precision precision)
 {
     switch (precision) {
+    case Precision::Standard: return "standard";
     case Precision::Fp32: return "fp32";
     case Precision::Bf16: return "bf16";
     case Precision::Fp16: return "fp16";
@@ -74,7 +80,7 @@ const char *precisionName(Precision precision)
 
 bool precisionFromName(const std::string &name, Precision &out)
 {
-    for (Precision p : {Precision::Auto, Precision::Fp32, Precision::Bf16, Precision::Fp16})
+    for (Precision p : {Precision::Standard, Precision::Auto, Precision::Fp32, Precision::Bf16, Precision::Fp16})
         if (name == precisionName(p)) {
             out = p;
             return true;
@@ -131,10 +137,18 @@ Result<std::unique_ptr<Detector>> Detector::load(const DetectorOptions &options)
             return R::failure("--precision bf16: this processor (" + describeCpu(cpuFeatures())
                               + ") has no bf16 matrix instructions (AVX512-BF16 or AMX), so bf16 would be slower "
                                 "than fp32; choose fp32");
-        if (precision == Precision::Auto) {
+        // Auto on a CPU with bf16: loaded in fp32, measured, then switched (below).
+        const bool measureBf16 = precision == Precision::Auto && !useCuda && cpuHasBf16() && !options.headPaths.empty()
+                              && !options.randomBackbone;
+        if (precision == Precision::Standard || precision == Precision::Auto) {
             // On CUDA the backbone runs in fp16 with fp32 LayerNorms, as the reference does.
+            precisionNote = std::string(precisionName(precision)) + ": "
+                          + (useCuda ? "fp16 on CUDA, as the published results were computed"
+                             : precision == Precision::Standard ? "fp32 on the CPU"
+                             : !cpuHasBf16() ? "fp32 (this processor has no bf16 matrix instructions)"
+                             : options.headPaths.empty() ? "fp32 (no head to measure bf16's agreement with)"
+                                                         : "fp32");
             precision = useCuda ? Precision::Fp16 : Precision::Fp32;
-            precisionNote = useCuda ? "auto: fp16 on CUDA, as the published results were computed" : "auto";
         }
         impl->computeDtype = precision == Precision::Fp16   ? torch::kHalf
                            : precision == Precision::Bf16 ? torch::kBFloat16
@@ -143,6 +157,7 @@ Result<std::unique_ptr<Detector>> Detector::load(const DetectorOptions &options)
 
         Result<TensorArchive> backboneFile = TensorArchive{};
         bool huggingFace = false;
+        std::string backbonePrefix;
         Result<VitConfig> vit = vitL14Config();
         if (options.randomBackbone) {
             impl->backbone = std::make_shared<VisionTransformer>(vit.value());
@@ -154,12 +169,11 @@ Result<std::unique_ptr<Detector>> Detector::load(const DetectorOptions &options)
             if (!backboneFile)
                 return R::failure(backboneFile.error());
             huggingFace = convertHuggingFaceClip(backboneFile.value());
-            std::string prefix;
-            vit = vitConfigFromArchive(backboneFile.value(), prefix);
+            vit = vitConfigFromArchive(backboneFile.value(), backbonePrefix);
             if (!vit)
                 return R::failure(vit.error());
             impl->backbone = std::make_shared<VisionTransformer>(vit.value());
-            if (auto loaded = loadParameters(*impl->backbone, backboneFile.value(), prefix); !loaded)
+            if (auto loaded = loadParameters(*impl->backbone, backboneFile.value(), backbonePrefix); !loaded)
                 return R::failure(loaded.error());
         }
 
@@ -227,12 +241,107 @@ Result<std::unique_ptr<Detector>> Detector::load(const DetectorOptions &options)
         info.libtorchVersion = libtorchVersion();
         info.mean = kMean;
         info.std = kStd;
-        return std::unique_ptr<Detector>(new Detector(std::move(impl)));
+        std::unique_ptr<Detector> detector(new Detector(std::move(impl)));
+        if (measureBf16) {
+            if (auto chosen = detector->chooseBf16(options.agreementCachePath); !chosen) {
+                // bf16 did not agree (or could not be measured): fp32 again, from the file's values.
+                Impl &d = *detector->m_impl;
+                if (d.computeDtype != torch::kFloat) {
+                    d.backbone->prepare(d.device, torch::kFloat);
+                    if (auto reloaded = loadParameters(*d.backbone, backboneFile.value(), backbonePrefix); !reloaded)
+                        return R::failure(reloaded.error());
+                    d.backbone->prepare(d.device, torch::kFloat);
+                    d.computeDtype = torch::kFloat;
+                }
+                d.info.precision = "fp32";
+                d.info.backboneDtype = dtypeDescription(torch::kFloat, false);
+                d.info.precisionNote = "auto: fp32 (" + chosen.error() + ")";
+            }
+        }
+        return detector;
     } catch (const c10::Error &e) {
         return R::failure(std::string("loading the model failed: ") + e.what_without_backtrace());
     } catch (const std::exception &e) {
         return R::failure(std::string("loading the model failed: ") + e.what());
     }
+}
+
+Result<bool> Detector::chooseBf16(const std::string &cachePath)
+{
+    using R = Result<bool>;
+    constexpr int kCrops = 8;
+    Impl &d = *m_impl;
+    // Remembered per model and processor: the same files, the same LibTorch, the same CPU.
+    std::string key = "agreement-v1 " + d.info.backboneSha256;
+    for (const HeadInfo &head : d.info.heads)
+        key += " " + head.sha256;
+    key += " " + describeCpu(cpuFeatures()) + " " + libtorchVersion();
+    key = Sha256::hex(key.data(), key.size());
+    double worst = -1;
+    std::string how = "measured at load";
+    if (!cachePath.empty()) {
+        std::ifstream cache(cachePath);
+        std::string line;
+        for (int lines = 0; lines < 10000 && std::getline(cache, line); ++lines) {
+            // "<64 hex> <max |dprobability|>"; anything else is ignored.
+            if (line.size() < 66 || line.compare(0, 64, key) != 0 || line[64] != ' ')
+                continue;
+            char *end = nullptr;
+            const double value = std::strtod(line.c_str() + 65, &end);
+            if (end && *end == '\0' && value >= 0 && value <= 1)
+                worst = value, how = "measured when this model was first loaded on this processor";
+        }
+    }
+    const auto crops = syntheticCrops(kCrops, d.info.inputSize, 3);
+    std::vector<const std::uint8_t *> pointers;
+    for (int i = 0; i < kCrops; ++i)
+        pointers.push_back(crops[i].data_ptr<std::uint8_t>());
+    auto probabilities = [&]() -> Result<std::vector<double>> {
+        auto features = this->features(pointers);
+        if (!features)
+            return Result<std::vector<double>>::failure(features.error());
+        auto scores = scoreFeatures(features.value());
+        if (!scores)
+            return Result<std::vector<double>>::failure(scores.error());
+        std::vector<double> out;
+        for (const auto &head : scores.value())
+            for (const CropScore &score : head)
+                out.push_back(score.probability);
+        return out;
+    };
+    if (worst < 0) {
+        auto reference = probabilities();
+        if (!reference)
+            return R::failure("bf16 not measured: " + reference.error());
+        d.backbone->prepare(d.device, torch::kBFloat16);
+        d.computeDtype = torch::kBFloat16;
+        auto reduced = probabilities();
+        if (!reduced)
+            return R::failure("bf16 not measured: " + reduced.error());
+        worst = 0;
+        for (std::size_t i = 0; i < reference->size(); ++i)
+            worst = std::max(worst, std::abs(reference.value()[i] - reduced.value()[i]));
+        if (!cachePath.empty()) {
+            std::ofstream cache(cachePath, std::ios::app);
+            char line[128];
+            std::snprintf(line, sizeof line, " %.6g\n", worst);
+            cache << key << line;
+        }
+    }
+    char figure[32];
+    std::snprintf(figure, sizeof figure, "%.2g", worst);
+    if (worst > kPrecisionBound)
+        return R::failure(std::string("bf16 differed from fp32 by up to ") + figure + " in probability on "
+                          + std::to_string(kCrops) + " synthetic crops, over the bound 0.01; " + how);
+    if (d.computeDtype != torch::kBFloat16) {
+        d.backbone->prepare(d.device, torch::kBFloat16);
+        d.computeDtype = torch::kBFloat16;
+    }
+    d.info.precision = "bf16";
+    d.info.backboneDtype = dtypeDescription(torch::kBFloat16, false);
+    d.info.precisionNote = std::string("auto: bf16 (agrees with fp32 within ") + figure + " in probability on "
+                         + std::to_string(kCrops) + " synthetic crops, bound 0.01; " + how + ")";
+    return true;
 }
 
 Result<BlockFeatures> Detector::features(const std::vector<const std::uint8_t *> &crops)
@@ -441,8 +550,6 @@ std::string mappedBlasLibraries()
 
 std::string slowBlasWarning()
 {
-    if (std::string warning = blasKernels().warning; !warning.empty())
-        return warning;
     // Debian's reference BLAS lives in .../blas/libblas.so.3. LibTorch calls libblas.so.3,
     // so when that is mapped, an OpenBLAS mapped for another library does not help it.
     for (const auto &lib : blasMappings())
@@ -451,7 +558,7 @@ std::string slowBlasWarning()
                  + "), about 30x slower than OpenBLAS: install libopenblas0-pthread (sudo apt-get install "
                    "libopenblas0-pthread); if it is installed, select it with sudo update-alternatives --config "
                    "libblas.so.3-x86_64-linux-gnu";
-    return {};
+    return blasKernels().warning; // OpenBLAS with kernels narrower than the processor's, if it could not be fixed
 }
 
 bool cudaAvailable() { return torch::cuda::is_available(); }

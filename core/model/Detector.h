@@ -13,9 +13,15 @@ enum class DeviceChoice { Auto, Cpu, Cuda };
 
 // The precision of the backbone's matrix products. LayerNorms, the softmax, the head and the
 // logit are fp32 in every precision. fp16 runs on CUDA (what the published results used),
-// bf16 on CPUs with AVX512-BF16 or AMX (oneDNN's kernels). Auto: see Detector::load.
-enum class Precision { Auto, Fp32, Bf16, Fp16 };
-const char *precisionName(Precision precision); // "auto", "fp32", "bf16", "fp16"
+// bf16 on CPUs with AVX512-BF16 or AMX (oneDNN's kernels).
+// Standard (the default): fp16 on CUDA, fp32 on the CPU, the precisions of the published
+// results and of every case made before precisions were a choice.
+// Auto: fp16 on CUDA; on the CPU bf16 when the processor has it and the loaded model's scores
+// in bf16 agree with its fp32 scores within kPrecisionBound on synthetic crops (measured at
+// load, remembered per model and processor), else fp32.
+enum class Precision { Standard, Auto, Fp32, Bf16, Fp16 };
+constexpr double kPrecisionBound = 1e-2; // |dprobability| against fp32, as CUDA fp16 is held to
+const char *precisionName(Precision precision); // "standard", "auto", "fp32", "bf16", "fp16"
 bool precisionFromName(const std::string &name, Precision &out);
 // Whether this CPU multiplies bf16 matrices in hardware (AVX512-BF16 or AMX-BF16).
 bool cpuHasBf16();
@@ -26,7 +32,10 @@ struct DetectorOptions {
     // None: the backbone alone (features() only), for training a new head.
     std::vector<std::string> headPaths;
     DeviceChoice device = DeviceChoice::Auto;
-    Precision precision = Precision::Auto;
+    Precision precision = Precision::Standard;
+    // Auto: a file where the agreement measured for a model on this processor is remembered
+    // (one line per model), so that it is measured once; "" measures at every load.
+    std::string agreementCachePath;
     // Testing aid: allow bf16 on a CPU without bf16 instructions (emulated, slower than fp32),
     // so that its golden test runs on every machine.
     bool emulatedBf16 = false;
@@ -106,6 +115,9 @@ public:
 private:
     struct Impl;
     explicit Detector(std::unique_ptr<Impl> impl);
+    // Precision::Auto on a CPU with bf16: switches the fp32-loaded backbone to bf16 when its
+    // scores agree with fp32's within kPrecisionBound; else says why not (still fp32).
+    Result<bool> chooseBf16(const std::string &cachePath);
     std::unique_ptr<Impl> m_impl;
 };
 

@@ -420,7 +420,8 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
                                  .arg(h(s.scan.state), h(s.scan.startedAt), h(s.scan.finishedAt.isEmpty() ? QObject::tr("(not finished)") : s.scan.finishedAt)));
     row(QObject::tr("Scan software"), h(QObject::tr("RINE Studio %1, LibTorch %2, OpenCV %3, Qt %4")
                                            .arg(q(s.runtime.appVersion), q(s.runtime.libtorch), q(s.runtime.opencv), q(s.runtime.qt))));
-    row(QObject::tr("Device and precision"), h(q(s.runtime.device) + QStringLiteral(", ") + q(s.runtime.backboneDtype)));
+    row(QObject::tr("Device and precision"), h(q(s.runtime.device) + QStringLiteral(", ") + s.precision
+                                                  + QStringLiteral(" (") + q(s.runtime.backboneDtype) + QStringLiteral(")")));
     const QString backbonePath = database.modelPath(s.backboneSha256);
     row(QObject::tr("Backbone"), h(modelName(known, s.backboneSha256, backbonePath)) + QStringLiteral("<br>") + hashHtml(s.backboneSha256));
     for (const QString &head : s.headSha256s)

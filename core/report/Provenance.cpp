@@ -52,6 +52,8 @@ QJsonObject provenanceJson(const ModelInfo &m, CropMode crop)
              {QStringLiteral("app_version"), QStringLiteral(RINE_VERSION " (" RINE_GIT_DESCRIBE ")")},
              {QStringLiteral("device"), q(m.device)},
              {QStringLiteral("backbone_dtype"), q(m.backboneDtype)},
+             {QStringLiteral("precision"), q(m.precision)},
+             {QStringLiteral("precision_chosen"), q(m.precisionNote)},
              {QStringLiteral("head_dtype"), QStringLiteral("float32")},
              {QStringLiteral("libtorch"), q(m.libtorchVersion)},
              {QStringLiteral("opencv"), q(opencvVersion())},

@@ -54,6 +54,7 @@ QByteArray scanToJson(const ScanExport &scan, const VerdictRule &rule)
                                       {QStringLiteral("scored_at"), score.scoredAt},
                                       {QStringLiteral("device"), score.device},
                                       {QStringLiteral("backbone_dtype"), score.backboneDtype},
+                                      {QStringLiteral("precision"), score.precision},
                                       {QStringLiteral("from_cached_features"), score.fromCachedFeatures}});
         }
         files.append(QJsonObject{{QStringLiteral("path"), f.path},
@@ -81,14 +82,16 @@ QByteArray scanToJson(const ScanExport &scan, const VerdictRule &rule)
         {QStringLiteral("models"),
          QJsonObject{{QStringLiteral("backbone_sha256"), s.backboneSha256},
                      {QStringLiteral("head_sha256s"), heads},
-                     {QStringLiteral("preprocessing"), s.preprocessing}}},
+                     {QStringLiteral("preprocessing"), s.preprocessing},
+                     {QStringLiteral("precision"), s.precision}}},
         {QStringLiteral("runtime"),
          QJsonObject{{QStringLiteral("app_version"), q(s.runtime.appVersion)},
                      {QStringLiteral("libtorch"), q(s.runtime.libtorch)},
                      {QStringLiteral("opencv"), q(s.runtime.opencv)},
                      {QStringLiteral("qt"), q(s.runtime.qt)},
                      {QStringLiteral("device"), q(s.runtime.device)},
-                     {QStringLiteral("backbone_dtype"), q(s.runtime.backboneDtype)}}},
+                     {QStringLiteral("backbone_dtype"), q(s.runtime.backboneDtype)},
+                     {QStringLiteral("precision"), q(s.runtime.precision)}}},
         {QStringLiteral("counts"), counts},
         {QStringLiteral("verdict_rule"),
          QJsonObject{{QStringLiteral("threshold"), rule.threshold},
@@ -109,7 +112,8 @@ QByteArray scanToCsv(const ScanExport &scan, const VerdictRule &rule)
                              QStringLiteral("mtime"),       QStringLiteral("status"),          QStringLiteral("error"),
                              QStringLiteral("format"),      QStringLiteral("width"),           QStringLiteral("height"),
                              QStringLiteral("warnings"),    QStringLiteral("backbone_sha256"), QStringLiteral("head_sha256"),
-                             QStringLiteral("preprocessing"), QStringLiteral("logit"),         QStringLiteral("probability"),
+                             QStringLiteral("preprocessing"), QStringLiteral("precision"),     QStringLiteral("logit"),
+                             QStringLiteral("probability"),
                              QStringLiteral("verdict"),     QStringLiteral("threshold"),       QStringLiteral("band")};
     const QString threshold = number(rule.threshold), band = number(rule.band);
     QByteArray out = header.join(QLatin1Char(',')).toUtf8() + "\r\n";
@@ -125,8 +129,8 @@ QByteArray scanToCsv(const ScanExport &scan, const VerdictRule &rule)
                                  f.height ? QString::number(f.height) : QString(),
                                  csvCell(f.warnings.join(QStringLiteral("; ")), true)};
         if (f.scores.empty()) {
-            out += (common + QStringList{scan.summary.backboneSha256, QString(), scan.summary.preprocessing, QString(),
-                                         QString(), verdictName(Verdict::None).toLower(), threshold, band})
+            out += (common + QStringList{scan.summary.backboneSha256, QString(), scan.summary.preprocessing,
+                                         scan.summary.precision, QString(), QString(), verdictName(Verdict::None).toLower(), threshold, band})
                        .join(QLatin1Char(','))
                        .toUtf8()
                  + "\r\n";
@@ -134,7 +138,7 @@ QByteArray scanToCsv(const ScanExport &scan, const VerdictRule &rule)
         }
         for (const FileReport::Score &score : f.scores)
             out += (common + QStringList{scan.summary.backboneSha256, score.headSha256, scan.summary.preprocessing,
-                                         number(score.logit), number(score.probability),
+                                         score.precision, number(score.logit), number(score.probability),
                                          verdictName(rule.of(score.probability)).toLower(), threshold, band})
                        .join(QLatin1Char(','))
                        .toUtf8()

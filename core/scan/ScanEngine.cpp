@@ -244,7 +244,7 @@ public:
 private:
     Result<bool> scoreCached(Work &work)
     {
-        auto features = m_database.loadFeatures(work.sha256, m_backbone, m_preprocessing);
+        auto features = m_database.loadFeatures(work.sha256, m_backbone, m_preprocessing, m_runtime.precision);
         if (!features) {
             resolve(work, FileStatus::Failed, features.error());
             return true;
@@ -334,7 +334,7 @@ std::string absolutePath(const std::string &path)
 ScanRuntime scanRuntime(const ModelInfo &model)
 {
     return {RINE_VERSION " (" RINE_GIT_DESCRIBE ")", model.libtorchVersion, opencvVersion(), qVersion(), model.device,
-            model.backboneDtype};
+            model.backboneDtype, model.precision};
 }
 
 ScanEngine::ScanEngine(Detector &detector, CaseDatabase &database) : m_detector(detector), m_database(database) {}
@@ -353,6 +353,7 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
     settings.walk = request.walk;
     settings.preprocessing = Preprocessing{request.crop, model.inputSize}.name();
     settings.backboneSha256 = model.backboneSha256;
+    settings.precision = model.precision;
     std::vector<std::pair<std::string, std::string>> models{{"backbone", model.backboneSha256}};
     std::vector<std::string> modelPaths{model.backbonePath};
     for (const HeadInfo &head : model.heads) {
@@ -398,12 +399,13 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
             todo.push_back(i);
     outcome.examined = todo.size();
 
-    auto known = m_database.scoredContents(model.backboneSha256, settings.headSha256s, settings.preprocessing);
+    auto known = m_database.scoredContents(model.backboneSha256, settings.headSha256s, settings.preprocessing,
+                                          settings.precision);
     if (!known)
         return R::failure(known.error());
     std::unordered_set<std::string> cached;
     if (request.cacheFeatures) {
-        auto found = m_database.cachedFeatures(model.backboneSha256, settings.preprocessing);
+        auto found = m_database.cachedFeatures(model.backboneSha256, settings.preprocessing, settings.precision);
         if (!found)
             return R::failure(found.error());
         cached = std::move(found.value());

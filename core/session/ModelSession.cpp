@@ -4,6 +4,8 @@
 #include "catalog/ModelStore.h"
 #include "util/QtStrings.h"
 
+#include <QDir>
+#include <QStandardPaths>
 #include <QDateTime>
 #include <QFileInfo>
 
@@ -60,6 +62,12 @@ ModelLoad loadModels(const ModelRequest &request)
         for (const QString &head : request.heads)
             options.headPaths.push_back(toStd(head));
         options.device = request.device;
+        options.precision = request.precision;
+        // Auto's bf16 agreement, measured once per model and processor (see Detector.h).
+        const QString data = QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation)
+                           + QStringLiteral("/rine-studio");
+        if (request.precision == Precision::Auto && QDir().mkpath(data))
+            options.agreementCachePath = toStd(data + QStringLiteral("/precision-agreement.txt"));
         auto detector = Detector::load(options);
         if (!detector)
             out.error = q(detector.error());

@@ -16,6 +16,7 @@ struct ModelRequest {
     QString backbone;
     QStringList heads;
     DeviceChoice device = DeviceChoice::Auto;
+    Precision precision = Precision::Standard;
     int cpuThreads = 0; // 0: one per core (set once per process, before the first load)
     // The user chose to load files the trust policy does not know (--trust, the application's
     // dialog): each is recorded as trusted, with this as how (e.g. "trusted by the user

@@ -81,13 +81,28 @@ const char *const kAuditTable =
     "CREATE TABLE audit_log(id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,"
     " details TEXT NOT NULL, previous_hash TEXT NOT NULL, hash TEXT NOT NULL)";
 
+// Format 3's results and features: the precision is part of the key.
+const char *const kResultsTable =
+    "CREATE TABLE results(id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL, backbone_sha256 TEXT NOT NULL,"
+    " head_sha256 TEXT NOT NULL, preprocessing TEXT NOT NULL, logit REAL NOT NULL, probability REAL NOT NULL,"
+    " contributions TEXT NOT NULL, device TEXT NOT NULL, backbone_dtype TEXT NOT NULL,"
+    " from_cached_features INTEGER NOT NULL, scan_id INTEGER NOT NULL, scored_at TEXT NOT NULL,"
+    " precision TEXT NOT NULL, UNIQUE(sha256, backbone_sha256, head_sha256, preprocessing, precision))";
+const char *const kFeaturesTable =
+    "CREATE TABLE features(sha256 TEXT NOT NULL, backbone_sha256 TEXT NOT NULL, preprocessing TEXT NOT NULL,"
+    " crops INTEGER NOT NULL, blocks INTEGER NOT NULL, width INTEGER NOT NULL, dtype TEXT NOT NULL,"
+    " data BLOB NOT NULL, precision TEXT NOT NULL, PRIMARY KEY(sha256, backbone_sha256, preprocessing, precision))";
+
+// Before format 3 a result's precision followed from its device: fp16 on CUDA, fp32 on the CPU.
+const char *const kPrecisionBeforeFormat3 = "CASE WHEN backbone_dtype LIKE 'float16%' THEN 'fp16' ELSE 'fp32' END";
+
 const char *const kSchema[] = {
     "CREATE TABLE cases(id INTEGER PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL)",
     "CREATE TABLE scans(id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES cases(id),"
     " started_at TEXT NOT NULL, finished_at TEXT, state TEXT NOT NULL, settings TEXT NOT NULL,"
     " backbone_sha256 TEXT NOT NULL, preprocessing TEXT NOT NULL,"
     " app_version TEXT, libtorch TEXT, opencv TEXT, qt TEXT, device TEXT, backbone_dtype TEXT,"
-    " images_inferred INTEGER NOT NULL DEFAULT 0)",
+    " images_inferred INTEGER NOT NULL DEFAULT 0, precision TEXT NOT NULL DEFAULT 'fp32')",
     "CREATE TABLE models(sha256 TEXT PRIMARY KEY, role TEXT NOT NULL, path TEXT NOT NULL)",
     "CREATE TABLE scan_models(scan_id INTEGER NOT NULL REFERENCES scans(id), position INTEGER NOT NULL,"
     " role TEXT NOT NULL, sha256 TEXT NOT NULL REFERENCES models(sha256), PRIMARY KEY(scan_id, position))",
@@ -99,14 +114,8 @@ const char *const kSchema[] = {
     "CREATE INDEX files_sha256 ON files(sha256)",
     "CREATE TABLE walk_events(id INTEGER PRIMARY KEY, scan_id INTEGER NOT NULL REFERENCES scans(id),"
     " kind TEXT NOT NULL, path TEXT NOT NULL, message TEXT NOT NULL, UNIQUE(scan_id, kind, path))",
-    "CREATE TABLE results(id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL, backbone_sha256 TEXT NOT NULL,"
-    " head_sha256 TEXT NOT NULL, preprocessing TEXT NOT NULL, logit REAL NOT NULL, probability REAL NOT NULL,"
-    " contributions TEXT NOT NULL, device TEXT NOT NULL, backbone_dtype TEXT NOT NULL,"
-    " from_cached_features INTEGER NOT NULL, scan_id INTEGER NOT NULL, scored_at TEXT NOT NULL,"
-    " UNIQUE(sha256, backbone_sha256, head_sha256, preprocessing))",
-    "CREATE TABLE features(sha256 TEXT NOT NULL, backbone_sha256 TEXT NOT NULL, preprocessing TEXT NOT NULL,"
-    " crops INTEGER NOT NULL, blocks INTEGER NOT NULL, width INTEGER NOT NULL, dtype TEXT NOT NULL,"
-    " data BLOB NOT NULL, PRIMARY KEY(sha256, backbone_sha256, preprocessing))",
+    kResultsTable,
+    kFeaturesTable,
     kAuditTable,
 };
 
@@ -158,6 +167,7 @@ QString ScanSettings::toJson() const
         {QStringLiteral("exclude"), stringArray(walk.exclude)},
         {QStringLiteral("follow_symlinks"), walk.followSymlinks},
         {QStringLiteral("preprocessing"), q(preprocessing)},
+        {QStringLiteral("precision"), q(precision)},
         {QStringLiteral("backbone_sha256"), q(backboneSha256)},
         {QStringLiteral("head_sha256s"), stringArray(headSha256s)},
         {QStringLiteral("max_file_bytes"), QString::number(maxFileBytes)},
@@ -403,15 +413,40 @@ Result<bool> CaseDatabase::check()
 Result<bool> CaseDatabase::upgrade()
 {
     // Format 1 -> 2: the audit log, whose first entry says when the case was upgraded.
+    // Format 2 -> 3: the precision joins the identity of results and cached features. Results
+    // of earlier formats were computed in fp16 on CUDA and in fp32 on the CPU, as each records
+    // in backbone_dtype; cached features record no device, so they get the precision of the
+    // case's scans when all agree, else "unrecorded" (never reused; computed again).
     QSqlDatabase database = db();
     QSqlQuery query(database);
     if (!database.transaction())
         return Result<bool>::failure(m_path.toStdString() + ": cannot write: " + database.lastError().text().toStdString());
     const int from = m_version;
-    const bool ok = query.exec(QString::fromLatin1(kAuditTable)) &&
-                    query.exec(QStringLiteral("PRAGMA user_version=%1").arg(kSchemaVersion)) &&
-                    appendAuditIn(query, QStringLiteral("case format upgraded"),
-                                  QJsonObject{{QStringLiteral("from"), from}, {QStringLiteral("to"), kSchemaVersion}});
+    bool ok = from >= 2 || query.exec(QString::fromLatin1(kAuditTable));
+    if (ok && from < 3) {
+        const QString precision = QString::fromLatin1(kPrecisionBeforeFormat3);
+        ok = query.exec(QStringLiteral("ALTER TABLE scans ADD COLUMN precision TEXT NOT NULL DEFAULT 'fp32'"))
+          && query.exec(QStringLiteral("UPDATE scans SET precision = %1").arg(precision))
+          && query.exec(QStringLiteral("ALTER TABLE results RENAME TO results_format2"))
+          && query.exec(QString::fromLatin1(kResultsTable))
+          && query.exec(QStringLiteral(
+                 "INSERT INTO results(id, sha256, backbone_sha256, head_sha256, preprocessing, logit, probability, "
+                 "contributions, device, backbone_dtype, from_cached_features, scan_id, scored_at, precision) "
+                 "SELECT id, sha256, backbone_sha256, head_sha256, preprocessing, logit, probability, contributions, "
+                 "device, backbone_dtype, from_cached_features, scan_id, scored_at, %1 FROM results_format2").arg(precision))
+          && query.exec(QStringLiteral("DROP TABLE results_format2"))
+          && query.exec(QStringLiteral("ALTER TABLE features RENAME TO features_format2"))
+          && query.exec(QString::fromLatin1(kFeaturesTable))
+          && query.exec(QStringLiteral(
+                 "INSERT INTO features(sha256, backbone_sha256, preprocessing, crops, blocks, width, dtype, data, "
+                 "precision) SELECT sha256, backbone_sha256, preprocessing, crops, blocks, width, dtype, data, "
+                 "(SELECT CASE WHEN count(DISTINCT precision) = 1 THEN min(precision) ELSE 'unrecorded' END "
+                 "FROM scans) FROM features_format2"))
+          && query.exec(QStringLiteral("DROP TABLE features_format2"));
+    }
+    ok = ok && query.exec(QStringLiteral("PRAGMA user_version=%1").arg(kSchemaVersion))
+         && appendAuditIn(query, QStringLiteral("case format upgraded"),
+                          QJsonObject{{QStringLiteral("from"), from}, {QStringLiteral("to"), kSchemaVersion}});
     if (!ok || !database.commit()) {
         const std::string error = query.lastError().text().toStdString();
         database.rollback();
@@ -420,6 +455,11 @@ Result<bool> CaseDatabase::upgrade()
     }
     m_version = kSchemaVersion;
     return true;
+}
+
+QString CaseDatabase::precisionColumn() const
+{
+    return m_version >= 3 ? QStringLiteral("precision") : QString::fromLatin1(kPrecisionBeforeFormat3);
 }
 
 QString CaseDatabase::modelPath(const QString &sha256)
@@ -544,6 +584,7 @@ Result<ScanRow> CaseDatabase::beginScan(const ScanSettings &settings, const Scan
         row.startedAt = query.value(1).toString();
         row.imagesInferred = query.value(2).toLongLong();
         row.resumed = true;
+        // The precision is in the settings, so a resumed scan has the one it started with.
         query.prepare(QStringLiteral("UPDATE scans SET state='running', finished_at=NULL, device=?, backbone_dtype=?, "
                                      "app_version=? WHERE id=?"));
         query.addBindValue(q(runtime.device));
@@ -558,12 +599,12 @@ Result<ScanRow> CaseDatabase::beginScan(const ScanSettings &settings, const Scan
         row.startedAt = now();
         query.prepare(QStringLiteral(
             "INSERT INTO scans(case_id, started_at, state, settings, backbone_sha256, preprocessing, app_version, "
-            "libtorch, opencv, qt, device, backbone_dtype) VALUES(?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+            "libtorch, opencv, qt, device, backbone_dtype, precision) VALUES(?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
         for (const QVariant &v : {QVariant(m_caseId), QVariant(row.startedAt), QVariant(settingsJson),
                                   QVariant(q(settings.backboneSha256)), QVariant(q(settings.preprocessing)),
                                   QVariant(q(runtime.appVersion)), QVariant(q(runtime.libtorch)),
                                   QVariant(q(runtime.opencv)), QVariant(q(runtime.qt)), QVariant(q(runtime.device)),
-                                  QVariant(q(runtime.backboneDtype))})
+                                  QVariant(q(runtime.backboneDtype)), QVariant(q(settings.precision))})
             query.addBindValue(v);
         if (!query.exec())
             return fail(query);
@@ -687,15 +728,18 @@ Result<bool> CaseDatabase::addWalkEvents(qint64 scanId, const std::vector<WalkEv
 
 Result<std::unordered_set<std::string>> CaseDatabase::scoredContents(const std::string &backboneSha256,
                                                                      const std::vector<std::string> &headSha256s,
-                                                                     const std::string &preprocessing)
+                                                                     const std::string &preprocessing,
+                                                                     const std::string &precision)
 {
     using R = Result<std::unordered_set<std::string>>;
     std::unordered_map<std::string, std::size_t> heads;
     QSqlQuery query(db());
     query.setForwardOnly(true);
-    query.prepare(QStringLiteral("SELECT sha256, head_sha256 FROM results WHERE backbone_sha256=? AND preprocessing=?"));
+    query.prepare(QStringLiteral("SELECT sha256, head_sha256 FROM results WHERE backbone_sha256=? AND preprocessing=? "
+                                 "AND %1=?").arg(precisionColumn()));
     query.addBindValue(q(backboneSha256));
     query.addBindValue(q(preprocessing));
+    query.addBindValue(q(precision));
     if (!query.exec())
         return R::failure(m_path.toStdString() + ": cannot read results: " + query.lastError().text().toStdString());
     const std::unordered_set<std::string> wanted(headSha256s.begin(), headSha256s.end());
@@ -710,14 +754,18 @@ Result<std::unordered_set<std::string>> CaseDatabase::scoredContents(const std::
 }
 
 Result<std::unordered_set<std::string>> CaseDatabase::cachedFeatures(const std::string &backboneSha256,
-                                                                     const std::string &preprocessing)
+                                                                     const std::string &preprocessing,
+                                                                     const std::string &precision)
 {
     using R = Result<std::unordered_set<std::string>>;
+    if (m_version < 3)
+        return std::unordered_set<std::string>{}; // features of earlier formats record no precision
     QSqlQuery query(db());
     query.setForwardOnly(true);
-    query.prepare(QStringLiteral("SELECT sha256 FROM features WHERE backbone_sha256=? AND preprocessing=?"));
+    query.prepare(QStringLiteral("SELECT sha256 FROM features WHERE backbone_sha256=? AND preprocessing=? AND precision=?"));
     query.addBindValue(q(backboneSha256));
     query.addBindValue(q(preprocessing));
+    query.addBindValue(q(precision));
     if (!query.exec())
         return R::failure(m_path.toStdString() + ": cannot read cached features: " + query.lastError().text().toStdString());
     std::unordered_set<std::string> out;
@@ -727,15 +775,16 @@ Result<std::unordered_set<std::string>> CaseDatabase::cachedFeatures(const std::
 }
 
 Result<BlockFeatures> CaseDatabase::loadFeatures(const std::string &sha256, const std::string &backboneSha256,
-                                                 const std::string &preprocessing)
+                                                 const std::string &preprocessing, const std::string &precision)
 {
     using R = Result<BlockFeatures>;
     QSqlQuery query(db());
     query.prepare(QStringLiteral("SELECT crops, blocks, width, dtype, data FROM features WHERE sha256=? AND "
-                                 "backbone_sha256=? AND preprocessing=?"));
+                                 "backbone_sha256=? AND preprocessing=? AND precision=?"));
     query.addBindValue(q(sha256));
     query.addBindValue(q(backboneSha256));
     query.addBindValue(q(preprocessing));
+    query.addBindValue(q(precision));
     if (!query.exec() || !query.next())
         return R::failure(m_path.toStdString() + ": cached features of " + sha256 + " are missing");
     BlockFeatures features;
@@ -788,20 +837,20 @@ Result<bool> CaseDatabase::commit(qint64 scanId, const CommitBatch &batch, const
         // impossible even if two runs raced.
         query.prepare(QStringLiteral(
             "INSERT OR IGNORE INTO results(sha256, backbone_sha256, head_sha256, preprocessing, logit, probability, "
-            "contributions, device, backbone_dtype, from_cached_features, scan_id, scored_at) "
-            "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+            "contributions, device, backbone_dtype, from_cached_features, scan_id, scored_at, precision) "
+            "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
         for (const QVariant &v :
              {QVariant(q(s.sha256)), QVariant(q(backboneSha256)), QVariant(q(s.headSha256)), QVariant(q(preprocessing)),
               QVariant(s.logit), QVariant(s.probability), QVariant(jsonNumbers(s.contributions)),
               QVariant(q(runtime.device)), QVariant(q(runtime.backboneDtype)), QVariant(int(s.fromCachedFeatures)),
-              QVariant(scanId), QVariant(timestamp)})
+              QVariant(scanId), QVariant(timestamp), QVariant(q(runtime.precision))})
             query.addBindValue(v);
         if (!query.exec())
             return fail();
     }
     for (const FeatureRecord &f : batch.features) {
         query.prepare(QStringLiteral("INSERT OR IGNORE INTO features(sha256, backbone_sha256, preprocessing, crops, "
-                                     "blocks, width, dtype, data) VALUES(?, ?, ?, ?, ?, ?, 'float32', ?)"));
+                                     "blocks, width, dtype, data, precision) VALUES(?, ?, ?, ?, ?, ?, 'float32', ?, ?)"));
         query.addBindValue(q(f.sha256));
         query.addBindValue(q(backboneSha256));
         query.addBindValue(q(preprocessing));
@@ -810,6 +859,7 @@ Result<bool> CaseDatabase::commit(qint64 scanId, const CommitBatch &batch, const
         query.addBindValue(f.features.width);
         query.addBindValue(QByteArray(reinterpret_cast<const char *>(f.features.values.data()),
                                       qsizetype(f.features.values.size() * sizeof(float))));
+        query.addBindValue(q(runtime.precision));
         if (!query.exec())
             return fail();
     }
@@ -887,8 +937,8 @@ Result<ScanSummary> CaseDatabase::scanSummary(qint64 scanId)
     using R = Result<ScanSummary>;
     QSqlQuery query(db());
     query.prepare(QStringLiteral("SELECT id, state, started_at, finished_at, settings, images_inferred, backbone_sha256, "
-                                 "preprocessing, app_version, libtorch, opencv, qt, device, backbone_dtype FROM scans "
-                                 "WHERE id=?"));
+                                 "preprocessing, app_version, libtorch, opencv, qt, device, backbone_dtype, %1 FROM scans "
+                                 "WHERE id=?").arg(precisionColumn()));
     query.addBindValue(scanId);
     if (!query.exec() || !query.next())
         return R::failure(m_path.toStdString() + ": no scan " + std::to_string(scanId) + " in this case");
@@ -904,7 +954,9 @@ Result<ScanSummary> CaseDatabase::scanSummary(qint64 scanId)
     s.preprocessing = query.value(7).toString();
     s.runtime = {query.value(8).toString().toStdString(),  query.value(9).toString().toStdString(),
                  query.value(10).toString().toStdString(), query.value(11).toString().toStdString(),
-                 query.value(12).toString().toStdString(), query.value(13).toString().toStdString()};
+                 query.value(12).toString().toStdString(), query.value(13).toString().toStdString(),
+                 query.value(14).toString().toStdString()};
+    s.precision = query.value(14).toString();
     query.prepare(QStringLiteral("SELECT sha256 FROM scan_models WHERE scan_id=? AND role='head' ORDER BY position"));
     query.addBindValue(scanId);
     if (!query.exec())
@@ -967,8 +1019,8 @@ Result<std::vector<FileReport>> CaseDatabase::fileReports(qint64 scanId, const s
     }
     QSqlQuery scores(db());
     scores.prepare(QStringLiteral("SELECT logit, probability, contributions, scored_at, device, backbone_dtype, "
-                                  "from_cached_features FROM results WHERE sha256=? AND backbone_sha256=? AND "
-                                  "head_sha256=? AND preprocessing=?"));
+                                  "from_cached_features, %1 FROM results WHERE sha256=? AND backbone_sha256=? AND "
+                                  "head_sha256=? AND preprocessing=? AND %1=?").arg(precisionColumn()));
     for (FileReport &r : out) {
         if (r.status != QLatin1String("scored") && r.status != QLatin1String("degraded"))
             continue;
@@ -977,6 +1029,7 @@ Result<std::vector<FileReport>> CaseDatabase::fileReports(qint64 scanId, const s
             scores.addBindValue(summary->backboneSha256);
             scores.addBindValue(head);
             scores.addBindValue(summary->preprocessing);
+            scores.addBindValue(summary->precision);
             if (!scores.exec())
                 return R::failure(m_path.toStdString() + ": cannot read results: " + scores.lastError().text().toStdString());
             if (!scores.next())
@@ -990,6 +1043,7 @@ Result<std::vector<FileReport>> CaseDatabase::fileReports(qint64 scanId, const s
             s.device = scores.value(4).toString();
             s.backboneDtype = scores.value(5).toString();
             s.fromCachedFeatures = scores.value(6).toInt() != 0;
+            s.precision = scores.value(7).toString();
             r.scores.push_back(std::move(s));
         }
     }

@@ -27,6 +27,7 @@ struct ScanSettings {
     std::vector<std::string> roots; // absolute
     WalkOptions walk;
     std::string preprocessing; // e.g. "center224", "tencrop224"
+    std::string precision; // "fp32", "bf16", "fp16": the backbone's (ModelInfo::precision)
     std::string backboneSha256;
     std::vector<std::string> headSha256s;
     std::uint64_t maxFileBytes = 0;
@@ -37,6 +38,7 @@ struct ScanSettings {
 // Software and device that produced a scan's results (the reproducibility record).
 struct ScanRuntime {
     std::string appVersion, libtorch, opencv, qt, device, backboneDtype;
+    std::string precision; // "fp32", "bf16", "fp16": part of every result's identity
 };
 
 struct ScanRow {
@@ -112,7 +114,7 @@ struct FileReport {
         QString headSha256;
         double logit = 0, probability = 0;
         std::vector<double> contributions;
-        QString scoredAt, device, backboneDtype;
+        QString scoredAt, device, backboneDtype, precision;
         bool fromCachedFeatures = false;
     };
     std::vector<Score> scores; // in the scan's head order; empty unless scored or degraded
@@ -133,7 +135,7 @@ struct AuditEntry {
 struct ScanSummary {
     ScanRow scan;
     QString caseName;
-    QString backboneSha256, preprocessing;
+    QString backboneSha256, preprocessing, precision;
     QStringList headSha256s;
     ScanRuntime runtime;
     std::vector<WalkEvent> events;
@@ -141,7 +143,7 @@ struct ScanSummary {
 
 // A case: one SQLite file (WAL) holding its scans, the files they found, the distinct
 // contents by SHA-256, and the results per content and model. Results are keyed by content
-// hash, backbone hash, head hash and preprocessing, so the same bytes are scored once
+// hash, backbone hash, head hash, preprocessing and precision, so the same bytes are scored once
 // whatever their paths and however often a scan is run. Use from one thread.
 class CaseDatabase {
 public:
@@ -175,7 +177,7 @@ public:
     // Empty when this installation may write to the case; else why not, in a sentence.
     QString whyNotWritable();
 
-    static constexpr int kSchemaVersion = 2; // 2: the audit log
+    static constexpr int kSchemaVersion = 3; // 2: the audit log; 3: precision in results' identity
     static constexpr std::int32_t kApplicationId = 0x52494E45; // "RINE"
 
     QString path() const { return m_path; }
@@ -195,11 +197,13 @@ public:
     // Contents that already have a result from every given head.
     Result<std::unordered_set<std::string>> scoredContents(const std::string &backboneSha256,
                                                            const std::vector<std::string> &headSha256s,
-                                                           const std::string &preprocessing);
+                                                           const std::string &preprocessing,
+                                                           const std::string &precision);
     Result<std::unordered_set<std::string>> cachedFeatures(const std::string &backboneSha256,
-                                                           const std::string &preprocessing);
+                                                           const std::string &preprocessing,
+                                                           const std::string &precision);
     Result<BlockFeatures> loadFeatures(const std::string &sha256, const std::string &backboneSha256,
-                                       const std::string &preprocessing);
+                                       const std::string &preprocessing, const std::string &precision);
 
     // The recorded outcome of a content (Scored or Degraded when it has results).
     Result<FileStatus> contentStatus(const std::string &sha256);
@@ -235,6 +239,9 @@ private:
     Result<bool> upgrade();
     bool appendAuditIn(QSqlQuery &query, const QString &action, const QJsonObject &details);
     int m_version = 0;
+    // The results' and scans' precision in SQL: the column, or for cases of earlier formats
+    // (opened read-only, not upgraded) what their device implies.
+    QString precisionColumn() const;
     bool m_readOnly = false;
     QSqlDatabase db() const;
 

@@ -429,6 +429,8 @@ Result<TrainingRunOutcome> runTraining(Detector &detector, const TrainingRequest
         {QStringLiteral("app_version"), QStringLiteral(RINE_VERSION " (" RINE_GIT_DESCRIBE ")")},
         {QStringLiteral("backbone_path"), q(info.backbonePath)},
         {QStringLiteral("backbone_sha256"), q(info.backboneSha256)},
+        {QStringLiteral("backbone_precision"), q(info.precision)},
+        {QStringLiteral("backbone_dtype"), q(info.backboneDtype)},
         {QStringLiteral("architecture"),
          QJsonObject{{QStringLiteral("blocks"), info.blocks}, {QStringLiteral("width"), info.width},
                      {QStringLiteral("nproj"), config.nproj}, {QStringLiteral("proj_dim"), config.projDim}}},

@@ -4,6 +4,7 @@
 // computed here from the files (QCryptographicHash), versions from rine-cli --version.
 
 #include "CaseLockHolder.h"
+#include "CaseFormats.h"
 #include "RunCli.h"
 #include "TestFiles.h"
 #include "report/ScanExport.h"
@@ -223,6 +224,8 @@ private slots:
         QTemporaryDir copy;
         const QString old = copy.filePath(QStringLiteral("old.sqlite"));
         QVERIFY(QFile::copy(m_case, old));
+        const QString downgraded = test::downgradeToFormat2(old);
+        QVERIFY2(downgraded.isEmpty(), qPrintable(downgraded));
         {
             QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("old"));
             db.setDatabaseName(old);

@@ -2,6 +2,7 @@
 // for, each distinct content scored once, logits equal to the published reference code's,
 // several heads on one backbone pass, cached features, cancel and resume.
 
+#include "CaseFormats.h"
 #include "HostileFolder.h"
 #include "TestFiles.h"
 
@@ -17,6 +18,7 @@
 #include <QTest>
 
 #include <atomic>
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -28,9 +30,11 @@ const QString kTiny = QStringLiteral(RINE_TEST_DATA "/reference-tiny/");
 const std::string kHeadA = (kTiny + "rine_tiny_head.pth").toStdString();
 const std::string kHeadB = RINE_TEST_DATA "/rine_tiny_head_b.pth";
 
-std::unique_ptr<Detector> loadTiny(const std::vector<std::string> &heads)
+std::unique_ptr<Detector> loadTiny(const std::vector<std::string> &heads, Precision precision = Precision::Fp32)
 {
     DetectorOptions options;
+    options.precision = precision;
+    options.emulatedBf16 = true;
     options.backbonePath = (kTiny + "clip_tiny_traced.pt").toStdString();
     options.headPaths = heads;
     options.device = DeviceChoice::Cpu;
@@ -224,6 +228,115 @@ private slots:
             QVERIFY2(std::abs(f.scores[0].logit - fresh) < 1e-5,
                      qPrintable(QStringLiteral("%1: %2 vs %3").arg(f.path).arg(f.scores[0].logit, 0, 'g', 10).arg(fresh, 0, 'g', 10)));
         }
+    }
+
+    void resultsOfAnotherPrecisionAreOtherResults()
+    {
+        // bf16 first, then fp32 on the same content: fp32 scores every image again, and the
+        // case holds both, each read back with its own precision.
+        auto bf16 = loadTiny({kHeadA}, Precision::Bf16);
+        auto database = openCase(dbPath("precisions.sqlite"));
+        ScanRequest request;
+        request.roots = {(kTiny + "images").toStdString()};
+        request.cacheFeatures = true;
+        std::atomic<bool> cancel{false};
+        qint64 bf16Scan = 0;
+        {
+            ScanEngine engine(*bf16, *database);
+            auto outcome = engine.run(request, cancel, {});
+            QVERIFY2(outcome, outcome.error().c_str());
+            QCOMPARE(outcome->inferred, std::size_t(m_folder.distinctImages));
+            bf16Scan = outcome->scanId;
+        }
+        ScanEngine engine(*m_detectorA, *database);
+        auto outcome = engine.run(request, cancel, {});
+        QVERIFY2(outcome, outcome.error().c_str());
+        QVERIFY(!outcome->resumed);
+        QCOMPARE(outcome->inferred, std::size_t(m_folder.distinctImages)); // not the bf16 results, nor their features
+        QCOMPARE(outcome->fromCache, std::size_t(0));
+        const QJsonObject images = m_reference.value("images").toObject();
+        auto summary = database->scanSummary(bf16Scan);
+        QVERIFY(summary);
+        QCOMPARE(summary->precision, QStringLiteral("bf16"));
+        auto bf16Files = database->fileReports(bf16Scan);
+        auto fp32Files = database->fileReports(outcome->scanId);
+        QVERIFY(bf16Files && fp32Files);
+        double largest = 0;
+        for (std::size_t i = 0; i < fp32Files->size(); ++i) {
+            const FileReport &a = bf16Files.value()[i], &b = fp32Files.value()[i];
+            QCOMPARE(a.scores.size(), std::size_t(1));
+            QCOMPARE(b.scores.size(), std::size_t(1));
+            QCOMPARE(a.scores[0].precision, QStringLiteral("bf16"));
+            QCOMPARE(b.scores[0].precision, QStringLiteral("fp32"));
+            const double reference = images.value(QFileInfo(b.path).fileName()).toObject().value("logit").toDouble();
+            QVERIFY(std::abs(b.scores[0].logit - reference) < 1e-4); // fp32's own, not bf16's
+            largest = std::max(largest, std::abs(a.scores[0].logit - b.scores[0].logit));
+        }
+        QVERIFY2(largest > 1e-5, "the bf16 scan's results equal fp32's");
+    }
+
+    void aFormat2CaseUpgradesWithItsPrecisionsAndKeepsItsResults()
+    {
+        // A case of format 2: results computed on the CPU (fp32) before precisions were a choice.
+        const QString path = dbPath("format2.sqlite");
+        ScanRequest request;
+        request.roots = {(kTiny + "images").toStdString()};
+        request.cacheFeatures = true;
+        std::atomic<bool> cancel{false};
+        {
+            auto database = openCase(path);
+            ScanEngine engine(*m_detectorA, *database);
+            auto outcome = engine.run(request, cancel, {});
+            QVERIFY2(outcome, outcome.error().c_str());
+        }
+        const QString downgraded = test::downgradeToFormat2(path);
+        QVERIFY2(downgraded.isEmpty(), qPrintable(downgraded));
+        {
+            // Read-only: results read with the precision their device implies, nothing written.
+            const QByteArray before = test::readAll(path);
+            auto database = CaseDatabase::open(path, CaseDatabase::Mode::ReadOnly);
+            QVERIFY2(database, database ? "" : database.error().c_str());
+            auto scans = database.value()->scans();
+            QVERIFY(scans && !scans->empty());
+            auto files = database.value()->fileReports(scans->front().id);
+            QVERIFY(files);
+            QCOMPARE(files->front().scores.size(), std::size_t(1));
+            QCOMPARE(files->front().scores[0].precision, QStringLiteral("fp32"));
+            database.value().reset();
+            QCOMPARE(test::readAll(path), before);
+        }
+        // Opened for writing: upgraded to format 3, every result kept as fp32, so an fp32 scan
+        // scores nothing again and its cached features are reused.
+        openCase(path).reset();
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("upgraded"));
+            db.setDatabaseName(path);
+            QVERIFY(db.open());
+            QSqlQuery query(db);
+            QVERIFY(query.exec(QStringLiteral("PRAGMA user_version")) && query.next());
+            QCOMPARE(query.value(0).toInt(), 3);
+            QVERIFY(query.exec(QStringLiteral("SELECT count(*), min(precision), max(precision) FROM results")) && query.next());
+            QCOMPARE(query.value(0).toInt(), m_folder.distinctImages);
+            QCOMPARE(query.value(1).toString(), QStringLiteral("fp32"));
+            QCOMPARE(query.value(2).toString(), QStringLiteral("fp32"));
+            QVERIFY(query.exec(QStringLiteral("SELECT count(*) FROM features WHERE precision='fp32'")) && query.next());
+            QCOMPARE(query.value(0).toInt(), m_folder.distinctImages);
+            QVERIFY(query.exec(QStringLiteral("SELECT action FROM audit_log ORDER BY id DESC LIMIT 1")) && query.next());
+            QCOMPARE(query.value(0).toString(), QStringLiteral("case format upgraded"));
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("upgraded"));
+        auto database = openCase(path);
+        ScanEngine engine(*m_detectorA, *database);
+        auto outcome = engine.run(request, cancel, {});
+        QVERIFY2(outcome, outcome.error().c_str());
+        QCOMPARE(outcome->inferred, std::size_t(0));
+        QCOMPARE(outcome->alreadyScored, std::size_t(m_folder.distinctImages));
+        auto bf16 = loadTiny({kHeadA}, Precision::Bf16);
+        ScanEngine bf16Engine(*bf16, *database);
+        outcome = bf16Engine.run(request, cancel, {});
+        QVERIFY2(outcome, outcome.error().c_str());
+        QCOMPARE(outcome->inferred, std::size_t(m_folder.distinctImages));
     }
 
     void cancelCommitsAndTheRerunResumes()
