@@ -171,12 +171,12 @@ int runBenchComparison(const BenchOptions &options, int threads)
         std::printf("  %-24s %-5s %8.1f GFLOP/s%s\n", qPrintable(g.kernels), qPrintable(g.dtype), g.gflops,
                     g.dtype == QLatin1String("fp32") && g.gflops == bestFp32 ? "  (best fp32)" : "");
     std::printf("model cost      162 GFLOP/image nominal (ViT-L/14)\n");
-    std::printf("%-30s %6s %10s %10s %11s %10s %10s\n", "row", "batch", "images/s", "GFLOP/s", "efficiency", "speed-up",
+    std::printf("%-42s %6s %10s %10s %11s %10s %10s\n", "row", "batch", "images/s", "GFLOP/s", "efficiency", "speed-up",
                 "peak MiB");
     double baseline = 0;
     for (const ChildRow &r : rows) {
         if (!r.error.isEmpty()) {
-            std::printf("%-30s %s\n", qPrintable(r.label), qPrintable(r.error));
+            std::printf("%-42s %s\n", qPrintable(r.label), qPrintable(r.error));
             continue;
         }
         const QString precision = r.json.value(QStringLiteral("precision")).toString();
@@ -188,7 +188,7 @@ int runBenchComparison(const BenchOptions &options, int threads)
             if (baseline == 0)
                 baseline = rate;
             const double gflops = rate * 162.0;
-            std::printf("%-30s %6d %10.3f %10.1f %10.1f%% %9.2fx %10.0f\n", qPrintable(label), b[QStringLiteral("batch")].toInt(),
+            std::printf("%-42s %6d %10.3f %10.1f %10.1f%% %9.2fx %10.0f\n", qPrintable(label), b[QStringLiteral("batch")].toInt(),
                         rate, gflops, 100.0 * gflops / reference, rate / baseline,
                         r.json.value(QStringLiteral("peak_rss_mib")).toDouble());
         }

@@ -30,7 +30,7 @@ const char kUsage[] =
     "  models  List, fetch (verified, resumable), verify, import and remove model files.\n"
     "  report  Write a case's PDF report and CSV/JSON exports (recorded in its audit log).\n"
     "  audit   Print a case's audit log and check its hash chain.\n"
-    "  bench   Measure inference speed (images/s, GEMM GFLOP/s, efficiency).\n"
+    "  bench   Measure speed per kernel set and precision (images/s, GEMM GFLOP/s).\n"
     "\n"
     "Run 'rine-cli <command> --help' for a command's options.\n"
     "Options: --help, --version\n";
