@@ -362,6 +362,8 @@ int runBench(const QStringList &arguments)
         e2e.backbone = parser.value(backbone);
         e2e.head = parser.value(head);
         e2e.device = parser.value(device) == QLatin1String("cuda") ? DeviceChoice::Cuda : DeviceChoice::Cpu;
+        if (parser.isSet(precision))
+            e2e.precision = chosen;
         return runEndToEndBench(e2e);
     }
     BenchOptions options;

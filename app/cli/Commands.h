@@ -24,6 +24,7 @@ struct EndToEndOptions {
     QString backbone; // empty: ViT-L/14 with random weights
     QString head; // empty: the bundled head
     DeviceChoice device = DeviceChoice::Cpu;
+    Precision precision = Precision::Standard;
 };
 int runEndToEndBench(const EndToEndOptions &options);
 

@@ -86,6 +86,7 @@ int runEndToEndBench(const EndToEndOptions &options)
 
     DetectorOptions detectorOptions;
     detectorOptions.device = options.device;
+    detectorOptions.precision = options.precision;
     detectorOptions.randomBackbone = options.backbone.isEmpty();
     detectorOptions.backbonePath = options.backbone.toStdString();
     const QString head = options.head.isEmpty() ? ModelLocator::defaultHead() : options.head;

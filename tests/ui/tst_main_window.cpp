@@ -130,6 +130,9 @@ private slots:
         spins[1]->setValue(0.1); // band
         dialog.findChild<QComboBox *>()->setCurrentIndex(1); // ten-crop
         dialog.findChild<QSpinBox *>()->setValue(32);
+        auto *precision = dialog.findChild<QComboBox *>(QStringLiteral("precisionCombo"));
+        QVERIFY(precision);
+        precision->setCurrentIndex(precision->findData(int(Precision::Auto)));
         const StudioSettings chosen = dialog.settings();
         QCOMPARE(chosen.rule.threshold, 0.7);
         QCOMPARE(chosen.rule.band, 0.1);
@@ -139,6 +142,9 @@ private slots:
         chosen.save();
         QCOMPARE(StudioSettings::load().crop, CropMode::Ten);
         QCOMPARE(StudioSettings::load().batchSize, 32);
+        QCOMPARE(chosen.precision, Precision::Auto);
+        QCOMPARE(StudioSettings::load().precision, Precision::Auto);
+        QCOMPARE(QSettings().value(QStringLiteral("model/precision")).toString(), QStringLiteral("auto"));
         StudioSettings{}.save();
     }
 

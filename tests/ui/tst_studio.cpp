@@ -154,6 +154,22 @@ private slots:
         QVERIFY(labelText(&window, "deviceLabel").contains(QStringLiteral("cpu")));
     }
 
+    void thePrecisionAskedForIsLoadedAndShown()
+    {
+        if (!cpuHasBf16())
+            QSKIP("this processor has no AVX512-BF16 or AMX: bf16 is refused here (tst_detector_golden checks bf16 "
+                  "itself on every machine)");
+        StudioOptions options = tinyModel();
+        options.precision = Precision::Bf16;
+        MainWindow window(options);
+        window.show();
+        waitForModel(window);
+        QCOMPARE(QString::fromStdString(window.engine()->modelInfo().precision), QStringLiteral("bf16"));
+        QVERIFY2(labelText(&window, "deviceLabel").contains(QStringLiteral("bf16")), qPrintable(labelText(&window, "deviceLabel")));
+        auto *label = window.findChild<QLabel *>(QStringLiteral("deviceLabel"));
+        QVERIFY2(label->toolTip().contains(QStringLiteral("bfloat16")), qPrintable(label->toolTip()));
+    }
+
     void scansAFolderAndCountsVerdicts()
     {
         MainWindow window(tinyModel());

@@ -10,6 +10,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <algorithm>
@@ -151,6 +152,56 @@ private slots:
         qInfo("bf16: largest |dlogit| against the reference %.3g", worst);
         // And bf16 really ran: fp32 agrees within 1e-6 or so, bf16 cannot.
         QVERIFY2(worst > 1e-5, "bf16 scores equal fp32's: the reduced precision was not applied");
+    }
+
+    void autoMeasuresBf16OnceAndFallsBackToFp32()
+    {
+        QTemporaryDir dir;
+        const std::string cache = dir.filePath(QStringLiteral("agreement.txt")).toStdString();
+        DetectorOptions options;
+        options.backbonePath = (kTiny + "clip_tiny_traced.pt").toStdString();
+        options.headPaths = {(kTiny + "rine_tiny_head.pth").toStdString()};
+        options.device = DeviceChoice::Cpu;
+        options.precision = Precision::Auto;
+        options.agreementCachePath = cache;
+        auto first = Detector::load(options);
+        QVERIFY2(first, first ? "" : first.error().c_str());
+        const ModelInfo &info = first.value()->info();
+        if (!cpuHasBf16()) {
+            QCOMPARE(QString::fromStdString(info.precision), QStringLiteral("fp32"));
+            QVERIFY2(QString::fromStdString(info.precisionNote).contains(QLatin1String("no bf16")), info.precisionNote.c_str());
+            QSKIP("this processor has no AVX512-BF16 or AMX: auto is fp32 (checked); the measurement is not run");
+        }
+        // The tiny model's bf16 scores agree within 3.4e-3 in logit (bf16 test above): bf16.
+        QCOMPARE(QString::fromStdString(info.precision), QStringLiteral("bf16"));
+        QVERIFY2(QString::fromStdString(info.precisionNote).contains(QLatin1String("measured at load")),
+                 info.precisionNote.c_str());
+        first.value().reset();
+        QFile file(QString::fromStdString(cache));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QList<QByteArray> lines = file.readAll().trimmed().split('\n');
+        file.close();
+        QCOMPARE(lines.size(), 1);
+        const QByteArray key = lines.front().left(64);
+
+        // Remembered: not measured again.
+        auto second = Detector::load(options);
+        QVERIFY(second);
+        QVERIFY2(QString::fromStdString(second.value()->info().precisionNote).contains(QLatin1String("first loaded")),
+                 second.value()->info().precisionNote.c_str());
+        second.value().reset();
+
+        // A model whose bf16 scores disagree (here: recorded so, among junk lines a damaged or
+        // hostile file may hold) gets fp32, with the file's own values: the reference's scores.
+        QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        file.write("not a line\n" + key + " nan\n" + key + " 0.5\n" + QByteArray(100000, 'x') + "\n");
+        file.close();
+        auto third = Detector::load(options);
+        QVERIFY(third);
+        QCOMPARE(QString::fromStdString(third.value()->info().precision), QStringLiteral("fp32"));
+        QVERIFY2(QString::fromStdString(third.value()->info().precisionNote).contains(QLatin1String("over the bound")),
+                 third.value()->info().precisionNote.c_str());
+        compareAll(*third.value(), 8);
     }
 
     void precisionTheDeviceCannotRunIsRefused()
