@@ -130,7 +130,7 @@ QByteArray scanToCsv(const ScanExport &scan, const VerdictRule &rule)
                                  csvCell(f.warnings.join(QStringLiteral("; ")), true)};
         if (f.scores.empty()) {
             out += (common + QStringList{scan.summary.backboneSha256, QString(), scan.summary.preprocessing,
-                                         scan.summary.precision, QString(), QString(), verdictName(Verdict::None).toLower(), threshold, band})
+                                         csvCell(scan.summary.precision, true), QString(), QString(), verdictName(Verdict::None).toLower(), threshold, band})
                        .join(QLatin1Char(','))
                        .toUtf8()
                  + "\r\n";
@@ -138,7 +138,7 @@ QByteArray scanToCsv(const ScanExport &scan, const VerdictRule &rule)
         }
         for (const FileReport::Score &score : f.scores)
             out += (common + QStringList{scan.summary.backboneSha256, score.headSha256, scan.summary.preprocessing,
-                                         score.precision, number(score.logit), number(score.probability),
+                                         csvCell(score.precision, true), number(score.logit), number(score.probability),
                                          verdictName(rule.of(score.probability)).toLower(), threshold, band})
                        .join(QLatin1Char(','))
                        .toUtf8()
