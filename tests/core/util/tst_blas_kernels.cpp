@@ -6,6 +6,8 @@
 #include "util/BlasKernels.h"
 
 #include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTest>
@@ -159,6 +161,24 @@ private slots:
                                                                           : VectorLevel::Sse;
         QVERIFY2(int(level) >= int(machine), qPrintable(run.out));
         QVERIFY2(!run.out.contains(QLatin1String("WARNING")), qPrintable(run.out));
+    }
+
+    void theBenchmarkMeasuresTheKernelsInUse()
+    {
+        // One row of `rine-cli bench`'s comparison, as its parent process reads it.
+        QProcess process;
+        process.setProcessEnvironment(cleanEnvironment());
+        process.start(QStringLiteral(RINE_CLI), {QStringLiteral("bench"), QStringLiteral("--row"), QStringLiteral("--gemm-only"),
+                                                 QStringLiteral("--precision"), QStringLiteral("fp32")});
+        QVERIFY(process.waitForFinished(120000));
+        QCOMPARE(process.exitCode(), 0);
+        const QJsonObject row = QJsonDocument::fromJson(process.readAllStandardOutput().trimmed()).object();
+        QCOMPARE(row.value(QStringLiteral("precision")).toString(), QStringLiteral("fp32"));
+        QVERIFY(row.value(QStringLiteral("gemm_gflops")).toDouble() > 0);
+        const QRegularExpressionMatch m =
+            QRegularExpression(QStringLiteral("BLAS: OpenBLAS (\\w+) kernels")).match(version(cleanEnvironment()).out);
+        if (m.hasMatch())
+            QCOMPARE(row.value(QStringLiteral("blas_core")).toString(), m.captured(1));
     }
 
     void aFallbackToPrescottIsFixedByARestart()
