@@ -85,12 +85,12 @@ QByteArray toCsv(const RunRecord &run)
         for (const auto &w : r.warnings)
             warnings << q(w);
         QStringList row{csvCell(q(r.path), true),
-                        q(r.sha256),
+                        csvCell(q(r.sha256), true),
                         r.ok ? QStringLiteral("ok") : QStringLiteral("error"),
                         csvCell(q(r.error), true),
                         r.ok ? number(r.logit) : QString(),
                         r.ok ? number(r.probability) : QString(),
-                        q(r.format),
+                        csvCell(q(r.format), true),
                         r.ok ? QString::number(r.width) : QString(),
                         r.ok ? QString::number(r.height) : QString(),
                         csvCell(warnings.join(QStringLiteral("; ")), true)};

@@ -27,6 +27,8 @@
 #include <QUrl>
 
 #include <algorithm>
+#include <QRegularExpression>
+
 #include <cmath>
 #include <map>
 
@@ -36,11 +38,16 @@ namespace {
 
 QString h(const QString &text) { return text.toHtmlEscaped(); }
 
-// Hashes whole (a reader copies them from the PDF), small, in a monospace face.
+// Hashes whole (a reader copies them from the PDF), small, in a monospace face. They come from
+// the case database, which may have been received: anything but 64 hex digits is shown as
+// text, escaped, and said not to be a hash.
 QString hashHtml(const QString &sha)
 {
     if (sha.isEmpty())
         return QStringLiteral("&mdash;");
+    static const QRegularExpression hex(QStringLiteral("^[0-9a-f]{64}$"));
+    if (!hex.match(sha).hasMatch())
+        return QObject::tr("(not a SHA-256: %1)").arg(h(sha.left(80)));
     return QStringLiteral("<span style=\"font-family: monospace; font-size: 6.5pt; white-space: nowrap\">%1</span>").arg(sha);
 }
 

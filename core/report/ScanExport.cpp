@@ -118,18 +118,21 @@ QByteArray scanToCsv(const ScanExport &scan, const VerdictRule &rule)
     const QString threshold = number(rule.threshold), band = number(rule.band);
     QByteArray out = header.join(QLatin1Char(',')).toUtf8() + "\r\n";
     for (const FileReport &f : scan.files) {
+        // Every text cell comes from the case database, which may have been received from
+        // elsewhere: each passes the formula guard and is quoted as RFC 4180 needs.
         const QStringList common{csvCell(f.path, true),
-                                 f.sha256,
+                                 csvCell(f.sha256, true),
                                  QString::number(f.size),
-                                 f.mtime,
-                                 f.status,
+                                 csvCell(f.mtime, true),
+                                 csvCell(f.status, true),
                                  csvCell(f.error, true),
-                                 f.format,
+                                 csvCell(f.format, true),
                                  f.width ? QString::number(f.width) : QString(),
                                  f.height ? QString::number(f.height) : QString(),
                                  csvCell(f.warnings.join(QStringLiteral("; ")), true)};
         if (f.scores.empty()) {
-            out += (common + QStringList{scan.summary.backboneSha256, QString(), scan.summary.preprocessing,
+            out += (common + QStringList{csvCell(scan.summary.backboneSha256, true), QString(),
+                                         csvCell(scan.summary.preprocessing, true),
                                          csvCell(scan.summary.precision, true), QString(), QString(), verdictName(Verdict::None).toLower(), threshold, band})
                        .join(QLatin1Char(','))
                        .toUtf8()
@@ -137,7 +140,8 @@ QByteArray scanToCsv(const ScanExport &scan, const VerdictRule &rule)
             continue;
         }
         for (const FileReport::Score &score : f.scores)
-            out += (common + QStringList{scan.summary.backboneSha256, score.headSha256, scan.summary.preprocessing,
+            out += (common + QStringList{csvCell(scan.summary.backboneSha256, true), csvCell(score.headSha256, true),
+                                         csvCell(scan.summary.preprocessing, true),
                                          csvCell(score.precision, true), number(score.logit), number(score.probability),
                                          verdictName(rule.of(score.probability)).toLower(), threshold, band})
                        .join(QLatin1Char(','))

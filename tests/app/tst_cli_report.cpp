@@ -185,6 +185,96 @@ private slots:
         QCOMPARE(seen.size(), m_names.size());
     }
 
+    void everyCsvCellOfAReceivedCaseIsGuardedAndQuoted()
+    {
+        // A received case whose text fields hold formulas, commas, quotes and line breaks where
+        // hashes, times, statuses, formats and the preprocessing belong (issue 19, item 3).
+        QTemporaryDir copy;
+        const QString received = copy.filePath(QStringLiteral("received.sqlite"));
+        QVERIFY(QFile::copy(m_case, received));
+        const QString formula = QStringLiteral("=HYPERLINK(\"http://127.0.0.1/x\",\"a,b\")");
+        const QString format = QStringLiteral("@SUM(1)\n,\"png\"");
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("hostile"));
+            db.setDatabaseName(received);
+            QVERIFY(db.open());
+            QSqlQuery query(db);
+            query.prepare(QStringLiteral("UPDATE files SET mtime=?"));
+            query.addBindValue(formula);
+            QVERIFY(query.exec());
+            query.prepare(QStringLiteral("UPDATE contents SET format=?"));
+            query.addBindValue(format);
+            QVERIFY(query.exec());
+            query.prepare(QStringLiteral("UPDATE scans SET preprocessing=?"));
+            query.addBindValue(QStringLiteral("-1+2"));
+            QVERIFY(query.exec());
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("hostile"));
+        const Run run = rineCli({QStringLiteral("results"), QStringLiteral("--db"), received, QStringLiteral("--format"),
+                                 QStringLiteral("csv")});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY2(!QString::fromUtf8(run.out).contains(QRegularExpression(QStringLiteral("(^|,)\"?([=@+]|-(?![0-9.]))"),
+                                                                         QRegularExpression::MultilineOption)),
+                 run.out.constData());
+        auto records = parseCsv(run.out);
+        QVERIFY2(records, records ? "" : records.error().c_str());
+        const QStringList header = records->front();
+        const int mtime = int(header.indexOf(QStringLiteral("mtime"))), formatColumn = int(header.indexOf(QStringLiteral("format")));
+        const int preprocessing = int(header.indexOf(QStringLiteral("preprocessing")));
+        QVERIFY(mtime >= 0 && formatColumn >= 0 && preprocessing >= 0);
+        QVERIFY(records->size() > 1);
+        for (std::size_t i = 1; i < records->size(); ++i) {
+            const QStringList &record = records.value()[i];
+            QCOMPARE(record.size(), header.size());
+            QCOMPARE(csvText(record[mtime]), formula);
+            QCOMPARE(csvText(record[preprocessing]), QStringLiteral("-1+2"));
+            if (!record[formatColumn].isEmpty())
+                QCOMPARE(csvText(record[formatColumn]), format);
+        }
+    }
+
+    void hashesOfAReceivedCaseAreCheckedBeforeThePdfShowsThem()
+    {
+        // Markup where a hash belongs is shown as text and said not to be a hash: the PDF
+        // loads nothing it names (issue 19, item 3).
+        QTemporaryDir copy;
+        const QString received = copy.filePath(QStringLiteral("received.sqlite"));
+        QVERIFY(QFile::copy(m_case, received));
+        const QString markup = QStringLiteral("<img src=\"%1\">").arg(kData + QStringLiteral("/images/logo.png"));
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("hashes"));
+            db.setDatabaseName(received);
+            QVERIFY(db.open());
+            QSqlQuery query(db);
+            query.prepare(QStringLiteral("UPDATE scans SET backbone_sha256=?"));
+            query.addBindValue(markup);
+            QVERIFY(query.exec());
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("hashes"));
+        const QString pdf = copy.filePath(QStringLiteral("received.pdf"));
+        const Run run = rineCli({QStringLiteral("report"), QStringLiteral("--db"), received, QStringLiteral("--pdf"), pdf});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QString text = QString::fromUtf8(poppler(QStringLiteral("pdftotext"), {pdf, QStringLiteral("-")})).simplified();
+        QVERIFY2(text.contains(QStringLiteral("not a SHA-256")) && text.contains(QStringLiteral("<img src=")),
+                 qPrintable(text.left(3000)));
+        // No image was drawn for it: the cover holds as many images as the unaltered case's.
+        const QString plain = copy.filePath(QStringLiteral("plain.pdf"));
+        const QString unaltered = copy.filePath(QStringLiteral("unaltered.sqlite"));
+        QVERIFY(QFile::copy(m_case, unaltered));
+        QVERIFY(rineCli({QStringLiteral("report"), QStringLiteral("--db"), unaltered, QStringLiteral("--pdf"), plain}).exitCode == 0);
+        auto coverImages = [](const QString &file) {
+            return QString::fromUtf8(poppler(QStringLiteral("pdfimages"), {QStringLiteral("-list"), QStringLiteral("-f"),
+                                                                           QStringLiteral("1"), QStringLiteral("-l"),
+                                                                           QStringLiteral("1"), file}))
+                .trimmed()
+                .split(QLatin1Char('\n'))
+                .size();
+        };
+        QCOMPARE(coverImages(pdf), coverImages(plain));
+    }
+
     void aBrokenAuditChainIsFound()
     {
         QTemporaryDir copy;
