@@ -235,23 +235,23 @@ void InspectPage::showResult(const InspectResult &result, const std::optional<Fi
         if (!result.sha256.isEmpty() && !stored->sha256.isEmpty() && stored->sha256 != result.sha256) {
             record = tr("<span style=\"color:#c01f1f\"><b>The file's bytes changed since the scan:</b> SHA-256 now "
                         "%1, recorded %2. The case's result is for the recorded bytes.</span>")
-                         .arg(result.sha256.left(16), stored->sha256.left(16));
+                         .arg(h(result.sha256.left(16)), h(stored->sha256.left(16)));
         } else if (!stored->scores.empty() && result.scored) {
             const auto &s = stored->scores.front();
             const bool sameHead = s.headSha256 == result.headSha256;
             const bool same = sameHead && std::abs(s.probability - result.score.probability) < 1e-4;
             record = same ? tr("Same bytes and the same result as recorded in the case (probability %1, scored %2 on %3).")
                                 .arg(s.probability, 0, 'f', 4)
-                                .arg(s.scoredAt, s.device)
+                                .arg(h(s.scoredAt), h(s.device))
                           : sameHead ? tr("<b>The case recorded probability %1</b> for these bytes (scored %2 on %3); "
                                           "now %4. A different device or preprocessing explains small differences.")
                                            .arg(s.probability, 0, 'f', 4)
-                                           .arg(s.scoredAt, s.device)
+                                           .arg(h(s.scoredAt), h(s.device))
                                            .arg(result.score.probability, 0, 'f', 4)
                                      : tr("The case recorded probability %1 from another head (SHA-256 %2); shown here: "
                                           "the loaded model.")
                                            .arg(s.probability, 0, 'f', 4)
-                                           .arg(s.headSha256.left(16));
+                                           .arg(h(s.headSha256.left(16)));
         }
     }
     if (!result.scoreError.isEmpty())

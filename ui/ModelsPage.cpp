@@ -1,5 +1,7 @@
 #include "ModelsPage.h"
 
+#include "PlainText.h"
+
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -269,9 +271,9 @@ void ModelsPage::setState(const ModelsState &state)
         for (int c = 0; c < Columns; ++c) {
             auto *item = new QTableWidgetItem(cells[c]);
             if (c == Sha)
-                item->setToolTip(s.expectedSha256);
+                item->setToolTip(s.expectedSha256); // from the bundled manifest
             if (c == Status && !s.installed.path.isEmpty())
-                item->setToolTip(s.installed.path);
+                item->setToolTip(plainToolTip(s.installed.path));
             m_table->setItem(r, c, item);
         }
     }

@@ -1,5 +1,7 @@
 #include "ResultsModel.h"
 
+#include "PlainText.h"
+
 #include "ThumbnailCache.h"
 
 #include "report/Pictures.h"
@@ -128,10 +130,10 @@ QVariant ResultsModel::data(const QModelIndex &index, int role) const
                 .arg(m_rule.threshold, 0, 'f', 2)
                 .arg(m_rule.band, 0, 'f', 2);
         if (column == Status && !r.error.isEmpty())
-            return r.error;
+            return plainToolTip(r.error);
         if (column == Status && !r.warnings.isEmpty())
-            return r.warnings.join(QLatin1Char('\n'));
-        return r.path;
+            return plainToolTip(r.warnings.join(QLatin1Char('\n')));
+        return plainToolTip(r.path);
     }
     if (role == Qt::ForegroundRole && column == VerdictColumn)
         return verdictColour(verdict);

@@ -1,5 +1,7 @@
 #include "RobustnessPage.h"
 
+#include "PlainText.h"
+
 #include "Charts.h"
 
 #include "report/Pictures.h"
@@ -304,7 +306,7 @@ void RobustnessPage::setImage(const InspectResult &image)
                          .arg(image.width)
                          .arg(image.height)
                          .arg(image.sha256.left(16)));
-    m_title->setToolTip(image.path);
+    m_title->setToolTip(plainToolTip(image.path));
     m_summary->setText(tr("Not swept yet: choose the perturbations and press Run sweep. Each version of the image is "
                           "scored by the loaded model; nothing is written to the case."));
     m_chart->clearSweep();

@@ -1,5 +1,7 @@
 #include "ScanPage.h"
 
+#include "PlainText.h"
+
 #include "Charts.h"
 #include "ThumbnailCache.h"
 
@@ -278,7 +280,7 @@ void ScanPage::setCase(const CaseRows &rows)
                            : tr("<br><span style=\"color: #a86a00\"><b>Read-only.</b> %1 A folder opened now is "
                                 "scanned into a new case.</span>")
                                  .arg(rows.readOnly.toHtmlEscaped())));
-    m_case->setToolTip(rows.readOnly);
+    m_case->setToolTip(plainToolTip(rows.readOnly));
 }
 
 void ScanPage::mergeRows(const CaseRows &rows) { m_model->mergeRows(rows.rows); }

@@ -36,6 +36,7 @@
 #include <QStandardPaths>
 #include <QTableView>
 #include <QTemporaryDir>
+#include <QTextDocument>
 #include <QTest>
 #include <QTextBrowser>
 #include <QTimer>
@@ -331,6 +332,61 @@ private slots:
         QCOMPARE(inspect->view()->tileItems().at(8)->rect(), QRectF(328, 328, 184, 184));
         QVERIFY(std::abs(middle->data(0).toDouble() - expected) < 1e-4);
         QVERIFY(middle->toolTip().contains(QStringLiteral("row 2, column 2")));
+    }
+
+    void namesWithMarkupAreShownAsText()
+    {
+        // Evidence named like markup: every tooltip and label that shows it must show it as
+        // text, never as an element Qt would act on (an <img> loads the path it names when the
+        // tooltip shows; issue 19, item 4).
+        QTemporaryDir evidence;
+        const QString picture = kData + QStringLiteral("/images/camera.png");
+        const QString folder = evidence.filePath(QStringLiteral("<i>case <u>x"));
+        QVERIFY(QDir().mkpath(folder));
+        const QString image = folder + QStringLiteral("/<img src=camera>.png");
+        const QString broken = folder + QStringLiteral("/<b>broken <img src=x>.png");
+        QVERIFY(QFile::copy(picture, image));
+        {
+            QFile file(broken);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write("not an image");
+        }
+        // What Qt would build from a string it renders: no image element may come out.
+        auto makesImage = [](const QString &text, Qt::TextFormat format) {
+            if (text.isEmpty() || format == Qt::PlainText || (format == Qt::AutoText && !Qt::mightBeRichText(text)))
+                return false;
+            QTextDocument document;
+            document.setHtml(text);
+            return document.toHtml().contains(QLatin1String("<img"));
+        };
+
+        MainWindow window(tinyModel());
+        window.show();
+        waitForModel(window);
+        test::JobSpy finished(window.engine(), Job::Kind::Scan);
+        window.openFolder(folder);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        QAbstractItemModel *model = window.scanPage()->model();
+        QCOMPARE(model->rowCount(), 2);
+        for (int row = 0; row < model->rowCount(); ++row)
+            for (int column = 0; column < model->columnCount(); ++column) {
+                const QString tip = model->data(model->index(row, column), Qt::ToolTipRole).toString();
+                QVERIFY2(!makesImage(tip, Qt::AutoText), qPrintable(tip));
+                const QString shown = model->data(model->index(row, column), Qt::DisplayRole).toString();
+                QVERIFY2(!makesImage(shown, Qt::PlainText), qPrintable(shown)); // item views draw text
+            }
+        test::JobSpy inspected(window.engine(), Job::Kind::Inspect);
+        window.openImage(image);
+        QTRY_COMPARE_WITH_TIMEOUT(inspected.count(), 1, 30000);
+        window.openImage(broken);
+        QTRY_COMPARE_WITH_TIMEOUT(inspected.count(), 2, 30000);
+        for (QWidget *widget : window.findChildren<QWidget *>()) {
+            QVERIFY2(!makesImage(widget->toolTip(), Qt::AutoText),
+                     qPrintable(widget->objectName() + QStringLiteral(": ") + widget->toolTip()));
+            if (auto *label = qobject_cast<QLabel *>(widget))
+                QVERIFY2(!makesImage(label->text(), label->textFormat()),
+                         qPrintable(label->objectName() + QStringLiteral(": ") + label->text()));
+        }
     }
 
     void opensAnImageDirectly()
