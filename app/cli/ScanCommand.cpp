@@ -196,6 +196,11 @@ int runScan(const QStringList &arguments)
     request.crop = model.crop();
     request.batchSize = model.batchSize();
 
+    // Checked before the case is created: nothing is written into the evidence folder.
+    if (auto outside = caseOutsideRoots(parser.value(db), request.roots); !outside) {
+        err(cmd, QString::fromStdString(outside.error()));
+        return UsageOrSetup;
+    }
     // One writer per case: the session holds the case's lock for the whole scan.
     auto session = CaseSession::open(parser.value(db), parser.isSet(adopt) ? CaseSession::Access::Adopt : CaseSession::Access::Write,
                                      {true, parser.value(caseName)});

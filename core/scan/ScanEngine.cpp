@@ -331,6 +331,26 @@ std::string absolutePath(const std::string &path)
 
 } // namespace
 
+Result<bool> caseOutsideRoots(const QString &casePath, const std::vector<std::string> &roots)
+{
+    // The case's folder exists (the case is created in it); the file itself may not yet.
+    const QFileInfo caseFile(casePath);
+    const QString folder = QFileInfo(caseFile.absolutePath()).canonicalFilePath();
+    if (folder.isEmpty())
+        return true; // no such folder: opening the case will say so
+    for (const std::string &root : roots) {
+        const QString canonical = QFileInfo(QString::fromStdString(root)).canonicalFilePath();
+        if (canonical.isEmpty() || !QFileInfo(canonical).isDir())
+            continue;
+        if (folder == canonical || folder.startsWith(canonical + QLatin1Char('/')))
+            return Result<bool>::failure(casePath.toStdString() + ": the case database would be inside " + root
+                                         + ", the folder being scanned (it would list itself as evidence, and write "
+                                           "into the evidence folder); keep the case elsewhere, e.g. --db ~/cases/"
+                                         + caseFile.fileName().toStdString());
+    }
+    return true;
+}
+
 ScanRuntime scanRuntime(const ModelInfo &model)
 {
     return {RINE_VERSION " (" RINE_GIT_DESCRIBE ")", model.libtorchVersion, opencvVersion(), qVersion(), model.device,
@@ -346,6 +366,8 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
     const auto started = Clock::now();
     const ModelInfo &model = m_detector.info();
     ScanOutcome outcome;
+    if (auto outside = caseOutsideRoots(m_database.path(), request.roots); !outside)
+        return R::failure(outside.error());
 
     ScanSettings settings;
     for (const std::string &root : request.roots)

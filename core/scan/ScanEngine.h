@@ -75,4 +75,9 @@ private:
 // The runtime record of a detector (app, library versions, device).
 ScanRuntime scanRuntime(const ModelInfo &model);
 
+// A case is never written inside a folder being scanned: it would list its own database,
+// -wal, -shm and .lock as evidence, and write into an evidence folder. Fails, naming both,
+// when casePath (existing or not; links resolved) lies inside one of the roots.
+Result<bool> caseOutsideRoots(const QString &casePath, const std::vector<std::string> &roots);
+
 } // namespace rine

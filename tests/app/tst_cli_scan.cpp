@@ -9,6 +9,7 @@
 #include <QCryptographicHash>
 #include <QDateTime>
 #include <QDir>
+#include <QDirIterator>
 #include <QImage>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -261,6 +262,40 @@ private slots:
         run = rineCli(QStringList{"scan", "--db", db, kTiny + "images", "--decode-timeout", "-1"} + tinyModel());
         QCOMPARE(run.exitCode, 2);
         QVERIFY2(run.err.contains("--decode-timeout"), run.err.constData());
+    }
+
+    void aCaseIsNeverWrittenInsideTheScannedFolder()
+    {
+        // --db inside the folder (directly, in a subfolder, or through a link to it): refused
+        // before anything is created there (issue 19, item 6).
+        QTemporaryDir evidence;
+        QVERIFY(QFile::copy(kTiny + "images/logo.png", evidence.filePath(QStringLiteral("logo.png"))));
+        QVERIFY(QDir().mkpath(evidence.filePath(QStringLiteral("sub"))));
+        QTemporaryDir elsewhere;
+        QVERIFY(QFile::link(evidence.path(), elsewhere.filePath(QStringLiteral("link"))));
+        auto listing = [&] {
+            QStringList names;
+            QDirIterator it(evidence.path(), QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot,
+                            QDirIterator::Subdirectories);
+            while (it.hasNext())
+                names << it.next();
+            names.sort();
+            return names;
+        };
+        const QStringList before = listing();
+        for (const QString &db : {evidence.filePath(QStringLiteral("case.sqlite")),
+                                  evidence.filePath(QStringLiteral("sub/case.sqlite")),
+                                  elsewhere.filePath(QStringLiteral("link/case.sqlite"))}) {
+            const Run run = rineCli(QStringList{"scan", "--db", db, evidence.path()} + tinyModel());
+            QCOMPARE(run.exitCode, 2);
+            QVERIFY2(run.err.contains("inside") && run.err.contains("keep the case elsewhere"), run.err.constData());
+            QCOMPARE(listing(), before);
+        }
+        // Beside the folder is fine.
+        const Run run = rineCli(QStringList{"scan", "--db", elsewhere.filePath(QStringLiteral("case.sqlite")),
+                                            evidence.path()} + tinyModel());
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QCOMPARE(listing(), before);
     }
 
     void badDatabasesGiveClearMessages()
