@@ -71,19 +71,14 @@ Result<BenchReport> runBenchmark(const BenchOptions &options, const std::functio
         BenchReport report;
         if (options.cuda && !cudaAvailable())
             return R::failure("--device cuda: no CUDA device is available to this LibTorch build");
-        if (options.precision == Precision::Fp16 && !options.cuda)
-            return R::failure("--precision fp16 runs on CUDA only; on the CPU choose bf16 or fp32");
-        if (options.precision == Precision::Bf16 && options.cuda)
-            return R::failure("--precision bf16 is not offered on CUDA; choose fp16 or fp32");
-        if (options.precision == Precision::Bf16 && !cpuHasBf16() && !options.emulatedBf16)
-            return R::failure("--precision bf16: this processor has no bf16 matrix instructions (AVX512-BF16 or AMX)");
+        if (const std::string refusal = precisionRefusal(options.precision, options.cuda, options.emulatedBf16);
+            !refusal.empty())
+            return R::failure(refusal);
         const torch::Device device = options.cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
         const Precision precision = options.precision == Precision::Auto || options.precision == Precision::Standard
                                       ? (options.cuda ? Precision::Fp16 : Precision::Fp32)
                                       : options.precision;
-        const torch::ScalarType dtype = precision == Precision::Fp16   ? torch::kHalf
-                                      : precision == Precision::Bf16 ? torch::kBFloat16
-                                                                     : torch::kFloat;
+        const torch::ScalarType dtype = computeDtypeOf(precision);
         report.precision = precisionName(precision);
         report.device = std::string(options.cuda ? "cuda:0" : "cpu") + " (" + report.precision + ")";
         report.threads = cpuThreads();

@@ -88,6 +88,23 @@ bool precisionFromName(const std::string &name, Precision &out)
     return false;
 }
 
+std::string precisionRefusal(Precision precision, bool cuda, bool emulatedBf16)
+{
+    if (precision == Precision::Fp16 && !cuda)
+        return "--precision fp16 runs on CUDA only; on the CPU choose bf16 (needs AVX512-BF16 or AMX) or fp32";
+    if (precision == Precision::Bf16 && cuda)
+        return "--precision bf16 is not offered on CUDA; choose fp16 (what the published results used) or fp32";
+    if (precision == Precision::Bf16 && !cpuHasBf16() && !emulatedBf16)
+        return "--precision bf16: this processor (" + describeCpu(cpuFeatures())
+             + ") has no bf16 matrix instructions (AVX512-BF16 or AMX), so bf16 would be slower than fp32; choose fp32";
+    return {};
+}
+
+torch::ScalarType computeDtypeOf(Precision precision)
+{
+    return precision == Precision::Fp16 ? torch::kHalf : precision == Precision::Bf16 ? torch::kBFloat16 : torch::kFloat;
+}
+
 bool cpuHasBf16()
 {
     const CpuFeatures cpu = cpuFeatures();
@@ -127,16 +144,8 @@ Result<std::unique_ptr<Detector>> Detector::load(const DetectorOptions &options)
         impl->device = useCuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
         Precision precision = options.precision;
         std::string precisionNote = "asked for";
-        if (precision == Precision::Fp16 && !useCuda)
-            return R::failure("--precision fp16 runs on CUDA only; on the CPU choose bf16 (needs AVX512-BF16 or "
-                              "AMX) or fp32");
-        if (precision == Precision::Bf16 && useCuda)
-            return R::failure("--precision bf16 is not offered on CUDA; choose fp16 (what the published results "
-                              "used) or fp32");
-        if (precision == Precision::Bf16 && !cpuHasBf16() && !options.emulatedBf16)
-            return R::failure("--precision bf16: this processor (" + describeCpu(cpuFeatures())
-                              + ") has no bf16 matrix instructions (AVX512-BF16 or AMX), so bf16 would be slower "
-                                "than fp32; choose fp32");
+        if (const std::string refusal = precisionRefusal(precision, useCuda, options.emulatedBf16); !refusal.empty())
+            return R::failure(refusal);
         // Auto on a CPU with bf16: loaded in fp32, measured, then switched (below).
         const bool measureBf16 = precision == Precision::Auto && !useCuda && cpuHasBf16() && !options.headPaths.empty()
                               && !options.randomBackbone;
@@ -150,9 +159,7 @@ Result<std::unique_ptr<Detector>> Detector::load(const DetectorOptions &options)
                                                          : "fp32");
             precision = useCuda ? Precision::Fp16 : Precision::Fp32;
         }
-        impl->computeDtype = precision == Precision::Fp16   ? torch::kHalf
-                           : precision == Precision::Bf16 ? torch::kBFloat16
-                                                          : torch::kFloat;
+        impl->computeDtype = computeDtypeOf(precision);
         impl->batchedPath = options.batchedPath;
 
         Result<TensorArchive> backboneFile = TensorArchive{};

@@ -4,6 +4,7 @@
 // named exactly like the published checkpoints' keys, so loading is a name-for-name copy.
 // Only code inside core/model sees these types.
 
+#include "Detector.h"
 #include "TensorArchive.h"
 
 #include <torch/nn/module.h>
@@ -178,6 +179,13 @@ VitConfig vitL14Config();
 // Weights drawn from N(0, 0.02), LayerNorms left as initialised: for benchmarks, where the
 // speed is that of the real model and the scores mean nothing.
 void randomiseWeights(torch::nn::Module &module);
+
+// Whether the device can run an explicit precision (fp16: CUDA; bf16: a CPU with bf16
+// instructions, or emulated for tests); "" when it can, else the sentence that says which to
+// choose. Standard and Auto are always runnable.
+std::string precisionRefusal(Precision precision, bool cuda, bool emulatedBf16);
+// The backbone's compute dtype for a resolved precision (fp32, bf16 or fp16).
+torch::ScalarType computeDtypeOf(Precision precision);
 
 // count photo-like crops (smooth shading, texture, noise) of size x size RGB bytes, [count,
 // size, size, 3] uint8, the same for the same seed: inputs for benchmarks and for measuring
