@@ -12,6 +12,7 @@ packages=(
     libopencv-dev                                     # image decoding
     libqcustomplot-dev                                # charts (CMake package QCustomPlotQt6)
     zlib1g-dev                                        # compressed PNG text chunks (image metadata)
+    libssl-dev                                        # OpenSSL: Ed25519 signatures of case audit logs
     poppler-utils                                     # tests: pdftotext, pdftoppm read the PDF reports
     fonts-dejavu-core                                 # the PDF reports are set in DejaVu Sans
     # Debian's LibTorch calls the BLAS through libblas.so.3; without OpenBLAS that is the

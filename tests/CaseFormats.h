@@ -4,18 +4,79 @@
 // are written as format 2 defined them (git history of core/store/CaseDatabase.cpp), an
 // independent record of what older cases hold.
 
+#include <QCryptographicHash>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QString>
+#include <QVariantList>
 
 namespace rine::test {
+
+// Rewrites the case at path as format 3: no row of it records an audit entry, entries are
+// unsigned and claim no rows (their hashes recomputed as format 2 and 3 defined them: SHA-256
+// of the compact JSON array [previous hash, at, actor, action, details]).
+// Returns "" or the SQL error.
+inline QString downgradeToFormat3(const QString &path)
+{
+    QString error;
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("downgrade3"));
+        db.setDatabaseName(path);
+        if (!db.open())
+            return db.lastError().text();
+        QSqlQuery query(db);
+        QStringList statements{QStringLiteral("PRAGMA journal_mode=DELETE")};
+        for (const char *table : {"cases", "scans", "models", "scan_models", "contents", "files", "walk_events",
+                                  "results", "features"})
+            statements << QStringLiteral("DROP INDEX %1_audit").arg(QLatin1String(table))
+                       << QStringLiteral("ALTER TABLE %1 DROP COLUMN audit_id").arg(QLatin1String(table));
+        statements << QStringLiteral("ALTER TABLE audit_log DROP COLUMN signer")
+                   << QStringLiteral("ALTER TABLE audit_log DROP COLUMN signature");
+        for (const QString &statement : statements)
+            if (error.isEmpty() && !query.exec(statement))
+                error = statement + QStringLiteral(": ") + query.lastError().text();
+        std::vector<QVariantList> entries;
+        if (error.isEmpty() && query.exec(QStringLiteral("SELECT id, at, actor, action, details FROM audit_log ORDER BY id")))
+            while (query.next())
+                entries.push_back({query.value(0), query.value(1), query.value(2), query.value(3), query.value(4)});
+        QString previous(64, QLatin1Char('0'));
+        for (QVariantList &entry : entries) {
+            QJsonObject details = QJsonDocument::fromJson(entry[4].toString().toUtf8()).object();
+            details.remove(QStringLiteral("rows"));
+            details.remove(QStringLiteral("rows_of_earlier_entries"));
+            const QString text = QString::fromUtf8(QJsonDocument(details).toJson(QJsonDocument::Compact));
+            const QByteArray hashed = QJsonDocument(QJsonArray{previous, entry[1].toString(), entry[2].toString(),
+                                                               entry[3].toString(), text})
+                                          .toJson(QJsonDocument::Compact);
+            const QString hash = QString::fromLatin1(QCryptographicHash::hash(hashed, QCryptographicHash::Sha256).toHex());
+            query.prepare(QStringLiteral("UPDATE audit_log SET details=?, previous_hash=?, hash=? WHERE id=?"));
+            query.addBindValue(text);
+            query.addBindValue(previous);
+            query.addBindValue(hash);
+            query.addBindValue(entry[0]);
+            if (error.isEmpty() && !query.exec())
+                error = query.lastError().text();
+            previous = hash;
+        }
+        if (error.isEmpty() && !query.exec(QStringLiteral("PRAGMA user_version=3")))
+            error = query.lastError().text();
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("downgrade3"));
+    return error;
+}
 
 // Rewrites the case at path as format 2: no precision in scans, results or features.
 // Returns "" or the SQL error.
 inline QString downgradeToFormat2(const QString &path)
 {
-    QString error;
+    QString error = downgradeToFormat3(path);
+    if (!error.isEmpty())
+        return error;
     {
         QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("downgrade"));
         db.setDatabaseName(path);

@@ -48,6 +48,9 @@ Result<CaseRows> allRows(CaseSession &session, qint64 scanId)
         rows.preprocessing = scan->summary.preprocessing;
         rows.headSha256s = scan->summary.headSha256s;
         rows.rows = std::move(scan->files);
+        rows.integrity = std::move(scan->integrity);
+    } else {
+        rows.integrity = database.integrity();
     }
     return rows;
 }

@@ -55,6 +55,7 @@ struct CaseRows {
     std::vector<FileReport> rows;
     bool replace = true;
     QString readOnly; // non-empty: why the case is only read here (received from elsewhere, altered)
+    CaseIntegrity integrity; // the case checked against its audit chain when these rows were read
 };
 
 // A scan's progress, with the rows it has just committed when there are any.

@@ -35,7 +35,8 @@ QWidget *fileRow(QWidget *parent, QLineEdit *edit, const QString &filter)
 
 } // namespace
 
-ExportDialog::ExportDialog(const QString &caseName, const QStringList &detailPaths, QWidget *parent)
+ExportDialog::ExportDialog(const QString &caseName, const QStringList &detailPaths, const QString &brokenCase,
+                           QWidget *parent)
     : QDialog(parent), m_details(detailPaths)
 {
     setWindowTitle(tr("Export report"));
@@ -72,6 +73,21 @@ ExportDialog::ExportDialog(const QString &caseName, const QStringList &detailPat
     note->setWordWrap(true);
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     buttons->button(QDialogButtonBox::Ok)->setText(tr("Export"));
+    QLabel *broken = nullptr;
+    if (!brokenCase.isEmpty()) {
+        broken = new QLabel(this);
+        broken->setTextFormat(Qt::PlainText); // the reason names rows and entries of a received file
+        broken->setWordWrap(true);
+        broken->setStyleSheet(QStringLiteral("color: #b00000"));
+        broken->setText(tr("This case does not verify against its audit chain: %1\nIts results may have been altered "
+                           "since they were recorded.").arg(brokenCase));
+        m_allowUnverified = new QCheckBox(tr("Write it although the case does not verify (the cover and every page "
+                                             "say so)"),
+                                          this);
+        m_allowUnverified->setObjectName(QStringLiteral("allowUnverified"));
+        buttons->button(QDialogButtonBox::Ok)->setEnabled(false);
+        connect(m_allowUnverified, &QCheckBox::toggled, buttons->button(QDialogButtonBox::Ok), &QWidget::setEnabled);
+    }
     connect(buttons, &QDialogButtonBox::accepted, this, [this] {
         QSettings settings;
         settings.setValue(QStringLiteral("export/analyst"), m_analyst->text());
@@ -83,6 +99,10 @@ ExportDialog::ExportDialog(const QString &caseName, const QStringList &detailPat
     layout->addLayout(form);
     layout->addWidget(details);
     layout->addWidget(note);
+    if (broken) {
+        layout->addWidget(broken);
+        layout->addWidget(m_allowUnverified);
+    }
     layout->addWidget(buttons);
     resize(640, sizeHint().height());
 }
@@ -98,6 +118,7 @@ ReportRequest ExportDialog::request() const
         request.csvPath = m_csv->text();
     if (m_writeJson->isChecked())
         request.jsonPath = m_json->text();
+    request.allowUnverified = m_allowUnverified && m_allowUnverified->isChecked();
     return request;
 }
 

@@ -238,7 +238,8 @@ void MainWindow::createMenus()
             QMessageBox::information(this, tr("Export"), tr("Wait for the scan to finish, or cancel it."));
             return;
         }
-        ExportDialog dialog(QFileInfo(m_casePath).completeBaseName(), m_scanPage->selectedPaths(), this);
+        ExportDialog dialog(QFileInfo(m_casePath).completeBaseName(), m_scanPage->selectedPaths(),
+                            m_caseIntegrity.state == CaseIntegrity::State::Broken ? m_caseIntegrity.problem : QString(), this);
         if (dialog.exec() == QDialog::Accepted)
             writeReport(dialog.request());
     });
@@ -453,6 +454,7 @@ void MainWindow::showCase(const CaseRows &rows)
 {
     m_casePath = rows.casePath;
     m_caseReadOnly = rows.readOnly;
+    m_caseIntegrity = rows.integrity;
     if (m_adoptAction)
         m_adoptAction->setEnabled(!m_caseReadOnly.isEmpty());
     m_scanId = rows.scanId;

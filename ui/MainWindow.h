@@ -110,6 +110,7 @@ private:
     QProgressDialog *m_reportProgress = nullptr;
     QString m_casePath;
     QString m_caseReadOnly; // why the open case is only read, when it is
+    CaseIntegrity m_caseIntegrity; // the open case against its audit chain
     QAction *m_adoptAction = nullptr;
     qint64 m_scanId = 0;
     QPointer<Job> m_inspectJob; // the latest Inspect: earlier ones' results are not shown

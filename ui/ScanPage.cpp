@@ -280,7 +280,27 @@ void ScanPage::setCase(const CaseRows &rows)
                            : tr("<br><span style=\"color: #a86a00\"><b>Read-only.</b> %1 A folder opened now is "
                                 "scanned into a new case.</span>")
                                  .arg(rows.readOnly.toHtmlEscaped())));
-    m_case->setToolTip(plainToolTip(rows.readOnly));
+    // Results of a case that does not verify are never shown as if it did.
+    const CaseIntegrity &integrity = rows.integrity;
+    QString chain;
+    switch (integrity.state) {
+    case CaseIntegrity::State::Verified:
+        chain = tr("<br><span style=\"color: #2e7d32\">Audit chain verified: %1 entries, head %2.</span>")
+                    .arg(integrity.length)
+                    .arg(integrity.head.left(16).toHtmlEscaped());
+        break;
+    case CaseIntegrity::State::NotCovered:
+        chain = tr("<br><span style=\"color: #a86a00\"><b>Results not covered by the audit chain.</b> %1</span>")
+                    .arg(integrity.problem.toHtmlEscaped());
+        break;
+    case CaseIntegrity::State::Broken:
+        chain = tr("<br><span style=\"color: #b00000\"><b>This case does not verify against its audit chain; the "
+                   "results below may have been altered.</b> %1</span>")
+                    .arg(integrity.problem.toHtmlEscaped());
+        break;
+    }
+    m_case->setText(m_case->text() + chain);
+    m_case->setToolTip(plainToolTip(QStringList{rows.readOnly, integrity.describe()}.join(QLatin1Char('\n')).trimmed()));
 }
 
 void ScanPage::mergeRows(const CaseRows &rows) { m_model->mergeRows(rows.rows); }

@@ -3,6 +3,8 @@
 
 #include "report/CaseReport.h"
 #include "session/CaseSession.h"
+#include "store/CaseSigning.h"
+#include "util/QtStrings.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -44,9 +46,11 @@ int runReport(const QStringList &arguments)
         "and limits) and CSV/JSON exports. Files are written atomically and each one's SHA-256 is printed and "
         "appended to the case's audit log. Evidence files are only read, and checked against their recorded "
         "SHA-256. A case received from another installation (or altered) is only read: its report is written but "
-        "not recorded in it, unless --adopt takes the case over.\n"
-        "Exit status: 0 written; 2 bad usage, unusable database or a file could not be written (nothing partial "
-        "is left)."));
+        "not recorded in it, unless --adopt takes the case over. The case is first verified against its audit "
+        "chain (as rine-cli audit does); every file written carries the result, the chain's length and its head. "
+        "A case that does not verify gets no report unless --allow-unverified, and then every page says so.\n"
+        "Exit status: 0 written; 2 bad usage, unusable database, a case that does not verify, or a file could not "
+        "be written (nothing partial is left)."));
     parser.addHelpOption();
     const QCommandLineOption db(QStringLiteral("db"), QStringLiteral("Case database."), QStringLiteral("CASE.sqlite"));
     const QCommandLineOption scan(QStringLiteral("scan"), QStringLiteral("Scan id (default: the latest; see rine-cli "
@@ -76,7 +80,11 @@ int runReport(const QStringList &arguments)
                                    QStringLiteral("Take over a case made by another installation (recorded in its "
                                                   "audit log as \"case adopted\"), so that this report is recorded "
                                                   "in it."));
-    parser.addOptions({db, scan, pdf, csv, json, detail, title, analyst, threshold, band, tileMap, adopt});
+    const QCommandLineOption allowUnverified(
+        QStringLiteral("allow-unverified"),
+        QStringLiteral("Write the report of a case that does not verify against its audit chain; its cover, every "
+                       "page and the exports say that it does not, and why."));
+    parser.addOptions({db, scan, pdf, csv, json, detail, title, analyst, threshold, band, tileMap, adopt, allowUnverified});
     ModelOptions modelOptions(ModelOptions::Heads::One);
     modelOptions.addTo(parser);
     if (!parser.parse(arguments)) {
@@ -144,6 +152,7 @@ int runReport(const QStringList &arguments)
     request.pdfPath = parser.value(pdf);
     request.csvPath = parser.value(csv);
     request.jsonPath = parser.value(json);
+    request.allowUnverified = parser.isSet(allowUnverified);
     std::signal(SIGINT, onInterrupt);
     std::signal(SIGTERM, onInterrupt);
     QString lastStage;
@@ -173,15 +182,31 @@ int runAudit(const QStringList &arguments)
     const char *cmd = "audit";
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
-        "Prints a case's audit log (who did what when: case created, scans, reports and exports with their "
-        "SHA-256) and checks its hash chain: each entry's hash covers its fields and the previous entry's hash, so "
-        "an entry changed, removed or reordered after the fact is found. The database is opened read-only.\n"
-        "Exit status: 0 the chain is intact; 1 it is broken (the entry is named); 2 bad usage or unusable database."));
+        "Prints a case's audit log (who did what when: case created, scans, results recorded, reports and exports "
+        "with their SHA-256) and verifies the case against it: each entry's hash covers its fields and the previous "
+        "entry's hash; each entry is signed with the Ed25519 key of the installation that wrote it; and every row "
+        "that carries evidence or a result (scans, files, contents, results, features, models, walk events) must "
+        "match the digest that the entry which wrote it recorded. A changed, added or removed row or entry is found "
+        "and the first entry that does not match is named. A truncated or wholly recomputed log is found with "
+        "--expect-head, given the chain head that a report or export printed. The database is opened read-only "
+        "and left byte-identical.\n"
+        "Exit status: 0 the case verifies (or is intact but of a format before 4, whose rows the log does not "
+        "cover: said on stderr); 1 it does not (what failed is named); 2 bad usage or unusable database."));
     parser.addHelpOption();
     const QCommandLineOption db(QStringLiteral("db"), QStringLiteral("Case database."), QStringLiteral("CASE.sqlite"));
     const QCommandLineOption format(QStringLiteral("format"), QStringLiteral("Output format (default text)."),
                                     QStringLiteral("text|json"), QStringLiteral("text"));
-    parser.addOptions({db, format});
+    const QCommandLineOption expectHead(
+        QStringLiteral("expect-head"),
+        QStringLiteral("The chain head a report or export of this case printed: the case must still contain that entry "
+                       "(not truncated, not recomputed since)."),
+        QStringLiteral("SHA256"));
+    const QCommandLineOption expectSigner(
+        QStringLiteral("expect-signer"),
+        QStringLiteral("The fingerprint of the installation key that must have signed every entry from the first "
+                       "signed one on (printed by reports and by `rine-cli --version`)."),
+        QStringLiteral("FINGERPRINT"));
+    parser.addOptions({db, format, expectHead, expectSigner});
     if (!parser.parse(arguments)) {
         err(cmd, parser.errorText());
         return UsageOrSetup;
@@ -192,6 +217,16 @@ int runAudit(const QStringList &arguments)
     }
     if (!parser.isSet(db)) {
         err(cmd, QStringLiteral("--db CASE.sqlite is required"));
+        return UsageOrSetup;
+    }
+    const QString expectedHead = parser.value(expectHead).trimmed().toLower();
+    if (parser.isSet(expectHead) && !isSha256Hex(expectedHead)) {
+        err(cmd, QStringLiteral("--expect-head takes the 64 hexadecimal digits of a chain head"));
+        return UsageOrSetup;
+    }
+    const QString expectedSigner = parser.value(expectSigner).trimmed().toLower();
+    if (parser.isSet(expectSigner) && !isSha256Hex(expectedSigner)) {
+        err(cmd, QStringLiteral("--expect-signer takes the 64 hexadecimal digits of a key fingerprint"));
         return UsageOrSetup;
     }
     auto session = CaseSession::open(parser.value(db), CaseSession::Access::Read);
@@ -205,6 +240,41 @@ int runAudit(const QStringList &arguments)
         err(cmd, QString::fromStdString(log.error()));
         return UsageOrSetup;
     }
+    CaseIntegrity integrity = database.integrity();
+    // What the options ask, checked against the log as it is.
+    QStringList failures;
+    if (!integrity.verified() && integrity.state == CaseIntegrity::State::Broken)
+        failures << integrity.problem;
+    if (parser.isSet(expectHead)) {
+        qint64 position = 0;
+        for (const AuditEntry &e : log.value())
+            if (e.hash == expectedHead)
+                position = e.id;
+        if (position == 0)
+            failures << QStringLiteral("the case does not contain the chain head %1 that was expected: its audit log was "
+                                       "truncated or recomputed since that head was printed")
+                            .arg(expectedHead);
+        else
+            err(cmd, QStringLiteral("the expected chain head is entry %1 of %2").arg(position).arg(log->size()));
+    }
+    if (parser.isSet(expectSigner)) {
+        bool any = false;
+        for (const AuditEntry &e : log.value()) {
+            if (e.signer.isEmpty())
+                continue;
+            any = true;
+            if (CaseSigner::fingerprintOf(e.signer) != expectedSigner) {
+                failures << QStringLiteral("audit log entry %1 (%2) was signed by key %3, not by the expected %4")
+                                .arg(e.id)
+                                .arg(e.action, CaseSigner::fingerprintOf(e.signer), expectedSigner);
+                break;
+            }
+        }
+        if (!any)
+            failures << QStringLiteral("no entry of the case is signed");
+    }
+    auto thisInstallation = CaseSigner::installation();
+    const QString ours = thisInstallation ? thisInstallation.value()->fingerprint() : QString();
     QTextStream out(stdout);
     if (parser.value(format) == QLatin1String("json")) {
         QJsonArray entries;
@@ -215,19 +285,46 @@ int runAudit(const QStringList &arguments)
                                        {QStringLiteral("action"), e.action},
                                        {QStringLiteral("details"), QJsonDocument::fromJson(e.details.toUtf8()).object()},
                                        {QStringLiteral("previous_hash"), e.previousHash},
-                                       {QStringLiteral("hash"), e.hash}});
-        out << QJsonDocument(entries).toJson(QJsonDocument::Indented);
+                                       {QStringLiteral("hash"), e.hash},
+                                       {QStringLiteral("signer"), CaseSigner::fingerprintOf(e.signer)}});
+        QJsonArray signers;
+        for (const QString &signer : integrity.signers)
+            signers.append(signer);
+        const QJsonObject root{
+            {QStringLiteral("entries"), entries},
+            {QStringLiteral("integrity"),
+             QJsonObject{{QStringLiteral("state"), integrityStateName(integrity.state)},
+                         {QStringLiteral("problems"), QJsonArray::fromStringList(failures)},
+                         {QStringLiteral("note"), integrity.state == CaseIntegrity::State::NotCovered
+                                                      ? QJsonValue(integrity.problem) : QJsonValue()},
+                         {QStringLiteral("chain_length"), integrity.length},
+                         {QStringLiteral("chain_head"), integrity.head},
+                         {QStringLiteral("head_signer"), integrity.headSigner},
+                         {QStringLiteral("signers"), signers},
+                         {QStringLiteral("this_installation_key"), ours}}}};
+        out << QJsonDocument(root).toJson(QJsonDocument::Indented);
     } else {
         for (const AuditEntry &e : log.value())
             out << e.id << '\t' << e.at << '\t' << e.actor << '\t' << e.action << '\t' << e.details << '\t' << e.hash << '\n';
     }
     out.flush();
-    auto verified = database.verifyAudit();
-    if (!verified) {
-        err(cmd, QStringLiteral("BROKEN: ") + QString::fromStdString(verified.error()));
+    for (const QString &signer : integrity.signers)
+        err(cmd, QStringLiteral("signed by key %1%2").arg(signer, signer == ours ? QStringLiteral(" (this installation)")
+                                                                                  : QStringLiteral(" (another installation)")));
+    if (!failures.isEmpty()) {
+        for (const QString &failure : failures)
+            err(cmd, QStringLiteral("BROKEN: ") + failure);
         return SomeFailed;
     }
-    err(cmd, QStringLiteral("%1 entries, hash chain intact").arg(log->size()));
+    if (integrity.state == CaseIntegrity::State::NotCovered) {
+        err(cmd, QStringLiteral("%1 entries, hash chain intact, chain head %2; NOT COVERED: %3")
+                     .arg(integrity.length)
+                     .arg(integrity.head, integrity.problem));
+        return Success;
+    }
+    err(cmd, QStringLiteral("%1 entries, hash chain intact, signatures valid, every row matches its entry; chain head %2")
+                 .arg(integrity.length)
+                 .arg(integrity.head));
     return Success;
 }
 

@@ -354,6 +354,10 @@ int runResults(const QStringList &arguments)
         err(cmd, QString::fromStdString(exported.error()));
         return UsageOrSetup;
     }
+    // The results are written whatever the case's state, and carry it (the integrity object,
+    // the case_integrity column); a case that does not verify is also said here.
+    if (exported->integrity.state != CaseIntegrity::State::Verified)
+        err(cmd, QStringLiteral("WARNING: ") + exported->integrity.describe());
     QString error;
     const QByteArray text =
         formatValue == QLatin1String("csv") ? scanToCsv(exported.value()) : scanToJson(exported.value());

@@ -2,10 +2,12 @@
 
 #include "image/ImageDecoder.h"
 #include "model/Detector.h"
+#include "store/CaseSigning.h"
 #include "util/BlasKernels.h"
 #include "util/Version.h"
 
 #include <QCoreApplication>
+#include <QFileInfo>
 #include <QGuiApplication>
 
 #include <cstdio>
@@ -73,6 +75,13 @@ int runCli(int argc, char *argv[])
                             << QString::fromStdString(rine::opencvVersion()) << ", Qt " << qVersion() << "\n"
                             << "CPU: " << QString::fromStdString(rine::describeCpu(rine::cpuFeatures())) << "\n"
                             << "BLAS: " << QString::fromStdString(rine::blasKernels().describe()) << "\n";
+        // The key that signs this installation's case audit logs (made with the first case).
+        if (!QFileInfo::exists(rine::CaseSigner::keyPath()))
+            QTextStream(stdout) << "Case signing key: none yet (made when this installation first writes a case)\n";
+        else if (auto signer = rine::CaseSigner::installation(); signer)
+            QTextStream(stdout) << "Case signing key: " << signer.value()->fingerprint() << " (" << rine::CaseSigner::keyPath() << ")\n";
+        else
+            QTextStream(stdout) << "Case signing key: " << QString::fromStdString(signer.error()) << "\n";
         if (const std::string warning = rine::slowBlasWarning(); !warning.empty())
             QTextStream(stdout) << "WARNING: " << QString::fromStdString(warning) << "\n";
         return rine::cli::Success;

@@ -45,8 +45,7 @@ QString hashHtml(const QString &sha)
 {
     if (sha.isEmpty())
         return QStringLiteral("&mdash;");
-    static const QRegularExpression hex(QStringLiteral("^[0-9a-f]{64}$"));
-    if (!hex.match(sha).hasMatch())
+    if (!isSha256Hex(sha))
         return QObject::tr("(not a SHA-256: %1)").arg(h(sha.left(80)));
     return QStringLiteral("<span style=\"font-family: monospace; font-size: 6.5pt; white-space: nowrap\">%1</span>").arg(sha);
 }
@@ -290,6 +289,18 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
     if (!scan)
         return R::failure(scan.error());
     const ScanSummary &s = scan->summary;
+    const CaseIntegrity &integrity = scan->integrity;
+    if (integrity.state == CaseIntegrity::State::Broken) {
+        if (!request.allowUnverified)
+            return R::failure(database.path().toStdString() + ": the case does not verify against its audit chain, so no "
+                              "report presents its results: " + integrity.problem.toStdString()
+                              + " (to write one that says so on every page: rine-cli report --allow-unverified, or "
+                                "tick \"Write it although the case does not verify\" in the application)");
+        outcome.notes << QObject::tr("The case does not verify against its audit chain; every file written says so: %1")
+                             .arg(integrity.problem);
+    } else if (integrity.state == CaseIntegrity::State::NotCovered) {
+        outcome.notes << QObject::tr("The case's results are not covered by its audit chain: %1").arg(integrity.problem);
+    }
     const QList<KnownModel> known = ModelLocator::knownModels();
     const QString headSha = s.headSha256s.isEmpty() ? QString() : s.headSha256s.first();
     auto tell = [&](const QString &stage, int done, int total) {
@@ -419,6 +430,30 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
     };
     row(QObject::tr("Case"), h(s.caseName));
     row(QObject::tr("Case database"), h(scan->database));
+    {
+        // The chain head printed here lets anyone check later that the case still holds what
+        // this report shows: rine-cli audit --db CASE --expect-head HEAD.
+        QString state;
+        switch (integrity.state) {
+        case CaseIntegrity::State::Verified:
+            state = QObject::tr("<b>verified</b>: hash chain, signatures and every row of results match");
+            break;
+        case CaseIntegrity::State::NotCovered:
+            state = QObject::tr("<b>results not covered</b>: %1").arg(h(integrity.problem));
+            break;
+        case CaseIntegrity::State::Broken:
+            state = QObject::tr("<span style=\"color: #b00000\"><b>DOES NOT VERIFY</b>: %1. The results below are "
+                                "as the case holds them now; they may have been altered.</span>")
+                        .arg(h(integrity.problem));
+            break;
+        }
+        row(QObject::tr("Audit chain"), state + QStringLiteral("<br>")
+                                            + QObject::tr("%1 entries, head %2").arg(integrity.length).arg(hashHtml(integrity.head))
+                                            + QStringLiteral("<br>")
+                                            + (integrity.headSigner.isEmpty()
+                                                   ? QObject::tr("not signed")
+                                                   : QObject::tr("signed by installation key %1").arg(hashHtml(integrity.headSigner))));
+    }
     row(QObject::tr("Analyst"), request.analyst.isEmpty() ? QObject::tr("(not given)") : h(request.analyst));
     row(QObject::tr("Report generated"), h(generatedText));
     row(QObject::tr("Report software"), h(runtimeNow()));
@@ -581,7 +616,10 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
     }
 
     int pages = 0;
-    auto pdf = renderPdf(html, document, QObject::tr("Case %1 - %2 - RINE Studio %3").arg(s.caseName, title, QStringLiteral(RINE_VERSION)), title, pages);
+    QString footer = QObject::tr("Case %1 - %2 - RINE Studio %3").arg(s.caseName, title, QStringLiteral(RINE_VERSION));
+    if (integrity.state == CaseIntegrity::State::Broken)
+        footer = QObject::tr("CASE DOES NOT VERIFY AGAINST ITS AUDIT CHAIN - ") + footer;
+    auto pdf = renderPdf(html, document, footer, title, pages);
     if (!pdf)
         return R::failure(pdf.error());
     outcome.pages = pages;

@@ -27,6 +27,9 @@ struct ReportRequest {
     QStringList detailPaths; // paths as the scan recorded them
     QString pdfPath, csvPath, jsonPath; // empty: not written
     int maxThumbnails = 2000; // larger scans get a table without pictures (said in the report)
+    // A case that does not verify against its audit chain gets no report unless this is set;
+    // then every file written says, on its cover and every page, that it does not and why.
+    bool allowUnverified = false;
 };
 
 struct WrittenFile {

@@ -24,7 +24,7 @@ Result<ScanExport> readScanExport(CaseDatabase &database, qint64 scanId)
     auto files = database.fileReports(scanId);
     if (!files)
         return Result<ScanExport>::failure(files.error());
-    return ScanExport{database.path(), std::move(summary.value()), std::move(files.value())};
+    return ScanExport{database.path(), std::move(summary.value()), std::move(files.value()), database.integrity()};
 }
 
 QByteArray scanToJson(const ScanExport &scan, const VerdictRule &rule)
@@ -97,6 +97,13 @@ QByteArray scanToJson(const ScanExport &scan, const VerdictRule &rule)
          QJsonObject{{QStringLiteral("threshold"), rule.threshold},
                      {QStringLiteral("band"), rule.band},
                      {QStringLiteral("meaning"), rule.describe()}}},
+        {QStringLiteral("integrity"),
+         QJsonObject{{QStringLiteral("state"), integrityStateName(scan.integrity.state)},
+                     {QStringLiteral("problem"), orNull(scan.integrity.problem)},
+                     {QStringLiteral("chain_entries"), scan.integrity.length},
+                     {QStringLiteral("chain_head"), scan.integrity.head},
+                     {QStringLiteral("head_signer"), orNull(scan.integrity.headSigner)},
+                     {QStringLiteral("check"), QStringLiteral("rine-cli audit --db CASE --expect-head %1").arg(scan.integrity.head)}}},
         {QStringLiteral("walk_events"), events},
         {QStringLiteral("files"), files},
         {QStringLiteral("probability_meaning"),
@@ -114,8 +121,14 @@ QByteArray scanToCsv(const ScanExport &scan, const VerdictRule &rule)
                              QStringLiteral("warnings"),    QStringLiteral("backbone_sha256"), QStringLiteral("head_sha256"),
                              QStringLiteral("preprocessing"), QStringLiteral("precision"),     QStringLiteral("logit"),
                              QStringLiteral("probability"),
-                             QStringLiteral("verdict"),     QStringLiteral("threshold"),       QStringLiteral("band")};
+                             QStringLiteral("verdict"),     QStringLiteral("threshold"),       QStringLiteral("band"),
+                             QStringLiteral("case_integrity"), QStringLiteral("case_chain_entries"),
+                             QStringLiteral("case_chain_head")};
     const QString threshold = number(rule.threshold), band = number(rule.band);
+    // The case's state when exported, on every row: a row copied elsewhere still says it.
+    const QString integrity = csvCell(integrityStateName(scan.integrity.state), true) + QLatin1Char(',')
+                            + QString::number(scan.integrity.length) + QLatin1Char(',')
+                            + csvCell(scan.integrity.head, true);
     QByteArray out = header.join(QLatin1Char(',')).toUtf8() + "\r\n";
     for (const FileReport &f : scan.files) {
         // Every text cell comes from the case database, which may have been received from
@@ -133,7 +146,8 @@ QByteArray scanToCsv(const ScanExport &scan, const VerdictRule &rule)
         if (f.scores.empty()) {
             out += (common + QStringList{csvCell(scan.summary.backboneSha256, true), QString(),
                                          csvCell(scan.summary.preprocessing, true),
-                                         csvCell(scan.summary.precision, true), QString(), QString(), verdictName(Verdict::None).toLower(), threshold, band})
+                                         csvCell(scan.summary.precision, true), QString(), QString(),
+                                         verdictName(Verdict::None).toLower(), threshold, band, integrity})
                        .join(QLatin1Char(','))
                        .toUtf8()
                  + "\r\n";
@@ -143,7 +157,8 @@ QByteArray scanToCsv(const ScanExport &scan, const VerdictRule &rule)
             out += (common + QStringList{csvCell(scan.summary.backboneSha256, true), csvCell(score.headSha256, true),
                                          csvCell(scan.summary.preprocessing, true),
                                          csvCell(score.precision, true), number(score.logit), number(score.probability),
-                                         verdictName(rule.of(score.probability)).toLower(), threshold, band})
+                                         verdictName(rule.of(score.probability)).toLower(), threshold, band,
+                                         integrity})
                        .join(QLatin1Char(','))
                        .toUtf8()
                  + "\r\n";

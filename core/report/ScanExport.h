@@ -14,6 +14,9 @@ struct ScanExport {
     QString database;
     ScanSummary summary;
     std::vector<FileReport> files;
+    // The case checked against its audit chain when it was read: exports carry its state,
+    // chain length and head (`rine-cli audit --expect-head` checks a case against it later).
+    CaseIntegrity integrity;
 };
 
 Result<ScanExport> readScanExport(CaseDatabase &database, qint64 scanId);
@@ -23,7 +26,8 @@ QByteArray scanToJson(const ScanExport &scan, const VerdictRule &rule = {});
 // One row per file and head (a file with no score has one row with the score cells empty).
 // RFC 4180, UTF-8, formula-looking text cells neutralised as in rine-cli score.
 // Columns: path, sha256, size, mtime, status, error, format, width, height, warnings,
-// backbone_sha256, head_sha256, preprocessing, logit, probability, verdict, threshold, band.
+// backbone_sha256, head_sha256, preprocessing, precision, logit, probability, verdict, threshold,
+// band, case_integrity, case_chain_entries, case_chain_head (the last three the same on every row).
 QByteArray scanToCsv(const ScanExport &scan, const VerdictRule &rule = {});
 
 } // namespace rine

@@ -1,5 +1,6 @@
 #include "CaseDatabase.h"
 
+#include "CaseSigning.h"
 #include "util/Sha256.h"
 #include "util/Version.h"
 #include "util/QtStrings.h"
@@ -17,9 +18,13 @@
 #include <QSqlQuery>
 #include <QStandardPaths>
 #include <QSysInfo>
+#include <QUrl>
 #include <QVariant>
 
+#include <algorithm>
 #include <atomic>
+#include <map>
+#include <utility>
 #include <mutex>
 #include <pwd.h>
 #include <unistd.h>
@@ -79,7 +84,71 @@ QStringList stringsFromJson(const QString &text)
 
 const char *const kAuditTable =
     "CREATE TABLE audit_log(id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,"
-    " details TEXT NOT NULL, previous_hash TEXT NOT NULL, hash TEXT NOT NULL)";
+    " details TEXT NOT NULL, previous_hash TEXT NOT NULL, hash TEXT NOT NULL, signer TEXT, signature TEXT)";
+
+// The rows the audit chain covers (format 4): each table's columns as they are hashed, and
+// the order in which they are (a key that survives VACUUM: no implicit rowids).
+struct CoveredTable {
+    const char *name, *columns, *order;
+};
+const CoveredTable kCovered[] = {
+    {"cases", "id, name, created_at", "id"},
+    {"scans",
+     "id, case_id, started_at, finished_at, state, settings, backbone_sha256, preprocessing, app_version, libtorch, "
+     "opencv, qt, device, backbone_dtype, images_inferred, precision",
+     "id"},
+    {"models", "sha256, role, path", "sha256"},
+    {"scan_models", "scan_id, position, role, sha256", "scan_id, position"},
+    {"contents", "sha256, size, format, width, height, status, warnings, error, first_seen", "sha256"},
+    {"files", "id, scan_id, path, size, mtime, sha256, status, error, examined_at", "id"},
+    {"walk_events", "id, scan_id, kind, path, message", "id"},
+    {"results",
+     "id, sha256, backbone_sha256, head_sha256, preprocessing, logit, probability, contributions, device, "
+     "backbone_dtype, from_cached_features, scan_id, scored_at, precision",
+     "id"},
+    {"features", "sha256, backbone_sha256, preprocessing, crops, blocks, width, dtype, data, precision",
+     "sha256, backbone_sha256, preprocessing, precision"},
+};
+
+// One row into a digest: each value with its SQLite type and length, so that no two
+// different rows (a number stored as text, a value moved between columns) hash alike.
+void hashRow(Sha256 &hash, const QSqlQuery &query, int first, int count)
+{
+    hash.update("R", 1);
+    for (int i = first; i < first + count; ++i) {
+        const QVariant value = query.value(i);
+        char tag = 's';
+        QByteArray bytes;
+        if (value.isNull()) {
+            tag = 'n';
+        } else {
+            switch (value.typeId()) {
+            case QMetaType::LongLong:
+            case QMetaType::Int:
+            case QMetaType::ULongLong:
+            case QMetaType::UInt: tag = 'i'; bytes = QByteArray::number(value.toLongLong()); break;
+            case QMetaType::Double: tag = 'r'; bytes = QByteArray::number(value.toDouble(), 'g', 17); break;
+            case QMetaType::QByteArray: tag = 'b'; bytes = value.toByteArray(); break;
+            default: bytes = value.toString().toUtf8(); break;
+            }
+        }
+        const std::uint64_t size = std::uint64_t(bytes.size());
+        hash.update(&tag, 1);
+        hash.update(&size, sizeof size);
+        hash.update(bytes.constData(), std::size_t(bytes.size()));
+    }
+}
+
+void hashTableName(Sha256 &hash, const char *table)
+{
+    const std::uint64_t size = std::strlen(table);
+    hash.update("T", 1);
+    hash.update(&size, sizeof size);
+    hash.update(table, size);
+}
+
+const char *const kSignaturePrefix = "RINE Studio audit entry\n";
+QByteArray signedMessage(const QString &hash) { return QByteArray(kSignaturePrefix) + hash.toLatin1(); }
 
 // Format 3's results and features: the precision is part of the key.
 const char *const kResultsTable =
@@ -217,15 +286,37 @@ Result<std::unique_ptr<CaseDatabase>> CaseDatabase::open(const QString &path, Mo
     }
     if (fresh && mode == Mode::ReadOnly)
         return R::failure(path.toStdString() + ": the case database is empty");
+    if (!fresh && mode != Mode::ReadOnly) {
+        // Decided on a read-only connection first: a case that is not to be written (received
+        // from elsewhere, or altered) is never opened for writing, which alone could change it.
+        auto probe = open(path, Mode::ReadOnly);
+        if (!probe)
+            return R::failure(probe.error());
+        if (auto verified = probe.value()->verifyAudit(); !verified)
+            return R::failure(path.toStdString() + ": its audit log does not verify (" + verified.error()
+                              + "); the case may have been altered, so RINE Studio opens it read-only only");
+        if (!adopt && probe.value()->owner() != installationId())
+            return R::failure(probe.value()->whyNotWritable().toStdString());
+    }
 
     const QString connection = QStringLiteral("rine-case-%1").arg(s_connections.fetch_add(1));
     std::unique_ptr<CaseDatabase> store(new CaseDatabase(QFileInfo(path).absoluteFilePath(), connection));
     {
         QSqlDatabase database = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connection);
-        database.setDatabaseName(path);
         QString options = QStringLiteral("QSQLITE_BUSY_TIMEOUT=10000");
-        if (mode == Mode::ReadOnly)
-            options += QStringLiteral(";QSQLITE_OPEN_READONLY");
+        if (mode == Mode::ReadOnly) {
+            // Read-only opens leave the file and its folder as they were: SQLite's read-only mode
+            // alone still creates -wal and -shm beside a WAL database (and may leave them). When
+            // no process has the case open (neither exists), it is opened immutable: no lock,
+            // no side file; otherwise it is being written (a scan) and is read as SQLite shares it.
+            const bool inUse = QFileInfo::exists(path + QStringLiteral("-wal")) || QFileInfo::exists(path + QStringLiteral("-shm"));
+            QUrl uri = QUrl::fromLocalFile(QFileInfo(path).absoluteFilePath());
+            uri.setQuery(inUse ? QStringLiteral("mode=ro") : QStringLiteral("mode=ro&immutable=1"));
+            database.setDatabaseName(uri.toString(QUrl::FullyEncoded));
+            options += QStringLiteral(";QSQLITE_OPEN_READONLY;QSQLITE_OPEN_URI");
+        } else {
+            database.setDatabaseName(path);
+        }
         database.setConnectOptions(options);
         if (!database.open())
             return R::failure(path.toStdString() + ": cannot open the case database: "
@@ -245,7 +336,7 @@ Result<std::unique_ptr<CaseDatabase>> CaseDatabase::open(const QString &path, Mo
         return R::failure(checked.error());
     store->m_readOnly = mode == Mode::ReadOnly;
     if (mode != Mode::ReadOnly && !fresh) {
-        // Received from elsewhere, or altered: not written to (unless adopted, for the first).
+        // Checked again on the writing connection (the file may have changed since the probe).
         if (auto verified = store->verifyAudit(); !verified)
             return R::failure(path.toStdString() + ": its audit log does not verify (" + verified.error()
                               + "); the case may have been altered, so RINE Studio opens it read-only only");
@@ -278,33 +369,30 @@ Result<std::unique_ptr<CaseDatabase>> CaseDatabase::open(const QString &path, Mo
 
 Result<bool> CaseDatabase::createSchema(const QString &caseName)
 {
-    QSqlDatabase database = db();
-    QSqlQuery query(database);
-    if (!database.transaction())
-        return Result<bool>::failure(m_path.toStdString() + ": cannot write: " + database.lastError().text().toStdString());
+    if (auto begun = beginWrite(); !begun)
+        return begun;
+    QSqlQuery query(db());
     bool ok = query.exec(QStringLiteral("PRAGMA application_id=%1").arg(kApplicationId))
            && query.exec(QStringLiteral("PRAGMA user_version=%1").arg(kSchemaVersion));
     for (const char *statement : kSchema)
         ok = ok && query.exec(QString::fromLatin1(statement));
-    ok = ok && query.prepare(QStringLiteral("INSERT INTO cases(name, created_at) VALUES(?, ?)"));
+    for (const CoveredTable &table : kCovered)
+        ok = ok && query.exec(QStringLiteral("ALTER TABLE %1 ADD COLUMN audit_id INTEGER").arg(QLatin1String(table.name)))
+             && query.exec(QStringLiteral("CREATE INDEX %1_audit ON %1(audit_id)").arg(QLatin1String(table.name)));
+    ok = ok && query.prepare(QStringLiteral("INSERT INTO cases(name, created_at, audit_id) VALUES(?, ?, ?)"));
     if (ok) {
         query.addBindValue(caseName);
         query.addBindValue(now());
+        query.addBindValue(m_entry);
         ok = query.exec();
     }
-    ok = ok && appendAuditIn(query, QStringLiteral("case created"),
-                             QJsonObject{{QStringLiteral("case"), caseName},
-                                         {QStringLiteral("installation"), installationId()},
-                                         {QStringLiteral("app_version"), QStringLiteral(RINE_VERSION " (" RINE_GIT_DESCRIBE ")")}});
-    if (!ok) {
-        const std::string error = query.lastError().text().toStdString();
-        database.rollback();
-        return Result<bool>::failure(m_path.toStdString() + ": cannot create the case database: " + error);
-    }
-    if (!database.commit())
-        return Result<bool>::failure(m_path.toStdString() + ": cannot create the case database: "
-                                     + database.lastError().text().toStdString());
-    return true;
+    if (!ok)
+        return failWrite(query, "cannot create the case database");
+    m_version = kSchemaVersion;
+    return finishWrite(query, QStringLiteral("case created"),
+                       QJsonObject{{QStringLiteral("case"), caseName},
+                                   {QStringLiteral("installation"), installationId()},
+                                   {QStringLiteral("app_version"), QStringLiteral(RINE_VERSION " (" RINE_GIT_DESCRIBE ")")}});
 }
 
 QString CaseDatabase::installationId()
@@ -417,12 +505,14 @@ Result<bool> CaseDatabase::upgrade()
     // of earlier formats were computed in fp16 on CUDA and in fp32 on the CPU, as each records
     // in backbone_dtype; cached features record no device, so they get the precision of the
     // case's scans when all agree, else "unrecorded" (never reused; computed again).
-    QSqlDatabase database = db();
-    QSqlQuery query(database);
-    if (!database.transaction())
-        return Result<bool>::failure(m_path.toStdString() + ": cannot write: " + database.lastError().text().toStdString());
+    if (auto begun = beginWrite(); !begun)
+        return begun;
+    QSqlQuery query(db());
     const int from = m_version;
     bool ok = from >= 2 || query.exec(QString::fromLatin1(kAuditTable));
+    if (ok && from >= 2 && from < 4)
+        ok = query.exec(QStringLiteral("ALTER TABLE audit_log ADD COLUMN signer TEXT"))
+          && query.exec(QStringLiteral("ALTER TABLE audit_log ADD COLUMN signature TEXT"));
     if (ok && from < 3) {
         const QString precision = QString::fromLatin1(kPrecisionBeforeFormat3);
         ok = query.exec(QStringLiteral("ALTER TABLE scans ADD COLUMN precision TEXT NOT NULL DEFAULT 'fp32'"))
@@ -444,17 +534,28 @@ Result<bool> CaseDatabase::upgrade()
                  "FROM scans) FROM features_format2"))
           && query.exec(QStringLiteral("DROP TABLE features_format2"));
     }
-    ok = ok && query.exec(QStringLiteral("PRAGMA user_version=%1").arg(kSchemaVersion))
-         && appendAuditIn(query, QStringLiteral("case format upgraded"),
-                          QJsonObject{{QStringLiteral("from"), from}, {QStringLiteral("to"), kSchemaVersion}});
-    if (!ok || !database.commit()) {
-        const std::string error = query.lastError().text().toStdString();
-        database.rollback();
-        return Result<bool>::failure(m_path.toStdString() + ": cannot upgrade the case to format " +
-                                     std::to_string(kSchemaVersion) + ": " + error);
-    }
+    // Format 3 -> 4: every row is covered by the chain from here on. Rows written before are
+    // taken as they are now, by this entry: the chain proves nothing about them before it.
+    if (ok && from < 4)
+        for (const CoveredTable &table : kCovered) {
+            const QLatin1String name(table.name);
+            ok = ok && query.exec(QStringLiteral("ALTER TABLE %1 ADD COLUMN audit_id INTEGER").arg(name))
+                 && query.exec(QStringLiteral("CREATE INDEX %1_audit ON %1(audit_id)").arg(name))
+                 && query.exec(QStringLiteral("UPDATE %1 SET audit_id=%2").arg(name).arg(m_entry));
+        }
+    ok = ok && query.exec(QStringLiteral("PRAGMA user_version=%1").arg(kSchemaVersion));
+    if (!ok)
+        return failWrite(query, "cannot upgrade the case to format " + std::to_string(kSchemaVersion));
     m_version = kSchemaVersion;
-    return true;
+    auto finished = finishWrite(query, QStringLiteral("case format upgraded"),
+                                QJsonObject{{QStringLiteral("from"), from},
+                                            {QStringLiteral("to"), kSchemaVersion},
+                                            {QStringLiteral("note"),
+                                             QStringLiteral("rows written before this entry are covered as they were "
+                                                            "when it was written")}});
+    if (!finished)
+        m_version = from;
+    return finished;
 }
 
 QString CaseDatabase::precisionColumn() const
@@ -478,6 +579,73 @@ QString CaseDatabase::auditHash(const AuditEntry &entry)
     return QString::fromStdString(Sha256::hex(text.constData(), std::size_t(text.size())));
 }
 
+Result<bool> CaseDatabase::beginWrite()
+{
+    QSqlQuery query(db());
+    // IMMEDIATE: the write lock from the start, so the entry id read next stays the next one.
+    if (!query.exec(QStringLiteral("BEGIN IMMEDIATE")))
+        return Result<bool>::failure(m_path.toStdString() + ": cannot write: " + query.lastError().text().toStdString());
+    m_touched.clear();
+    if (m_version < 2) { // creating the case, or upgrading one that has no audit log yet
+        m_entry = 1;
+        return true;
+    }
+    if (!query.exec(QStringLiteral("SELECT coalesce(max(id), 0) + 1 FROM audit_log")) || !query.next()) {
+        const std::string error = query.lastError().text().toStdString();
+        query.exec(QStringLiteral("ROLLBACK"));
+        return Result<bool>::failure(m_path.toStdString() + ": cannot read the audit log: " + error);
+    }
+    m_entry = query.value(0).toLongLong();
+    return true;
+}
+
+bool CaseDatabase::noteOwners(QSqlQuery &select)
+{
+    if (!select.exec())
+        return false;
+    while (select.next())
+        if (!select.value(0).isNull())
+            m_touched.push_back(select.value(0).toLongLong());
+    return true;
+}
+
+Result<bool> CaseDatabase::failWrite(const QSqlQuery &query, const std::string &what)
+{
+    const std::string error = query.lastError().text().toStdString();
+    QSqlQuery(db()).exec(QStringLiteral("ROLLBACK"));
+    return Result<bool>::failure(m_path.toStdString() + ": " + what + (error.empty() ? "" : ": " + error));
+}
+
+Result<bool> CaseDatabase::finishWrite(QSqlQuery &query, const QString &action, QJsonObject details)
+{
+    if (m_version >= 4) {
+        const auto [count, digest] = rowsDigest(m_entry);
+        if (digest.isEmpty())
+            return failWrite(query, "cannot read back the rows just written");
+        if (count > 0)
+            details[QStringLiteral("rows")] = QJsonObject{{QStringLiteral("count"), count}, {QStringLiteral("sha256"), digest}};
+        std::sort(m_touched.begin(), m_touched.end());
+        m_touched.erase(std::unique(m_touched.begin(), m_touched.end()), m_touched.end());
+        QJsonObject earlier;
+        for (qint64 entry : m_touched) {
+            if (entry == m_entry)
+                continue;
+            const auto [left, leftDigest] = rowsDigest(entry);
+            if (leftDigest.isEmpty())
+                return failWrite(query, "cannot read back the rows of audit entry " + std::to_string(entry));
+            earlier[QString::number(entry)] =
+                QJsonObject{{QStringLiteral("count"), left}, {QStringLiteral("sha256"), leftDigest}};
+        }
+        if (!earlier.isEmpty())
+            details[QStringLiteral("rows_of_earlier_entries")] = earlier;
+    }
+    if (!appendAuditIn(query, action, details))
+        return failWrite(query, "cannot append to the audit log" + signingErrorSuffix());
+    if (!db().commit())
+        return failWrite(query, "cannot write (disk full? read-only?)");
+    return true;
+}
+
 bool CaseDatabase::appendAuditIn(QSqlQuery &query, const QString &action, const QJsonObject &details)
 {
     AuditEntry entry;
@@ -489,10 +657,23 @@ bool CaseDatabase::appendAuditIn(QSqlQuery &query, const QString &action, const 
     entry.action = action;
     entry.details = QString::fromUtf8(QJsonDocument(details).toJson(QJsonDocument::Compact));
     entry.hash = auditHash(entry);
-    if (!query.prepare(QStringLiteral("INSERT INTO audit_log(at, actor, action, details, previous_hash, hash) "
-                                      "VALUES(?, ?, ?, ?, ?, ?)")))
+    // Signed with this installation's key; a case that cannot be signed is not written.
+    auto signer = CaseSigner::installation();
+    if (!signer) {
+        m_signingError = QString::fromStdString(signer.error());
         return false;
-    for (const QString &value : {entry.at, entry.actor, entry.action, entry.details, entry.previousHash, entry.hash})
+    }
+    auto signature = signer.value()->sign(signedMessage(entry.hash));
+    if (!signature) {
+        m_signingError = QString::fromStdString(signature.error());
+        return false;
+    }
+    if (!query.prepare(QStringLiteral("INSERT INTO audit_log(id, at, actor, action, details, previous_hash, hash, "
+                                      "signer, signature) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)")))
+        return false;
+    query.addBindValue(m_entry);
+    for (const QString &value : {entry.at, entry.actor, entry.action, entry.details, entry.previousHash, entry.hash,
+                                 signer.value()->publicKeyHex(), signature.value()})
         query.addBindValue(value);
     return query.exec();
 }
@@ -500,21 +681,23 @@ bool CaseDatabase::appendAuditIn(QSqlQuery &query, const QString &action, const 
 Result<AuditEntry> CaseDatabase::appendAudit(const QString &action, const QJsonObject &details)
 {
     using R = Result<AuditEntry>;
-    if (m_version < 2)
-        return R::failure(m_path.toStdString() + ": the case is open read-only in an old format; it has no audit log");
-    QSqlDatabase database = db();
-    QSqlQuery query(database);
-    if (!database.transaction())
-        return R::failure(m_path.toStdString() + ": cannot write: " + database.lastError().text().toStdString());
-    if (!appendAuditIn(query, action, details) || !database.commit()) {
-        const std::string error = query.lastError().text().toStdString();
-        database.rollback();
-        return R::failure(m_path.toStdString() + ": cannot append to the audit log: " + error);
-    }
+    if (m_version < 4 || m_readOnly)
+        return R::failure(m_path.toStdString() + ": the case is open read-only; nothing is added to its audit log");
+    if (auto begun = beginWrite(); !begun)
+        return R::failure(begun.error());
+    QSqlQuery query(db());
+    if (auto written = finishWrite(query, action, details); !written)
+        return R::failure(written.error());
     auto log = auditLog();
     if (!log || log->empty())
         return R::failure(m_path.toStdString() + ": cannot read the audit log back");
     return log->back();
+}
+
+std::string CaseDatabase::signingErrorSuffix()
+{
+    const QString error = std::exchange(m_signingError, QString());
+    return error.isEmpty() ? std::string() : " (" + error.toStdString() + ")";
 }
 
 Result<std::vector<AuditEntry>> CaseDatabase::auditLog()
@@ -525,14 +708,27 @@ Result<std::vector<AuditEntry>> CaseDatabase::auditLog()
         return out;
     QSqlQuery query(db());
     query.setForwardOnly(true);
-    if (!query.exec(QStringLiteral("SELECT id, at, actor, action, details, previous_hash, hash FROM audit_log ORDER BY id")))
+    const QString signature = m_version >= 4 ? QStringLiteral("signer, signature") : QStringLiteral("NULL, NULL");
+    if (!query.exec(QStringLiteral("SELECT id, at, actor, action, details, previous_hash, hash, %1 FROM audit_log "
+                                   "ORDER BY id").arg(signature)))
         return R::failure(m_path.toStdString() + ": cannot read the audit log: " + query.lastError().text().toStdString());
     while (query.next())
         out.push_back({query.value(0).toLongLong(), query.value(1).toString(), query.value(2).toString(),
                        query.value(3).toString(), query.value(4).toString(), query.value(5).toString(),
-                       query.value(6).toString()});
+                       query.value(6).toString(), query.value(7).toString(), query.value(8).toString()});
     return out;
 }
+
+namespace {
+
+QString describeEntry(const QString &path, const AuditEntry &entry, const QString &why)
+{
+    return QStringLiteral("%1: audit log entry %2 (%3, %4): %5").arg(path).arg(entry.id).arg(entry.action, entry.at, why);
+}
+
+QJsonObject detailsOf(const AuditEntry &entry) { return QJsonDocument::fromJson(entry.details.toUtf8()).object(); }
+
+} // namespace
 
 Result<bool> CaseDatabase::verifyAudit()
 {
@@ -540,22 +736,185 @@ Result<bool> CaseDatabase::verifyAudit()
     if (!log)
         return Result<bool>::failure(log.error());
     QString previous = kNoPreviousHash;
+    bool mustBeSigned = false;
     for (const AuditEntry &entry : log.value()) {
-        auto broken = [&](const QString &why) {
-            return Result<bool>::failure(QStringLiteral("%1: audit log entry %2 (%3, %4): %5")
-                                             .arg(m_path)
-                                             .arg(entry.id)
-                                             .arg(entry.action, entry.at, why)
-                                             .toStdString());
-        };
+        auto broken = [&](const QString &why) { return Result<bool>::failure(describeEntry(m_path, entry, why).toStdString()); };
         if (entry.previousHash != previous)
             return broken(QStringLiteral("does not follow the entry before it (an entry was removed, inserted or "
                                          "reordered)"));
         if (auditHash(entry) != entry.hash)
             return broken(QStringLiteral("its content does not match its hash (it was changed after it was written)"));
+        // From the first entry that covers rows (format 4) on, every entry is signed.
+        mustBeSigned = mustBeSigned || detailsOf(entry).contains(QStringLiteral("rows"));
+        if (!entry.signature.isEmpty() || mustBeSigned) {
+            if (entry.signature.isEmpty() || entry.signer.isEmpty())
+                return broken(QStringLiteral("it is not signed (its signature was removed)"));
+            if (!CaseSigner::verify(entry.signer, signedMessage(entry.hash), entry.signature))
+                return broken(QStringLiteral("its signature does not verify with the key it names"));
+        }
         previous = entry.hash;
     }
     return true;
+}
+
+std::pair<qint64, QString> CaseDatabase::rowsDigest(qint64 entry)
+{
+    Sha256 hash;
+    qint64 count = 0;
+    QSqlQuery query(db());
+    query.setForwardOnly(true);
+    for (const CoveredTable &table : kCovered) {
+        const int columns = QString::fromLatin1(table.columns).count(QLatin1Char(',')) + 1;
+        query.prepare(QStringLiteral("SELECT %1 FROM %2 WHERE audit_id=? ORDER BY %3")
+                          .arg(QLatin1String(table.columns), QLatin1String(table.name), QLatin1String(table.order)));
+        query.addBindValue(entry);
+        if (!query.exec())
+            return {0, QString()};
+        bool named = false;
+        while (query.next()) {
+            if (!named)
+                hashTableName(hash, table.name);
+            named = true;
+            hashRow(hash, query, 0, columns);
+            ++count;
+        }
+    }
+    return {count, QString::fromStdString(hash.hexDigest())};
+}
+
+Result<bool> CaseDatabase::verifyRows(const std::vector<AuditEntry> &log)
+{
+    using R = Result<bool>;
+    // What each entry claims its rows are now: its own digest, unless a later entry took some
+    // of them over and recorded what was left.
+    std::map<qint64, std::pair<qint64, QString>> claimed;
+    std::map<qint64, const AuditEntry *> entries;
+    for (const AuditEntry &entry : log) {
+        entries[entry.id] = &entry;
+        const QJsonObject details = detailsOf(entry);
+        const QJsonObject rows = details.value(QStringLiteral("rows")).toObject();
+        if (!rows.isEmpty())
+            claimed[entry.id] = {rows.value(QStringLiteral("count")).toInteger(), rows.value(QStringLiteral("sha256")).toString()};
+        const QJsonObject earlier = details.value(QStringLiteral("rows_of_earlier_entries")).toObject();
+        for (auto it = earlier.begin(); it != earlier.end(); ++it) {
+            const QJsonObject left = it.value().toObject();
+            claimed[it.key().toLongLong()] = {left.value(QStringLiteral("count")).toInteger(),
+                                              left.value(QStringLiteral("sha256")).toString()};
+        }
+    }
+    // What the rows are: one pass over each table, in the order the writer hashed them.
+    struct Actual {
+        Sha256 hash;
+        qint64 count = 0;
+        int table = -1;
+    };
+    std::map<qint64, Actual> actual;
+    QSqlQuery query(db());
+    query.setForwardOnly(true);
+    for (int t = 0; t < int(std::size(kCovered)); ++t) {
+        const CoveredTable &table = kCovered[t];
+        const int columns = QString::fromLatin1(table.columns).count(QLatin1Char(',')) + 1;
+        if (!query.exec(QStringLiteral("SELECT audit_id, %1 FROM %2 ORDER BY audit_id, %3")
+                            .arg(QLatin1String(table.columns), QLatin1String(table.name), QLatin1String(table.order))))
+            return R::failure(m_path.toStdString() + ": cannot read table " + table.name + ": "
+                              + query.lastError().text().toStdString());
+        while (query.next()) {
+            const QVariant owner = query.value(0);
+            if (owner.isNull() || owner.typeId() != QMetaType::LongLong || !entries.count(owner.toLongLong()))
+                return R::failure(QStringLiteral("%1: a row of %2 belongs to no entry of the audit log (audit_id %3): it "
+                                                 "was added or altered outside RINE Studio")
+                                      .arg(m_path, QLatin1String(table.name),
+                                           owner.isNull() ? QStringLiteral("missing") : owner.toString().left(40))
+                                      .toStdString());
+            Actual &a = actual[owner.toLongLong()];
+            if (a.table != t)
+                hashTableName(a.hash, table.name);
+            a.table = t;
+            hashRow(a.hash, query, 1, columns);
+            ++a.count;
+        }
+    }
+    for (const AuditEntry &entry : log) {
+        const auto claim = claimed.count(entry.id) ? claimed[entry.id] : std::pair<qint64, QString>{0, QString()};
+        qint64 count = 0;
+        QString digest;
+        if (auto it = actual.find(entry.id); it != actual.end()) {
+            count = it->second.count;
+            digest = QString::fromStdString(it->second.hash.hexDigest());
+        }
+        if (count != claim.first || (count > 0 && digest != claim.second))
+            return R::failure(describeEntry(m_path, entry,
+                                            QStringLiteral("the rows it wrote do not match the digest recorded in the "
+                                                           "chain (%1 rows recorded, %2 found): a result, file, content, "
+                                                           "model, scan or walk event was changed, added or removed "
+                                                           "after it was written")
+                                                .arg(claim.first)
+                                                .arg(count))
+                                  .toStdString());
+    }
+    return true;
+}
+
+CaseIntegrity CaseDatabase::integrity()
+{
+    CaseIntegrity out;
+    auto log = auditLog();
+    if (!log) {
+        out.problem = QString::fromStdString(log.error());
+        return out;
+    }
+    out.length = qint64(log->size());
+    if (!log->empty()) {
+        out.head = log->back().hash;
+        out.headSigner = CaseSigner::fingerprintOf(log->back().signer);
+    }
+    for (const AuditEntry &entry : log.value()) {
+        const QString fingerprint = CaseSigner::fingerprintOf(entry.signer);
+        if (!fingerprint.isEmpty() && !out.signers.contains(fingerprint))
+            out.signers << fingerprint;
+    }
+    if (auto chain = verifyAudit(); !chain) {
+        out.problem = QString::fromStdString(chain.error());
+        return out;
+    }
+    if (m_version < 4) {
+        out.state = CaseIntegrity::State::NotCovered;
+        out.problem = QStringLiteral("case format %1: its audit log is intact, but the results, files and contents "
+                                     "of this format are not covered by it; adopting the case upgrades it to format %2, "
+                                     "which covers them from then on")
+                          .arg(m_version)
+                          .arg(kSchemaVersion);
+        return out;
+    }
+    if (auto rows = verifyRows(log.value()); !rows) {
+        out.problem = QString::fromStdString(rows.error());
+        return out;
+    }
+    out.state = CaseIntegrity::State::Verified;
+    return out;
+}
+
+QString integrityStateName(CaseIntegrity::State state)
+{
+    switch (state) {
+    case CaseIntegrity::State::Verified: return QStringLiteral("verified");
+    case CaseIntegrity::State::NotCovered: return QStringLiteral("not covered");
+    case CaseIntegrity::State::Broken: break;
+    }
+    return QStringLiteral("broken");
+}
+
+QString CaseIntegrity::describe() const
+{
+    const QString chain = QStringLiteral("%1 entries, head %2").arg(length).arg(head.isEmpty() ? QStringLiteral("none") : head);
+    const QString signedBy = headSigner.isEmpty() ? QStringLiteral("unsigned")
+                                                  : QStringLiteral("signed by key %1").arg(headSigner);
+    switch (state) {
+    case State::Verified: return QStringLiteral("verified: %1, %2").arg(chain, signedBy);
+    case State::NotCovered: return QStringLiteral("not covered: %1 (%2)").arg(problem, chain);
+    case State::Broken: break;
+    }
+    return QStringLiteral("DOES NOT VERIFY: %1 (%2)").arg(problem, chain);
 }
 
 Result<ScanRow> CaseDatabase::beginScan(const ScanSettings &settings, const ScanRuntime &runtime,
@@ -563,17 +922,14 @@ Result<ScanRow> CaseDatabase::beginScan(const ScanSettings &settings, const Scan
                                         const std::vector<std::string> &modelPaths)
 {
     using R = Result<ScanRow>;
-    QSqlDatabase database = db();
-    QSqlQuery query(database);
     const QString settingsJson = settings.toJson();
-    auto fail = [&](const QSqlQuery &q) {
-        const std::string error = q.lastError().text().toStdString();
-        database.rollback();
-        return R::failure(m_path.toStdString() + ": cannot record the scan: " + error);
-    };
-    if (!database.transaction())
-        return R::failure(m_path.toStdString() + ": cannot write: " + database.lastError().text().toStdString());
+    if (auto begun = beginWrite(); !begun)
+        return R::failure(begun.error());
+    QSqlQuery query(db());
+    auto fail = [&](const QSqlQuery &q) { return R::failure(failWrite(q, "cannot record the scan").error()); };
     ScanRow row;
+    QString action;
+    QJsonObject details;
     query.prepare(QStringLiteral("SELECT id, started_at, images_inferred FROM scans WHERE settings = ? AND state <> "
                                  "'completed' ORDER BY id DESC LIMIT 1"));
     query.addBindValue(settingsJson);
@@ -584,55 +940,63 @@ Result<ScanRow> CaseDatabase::beginScan(const ScanSettings &settings, const Scan
         row.startedAt = query.value(1).toString();
         row.imagesInferred = query.value(2).toLongLong();
         row.resumed = true;
+        query.prepare(QStringLiteral("SELECT audit_id FROM scans WHERE id=?"));
+        query.addBindValue(row.id);
+        if (!noteOwners(query))
+            return fail(query);
         // The precision is in the settings, so a resumed scan has the one it started with.
         query.prepare(QStringLiteral("UPDATE scans SET state='running', finished_at=NULL, device=?, backbone_dtype=?, "
-                                     "app_version=? WHERE id=?"));
+                                     "app_version=?, audit_id=? WHERE id=?"));
         query.addBindValue(q(runtime.device));
         query.addBindValue(q(runtime.backboneDtype));
         query.addBindValue(q(runtime.appVersion));
+        query.addBindValue(m_entry);
         query.addBindValue(row.id);
         if (!query.exec())
             return fail(query);
-        if (!appendAuditIn(query, QStringLiteral("scan resumed"), QJsonObject{{QStringLiteral("scan"), row.id}}))
-            return fail(query);
+        action = QStringLiteral("scan resumed");
+        details = QJsonObject{{QStringLiteral("scan"), row.id}};
     } else {
         row.startedAt = now();
         query.prepare(QStringLiteral(
             "INSERT INTO scans(case_id, started_at, state, settings, backbone_sha256, preprocessing, app_version, "
-            "libtorch, opencv, qt, device, backbone_dtype, precision) VALUES(?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+            "libtorch, opencv, qt, device, backbone_dtype, precision, audit_id) "
+            "VALUES(?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
         for (const QVariant &v : {QVariant(m_caseId), QVariant(row.startedAt), QVariant(settingsJson),
                                   QVariant(q(settings.backboneSha256)), QVariant(q(settings.preprocessing)),
                                   QVariant(q(runtime.appVersion)), QVariant(q(runtime.libtorch)),
                                   QVariant(q(runtime.opencv)), QVariant(q(runtime.qt)), QVariant(q(runtime.device)),
-                                  QVariant(q(runtime.backboneDtype)), QVariant(q(settings.precision))})
+                                  QVariant(q(runtime.backboneDtype)), QVariant(q(settings.precision)), QVariant(m_entry)})
             query.addBindValue(v);
         if (!query.exec())
             return fail(query);
         row.id = query.lastInsertId().toLongLong();
         for (std::size_t i = 0; i < models.size(); ++i) {
-            query.prepare(QStringLiteral("INSERT OR IGNORE INTO models(sha256, role, path) VALUES(?, ?, ?)"));
+            query.prepare(QStringLiteral("INSERT OR IGNORE INTO models(sha256, role, path, audit_id) VALUES(?, ?, ?, ?)"));
             query.addBindValue(q(models[i].second));
             query.addBindValue(q(models[i].first));
             query.addBindValue(i < modelPaths.size() ? q(modelPaths[i]) : QString());
+            query.addBindValue(m_entry);
             if (!query.exec())
                 return fail(query);
-            query.prepare(QStringLiteral("INSERT INTO scan_models(scan_id, position, role, sha256) VALUES(?, ?, ?, ?)"));
+            query.prepare(QStringLiteral("INSERT INTO scan_models(scan_id, position, role, sha256, audit_id) "
+                                         "VALUES(?, ?, ?, ?, ?)"));
             query.addBindValue(row.id);
             query.addBindValue(qint64(i));
             query.addBindValue(q(models[i].first));
             query.addBindValue(q(models[i].second));
+            query.addBindValue(m_entry);
             if (!query.exec())
                 return fail(query);
         }
-        if (!appendAuditIn(query, QStringLiteral("scan started"),
-                           QJsonObject{{QStringLiteral("scan"), row.id},
-                                       {QStringLiteral("settings"), QJsonDocument::fromJson(settingsJson.toUtf8()).object()},
-                                       {QStringLiteral("app_version"), q(runtime.appVersion)},
-                                       {QStringLiteral("device"), q(runtime.device)}}))
-            return fail(query);
+        action = QStringLiteral("scan started");
+        details = QJsonObject{{QStringLiteral("scan"), row.id},
+                              {QStringLiteral("settings"), QJsonDocument::fromJson(settingsJson.toUtf8()).object()},
+                              {QStringLiteral("app_version"), q(runtime.appVersion)},
+                              {QStringLiteral("device"), q(runtime.device)}};
     }
-    if (!database.commit())
-        return fail(query);
+    if (auto finished = finishWrite(query, action, details); !finished)
+        return R::failure(finished.error());
     row.state = QStringLiteral("running");
     row.settingsJson = settingsJson;
     return row;
@@ -640,15 +1004,18 @@ Result<ScanRow> CaseDatabase::beginScan(const ScanSettings &settings, const Scan
 
 Result<bool> CaseDatabase::finishScan(qint64 scanId, const QString &state)
 {
-    QSqlDatabase database = db();
-    QSqlQuery query(database);
-    if (!database.transaction())
-        return Result<bool>::failure(m_path.toStdString() + ": cannot write: " + database.lastError().text().toStdString());
-    query.prepare(QStringLiteral("UPDATE scans SET state=?, finished_at=? WHERE id=?"));
+    if (auto begun = beginWrite(); !begun)
+        return begun;
+    QSqlQuery query(db());
+    query.prepare(QStringLiteral("SELECT audit_id FROM scans WHERE id=?"));
+    query.addBindValue(scanId);
+    bool ok = noteOwners(query);
+    ok = ok && query.prepare(QStringLiteral("UPDATE scans SET state=?, finished_at=?, audit_id=? WHERE id=?"));
     query.addBindValue(state);
     query.addBindValue(now());
+    query.addBindValue(m_entry);
     query.addBindValue(scanId);
-    bool ok = query.exec();
+    ok = ok && query.exec();
     QJsonObject counts;
     if (ok) {
         query.prepare(QStringLiteral("SELECT status, count(*) FROM files WHERE scan_id=? GROUP BY status"));
@@ -657,14 +1024,10 @@ Result<bool> CaseDatabase::finishScan(qint64 scanId, const QString &state)
         while (ok && query.next())
             counts[query.value(0).toString()] = query.value(1).toLongLong();
     }
-    ok = ok && appendAuditIn(query, QStringLiteral("scan ") + state,
-                             QJsonObject{{QStringLiteral("scan"), scanId}, {QStringLiteral("files"), counts}});
-    if (!ok || !database.commit()) {
-        const std::string error = query.lastError().text().toStdString();
-        database.rollback();
-        return Result<bool>::failure(m_path.toStdString() + ": cannot record the end of the scan: " + error);
-    }
-    return true;
+    if (!ok)
+        return failWrite(query, "cannot record the end of the scan");
+    return finishWrite(query, QStringLiteral("scan ") + state,
+                       QJsonObject{{QStringLiteral("scan"), scanId}, {QStringLiteral("files"), counts}});
 }
 
 Result<std::vector<FileSlot>> CaseDatabase::registerFiles(qint64 scanId, const std::vector<WalkEntry> &files)
@@ -675,11 +1038,12 @@ Result<std::vector<FileSlot>> CaseDatabase::registerFiles(qint64 scanId, const s
     fileSlots.reserve(files.size());
     const std::size_t chunk = 2000;
     for (std::size_t start = 0; start < files.size(); start += chunk) {
-        if (!database.transaction())
-            return R::failure(m_path.toStdString() + ": cannot write: " + database.lastError().text().toStdString());
+        if (auto begun = beginWrite(); !begun)
+            return R::failure(begun.error());
         QSqlQuery insert(database), select(database);
-        insert.prepare(QStringLiteral("INSERT OR IGNORE INTO files(scan_id, path, size, mtime, status) "
-                                      "VALUES(?, ?, ?, ?, 'pending')"));
+        insert.prepare(QStringLiteral("INSERT OR IGNORE INTO files(scan_id, path, size, mtime, status, audit_id) "
+                                      "VALUES(?, ?, ?, ?, 'pending', ?)"));
+        qint64 listed = 0;
         select.prepare(QStringLiteral("SELECT id, status FROM files WHERE scan_id=? AND path=?"));
         for (std::size_t i = start; i < std::min(files.size(), start + chunk); ++i) {
             const WalkEntry &entry = files[i];
@@ -688,42 +1052,55 @@ Result<std::vector<FileSlot>> CaseDatabase::registerFiles(qint64 scanId, const s
             insert.addBindValue(path);
             insert.addBindValue(qint64(entry.size));
             insert.addBindValue(isoFromNs(entry.mtimeNs));
+            insert.addBindValue(m_entry);
             select.addBindValue(scanId);
             select.addBindValue(path);
-            if (!insert.exec() || !select.exec() || !select.next()) {
-                const std::string error = (insert.lastError().isValid() ? insert : select).lastError().text().toStdString();
-                database.rollback();
-                return R::failure(m_path.toStdString() + ": cannot list the scan's files: " + error);
-            }
+            if (!insert.exec() || !select.exec() || !select.next())
+                return R::failure(failWrite(insert.lastError().isValid() ? insert : select,
+                                            "cannot list the scan's files").error());
+            listed += insert.numRowsAffected() > 0;
             fileSlots.push_back({select.value(0).toLongLong(), select.value(1).toString() == QLatin1String("pending")});
         }
-        if (!database.commit())
-            return R::failure(m_path.toStdString() + ": cannot write: " + database.lastError().text().toStdString());
+        if (listed == 0) { // all listed before: nothing to record
+            if (!database.commit())
+                return R::failure(m_path.toStdString() + ": cannot write: " + database.lastError().text().toStdString());
+            continue;
+        }
+        if (auto finished = finishWrite(insert, QStringLiteral("files listed"),
+                                        QJsonObject{{QStringLiteral("scan"), scanId}, {QStringLiteral("files"), listed}});
+            !finished)
+            return R::failure(finished.error());
     }
     return fileSlots;
 }
 
 Result<bool> CaseDatabase::addWalkEvents(qint64 scanId, const std::vector<WalkEvent> &events)
 {
-    QSqlDatabase database = db();
-    if (!database.transaction())
-        return Result<bool>::failure(m_path.toStdString() + ": cannot write: " + database.lastError().text().toStdString());
-    QSqlQuery query(database);
-    query.prepare(QStringLiteral("INSERT OR REPLACE INTO walk_events(scan_id, kind, path, message) VALUES(?, ?, ?, ?)"));
+    if (events.empty())
+        return true;
+    if (auto begun = beginWrite(); !begun)
+        return begun;
+    QSqlQuery query(db()), owners(db());
+    query.prepare(QStringLiteral("INSERT OR REPLACE INTO walk_events(scan_id, kind, path, message, audit_id) "
+                                 "VALUES(?, ?, ?, ?, ?)"));
+    owners.prepare(QStringLiteral("SELECT audit_id FROM walk_events WHERE scan_id=? AND kind=? AND path=?"));
     for (const WalkEvent &event : events) {
+        const QString kind = QString::fromLatin1(walkEventName(event.kind));
+        owners.addBindValue(scanId);
+        owners.addBindValue(kind);
+        owners.addBindValue(q(event.path));
+        if (!noteOwners(owners))
+            return failWrite(owners, "cannot record the walk");
         query.addBindValue(scanId);
-        query.addBindValue(QString::fromLatin1(walkEventName(event.kind)));
+        query.addBindValue(kind);
         query.addBindValue(q(event.path));
         query.addBindValue(q(event.message));
-        if (!query.exec()) {
-            const std::string error = query.lastError().text().toStdString();
-            database.rollback();
-            return Result<bool>::failure(m_path.toStdString() + ": cannot record the walk: " + error);
-        }
+        query.addBindValue(m_entry);
+        if (!query.exec())
+            return failWrite(query, "cannot record the walk");
     }
-    if (!database.commit())
-        return Result<bool>::failure(m_path.toStdString() + ": cannot write: " + database.lastError().text().toStdString());
-    return true;
+    return finishWrite(query, QStringLiteral("walk events recorded"),
+                       QJsonObject{{QStringLiteral("scan"), scanId}, {QStringLiteral("events"), qint64(events.size())}});
 }
 
 Result<std::unordered_set<std::string>> CaseDatabase::scoredContents(const std::string &backboneSha256,
@@ -806,28 +1183,27 @@ Result<bool> CaseDatabase::commit(qint64 scanId, const CommitBatch &batch, const
                                   const std::string &preprocessing, const ScanRuntime &runtime)
 {
     using R = Result<bool>;
-    QSqlDatabase database = db();
-    if (!database.transaction())
-        return R::failure(m_path.toStdString() + ": cannot write: " + database.lastError().text().toStdString());
-    QSqlQuery query(database);
-    auto fail = [&]() {
-        const std::string error = query.lastError().text().toStdString();
-        database.rollback();
-        return R::failure(m_path.toStdString() + ": cannot save results (disk full? read-only?): " + error);
-    };
+    if (auto begun = beginWrite(); !begun)
+        return begun;
+    QSqlQuery query(db()), owners(db());
+    auto fail = [&]() { return failWrite(query, "cannot save results (disk full? read-only?)"); };
     const QString timestamp = now();
     for (const ContentRecord &c : batch.contents) {
         // A content's outcome is replaced only by a better one (a file that failed to decode
         // under tight limits may be decoded by a later scan with looser ones).
+        owners.prepare(QStringLiteral("SELECT audit_id FROM contents WHERE sha256=? AND status NOT IN ('scored', 'degraded')"));
+        owners.addBindValue(q(c.sha256));
+        if (!noteOwners(owners))
+            return failWrite(owners, "cannot save results");
         query.prepare(QStringLiteral(
-            "INSERT INTO contents(sha256, size, format, width, height, status, warnings, error, first_seen) "
-            "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO UPDATE SET format=excluded.format, "
+            "INSERT INTO contents(sha256, size, format, width, height, status, warnings, error, first_seen, audit_id) "
+            "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO UPDATE SET format=excluded.format, "
             "width=excluded.width, height=excluded.height, status=excluded.status, warnings=excluded.warnings, "
-            "error=excluded.error WHERE contents.status NOT IN ('scored', 'degraded')"));
+            "error=excluded.error, audit_id=excluded.audit_id WHERE contents.status NOT IN ('scored', 'degraded')"));
         for (const QVariant &v :
              {QVariant(q(c.sha256)), QVariant(qint64(c.size)), QVariant(q(c.format)), QVariant(c.width),
               QVariant(c.height), QVariant(QString::fromLatin1(fileStatusName(c.status))), QVariant(jsonList(c.warnings)),
-              c.error.empty() ? QVariant() : QVariant(q(c.error)), QVariant(timestamp)})
+              c.error.empty() ? QVariant() : QVariant(q(c.error)), QVariant(timestamp), QVariant(m_entry)})
             query.addBindValue(v);
         if (!query.exec())
             return fail();
@@ -837,20 +1213,21 @@ Result<bool> CaseDatabase::commit(qint64 scanId, const CommitBatch &batch, const
         // impossible even if two runs raced.
         query.prepare(QStringLiteral(
             "INSERT OR IGNORE INTO results(sha256, backbone_sha256, head_sha256, preprocessing, logit, probability, "
-            "contributions, device, backbone_dtype, from_cached_features, scan_id, scored_at, precision) "
-            "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+            "contributions, device, backbone_dtype, from_cached_features, scan_id, scored_at, precision, audit_id) "
+            "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
         for (const QVariant &v :
              {QVariant(q(s.sha256)), QVariant(q(backboneSha256)), QVariant(q(s.headSha256)), QVariant(q(preprocessing)),
               QVariant(s.logit), QVariant(s.probability), QVariant(jsonNumbers(s.contributions)),
               QVariant(q(runtime.device)), QVariant(q(runtime.backboneDtype)), QVariant(int(s.fromCachedFeatures)),
-              QVariant(scanId), QVariant(timestamp), QVariant(q(runtime.precision))})
+              QVariant(scanId), QVariant(timestamp), QVariant(q(runtime.precision)), QVariant(m_entry)})
             query.addBindValue(v);
         if (!query.exec())
             return fail();
     }
     for (const FeatureRecord &f : batch.features) {
         query.prepare(QStringLiteral("INSERT OR IGNORE INTO features(sha256, backbone_sha256, preprocessing, crops, "
-                                     "blocks, width, dtype, data, precision) VALUES(?, ?, ?, ?, ?, ?, 'float32', ?, ?)"));
+                                     "blocks, width, dtype, data, precision, audit_id) "
+                                     "VALUES(?, ?, ?, ?, ?, ?, 'float32', ?, ?, ?)"));
         query.addBindValue(q(f.sha256));
         query.addBindValue(q(backboneSha256));
         query.addBindValue(q(preprocessing));
@@ -860,33 +1237,46 @@ Result<bool> CaseDatabase::commit(qint64 scanId, const CommitBatch &batch, const
         query.addBindValue(QByteArray(reinterpret_cast<const char *>(f.features.values.data()),
                                       qsizetype(f.features.values.size() * sizeof(float))));
         query.addBindValue(q(runtime.precision));
+        query.addBindValue(m_entry);
         if (!query.exec())
             return fail();
     }
     for (const FileUpdate &f : batch.files) {
-        query.prepare(QStringLiteral("UPDATE files SET sha256=?, size=?, mtime=?, status=?, error=?, examined_at=? "
-                                     "WHERE id=? AND scan_id=?"));
+        owners.prepare(QStringLiteral("SELECT audit_id FROM files WHERE id=? AND scan_id=?"));
+        owners.addBindValue(f.fileId);
+        owners.addBindValue(scanId);
+        if (!noteOwners(owners))
+            return failWrite(owners, "cannot save results");
+        query.prepare(QStringLiteral("UPDATE files SET sha256=?, size=?, mtime=?, status=?, error=?, examined_at=?, "
+                                     "audit_id=? WHERE id=? AND scan_id=?"));
         query.addBindValue(f.sha256.empty() ? QVariant() : QVariant(q(f.sha256)));
         query.addBindValue(qint64(f.size));
         query.addBindValue(isoFromNs(f.mtimeNs));
         query.addBindValue(QString::fromLatin1(fileStatusName(f.status)));
         query.addBindValue(f.error.empty() ? QVariant() : QVariant(q(f.error)));
         query.addBindValue(timestamp);
+        query.addBindValue(m_entry);
         query.addBindValue(f.fileId);
         query.addBindValue(scanId);
         if (!query.exec())
             return fail();
     }
     if (batch.imagesInferred) {
-        query.prepare(QStringLiteral("UPDATE scans SET images_inferred = images_inferred + ? WHERE id=?"));
+        owners.prepare(QStringLiteral("SELECT audit_id FROM scans WHERE id=?"));
+        owners.addBindValue(scanId);
+        if (!noteOwners(owners))
+            return failWrite(owners, "cannot save results");
+        query.prepare(QStringLiteral("UPDATE scans SET images_inferred = images_inferred + ?, audit_id=? WHERE id=?"));
         query.addBindValue(batch.imagesInferred);
+        query.addBindValue(m_entry);
         query.addBindValue(scanId);
         if (!query.exec())
             return fail();
     }
-    if (!database.commit())
-        return fail();
-    return true;
+    return finishWrite(query, QStringLiteral("results recorded"),
+                       QJsonObject{{QStringLiteral("scan"), scanId},
+                                   {QStringLiteral("files"), qint64(batch.files.size())},
+                                   {QStringLiteral("results"), qint64(batch.scores.size())}});
 }
 
 Result<FileStatus> CaseDatabase::contentStatus(const std::string &sha256)
@@ -901,14 +1291,32 @@ Result<FileStatus> CaseDatabase::contentStatus(const std::string &sha256)
 
 Result<qint64> CaseDatabase::failUnfoundFiles(qint64 scanId)
 {
+    using R = Result<qint64>;
+    if (auto begun = beginWrite(); !begun)
+        return R::failure(begun.error());
     QSqlQuery query(db());
+    query.prepare(QStringLiteral("SELECT DISTINCT audit_id FROM files WHERE scan_id=? AND status='pending'"));
+    query.addBindValue(scanId);
+    if (!noteOwners(query))
+        return R::failure(failWrite(query, "cannot write").error());
     query.prepare(QStringLiteral("UPDATE files SET status='failed', error='no longer found: moved or deleted since "
-                                 "this scan first listed it', examined_at=? WHERE scan_id=? AND status='pending'"));
+                                 "this scan first listed it', examined_at=?, audit_id=? WHERE scan_id=? AND "
+                                 "status='pending'"));
     query.addBindValue(now());
+    query.addBindValue(m_entry);
     query.addBindValue(scanId);
     if (!query.exec())
-        return Result<qint64>::failure(m_path.toStdString() + ": cannot write: " + query.lastError().text().toStdString());
-    return qint64(query.numRowsAffected());
+        return R::failure(failWrite(query, "cannot write").error());
+    const qint64 failed = query.numRowsAffected();
+    if (failed == 0) {
+        QSqlQuery(db()).exec(QStringLiteral("ROLLBACK"));
+        return qint64(0);
+    }
+    if (auto finished = finishWrite(query, QStringLiteral("unfound files failed"),
+                                    QJsonObject{{QStringLiteral("scan"), scanId}, {QStringLiteral("files"), failed}});
+        !finished)
+        return R::failure(finished.error());
+    return failed;
 }
 
 Result<std::vector<ScanRow>> CaseDatabase::scans()

@@ -122,7 +122,11 @@ struct FileReport {
 
 // One entry of a case's audit log: who did what when. Entries are only ever appended; each
 // one's hash covers its fields and the previous entry's hash, so a changed, removed or
-// reordered entry breaks the chain (verifyAudit).
+// reordered entry breaks the chain (verifyAudit). From case format 4 every row that carries
+// evidence or a result records the entry that last wrote it (audit_id), and that entry's
+// details carry a digest of those rows ("rows": count and SHA-256); an entry that takes rows
+// over from earlier ones records their remaining rows' digests ("rows_of_earlier_entries").
+// Each entry is signed with the writing installation's Ed25519 key (CaseSigner).
 struct AuditEntry {
     qint64 id = 0;
     QString at; // ISO 8601 with the UTC offset
@@ -130,7 +134,28 @@ struct AuditEntry {
     QString action; // "case created", "scan started", "report written", ...
     QString details; // compact JSON
     QString previousHash, hash;
+    QString signer, signature; // public key and signature of the hash, hex; empty before format 4
 };
+
+// What a case's audit chain proves about the case as it is now.
+struct CaseIntegrity {
+    enum class State {
+        Verified, // chain, signatures and every covered row's digest match
+        NotCovered, // an intact chain of a case format before 4, whose rows it does not cover
+        Broken, // something does not match: `problem` names the first entry and what
+    };
+    State state = State::Broken;
+    QString problem;
+    qint64 length = 0; // entries
+    QString head; // the last entry's hash
+    QString headSigner; // fingerprint of the key that signed the last entry ("" unsigned)
+    QStringList signers; // fingerprints of every key that signed an entry, in order of first use
+    bool verified() const { return state == State::Verified; }
+    // One sentence for reports and the application: "verified: 12 entries, head ..., signed by ..."
+    QString describe() const;
+};
+// "verified", "not covered", "broken"
+QString integrityStateName(CaseIntegrity::State state);
 
 struct ScanSummary {
     ScanRow scan;
@@ -177,7 +202,9 @@ public:
     // Empty when this installation may write to the case; else why not, in a sentence.
     QString whyNotWritable();
 
-    static constexpr int kSchemaVersion = 3; // 2: the audit log; 3: precision in results' identity
+    // 2: the audit log; 3: precision in results' identity; 4: rows covered by the audit chain,
+    // entries signed
+    static constexpr int kSchemaVersion = 4;
     static constexpr std::int32_t kApplicationId = 0x52494E45; // "RINE"
 
     QString path() const { return m_path; }
@@ -228,8 +255,12 @@ public:
     // The audit log (empty in a read-only case of format 1, which predates it).
     Result<AuditEntry> appendAudit(const QString &action, const QJsonObject &details);
     Result<std::vector<AuditEntry>> auditLog();
-    // Recomputes the chain; on failure, which entry breaks it and how.
+    // Recomputes the chain and checks its signatures (cheap: what opening a case for writing
+    // needs); on failure, which entry breaks it and how.
     Result<bool> verifyAudit();
+    // verifyAudit, then every covered row's digest against the entry that wrote it (reads
+    // every row: what audit, reports and the application check).
+    CaseIntegrity integrity();
     static QString auditHash(const AuditEntry &entry);
 
 private:
@@ -237,7 +268,20 @@ private:
     Result<bool> createSchema(const QString &caseName);
     Result<bool> check();
     Result<bool> upgrade();
+    // A write: BEGIN IMMEDIATE, the rows it writes carry m_entry (the id of the audit entry
+    // it ends with), the entries whose rows it takes over are noted, and finishWrite appends
+    // the entry with the digests, signed, and commits.
+    Result<bool> beginWrite();
+    bool noteOwners(QSqlQuery &select); // runs a prepared SELECT of audit_id values
+    Result<bool> finishWrite(QSqlQuery &query, const QString &action, QJsonObject details);
+    Result<bool> failWrite(const QSqlQuery &query, const std::string &what);
     bool appendAuditIn(QSqlQuery &query, const QString &action, const QJsonObject &details);
+    std::pair<qint64, QString> rowsDigest(qint64 entry); // count, SHA-256 ("" when unreadable)
+    Result<bool> verifyRows(const std::vector<AuditEntry> &log);
+    std::string signingErrorSuffix();
+    qint64 m_entry = 0;
+    std::vector<qint64> m_touched;
+    QString m_signingError;
     int m_version = 0;
     // The results' and scans' precision in SQL: the column, or for cases of earlier formats
     // (opened read-only, not upgraded) what their device implies.

@@ -142,12 +142,17 @@ private slots:
         const Run audit = rineCli({QStringLiteral("audit"), QStringLiteral("--db"), m_case, QStringLiteral("--format"),
                                    QStringLiteral("json")});
         QCOMPARE(audit.exitCode, 0);
-        const QJsonArray entries = QJsonDocument::fromJson(audit.out).array();
+        const QJsonArray entries = QJsonDocument::fromJson(audit.out).object()[QStringLiteral("entries")].toArray();
         QVERIFY(!entries.isEmpty());
         const QJsonObject last = entries.last().toObject();
         QCOMPARE(last[QStringLiteral("action")].toString(), QStringLiteral("PDF report written"));
         QCOMPARE(last[QStringLiteral("details")].toObject()[QStringLiteral("sha256")].toString(), sha256Hex(pdf));
         QCOMPARE(entries.first().toObject()[QStringLiteral("action")].toString(), QStringLiteral("case created"));
+        // The case verifies, and the head printed is the last entry's hash.
+        const QJsonObject integrity = QJsonDocument::fromJson(audit.out).object()[QStringLiteral("integrity")].toObject();
+        QCOMPARE(integrity[QStringLiteral("state")].toString(), QStringLiteral("verified"));
+        QCOMPARE(integrity[QStringLiteral("chain_head")].toString(), last[QStringLiteral("hash")].toString());
+        QCOMPARE(integrity[QStringLiteral("chain_length")].toInt(), entries.size());
     }
 
     void csvRoundTripsHostileNames()
@@ -254,11 +259,20 @@ private slots:
         }
         QSqlDatabase::removeDatabase(QStringLiteral("hashes"));
         const QString pdf = copy.filePath(QStringLiteral("received.pdf"));
-        const Run run = rineCli({QStringLiteral("report"), QStringLiteral("--db"), received, QStringLiteral("--pdf"), pdf});
+        // The altered scan no longer matches its audit entry: no report unless asked for, and
+        // then it says so.
+        const Run refused = rineCli({QStringLiteral("report"), QStringLiteral("--db"), received, QStringLiteral("--pdf"), pdf});
+        QCOMPARE(refused.exitCode, 2);
+        QVERIFY2(refused.err.contains("does not verify") && refused.err.contains("rows it wrote do not match"),
+                 refused.err.constData());
+        QVERIFY(!QFile::exists(pdf));
+        const Run run = rineCli({QStringLiteral("report"), QStringLiteral("--db"), received, QStringLiteral("--pdf"), pdf,
+                                 QStringLiteral("--allow-unverified")});
         QVERIFY2(run.exitCode == 0, run.err.constData());
         const QString text = QString::fromUtf8(poppler(QStringLiteral("pdftotext"), {pdf, QStringLiteral("-")})).simplified();
         QVERIFY2(text.contains(QStringLiteral("not a SHA-256")) && text.contains(QStringLiteral("<img src=")),
                  qPrintable(text.left(3000)));
+        QVERIFY2(text.contains(QStringLiteral("DOES NOT VERIFY")), qPrintable(text.left(3000)));
         // No image was drawn for it: the cover holds as many images as the unaltered case's.
         const QString plain = copy.filePath(QStringLiteral("plain.pdf"));
         const QString unaltered = copy.filePath(QStringLiteral("unaltered.sqlite"));
@@ -273,6 +287,145 @@ private slots:
                 .size();
         };
         QCOMPARE(coverImages(pdf), coverImages(plain));
+    }
+
+    // Runs SQL on a copy of a case as someone with a plain SQLite tool would; "" or the error.
+    static QString alter(const QString &path, const QStringList &statements)
+    {
+        QString error;
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("alter"));
+            db.setDatabaseName(path);
+            if (!db.open())
+                return db.lastError().text();
+            QSqlQuery query(db);
+            for (const QString &statement : statements)
+                if (error.isEmpty() && !query.exec(statement))
+                    error = statement + QStringLiteral(": ") + query.lastError().text();
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("alter"));
+        return error;
+    }
+
+    void aChangedResultIsFoundThoughTheLogLooksIntact()
+    {
+        // Issue 19's first finding: one probability turned from fake to real, and the last
+        // audit entry deleted. Before, `audit` still said "hash chain intact".
+        QTemporaryDir copy;
+        const QString tampered = copy.filePath(QStringLiteral("tampered.sqlite"));
+        QVERIFY(QFile::copy(m_case, tampered));
+        QCOMPARE(rineCli({QStringLiteral("audit"), QStringLiteral("--db"), tampered}).exitCode, 0);
+        QString error = alter(tampered, {QStringLiteral("UPDATE results SET probability=0.01, logit=-4.6 WHERE id=(SELECT min(id) FROM results)"),
+                                         QStringLiteral("DELETE FROM audit_log WHERE id=(SELECT max(id) FROM audit_log)")});
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        Run run = rineCli({QStringLiteral("audit"), QStringLiteral("--db"), tampered});
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains("BROKEN") && run.err.contains("results recorded")
+                     && run.err.contains("rows it wrote do not match"),
+                 run.err.constData());
+
+        // A result added under an entry that wrote none is found, and named.
+        QVERIFY(QFile::remove(tampered) && QFile::copy(m_case, tampered));
+        error = alter(tampered, {QStringLiteral("INSERT INTO results(sha256, backbone_sha256, head_sha256, preprocessing, "
+                                                "logit, probability, contributions, device, backbone_dtype, "
+                                                "from_cached_features, scan_id, scored_at, precision, audit_id) SELECT "
+                                                "'ff', backbone_sha256, head_sha256, preprocessing, 3, 0.95, '[]', device, "
+                                                "backbone_dtype, 0, scan_id, scored_at, precision, (SELECT max(id) FROM "
+                                                "audit_log) FROM results LIMIT 1")});
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        run = rineCli({QStringLiteral("audit"), QStringLiteral("--db"), tampered});
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains("0 rows recorded, 1 found"), run.err.constData());
+
+        // A row that claims no entry at all.
+        QVERIFY(QFile::remove(tampered) && QFile::copy(m_case, tampered));
+        QVERIFY(alter(tampered, {QStringLiteral("UPDATE files SET audit_id=NULL WHERE id=(SELECT min(id) FROM files)")}).isEmpty());
+        run = rineCli({QStringLiteral("audit"), QStringLiteral("--db"), tampered});
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains("a row of files belongs to no entry"), run.err.constData());
+
+        // The whole chain recomputed after the change (hashes and digests are public
+        // arithmetic) cannot be signed without this installation's key: removing the
+        // signatures is found, and so is a signature that is not of its entry.
+        QVERIFY(QFile::remove(tampered) && QFile::copy(m_case, tampered));
+        QVERIFY(alter(tampered, {QStringLiteral("UPDATE audit_log SET signature=NULL, signer=NULL WHERE id=3")}).isEmpty());
+        run = rineCli({QStringLiteral("audit"), QStringLiteral("--db"), tampered});
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains("entry 3") && run.err.contains("not signed"), run.err.constData());
+        QVERIFY(QFile::remove(tampered) && QFile::copy(m_case, tampered));
+        QVERIFY(alter(tampered, {QStringLiteral("UPDATE audit_log SET signature=(SELECT signature FROM audit_log WHERE id=2) WHERE id=3")}).isEmpty());
+        run = rineCli({QStringLiteral("audit"), QStringLiteral("--db"), tampered});
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains("entry 3") && run.err.contains("signature does not verify"), run.err.constData());
+    }
+
+    void theChainHeadAnExportPrintedFindsATruncatedCase()
+    {
+        QTemporaryDir copy;
+        const QString exported = copy.filePath(QStringLiteral("exported.sqlite"));
+        QVERIFY(QFile::copy(m_case, exported));
+        const QString json = copy.filePath(QStringLiteral("export.json")), csv = copy.filePath(QStringLiteral("export.csv"));
+        Run run = rineCli({QStringLiteral("report"), QStringLiteral("--db"), exported, QStringLiteral("--json"), json,
+                           QStringLiteral("--csv"), csv});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QJsonObject integrity = QJsonDocument::fromJson(readAll(json)).object()[QStringLiteral("integrity")].toObject();
+        QCOMPARE(integrity[QStringLiteral("state")].toString(), QStringLiteral("verified"));
+        const QString head = integrity[QStringLiteral("chain_head")].toString();
+        const int length = integrity[QStringLiteral("chain_entries")].toInt();
+        QVERIFY(head.size() == 64 && length > 3);
+        // The CSV carries the same head on every row.
+        auto records = parseCsv(readAll(csv));
+        QVERIFY(records && records->size() > 1);
+        const int headColumn = int(records->front().indexOf(QStringLiteral("case_chain_head")));
+        QVERIFY(headColumn >= 0);
+        for (std::size_t i = 1; i < records->size(); ++i)
+            QCOMPARE(records.value()[i][headColumn], head);
+        // The export's own entries come after the head it printed; the case still holds it.
+        run = rineCli({QStringLiteral("audit"), QStringLiteral("--db"), exported, QStringLiteral("--expect-head"), head});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY2(run.err.contains(QStringLiteral("entry %1 of %2").arg(length).arg(length + 2).toUtf8()), run.err.constData());
+        // Cut back to before the head: every remaining entry verifies, but the head is gone.
+        QVERIFY(alter(exported, {QStringLiteral("DELETE FROM audit_log WHERE id >= %1").arg(length)}).isEmpty());
+        run = rineCli({QStringLiteral("audit"), QStringLiteral("--db"), exported, QStringLiteral("--expect-head"), head});
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains("does not contain the chain head"), run.err.constData());
+        QCOMPARE(rineCli({QStringLiteral("audit"), QStringLiteral("--db"), exported, QStringLiteral("--expect-head"),
+                          QStringLiteral("<b>")}).exitCode, 2);
+    }
+
+    void aReceivedCaseStaysByteIdenticalThroughEveryCommand()
+    {
+        // Another installation (its own id and signing key) only reads the case: no command
+        // changes a byte of it or leaves a file beside it (before, `scan --db` opened it for
+        // writing first, and SQLite's read-only mode still made -wal and -shm).
+        QTemporaryDir received, elsewhereData, out;
+        const QString path = received.filePath(QStringLiteral("received.sqlite"));
+        QVERIFY(QFile::copy(m_case, path));
+        const QByteArray before = test::readAll(path);
+        RunOptions elsewhere;
+        elsewhere.env = QProcessEnvironment::systemEnvironment();
+        elsewhere.env.insert(QStringLiteral("RINE_INSTALLATION_ID"), QStringLiteral("fedcba9876543210fedcba9876543210"));
+        elsewhere.env.insert(QStringLiteral("RINE_SIGNING_KEY"), elsewhereData.filePath(QStringLiteral("key.pem")));
+        const QList<QStringList> commands{
+            {QStringLiteral("audit"), QStringLiteral("--db"), path},
+            {QStringLiteral("results"), QStringLiteral("--db"), path, QStringLiteral("--list")},
+            {QStringLiteral("results"), QStringLiteral("--db"), path, QStringLiteral("--format"), QStringLiteral("csv")},
+            {QStringLiteral("report"), QStringLiteral("--db"), path, QStringLiteral("--csv"), out.filePath(QStringLiteral("r.csv"))},
+            QStringList{QStringLiteral("scan"), QStringLiteral("--db"), path} + modelArguments() + QStringList{m_evidence},
+        };
+        for (const QStringList &command : commands) {
+            const Run run = rineCli(command, elsewhere);
+            if (command.first() == QLatin1String("scan")) {
+                QCOMPARE(run.exitCode, 2); // refused: not this installation's case
+                QVERIFY2(run.err.contains("adopt"), run.err.constData());
+            } else {
+                QVERIFY2(run.exitCode == 0, run.err.constData());
+            }
+            QVERIFY2(test::readAll(path) == before, qPrintable(command.join(QLatin1Char(' '))));
+            QCOMPARE(QDir(received.path()).entryList(QDir::Files | QDir::Hidden | QDir::System),
+                     QStringList{QStringLiteral("received.sqlite")});
+        }
     }
 
     void aBrokenAuditChainIsFound()
@@ -342,7 +495,7 @@ private slots:
         const Run audit = rineCli({QStringLiteral("audit"), QStringLiteral("--db"), old, QStringLiteral("--format"),
                                    QStringLiteral("json")});
         QCOMPARE(audit.exitCode, 0);
-        const QJsonArray entries = QJsonDocument::fromJson(audit.out).array();
+        const QJsonArray entries = QJsonDocument::fromJson(audit.out).object()[QStringLiteral("entries")].toArray();
         QCOMPARE(entries.size(), 3);
         QCOMPARE(entries[0].toObject()[QStringLiteral("action")].toString(), QStringLiteral("case format upgraded"));
         QCOMPARE(entries[1].toObject()[QStringLiteral("action")].toString(), QStringLiteral("case adopted"));
@@ -374,7 +527,7 @@ private slots:
         const Run audit = rineCli({QStringLiteral("audit"), QStringLiteral("--db"), received, QStringLiteral("--format"),
                                    QStringLiteral("json")});
         QCOMPARE(audit.exitCode, 0); // the chain still verifies
-        const QJsonArray entries = QJsonDocument::fromJson(audit.out).array();
+        const QJsonArray entries = QJsonDocument::fromJson(audit.out).object()[QStringLiteral("entries")].toArray();
         const QJsonObject adopted = entries[entries.size() - 2].toObject();
         QCOMPARE(adopted[QStringLiteral("action")].toString(), QStringLiteral("case adopted"));
         const QJsonObject details = adopted[QStringLiteral("details")].toObject();

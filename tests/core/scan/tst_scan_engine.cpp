@@ -152,6 +152,11 @@ private slots:
         QCOMPARE(events["sub/up"], std::string("symlink_loop"));
         QCOMPARE(events["sub/a"], std::string("symlink_loop"));
         QCOMPARE(events["sub/b"], std::string("symlink_loop"));
+        // Every row the scan wrote (scan, models, files, walk events, contents, results) is
+        // covered by the entry that wrote it, and the signed chain verifies.
+        const CaseIntegrity integrity = database->integrity();
+        QVERIFY2(integrity.verified(), qPrintable(integrity.describe()));
+        QVERIFY(integrity.signers.size() == 1 && integrity.headSigner == integrity.signers.front());
     }
 
     void rescanScoresNothingTwice()
@@ -170,6 +175,8 @@ private slots:
         const auto files = reports(*database, outcome->scanId);
         QCOMPARE(files.at("logo.png").status, QStringLiteral("degraded"));
         QCOMPARE(files.at("camera.png").scores.size(), std::size_t(1));
+        const CaseIntegrity integrity = database->integrity();
+        QVERIFY2(integrity.verified(), qPrintable(integrity.describe()));
     }
 
     void twoHeadsShareOneBackbonePass()
@@ -305,7 +312,7 @@ private slots:
             database.value().reset();
             QCOMPARE(test::readAll(path), before);
         }
-        // Opened for writing: upgraded to format 3, every result kept as fp32, so an fp32 scan
+        // Opened for writing: upgraded to format 4, every result kept as fp32, so an fp32 scan
         // scores nothing again and its cached features are reused.
         openCase(path).reset();
         {
@@ -314,7 +321,7 @@ private slots:
             QVERIFY(db.open());
             QSqlQuery query(db);
             QVERIFY(query.exec(QStringLiteral("PRAGMA user_version")) && query.next());
-            QCOMPARE(query.value(0).toInt(), 3);
+            QCOMPARE(query.value(0).toInt(), 4);
             QVERIFY(query.exec(QStringLiteral("SELECT count(*), min(precision), max(precision) FROM results")) && query.next());
             QCOMPARE(query.value(0).toInt(), m_folder.distinctImages);
             QCOMPARE(query.value(1).toString(), QStringLiteral("fp32"));
@@ -371,6 +378,10 @@ private slots:
         const auto files = reports(*database, second->scanId);
         for (auto it = m_folder.files.cbegin(); it != m_folder.files.cend(); ++it)
             QVERIFY2(files.at(it.key()).status == it->status, qPrintable(it.key()));
+        // The resumed scan took over rows of the first run's entries (its scan row, its pending
+        // files): those entries' remaining rows were re-recorded, so all still verify.
+        const CaseIntegrity integrity = database->integrity();
+        QVERIFY2(integrity.verified(), qPrintable(integrity.describe()));
     }
 
     void aFileThatVanishesMidScanIsReported()
@@ -400,6 +411,8 @@ private slots:
         QCOMPARE(files->back().status, QStringLiteral("failed"));
         QVERIFY2(files->back().error.contains("vanished during the scan"), qPrintable(files->back().error));
         QCOMPARE(outcome->inferred, std::size_t(names.size() - 1));
+        const CaseIntegrity integrity = database->integrity();
+        QVERIFY2(integrity.verified(), qPrintable(integrity.describe()));
     }
 
     void damagedOrForeignDatabasesAreRefused()
