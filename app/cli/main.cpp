@@ -31,7 +31,7 @@ const char kUsage[] =
     "  train   Train a RINE head on a labelled dataset (fast mode: cached features).\n"
     "  models  List, fetch (verified, resumable), verify, import and remove model files.\n"
     "  report  Write a case's PDF report and CSV/JSON exports (recorded in its audit log).\n"
-    "  audit   Print a case's audit log and check its hash chain.\n"
+    "  audit   Print a case's audit log and verify the case against it (chain, signatures, rows).\n"
     "  bench   Measure speed per kernel set and precision (images/s, GEMM GFLOP/s).\n"
     "\n"
     "Run 'rine-cli <command> --help' for a command's options.\n"

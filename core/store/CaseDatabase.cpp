@@ -292,8 +292,11 @@ Result<std::unique_ptr<CaseDatabase>> CaseDatabase::open(const QString &path, Mo
         auto probe = open(path, Mode::ReadOnly);
         if (!probe)
             return R::failure(probe.error());
-        if (auto verified = probe.value()->verifyAudit(); !verified)
-            return R::failure(path.toStdString() + ": its audit log does not verify (" + verified.error()
+        // Every row, not only the chain: a write that takes rows over from an entry records what
+        // is left of that entry's rows, which would otherwise make an altered row look recorded.
+        if (const CaseIntegrity integrity = probe.value()->integrity(); integrity.state == CaseIntegrity::State::Broken)
+            return R::failure(path.toStdString() + ": it does not verify against its audit log ("
+                              + integrity.problem.toStdString()
                               + "); the case may have been altered, so RINE Studio opens it read-only only");
         if (!adopt && probe.value()->owner() != installationId())
             return R::failure(probe.value()->whyNotWritable().toStdString());
@@ -329,8 +332,13 @@ Result<std::unique_ptr<CaseDatabase>> CaseDatabase::open(const QString &path, Mo
         query.exec(QString::fromLatin1(pragma));
     if (fresh) {
         if (auto created = store->createSchema(caseName.isEmpty() ? QFileInfo(path).completeBaseName() : caseName);
-            !created)
+            !created) {
+            store.reset();
+            if (!exists) // made by this open and left empty: removed, so no half-made case remains
+                for (const QString &suffix : {QString(), QStringLiteral("-wal"), QStringLiteral("-shm"), QStringLiteral("-journal")})
+                    QFile::remove(path + suffix);
             return R::failure(created.error());
+        }
     }
     if (auto checked = store->check(); !checked)
         return R::failure(checked.error());
@@ -441,10 +449,10 @@ QString CaseDatabase::owner()
 
 QString CaseDatabase::whyNotWritable()
 {
-    if (auto verified = verifyAudit(); !verified)
-        return QStringLiteral("%1: its audit log does not verify (%2); the case may have been altered, so it is opened "
-                              "read-only only")
-            .arg(m_path, QString::fromStdString(verified.error()));
+    if (const CaseIntegrity integrity = this->integrity(); integrity.state == CaseIntegrity::State::Broken)
+        return QStringLiteral("%1: it does not verify against its audit log (%2); the case may have been altered, so it "
+                              "is opened read-only only")
+            .arg(m_path, integrity.problem);
     const QString owner = this->owner();
     if (owner == installationId())
         return {};

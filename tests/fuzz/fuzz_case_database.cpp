@@ -25,6 +25,7 @@ void readEverything(rine::CaseDatabase &database)
         }
     (void)database.auditLog();
     (void)database.verifyAudit();
+    (void)database.integrity(); // every covered row against its entry's digest
 }
 
 } // namespace

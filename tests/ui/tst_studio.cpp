@@ -4,6 +4,7 @@
 
 #include "CaseLockHolder.h"
 #include "JobSpy.h"
+#include "TestFiles.h"
 #include "Charts.h"
 #include "EngineController.h"
 #include "ImageView.h"
@@ -32,6 +33,8 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QSlider>
 #include <QStandardPaths>
 #include <QTableView>
@@ -711,6 +714,48 @@ private slots:
         window.openCase(busy); // free again
         QTRY_COMPARE_WITH_TIMEOUT(opened.count(), 1, 30000);
         QVERIFY(!window.caseReadOnly());
+    }
+
+    void showsThatAnAlteredCaseDoesNotVerifyAndWritesNothingToIt()
+    {
+        // This installation's own case, with one result changed behind its back.
+        const QString path = m_received.filePath(QStringLiteral("altered.sqlite"));
+        QVERIFY(QFile::copy(m_received.filePath(QStringLiteral("received.sqlite")), path));
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("alter"));
+            db.setDatabaseName(path);
+            QVERIFY(db.open());
+            QSqlQuery query(db);
+            QVERIFY(query.exec(QStringLiteral("UPDATE results SET probability=0.01 WHERE id=(SELECT min(id) FROM results)")));
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("alter"));
+        const QString before = sha256Hex(path);
+        MainWindow window(tinyModel());
+        window.show();
+        waitForModel(window);
+        test::JobSpy opened(window.engine(), Job::Kind::OpenCase);
+        window.openCase(path);
+        QTRY_COMPARE_WITH_TIMEOUT(opened.count(), 1, 30000);
+        QVERIFY2(opened.first().error.isEmpty(), qPrintable(opened.first().error));
+        QVERIFY(window.caseReadOnly()); // never written: a write would re-record the altered rows
+        const QString label = labelText(window.scanPage(), "caseLabel");
+        QVERIFY2(label.contains(QStringLiteral("does not verify")) && label.contains(QStringLiteral("results recorded")),
+                 qPrintable(label));
+        // A report is refused unless asked for, and then says so on every page.
+        test::JobSpy written(window.engine(), Job::Kind::Report);
+        ReportRequest request;
+        request.csvPath = m_received.filePath(QStringLiteral("altered.csv"));
+        window.writeReport(request);
+        QTRY_COMPARE_WITH_TIMEOUT(written.count(), 1, 60000);
+        QVERIFY2(written.first().error.contains(QStringLiteral("does not verify")), qPrintable(written.first().error));
+        QVERIFY(!QFile::exists(request.csvPath));
+        request.allowUnverified = true;
+        window.writeReport(request);
+        QTRY_COMPARE_WITH_TIMEOUT(written.count(), 2, 60000);
+        QVERIFY2(written.at(1).error.isEmpty(), qPrintable(written.at(1).error));
+        QVERIFY(test::readAll(request.csvPath).contains("broken"));
+        QCOMPARE(sha256Hex(path), before);
     }
 
     void opensACaseFromElsewhereReadOnlyUntilAdopted()

@@ -505,7 +505,7 @@ private slots:
         for (bool adopt : {false, true}) {
             auto altered = CaseDatabase::open(path, CaseDatabase::Mode::OpenExisting, {}, adopt);
             QVERIFY(!altered);
-            QVERIFY2(altered.error().find("audit log does not verify") != std::string::npos, altered.error().c_str());
+            QVERIFY2(altered.error().find("does not verify against its audit log") != std::string::npos, altered.error().c_str());
         }
         QVERIFY(CaseDatabase::open(path, CaseDatabase::Mode::ReadOnly)); // still readable
 

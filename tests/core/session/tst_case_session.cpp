@@ -1,9 +1,12 @@
 // CaseSession: one writer per case across processes, received cases only read until adopted.
 
 #include "CaseLockHolder.h"
+#include "TestFiles.h"
 #include "session/CaseSession.h"
+#include "store/CaseSigning.h"
 
 #include <QFile>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -108,6 +111,62 @@ private slots:
         QCOMPARE(session.value()->database().caseName(), QStringLiteral("new"));
         // Without create, adopting names a case that must exist.
         QVERIFY(!CaseSession::open(casePath("adopted-missing.sqlite"), CaseSession::Access::Adopt));
+    }
+
+    void anUnusableSigningKeyStopsEveryWriteWithAMessage()
+    {
+        // The installation's key file, damaged in every way we can think of: nothing is signed
+        // with it, no case is written unsigned, and the message names the file.
+        const QByteArray savedKey = qgetenv("RINE_SIGNING_KEY");
+        QByteArray rsa;
+        {
+            QProcess openssl;
+            openssl.start(QStringLiteral("openssl"), {QStringLiteral("genpkey"), QStringLiteral("-algorithm"),
+                                                      QStringLiteral("RSA"), QStringLiteral("-pkeyopt"),
+                                                      QStringLiteral("rsa_keygen_bits:1024")});
+            QVERIFY(openssl.waitForFinished(30000));
+            rsa = openssl.readAllStandardOutput();
+        }
+        QVERIFY(rsa.startsWith("-----BEGIN PRIVATE KEY-----"));
+        const QList<QPair<const char *, QByteArray>> keys{
+            {"garbage", QByteArray("-----BEGIN PRIVATE KEY-----\n<script>\n-----END PRIVATE KEY-----\n")},
+            {"empty", QByteArray()},
+            {"huge", QByteArray(8 * 1024 * 1024, 'A')},
+            {"rsa", rsa},
+        };
+        for (const auto &[name, bytes] : keys) {
+            const QString key = casePath("key-") + QLatin1String(name) + QStringLiteral(".pem");
+            QFile file(key);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write(bytes);
+            file.close();
+            qputenv("RINE_SIGNING_KEY", key.toLocal8Bit());
+            auto signer = CaseSigner::installation();
+            QVERIFY2(!signer, name);
+            QVERIFY2(signer.error().find(key.toStdString()) != std::string::npos, signer.error().c_str());
+            const QString path = casePath("unsigned-") + QLatin1String(name) + QStringLiteral(".sqlite");
+            auto session = CaseSession::open(path, CaseSession::Access::Write, {true, QStringLiteral("unsigned")});
+            QVERIFY2(!session, name);
+            QVERIFY2(session.error().find("signing key") != std::string::npos, session.error().c_str());
+            QVERIFY(!QFile::exists(path)); // no half-made case is left there
+            QCOMPARE(test::readAll(key), bytes); // and the key file is left for the user to look at
+        }
+        // A key made here verifies; a signature of other bytes, or by another key, does not.
+        qputenv("RINE_SIGNING_KEY", casePath("fresh.pem").toLocal8Bit());
+        auto signer = CaseSigner::installation();
+        QVERIFY2(signer, signer ? "" : signer.error().c_str());
+        QCOMPARE(QFile(casePath("fresh.pem")).permissions() & (QFile::ReadGroup | QFile::ReadOther), QFile::Permissions());
+        auto signature = signer.value()->sign("entry");
+        QVERIFY(signature);
+        QVERIFY(CaseSigner::verify(signer.value()->publicKeyHex(), "entry", signature.value()));
+        QVERIFY(!CaseSigner::verify(signer.value()->publicKeyHex(), "entrz", signature.value()));
+        QVERIFY(!CaseSigner::verify(QString(64, QLatin1Char('0')), "entry", signature.value()));
+        QVERIFY(!CaseSigner::verify(QStringLiteral("<b>"), "entry", signature.value()));
+        QVERIFY(!CaseSigner::verify(signer.value()->publicKeyHex(), "entry", signature.value().left(100)));
+        if (savedKey.isEmpty())
+            qunsetenv("RINE_SIGNING_KEY");
+        else
+            qputenv("RINE_SIGNING_KEY", savedKey);
     }
 
     void missingOrForeignFilesAreRefused()
