@@ -352,6 +352,7 @@ Job *EngineController::scan(const ScanParams &params)
             request.roots.push_back(toStd(root));
         request.crop = params.crop;
         request.batchSize = params.batchSize;
+        request.walk.followOutsideRoots = params.followLinksOutside;
         CaseDatabase &database = m_case->database();
         ScanEngine engine(*detector, database);
         QElapsedTimer sinceReport;

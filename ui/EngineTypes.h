@@ -44,6 +44,7 @@ struct ScanParams {
     QString casePath; // created when it does not exist
     CropMode crop = CropMode::Center;
     int batchSize = 8;
+    bool followLinksOutside = false; // symlinks out of the roots: walk events unless set
 };
 
 // Rows of a case's scan: all of them (replace) or those just committed (merge by file id).

@@ -420,6 +420,7 @@ void MainWindow::openFolder(const QString &folder)
     params.casePath = m_casePath;
     params.crop = m_settings.crop;
     params.batchSize = m_settings.batchSize;
+    params.followLinksOutside = m_settings.followLinksOutside;
     Job *job = m_engine->scan(params);
     if (!job)
         return;

@@ -1,5 +1,6 @@
 #include "SettingsDialog.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
@@ -29,6 +30,7 @@ StudioSettings StudioSettings::load()
     out.casesFolder = s.value(QStringLiteral("cases/folder"),
                               QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/cases"))
                           .toString();
+    out.followLinksOutside = s.value(QStringLiteral("scan/follow_links_outside"), false).toBool();
     out.activeBackbone = s.value(QStringLiteral("models/backbone")).toString();
     out.activeHead = s.value(QStringLiteral("models/head")).toString();
     return out;
@@ -43,6 +45,7 @@ void StudioSettings::save() const
     s.setValue(QStringLiteral("scan/batch"), batchSize);
     s.setValue(QStringLiteral("model/precision"), QString::fromLatin1(precisionName(precision)));
     s.setValue(QStringLiteral("cases/folder"), casesFolder);
+    s.setValue(QStringLiteral("scan/follow_links_outside"), followLinksOutside);
     s.setValue(QStringLiteral("models/backbone"), activeBackbone);
     s.setValue(QStringLiteral("models/head"), activeHead);
 }
@@ -96,6 +99,13 @@ SettingsDialog::SettingsDialog(const StudioSettings &settings, QWidget *parent) 
     form->addRow(tr("Batch size"), m_batch);
     form->addRow(tr("Precision"), m_precision);
     form->addRow(tr("New cases in"), casesRow);
+    m_followOutside = new QCheckBox(tr("Follow links that lead outside the scanned folder"), this);
+    m_followOutside->setObjectName(QStringLiteral("followLinksOutside"));
+    m_followOutside->setChecked(settings.followLinksOutside);
+    m_followOutside->setToolTip(tr("Off: a symbolic link whose target is outside the folder being scanned is listed in "
+                                   "the scan's walk events and not followed (a link to / would otherwise scan the whole "
+                                   "machine into the case). The choice is recorded in each scan's settings."));
+    form->addRow(tr("Links"), m_followOutside);
     auto *note = new QLabel(tr("A case database is never created inside the folder being scanned: evidence folders "
                                "are only read."),
                             this);
@@ -117,6 +127,7 @@ StudioSettings SettingsDialog::settings() const
     out.batchSize = m_batch->value();
     out.precision = Precision(m_precision->currentData().toInt());
     out.casesFolder = m_cases->text();
+    out.followLinksOutside = m_followOutside->isChecked();
     return out;
 }
 

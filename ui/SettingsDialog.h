@@ -6,6 +6,7 @@
 
 #include <QDialog>
 
+class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QLineEdit;
@@ -21,6 +22,8 @@ struct StudioSettings {
     int batchSize = 8;
     Precision precision = Precision::Standard; // the backbone's; a change reloads the model
     QString casesFolder;
+    // Follow symlinks that lead outside the folder being scanned (off: listed, not followed).
+    bool followLinksOutside = false;
     // Set active on the Models page; the command line's --backbone/--head win over these.
     QString activeBackbone;
     QString activeHead;
@@ -42,6 +45,7 @@ private:
     QComboBox *m_crop, *m_precision;
     QSpinBox *m_batch;
     QLineEdit *m_cases;
+    QCheckBox *m_followOutside;
 };
 
 } // namespace rine

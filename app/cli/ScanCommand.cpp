@@ -111,6 +111,10 @@ int runScan(const QStringList &arguments)
                                      QStringLiteral("PATTERN"));
     const QCommandLineOption noFollow(QStringLiteral("no-follow-symlinks"),
                                       QStringLiteral("Do not follow symbolic links (they are listed as skipped)."));
+    const QCommandLineOption followOutside(
+        QStringLiteral("follow-symlinks-outside"),
+        QStringLiteral("Also follow symbolic links that lead outside the folders given (by default they are listed "
+                       "as walk events and not followed); recorded in the scan's settings."));
     const QCommandLineOption workers(QStringLiteral("workers"),
                                      QStringLiteral("Threads that read, hash and decode ahead of the model (default: "
                                                     "one per core, at most 4)."),
@@ -138,7 +142,7 @@ int runScan(const QStringList &arguments)
                                    QStringLiteral("Scan into a case made by another installation (or an earlier "
                                                   "version): take it over, recorded in its audit log as \"case "
                                                   "adopted\". Without it, such a case is refused."));
-    parser.addOptions({db, caseName, include, exclude, noFollow, workers, maxPixels, maxFileMb, decodeTimeout, cache, csv,
+    parser.addOptions({db, caseName, include, exclude, noFollow, followOutside, workers, maxPixels, maxFileMb, decodeTimeout, cache, csv,
                        json, quiet, adopt});
     parser.addPositionalArgument(QStringLiteral("PATH"), QStringLiteral("Folders to scan (recursively), or files."),
                                  QStringLiteral("PATH..."));
@@ -166,6 +170,7 @@ int runScan(const QStringList &arguments)
     for (const QString &pattern : parser.values(exclude))
         request.walk.exclude.push_back(pattern.toStdString());
     request.walk.followSymlinks = !parser.isSet(noFollow);
+    request.walk.followOutsideRoots = parser.isSet(followOutside);
     request.cacheFeatures = parser.isSet(cache);
     std::uint64_t megabytes = 0;
     if (!parseCount(parser.value(maxPixels), request.limits.maxPixels)

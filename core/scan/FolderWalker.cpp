@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <dirent.h>
 #include <fnmatch.h>
@@ -34,6 +35,24 @@ bool matchesAny(const std::vector<std::string> &patterns, const std::string &nam
             return true;
     }
     return false;
+}
+
+// The path with every symlink resolved ("" when it cannot be).
+std::string resolved(const std::string &path)
+{
+    char *real = ::realpath(path.c_str(), nullptr);
+    if (!real)
+        return {};
+    std::string out(real);
+    std::free(real);
+    return out;
+}
+
+bool inside(const std::string &path, const std::string &root)
+{
+    if (path.size() < root.size() || path.compare(0, root.size(), root) != 0)
+        return false;
+    return path.size() == root.size() || root == "/" || path[root.size()] == '/';
 }
 
 std::vector<std::string> sortedNames(DIR *dir)
@@ -69,6 +88,16 @@ WalkResult FolderWalker::walk(const std::vector<std::string> &roots,
     WalkResult result;
     std::set<FolderId> visited;
     std::vector<PendingFolder> stack;
+    // Where the roots really are: a symlink is followed only to a target under one of them.
+    std::vector<std::string> realRoots;
+    for (const std::string &root : roots)
+        if (std::string real = resolved(root); !real.empty())
+            realRoots.push_back(std::move(real));
+    const auto withinRoots = [&](const std::string &path) {
+        const std::string real = resolved(path);
+        return !real.empty() && std::any_of(realRoots.begin(), realRoots.end(),
+                                            [&](const std::string &root) { return inside(real, root); });
+    };
 
     for (const std::string &root : roots) {
         struct stat info {};
@@ -132,6 +161,13 @@ WalkResult FolderWalker::walk(const std::vector<std::string> &roots,
                         else
                             result.events.push_back({Kind::DanglingSymlink, path,
                                                      path + ": symlink to nothing (" + std::strerror(error) + ")"});
+                        continue;
+                    }
+                    if (!m_options.followOutsideRoots && !withinRoots(path)) {
+                        result.events.push_back({Kind::OutsideRoots, path,
+                                                 path + ": symlink to " + resolved(path)
+                                                     + ", outside the folders being scanned; not followed (follow "
+                                                       "such links only when asked: --follow-symlinks-outside)"});
                         continue;
                     }
                 }

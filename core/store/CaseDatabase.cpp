@@ -235,6 +235,7 @@ QString ScanSettings::toJson() const
         {QStringLiteral("include"), stringArray(walk.include)},
         {QStringLiteral("exclude"), stringArray(walk.exclude)},
         {QStringLiteral("follow_symlinks"), walk.followSymlinks},
+        {QStringLiteral("follow_symlinks_outside_roots"), walk.followOutsideRoots},
         {QStringLiteral("preprocessing"), q(preprocessing)},
         {QStringLiteral("precision"), q(precision)},
         {QStringLiteral("backbone_sha256"), q(backboneSha256)},
@@ -1386,7 +1387,7 @@ Result<ScanSummary> CaseDatabase::scanSummary(qint64 scanId)
     while (query.next()) {
         WalkEvent event{WalkEvent::Kind::Vanished, query.value(1).toString().toStdString(),
                         query.value(2).toString().toStdString()};
-        for (int k = 0; k <= int(WalkEvent::Kind::MissingRoot); ++k)
+        for (int k = 0; k <= int(WalkEvent::Kind::OutsideRoots); ++k)
             if (query.value(0).toString() == QLatin1String(walkEventName(WalkEvent::Kind(k))))
                 event.kind = WalkEvent::Kind(k);
         s.events.push_back(event);

@@ -13,6 +13,7 @@ const char *walkEventName(WalkEvent::Kind kind)
     case WalkEvent::Kind::Vanished: return "vanished";
     case WalkEvent::Kind::Excluded: return "excluded";
     case WalkEvent::Kind::MissingRoot: return "missing_root";
+    case WalkEvent::Kind::OutsideRoots: return "outside_roots";
     }
     return "unknown";
 }

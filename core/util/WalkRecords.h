@@ -26,6 +26,7 @@ struct WalkEvent {
         Vanished, // listed by the folder, gone before it could be looked at
         Excluded, // matched an exclude pattern (folders only; excluded files are not listed)
         MissingRoot, // a root given by the user does not exist
+        OutsideRoots, // a symlink that resolves outside every root: not followed unless asked
     };
     Kind kind;
     std::string path;
@@ -40,6 +41,9 @@ struct WalkOptions {
     std::vector<std::string> include;
     std::vector<std::string> exclude; // also prunes matching folders
     bool followSymlinks = true;
+    // Also follow symlinks whose target lies outside every root (`photos -> /` would scan the
+    // machine into the case). Off by default; recorded in the scan's settings.
+    bool followOutsideRoots = false;
 };
 
 } // namespace rine

@@ -9,6 +9,7 @@
 #include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDialogButtonBox>
 #include <QDoubleSpinBox>
 #include <QLineEdit>
 #include <QMimeData>
@@ -133,6 +134,9 @@ private slots:
         auto *precision = dialog.findChild<QComboBox *>(QStringLiteral("precisionCombo"));
         QVERIFY(precision);
         precision->setCurrentIndex(precision->findData(int(Precision::Auto)));
+        auto *outside = dialog.findChild<QCheckBox *>(QStringLiteral("followLinksOutside"));
+        QVERIFY(outside && !outside->isChecked()); // off unless asked
+        outside->setChecked(true);
         const StudioSettings chosen = dialog.settings();
         QCOMPARE(chosen.rule.threshold, 0.7);
         QCOMPARE(chosen.rule.band, 0.1);
@@ -145,7 +149,29 @@ private slots:
         QCOMPARE(chosen.precision, Precision::Auto);
         QCOMPARE(StudioSettings::load().precision, Precision::Auto);
         QCOMPARE(QSettings().value(QStringLiteral("model/precision")).toString(), QStringLiteral("auto"));
+        QVERIFY(chosen.followLinksOutside && StudioSettings::load().followLinksOutside);
         StudioSettings{}.save();
+        QVERIFY(!StudioSettings::load().followLinksOutside);
+    }
+
+    void exportDialogOfACaseThatDoesNotVerifyAsksFirst()
+    {
+        ExportDialog dialog(QStringLiteral("case-8"), {}, QStringLiteral("audit log entry 4 (results recorded): <b>rows</b>"));
+        auto *allow = dialog.findChild<QCheckBox *>(QStringLiteral("allowUnverified"));
+        QVERIFY(allow && !allow->isChecked());
+        auto *buttons = dialog.findChild<QDialogButtonBox *>();
+        QVERIFY(!buttons->button(QDialogButtonBox::Ok)->isEnabled());
+        QVERIFY(!dialog.request().allowUnverified);
+        bool shown = false;
+        for (QLabel *label : dialog.findChildren<QLabel *>())
+            if (label->text().contains(QStringLiteral("<b>rows</b>"))) {
+                shown = true;
+                QCOMPARE(label->textFormat(), Qt::PlainText); // the reason comes from the case: text, not markup
+            }
+        QVERIFY(shown);
+        allow->setChecked(true);
+        QVERIFY(buttons->button(QDialogButtonBox::Ok)->isEnabled());
+        QVERIFY(dialog.request().allowUnverified);
     }
 
     void exportDialogGivesTheRequest()

@@ -94,6 +94,55 @@ private slots:
         QCOMPARE(events["dangling.png"], QStringLiteral("special_file"));
     }
 
+    void linksOutOfTheRootsAreEventsUnlessAsked()
+    {
+        // photos -> / would scan the machine into the case (issue 19): a link whose target is
+        // outside every root is reported, not walked, unless following such links is asked.
+        QTemporaryDir elsewhere, evidence;
+        const QString outside = elsewhere.filePath("private");
+        QDir().mkpath(outside);
+        QFile secret(outside + "/secret.png");
+        QVERIFY(secret.open(QIODevice::WriteOnly));
+        secret.write("x");
+        secret.close();
+        const QString root = evidence.filePath("case");
+        QDir().mkpath(root + "/inner");
+        QFile inner(root + "/inner/kept.png");
+        QVERIFY(inner.open(QIODevice::WriteOnly));
+        inner.write("x");
+        inner.close();
+        QVERIFY(QFile::link(outside, root + "/photos")); // a folder outside
+        QVERIFY(QFile::link(outside + "/secret.png", root + "/linked.png")); // a file outside
+        QVERIFY(QFile::link("/", root + "/everything"));
+        QVERIFY(QFile::link(root + "/inner", root + "/alias")); // inside: still followed
+        QVERIFY(QFile::link("inner/kept.png", root + "/relative.png")); // inside, relative
+        const auto walk = [&](bool followOutside, std::map<QString, QString> &events) {
+            WalkOptions options;
+            options.followOutsideRoots = followOutside;
+            const WalkResult result = FolderWalker(options).walk({root.toStdString()});
+            QStringList files;
+            for (const WalkEntry &entry : result.files)
+                files << QDir(root).relativeFilePath(QString::fromStdString(entry.path));
+            for (const WalkEvent &event : result.events)
+                events[QDir(root).relativeFilePath(QString::fromStdString(event.path))] =
+                    QString::fromLatin1(walkEventName(event.kind));
+            return files;
+        };
+        std::map<QString, QString> events;
+        QStringList files = walk(false, events);
+        QCOMPARE(files, (QStringList{"relative.png", "alias/kept.png"})); // inner/ is alias/, walked once
+        QCOMPARE(events["inner"], QStringLiteral("already_visited"));
+        QCOMPARE(events["photos"], QStringLiteral("outside_roots"));
+        QCOMPARE(events["linked.png"], QStringLiteral("outside_roots"));
+        QCOMPARE(events["everything"], QStringLiteral("outside_roots"));
+        events.clear();
+        QVERIFY(QFile::remove(root + "/everything")); // the rest of the machine is not this test's
+        files = walk(true, events);
+        QVERIFY(files.contains(QStringLiteral("photos/secret.png")));
+        QVERIFY(files.contains(QStringLiteral("linked.png")));
+        QVERIFY(!events.count("photos"));
+    }
+
     void rootsMayBeFilesOrMissing()
     {
         std::map<QString, QString> events;

@@ -2,7 +2,12 @@
 #include "util/Sha256.h"
 
 #include <QCryptographicHash>
+#include <QFile>
+#include <QTemporaryDir>
 #include <QTest>
+
+#include <sys/stat.h>
+#include <sys/time.h>
 
 #include <random>
 
@@ -66,6 +71,26 @@ private slots:
         QVERIFY2(bytes.ok(), bytes.error().c_str());
         QCOMPARE(QString::fromStdString(bytes->sha256),
                  QStringLiteral("680d301b6d191da85b9dabcebf42cd3df20c5c669fa8320c498f835d02bf5ccb"));
+    }
+
+    void readingEvidenceLeavesItsAccessTimeAlone()
+    {
+        // With relatime (the usual mount option), reading a file whose access time is over a
+        // day old updates it; evidence is opened with O_NOATIME (we own the file), so it stays.
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("evidence.png"));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("evidence bytes");
+        file.close();
+        const timeval times[2] = {{::time(nullptr) - 3 * 86400, 0}, {::time(nullptr) - 4 * 86400, 0}};
+        QVERIFY(::utimes(QFile::encodeName(path).constData(), times) == 0);
+        auto bytes = rine::readFileBytes(path.toStdString(), 1024);
+        QVERIFY2(bytes, bytes ? "" : bytes.error().c_str());
+        QCOMPARE(bytes->data.size(), std::size_t(14));
+        struct stat info {};
+        QVERIFY(::stat(QFile::encodeName(path).constData(), &info) == 0);
+        QCOMPARE(qint64(info.st_atim.tv_sec), qint64(times[0].tv_sec));
     }
 };
 
