@@ -515,6 +515,29 @@ bool convertHuggingFaceClip(TensorArchive &archive)
     return true;
 }
 
+namespace {
+
+// The floating-point numbers the file holds: a model read from it has at most as many
+// parameters, which bounds what building its modules may allocate before their shapes are
+// compared with the file's (a 1.4 kB file must not make us build a model of 5 GB).
+long double floatingElements(const TensorArchive &archive)
+{
+    long double total = 0;
+    for (const auto &entry : archive.tensors)
+        if (at::isFloatingType(entry.second.scalar_type()))
+            total += static_cast<long double>(entry.second.numel());
+    return total;
+}
+
+std::string tooLarge(const TensorArchive &archive, long double needed)
+{
+    return archive.path + ": its tensors describe a model of at least " + std::to_string(std::uint64_t(needed))
+         + " parameters, but the file holds only " + std::to_string(std::uint64_t(floatingElements(archive)))
+         + " numbers (damaged or forged); refusing to build it";
+}
+
+} // namespace
+
 Result<VitConfig> vitConfigFromArchive(const TensorArchive &archive, std::string &prefix)
 {
     using R = Result<VitConfig>;
@@ -545,6 +568,13 @@ Result<VitConfig> vitConfigFromArchive(const TensorArchive &archive, std::string
     if (config.layers == 0)
         return R::failure(archive.path + ": no transformer blocks ('" + prefix
                           + "transformer.resblocks.0.ln_1.weight' missing)");
+    // Each block holds at least 12 width^2 weights (attention in and out, the MLP's two).
+    const long double width = static_cast<long double>(config.width);
+    const long double needed = static_cast<long double>(config.layers) * 12 * width * width
+                             + width * 3 * static_cast<long double>(config.patch) * config.patch
+                             + (static_cast<long double>(config.grid) * config.grid + 1) * width;
+    if (needed > floatingElements(archive))
+        return R::failure(tooLarge(archive, needed));
     return config;
 }
 
@@ -564,6 +594,9 @@ Result<HeadConfig> headConfigFromArchive(const TensorArchive &archive)
     config.blocks = alpha->size(1);
     while (archive.find("proj1." + std::to_string(1 + 3 * config.nproj) + ".weight"))
         ++config.nproj;
+    const long double needed = static_cast<long double>(config.projDim) * config.width + config.blocks;
+    if (needed > floatingElements(archive))
+        return R::failure(tooLarge(archive, needed));
     return config;
 }
 

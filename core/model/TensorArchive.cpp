@@ -20,6 +20,12 @@ namespace {
 
 // Weight files larger than this are refused before they are read into memory.
 constexpr std::uint64_t kMaxWeightFileBytes = 8ull << 30;
+// Budgets of the pickle machine: a weight file's data.pkl is a few hundred kB and a few
+// hundred thousand objects (ViT-L/14 as TorchScript: ~120 kB); anything far beyond is refused
+// at once, so that a hostile file costs at most about 300 MB and a second.
+constexpr std::uint64_t kMaxPickleBytes = 64ull << 20;
+constexpr std::size_t kMaxPickleObjects = 2000000;
+constexpr std::size_t kMaxTensorVisits = 4000000; // walking the unpickled objects for tensors
 
 struct ArchiveError : std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -44,6 +50,129 @@ public:
 private:
     const std::uint8_t *m_data;
     std::size_t m_size;
+};
+
+// One record of the zip archive as its central directory declares it.
+struct Record {
+    std::uint16_t method = 0; // 0 stored, 8 deflated
+    std::uint64_t size = 0; // uncompressed
+    std::uint64_t compressedSize = 0;
+};
+
+// The archive's central directory, read with every size and offset checked against the
+// bytes there are, before LibTorch's zip reader is asked for anything: a record is only
+// read when it is stored (torch.save and torch.jit.save store data.pkl and the tensors;
+// they compress only TorchScript's code, which is never read here) and lies inside the file,
+// so no record can make us allocate more than the file holds.
+class ZipDirectory {
+public:
+    explicit ZipDirectory(const std::vector<std::uint8_t> &data) : m_data(data) {}
+
+    // "" or what is wrong.
+    std::string read()
+    {
+        const std::size_t size = m_data.size();
+        if (size < 22)
+            return "too short for a zip archive";
+        std::size_t end = std::string::npos;
+        for (std::size_t at = size - 22 + 1; at-- > 0 && size - at <= 22 + 65535;)
+            if (u32(at) == 0x06054b50) {
+                end = at;
+                break;
+            }
+        if (end == std::string::npos)
+            return "no zip end record (truncated?)";
+        std::uint64_t entries = u16(end + 10), directorySize = u32(end + 12), directoryOffset = u32(end + 16);
+        if (entries == 0xffff || directorySize == 0xffffffff || directoryOffset == 0xffffffff) {
+            if (end < 20 || u32(end - 20) != 0x07064b50)
+                return "zip64 archive without its locator";
+            const std::uint64_t zip64 = u64(end - 20 + 8);
+            if (zip64 > size - 56 || u32(std::size_t(zip64)) != 0x06064b50)
+                return "zip64 end record outside the file";
+            entries = u64(std::size_t(zip64) + 32);
+            directorySize = u64(std::size_t(zip64) + 40);
+            directoryOffset = u64(std::size_t(zip64) + 48);
+        }
+        if (directoryOffset > size || directorySize > size - directoryOffset || entries > directorySize / 46)
+            return "central directory outside the file";
+        std::size_t at = std::size_t(directoryOffset);
+        const std::size_t stop = std::size_t(directoryOffset + directorySize);
+        for (std::uint64_t n = 0; n < entries; ++n) {
+            if (at > stop || stop - at < 46 || u32(at) != 0x02014b50)
+                return "damaged central directory";
+            Record record;
+            record.method = u16(at + 10);
+            record.compressedSize = u32(at + 20);
+            record.size = u32(at + 24);
+            const std::size_t nameLength = u16(at + 28), extraLength = u16(at + 30), commentLength = u16(at + 32);
+            const std::size_t variable = nameLength + extraLength + commentLength;
+            if (stop - at - 46 < variable)
+                return "damaged central directory";
+            std::string name(reinterpret_cast<const char *>(m_data.data() + at + 46), nameLength);
+            // zip64: the sizes that do not fit 32 bits are in the extra field 0x0001, in order.
+            std::size_t extra = at + 46 + nameLength;
+            const std::size_t extraEnd = extra + extraLength;
+            while (extraEnd - extra >= 4) {
+                const std::size_t id = u16(extra), length = u16(extra + 2);
+                if (extraEnd - extra - 4 < length)
+                    return "damaged zip64 field";
+                if (id == 0x0001) {
+                    std::size_t field = extra + 4;
+                    for (std::uint64_t *value : {&record.size, &record.compressedSize})
+                        if (*value == 0xffffffff) {
+                            if (field + 8 > extra + 4 + length)
+                                return "damaged zip64 field";
+                            *value = u64(field);
+                            field += 8;
+                        }
+                }
+                extra += 4 + length;
+            }
+            // PyTorch's archives put every record under one folder ("archive/data.pkl"), and
+            // its reader takes that folder from the first entry: records elsewhere are not
+            // what it would read.
+            const std::size_t slash = name.find('/');
+            if (n == 0)
+                m_folder = name.substr(0, slash);
+            if (slash != std::string::npos && name.compare(0, slash, m_folder) == 0 && slash == m_folder.size())
+                m_records[name.substr(slash + 1)] = record;
+            at += 46 + variable;
+        }
+        return {};
+    }
+
+    // A record that may be read: stored, and no larger than the file.
+    const Record *find(const std::string &name) const
+    {
+        const auto it = m_records.find(name);
+        if (it == m_records.end())
+            return nullptr;
+        const Record &record = it->second;
+        if (record.method != 0 || record.size != record.compressedSize || record.size > m_data.size())
+            throw std::runtime_error("its record " + name + " is "
+                                     + (record.method != 0 ? "compressed (method " + std::to_string(record.method) + ")"
+                                                           : std::string("larger than the file"))
+                                     + ", which PyTorch never writes; refusing to read it");
+        return &record;
+    }
+
+private:
+    std::uint64_t le(std::size_t at, std::size_t n) const
+    {
+        if (at > m_data.size() || m_data.size() - at < n)
+            throw std::runtime_error("zip structure runs past the end of the file");
+        std::uint64_t v = 0;
+        for (std::size_t k = 0; k < n; ++k)
+            v |= std::uint64_t(m_data[at + k]) << (8 * k);
+        return v;
+    }
+    std::uint32_t u16(std::size_t at) const { return std::uint32_t(le(at, 2)); }
+    std::uint32_t u32(std::size_t at) const { return std::uint32_t(le(at, 4)); }
+    std::uint64_t u64(std::size_t at) const { return le(at, 8); }
+
+    const std::vector<std::uint8_t> &m_data;
+    std::string m_folder;
+    std::map<std::string, Record> m_records;
 };
 
 struct PyObj;
@@ -116,6 +245,22 @@ public:
     Unpickler(const std::uint8_t *data, std::size_t size, StorageLoader loader)
         : m_data(data), m_size(size), m_loader(std::move(loader))
     {
+    }
+    ~Unpickler() { release(); }
+    Unpickler(const Unpickler &) = delete;
+    Unpickler &operator=(const Unpickler &) = delete;
+
+    // Cuts every link between the objects made, so that freeing them is flat: a deeply nested
+    // structure (a list in a list, a million deep) freed through its links would recurse as
+    // deep and overflow the stack. Tensors are kept. Call before the root is dropped.
+    void release()
+    {
+        for (const PyRef &object : m_made) {
+            object->items.clear();
+            object->entries.clear();
+            object->state.reset();
+        }
+        m_made.clear();
     }
 
     PyRef run()
@@ -286,6 +431,11 @@ private:
     {
         if (m_stack.size() > 1000000)
             fail(m_pos, "pickle stack too deep");
+        // Every object passes through the stack once it is made; a reference pushed again
+        // (memo, DUP) is the same object, and counts against the same budget.
+        if (m_made.size() >= kMaxPickleObjects)
+            fail(m_pos, "more than " + std::to_string(kMaxPickleObjects) + " objects, far more than a weight file holds");
+        m_made.push_back(v);
         m_stack.push_back(std::move(v));
     }
     PyRef pop()
@@ -395,16 +545,29 @@ private:
         const PyObj &storage = *args->items[0];
         std::int64_t last = offset;
         bool empty = false;
+        if (sizes.size() > 64)
+            fail(at, "tensor has more than 64 dimensions");
         for (std::size_t d = 0; d < sizes.size(); ++d) {
             if (sizes[d] < 0 || strides[d] < 0 || sizes[d] > (std::int64_t(1) << 40)
                 || strides[d] > (std::int64_t(1) << 40))
                 fail(at, "tensor shape out of range");
             empty = empty || sizes[d] == 0;
-            if (sizes[d] > 0)
-                last += (sizes[d] - 1) * strides[d];
+            std::int64_t span = 0;
+            if (sizes[d] > 0 && (__builtin_mul_overflow(sizes[d] - 1, strides[d], &span)
+                                 || __builtin_add_overflow(last, span, &last)))
+                fail(at, "tensor shape out of range (its extent overflows)");
         }
         if (!empty && last >= storage.numel)
             fail(at, "tensor extends past its storage (shape " + shapeString(sizes) + ")");
+        // No more elements than its storage holds: a view that repeats elements (stride 0)
+        // would otherwise make a tiny file stand for a huge model.
+        std::int64_t elements = 1;
+        for (std::int64_t size : sizes)
+            if (__builtin_mul_overflow(elements, size, &elements))
+                fail(at, "tensor shape out of range");
+        if (elements > storage.numel)
+            fail(at, "tensor of shape " + shapeString(sizes) + " has more elements than its storage of "
+                         + std::to_string(storage.numel) + " (repeated by zero strides); not written by torch.save");
         at::Tensor flat = storageTensor(at, storage);
         auto t = make(PyObj::Kind::Tensor);
         t->tensor = empty ? at::empty(sizes, flat.options()) : flat.as_strided(sizes, strides, offset);
@@ -445,12 +608,20 @@ private:
     std::vector<PyRef> m_stack;
     std::unordered_map<std::uint64_t, PyRef> m_memo;
     std::map<std::string, at::Tensor> m_storages;
+    std::vector<PyRef> m_made; // every object pushed, for release()
 };
 
 // Flattens nested dicts and TorchScript module objects into dotted tensor names.
+// Objects shared between several parents are walked once per path (tied weights get every
+// name); `visits` bounds the walk, which a file of shared sub-objects could otherwise make
+// exponential (each level holding the next twice).
 void collectTensors(const PyRef &value, const std::string &prefix, int depth,
-                    std::set<const PyObj *> &seen, std::vector<std::pair<std::string, at::Tensor>> &out)
+                    std::set<const PyObj *> &seen, std::vector<std::pair<std::string, at::Tensor>> &out,
+                    std::size_t &visits)
 {
+    if (++visits > kMaxTensorVisits)
+        throw ArchiveError("its objects refer to each other over " + std::to_string(kMaxTensorVisits)
+                           + " times, far more than a weight file does");
     if (depth > 64 || !seen.insert(value.get()).second)
         return;
     switch (value->kind) {
@@ -461,12 +632,12 @@ void collectTensors(const PyRef &value, const std::string &prefix, int depth,
         for (const auto &[key, item] : value->entries) {
             if (key->kind != PyObj::Kind::String)
                 continue;
-            collectTensors(item, prefix.empty() ? key->s : prefix + "." + key->s, depth + 1, seen, out);
+            collectTensors(item, prefix.empty() ? key->s : prefix + "." + key->s, depth + 1, seen, out, visits);
         }
         break;
     case PyObj::Kind::Object:
         if (value->state)
-            collectTensors(value->state, prefix, depth + 1, seen, out);
+            collectTensors(value->state, prefix, depth + 1, seen, out, visits);
         break;
     default:
         break;
@@ -540,12 +711,13 @@ Result<TensorArchive> readSafeTensors(const FileBytes &file)
             return R::failure(path + ": tensor '" + name + "' has unsupported dtype '" + dtype->string + "'");
         std::vector<std::int64_t> sizes;
         std::uint64_t numel = 1;
+        if (shape->array.size() > 64)
+            return R::failure(path + ": tensor '" + name + "' has more than 64 dimensions");
         for (const JsonValue &d : shape->array) {
             if (!d.isInteger || d.integer < 0 || d.integer > (std::int64_t(1) << 40))
                 return R::failure(path + ": tensor '" + name + "' has a bad shape");
             sizes.push_back(d.integer);
-            numel *= std::uint64_t(d.integer);
-            if (numel > (std::uint64_t(1) << 40))
+            if (__builtin_mul_overflow(numel, std::uint64_t(d.integer), &numel) || numel > (std::uint64_t(1) << 40))
                 return R::failure(path + ": tensor '" + name + "' is too large");
         }
         const JsonValue &begin = offsets->array[0], &end = offsets->array[1];
@@ -582,10 +754,21 @@ Result<TensorArchive> readTensorArchive(const FileBytes &file)
                                  "torch.save or torch.jit.save, or a safetensors file)");
     }
     try {
+        ZipDirectory directory(file.data);
+        if (const std::string damaged = directory.read(); !damaged.empty())
+            return R::failure(path + ": damaged or truncated archive (" + damaged + "); download the file again");
+        if (!directory.find("data.pkl"))
+            return R::failure(path + ": archive has no data.pkl record; not a PyTorch weight file");
+        // LibTorch's reader reads the version record as it opens the archive.
+        for (const char *version : {"version", ".data/version"})
+            if (const Record *record = directory.find(version); record && record->size > 64)
+                return R::failure(path + ": its " + version + " record is " + std::to_string(record->size) + " bytes");
         auto adapter = std::make_shared<BoundedMemoryAdapter>(file.data.data(), file.data.size());
         caffe2::serialize::PyTorchStreamReader reader(adapter);
         if (!reader.hasRecord("data.pkl"))
             return R::failure(path + ": archive has no data.pkl record; not a PyTorch weight file");
+        if (const Record *order = directory.find("byteorder"); order && order->size > 16)
+            return R::failure(path + ": its byteorder record is " + std::to_string(order->size) + " bytes");
         if (reader.hasRecord("byteorder")) {
             auto [ptr, size] = reader.getRecord("byteorder");
             const std::string order(static_cast<const char *>(ptr.get()), size);
@@ -603,8 +786,14 @@ Result<TensorArchive> readTensorArchive(const FileBytes &file)
             const std::string name = "data/" + key;
             if (!reader.hasRecord(name))
                 return {};
+            const std::uint64_t element = c10::elementSize(dtype);
+            const Record *record = directory.find(name);
+            if (!record || numel < 0 || std::uint64_t(numel) > record->size / element)
+                throw ArchiveError("record " + name + " holds " + std::to_string(record ? record->size : 0)
+                                   + " bytes, fewer than its " + std::to_string(numel) + " elements need (file "
+                                   + "truncated or damaged?)");
             auto [ptr, size] = reader.getRecord(name);
-            const std::uint64_t need = std::uint64_t(numel) * c10::elementSize(dtype);
+            const std::uint64_t need = std::uint64_t(numel) * element;
             if (size < need)
                 throw ArchiveError("record " + name + " holds " + std::to_string(size) + " bytes, "
                                    + std::to_string(need) + " expected (file truncated or damaged?)");
@@ -620,11 +809,22 @@ Result<TensorArchive> readTensorArchive(const FileBytes &file)
                                  at::TensorOptions().dtype(dtype));
         };
 
+        if (directory.find("data.pkl")->size > kMaxPickleBytes)
+            return R::failure(path + ": its data.pkl record is " + std::to_string(directory.find("data.pkl")->size)
+                              + " bytes, over the " + std::to_string(kMaxPickleBytes)
+                              + " a weight file needs; refusing to read it");
         auto [pkl, pklSize] = reader.getRecord("data.pkl");
         Unpickler unpickler(static_cast<const std::uint8_t *>(pkl.get()), pklSize, loader);
         PyRef root = unpickler.run();
         std::set<const PyObj *> seen;
-        collectTensors(root, "", 0, seen, archive.tensors);
+        std::size_t visits = 0;
+        try {
+            collectTensors(root, "", 0, seen, archive.tensors, visits);
+        } catch (...) {
+            unpickler.release();
+            throw;
+        }
+        unpickler.release();
         std::set<std::string> names;
         for (const auto &entry : archive.tensors)
             if (!names.insert(entry.first).second)

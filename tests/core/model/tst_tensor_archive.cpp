@@ -8,6 +8,8 @@
 
 #include <QCryptographicHash>
 #include <QDir>
+#include <QElapsedTimer>
+#include <QFileInfo>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonArray>
@@ -374,6 +376,160 @@ private slots:
         QVERIFY2(message.contains(path), qPrintable(message));
         QVERIFY2(message.contains("'visual.transformer.resblocks.1.attn.in_proj_bias' is missing"), qPrintable(message));
         QVERIFY2(message.contains("[384]"), qPrintable(message));
+    }
+
+    // ---- Issue 19: weight files that crashed, hung or exhausted memory before. Each must fail
+    // with a message naming the file; the time and memory they may take are the parser's
+    // budgets (64 MB of pickle, 2 million objects, 4 million visits, records inside the file).
+
+    QString weightFile(const char *name, const std::string &pickle,
+                       const std::vector<std::pair<std::string, std::string>> &records = {})
+    {
+        const QString path = m_dir.filePath(QString::fromLatin1(name));
+        caffe2::serialize::PyTorchStreamWriter writer(path.toStdString());
+        writer.writeRecord("data.pkl", pickle.data(), pickle.size());
+        for (const auto &[key, data] : records)
+            writer.writeRecord(key, data.data(), data.size());
+        writer.writeEndOfFile();
+        return path;
+    }
+
+    void expectRefusal(const QString &path, const char *says)
+    {
+        QElapsedTimer timer;
+        timer.start();
+        auto archive = readTensorArchive(path.toStdString());
+        QVERIFY2(!archive.ok(), qPrintable(path));
+        QVERIFY2(str(archive.error()).contains(path) && str(archive.error()).contains(QLatin1String(says)),
+                 archive.error().c_str());
+        qInfo("%s: refused in %lld ms: %s", qPrintable(QFileInfo(path).fileName()), timer.elapsed(), archive.error().c_str());
+    }
+
+    void aDeeplyNestedPickleIsFreedWithoutRecursion()
+    {
+        // 900,000 lists, each inside the next: freeing them link by link overflowed the stack.
+        const int depth = 900000;
+        std::string pickle = "\x80\x02";
+        pickle.append(std::size_t(depth), ']');
+        pickle.append(std::size_t(depth - 1), 'a');
+        pickle += '.';
+        expectRefusal(weightFile("nested.pth", pickle), "holds no tensors");
+    }
+
+    void sharedSubObjectsAreNotWalkedExponentially()
+    {
+        // 40 levels of dicts, each holding the one below twice: 2^40 paths to walk.
+        std::string pickle = bytes("\x80\x02}q\x00");
+        for (int level = 1; level <= 40; ++level) {
+            pickle += bytes("}(X\x01\x00\x00\x00" "ah");
+            pickle += char(level - 1);
+            pickle += bytes("X\x01\x00\x00\x00" "bh");
+            pickle += char(level - 1);
+            pickle += "uq";
+            pickle += char(level);
+        }
+        pickle += '.';
+        expectRefusal(weightFile("shared.pth", pickle), "refer to each other");
+    }
+
+    void tooManyObjectsAreRefused()
+    {
+        std::string pickle = "\x80\x02";
+        for (int k = 0; k < 2500000; ++k)
+            pickle += "N0"; // None, popped: the stack stays small, the objects add up
+        pickle += "}.";
+        expectRefusal(weightFile("objects.pth", pickle), "objects");
+    }
+
+    // A tensor record over one storage of `numel` floats, with the given sizes and strides
+    // (two dimensions, each a LONG1 of 8 bytes).
+    static std::string tensorPickle(std::int64_t numel, std::int64_t size0, std::int64_t size1, std::int64_t stride0,
+                                    std::int64_t stride1)
+    {
+        const auto long8 = [](std::int64_t v) {
+            std::string out = "\x8a\x08";
+            for (int k = 0; k < 8; ++k)
+                out += char((std::uint64_t(v) >> (8 * k)) & 0xff);
+            return out;
+        };
+        return bytes("\x80\x02}(X\x01\x00\x00\x00" "w"
+                     "ctorch._utils\n_rebuild_tensor_v2\n"
+                     "((X\x07\x00\x00\x00" "storage" "ctorch\nFloatStorage\n"
+                     "X\x01\x00\x00\x00" "0" "X\x03\x00\x00\x00" "cpu")
+             + long8(numel) + bytes("tQK\x00") + long8(size0) + long8(size1) + "\x86" + long8(stride0) + long8(stride1)
+             + bytes("\x86\x89" "ccollections\nOrderedDict\n)RtRu.");
+    }
+
+    void sizesThatOverflowAreRefused()
+    {
+        const std::string four(16, '\0');
+        // (2^40 - 1) * 2^40 does not fit 64 bits: the extent check wrapped around.
+        expectRefusal(weightFile("extent.pth", tensorPickle(4, std::int64_t(1) << 40, 2, std::int64_t(1) << 40, 1),
+                                 {{"data/0", four}}),
+                      "overflows");
+        // A storage that declares 2^62 floats over a record of 16 bytes: 2^62 * 4 wrapped too.
+        expectRefusal(weightFile("storage.pth", tensorPickle(std::int64_t(1) << 62, 2, 2, 2, 1), {{"data/0", four}}),
+                      "fewer than");
+        // 4096 x 4096 over one float (zero strides): a 100-byte file standing for 64 MB.
+        expectRefusal(weightFile("repeated.pth", tensorPickle(1, 4096, 4096, 0, 0), {{"data/0", four}}),
+                      "more elements than its storage");
+    }
+
+    void aCompressedRecordIsNotInflated()
+    {
+        // data/0 declared deflated to 400 MB: it was inflated to whatever it declared.
+        const QString path = weightFile("inflate.pth", tensorPickle(4, 2, 2, 2, 1), {{"data/0", std::string(16, '\0')}});
+        QByteArray zip = test::readAll(path);
+        const QByteArray name = "/data/0";
+        int entry = -1;
+        for (int at = zip.indexOf("PK\x01\x02"); at >= 0; at = zip.indexOf("PK\x01\x02", at + 4)) {
+            const int nameLength = quint8(zip[at + 28]) | (quint8(zip[at + 29]) << 8);
+            if (zip.mid(at + 46, nameLength).endsWith(name))
+                entry = at;
+        }
+        QVERIFY(entry > 0);
+        zip[entry + 10] = 8; // deflate
+        const quint32 declared = 400u << 20;
+        for (int k = 0; k < 4; ++k)
+            zip[entry + 24 + k] = char((declared >> (8 * k)) & 0xff);
+        expectRefusal(writeTemp("inflate-forged.pth", zip), "compressed");
+    }
+
+    void safeTensorsElementCountsThatWrapAreRefused()
+    {
+        // [2^40, 2^24] has 2^64 elements, which wrapped to 0 and matched an empty byte range.
+        QJsonObject header{{"w", QJsonObject{{"dtype", "F32"},
+                                             {"shape", QJsonArray{qint64(1) << 40, qint64(1) << 24}},
+                                             {"data_offsets", QJsonArray{0, 0}}}}};
+        const QByteArray json = QJsonDocument(header).toJson(QJsonDocument::Compact);
+        QByteArray file(8, 0);
+        const quint64 size = quint64(json.size());
+        std::memcpy(file.data(), &size, 8);
+        expectRefusal(writeTemp("wrap.safetensors", file + json), "too large");
+    }
+
+    void aForgedArchitectureIsRefusedBeforeAnyModuleIsBuilt()
+    {
+        // A 60 kB backbone that claims 1,000 blocks of width 4096 (200 billion parameters):
+        // the modules were built and zero-filled from these shapes before being compared.
+        std::vector<std::pair<std::string, at::Tensor>> tensors{
+            {"visual.conv1.weight", at::zeros({4096, 3, 1, 1})},
+            {"visual.positional_embedding", at::zeros({2, 4096})},
+        };
+        for (int block = 0; block < 1000; ++block)
+            tensors.emplace_back("visual.transformer.resblocks." + std::to_string(block) + ".ln_1.weight", at::zeros({1}));
+        const QString path = writeTemp("forged-vit.safetensors", safeTensors(tensors));
+        DetectorOptions options;
+        options.backbonePath = path.toStdString();
+        options.headPaths = {(kTiny + "rine_tiny_head.pth").toStdString()};
+        options.device = DeviceChoice::Cpu;
+        QElapsedTimer timer;
+        timer.start();
+        auto detector = Detector::load(options);
+        QVERIFY(!detector.ok());
+        QVERIFY2(str(detector.error()).contains(path) && str(detector.error()).contains("refusing to build it"),
+                 detector.error().c_str());
+        qInfo("forged architecture refused in %lld ms", timer.elapsed());
     }
 };
 
