@@ -1,4 +1,5 @@
 #include "Commands.h"
+#include "Interrupt.h"
 #include "ModelOptions.h"
 
 #include "report/CaseReport.h"
@@ -19,7 +20,6 @@ namespace rine::cli {
 namespace {
 
 std::atomic<bool> s_cancel{false};
-void onInterrupt(int) { s_cancel = true; }
 
 void err(const char *command, const QString &text)
 {
@@ -153,8 +153,8 @@ int runReport(const QStringList &arguments)
     request.csvPath = parser.value(csv);
     request.jsonPath = parser.value(json);
     request.allowUnverified = parser.isSet(allowUnverified);
-    std::signal(SIGINT, onInterrupt);
-    std::signal(SIGTERM, onInterrupt);
+    stopOnInterrupt(s_cancel, "\nrine-cli report: interrupted; stopping without writing anything (press Ctrl-C again "
+                              "to stop at once)\n");
     QString lastStage;
     auto outcome = CaseReport::write(database, request, detector, s_cancel,
                                      [&](const QString &stage, int done, int total) {

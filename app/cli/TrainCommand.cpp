@@ -1,4 +1,5 @@
 #include "Commands.h"
+#include "Interrupt.h"
 #include "ModelOptions.h"
 
 #include "model/Detector.h"
@@ -20,7 +21,6 @@ namespace {
 void err(const QString &text) { QTextStream(stderr) << "rine-cli train: " << text << Qt::endl; }
 
 std::atomic<bool> s_cancel{false};
-extern "C" void onTrainInterrupt(int) { s_cancel = true; }
 
 
 } // namespace
@@ -127,8 +127,8 @@ int runTrain(const QStringList &arguments)
         err(error);
         return UsageOrSetup;
     }
-    std::signal(SIGINT, onTrainInterrupt);
-    std::signal(SIGTERM, onTrainInterrupt);
+    stopOnInterrupt(s_cancel, "\nrine-cli train: interrupted; stopping after this step (press Ctrl-C again to stop "
+                              "at once)\n");
     const bool silent = parser.isSet(quiet);
     TrainingRequest request;
     request.data = std::move(dataset.value());

@@ -13,6 +13,11 @@ namespace {
 
 constexpr std::size_t kMaxText = 4000; // bytes of one text kept for display
 constexpr std::size_t kMaxInflated = 1 << 20; // a compressed text chunk may not inflate beyond this
+// Per file: the text looked at (raw and inflated) and the text chunks kept. A 2 MB PNG of
+// 2,000 zTXt chunks, each inflating to 1 MB, kept a report busy for minutes; beyond these,
+// further chunks are counted, not read, and the facts say so.
+constexpr std::size_t kMaxTextPerFile = 16 << 20;
+constexpr std::size_t kMaxTextChunks = 64;
 constexpr int kMaxIfdEntries = 1000;
 constexpr int kMaxSegments = 4096;
 
@@ -231,7 +236,7 @@ bool looksLikeC2pa(const Bytes &b, std::size_t from, std::size_t length)
 
 // ---- PNG text ----
 
-bool inflateText(const std::uint8_t *data, std::size_t size, std::string &out)
+bool inflateText(const std::uint8_t *data, std::size_t size, std::string &out, std::size_t limit = kMaxInflated)
 {
     z_stream stream{};
     if (inflateInit(&stream) != Z_OK)
@@ -240,7 +245,7 @@ bool inflateText(const std::uint8_t *data, std::size_t size, std::string &out)
     stream.avail_in = uInt(std::min<std::size_t>(size, 1u << 30));
     std::string buffer(64 * 1024, '\0');
     int status = Z_OK;
-    while (status == Z_OK && out.size() < kMaxInflated) {
+    while (status == Z_OK && out.size() < limit) {
         stream.next_out = reinterpret_cast<Bytef *>(buffer.data());
         stream.avail_out = uInt(buffer.size());
         status = inflate(&stream, Z_NO_FLUSH);
@@ -271,6 +276,18 @@ void noteTextChunk(ImageFacts &facts, const std::string &key, const std::string 
 void readPng(const Bytes &b, ImageFacts &facts)
 {
     std::size_t at = 8;
+    std::size_t textRead = 0, textChunks = 0, textSkipped = 0;
+    struct Tally {
+        ImageFacts &facts;
+        std::size_t &skipped;
+        ~Tally()
+        {
+            if (skipped)
+                facts.problems.push_back(std::to_string(skipped) + " more PNG text chunks were not read (over "
+                                         + std::to_string(kMaxTextChunks) + " chunks or "
+                                         + std::to_string(kMaxTextPerFile >> 20) + " MB of text per file)");
+        }
+    } tally{facts, textSkipped};
     for (int chunks = 0; chunks < 100000 && at < b.size; ++chunks) {
         if (!b.has(at, 8)) {
             facts.problems.push_back("PNG file ends inside a chunk header; the end of the file was not read");
@@ -283,6 +300,17 @@ void readPng(const Bytes &b, ImageFacts &facts)
             facts.problems.push_back("PNG chunk \"" + clean(type) + "\" runs past the end of the file; later chunks were not read");
             return;
         }
+        const bool isText = type == "tEXt" || type == "zTXt" || type == "iTXt";
+        if (isText && (textChunks >= kMaxTextChunks || textRead >= kMaxTextPerFile)) {
+            ++textSkipped;
+            at = body + std::size_t(length) + 4;
+            continue;
+        }
+        if (isText) {
+            ++textChunks;
+            textRead += length;
+        }
+        const std::size_t inflateLimit = std::min(kMaxInflated, kMaxTextPerFile - std::min(textRead, kMaxTextPerFile));
         const std::string data = b.text(body, length);
         if (type == "tEXt") {
             const std::size_t nul = data.find('\0');
@@ -292,10 +320,12 @@ void readPng(const Bytes &b, ImageFacts &facts)
             const std::size_t nul = data.find('\0');
             std::string text;
             if (nul != std::string::npos && nul + 2 <= data.size() &&
-                inflateText(b.data + body + nul + 2, length - nul - 2, text))
+                inflateText(b.data + body + nul + 2, length - nul - 2, text, inflateLimit)) {
+                textRead += text.size();
                 noteTextChunk(facts, data.substr(0, nul), text);
-            else
+            } else {
                 facts.problems.push_back("PNG zTXt chunk could not be inflated");
+            }
         } else if (type == "iTXt") {
             const std::size_t nul = data.find('\0');
             if (nul != std::string::npos && nul + 3 <= data.size()) {
@@ -306,8 +336,9 @@ void readPng(const Bytes &b, ImageFacts &facts)
                     std::string text;
                     if (!compressed)
                         text = data.substr(translated + 1);
-                    else if (!inflateText(b.data + body + translated + 1, length - translated - 1, text))
+                    else if (!inflateText(b.data + body + translated + 1, length - translated - 1, text, inflateLimit))
                         facts.problems.push_back("PNG iTXt chunk could not be inflated");
+                    textRead += compressed ? text.size() : 0;
                     noteTextChunk(facts, data.substr(0, nul), text);
                 }
             }

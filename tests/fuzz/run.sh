@@ -10,7 +10,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(fuzz_image_facts fuzz_image_path fuzz_tensor_archive fuzz_case_database)
+[[ ${#targets[@]} -gt 0 ]] || targets=(fuzz_image_facts fuzz_image_path fuzz_tensor_archive fuzz_safetensors fuzz_case_database)
 
 cd "$root"
 cmake --preset fuzz >/dev/null
@@ -18,6 +18,7 @@ cmake --build --preset fuzz -j"$(nproc)" --target "${targets[@]}"
 
 declare -A seeds=([fuzz_image_facts]="tests/fuzz/seeds/image/*" [fuzz_image_path]="tests/fuzz/seeds/image/*"
                   [fuzz_tensor_archive]="tests/data/reference-tiny/rine_tiny_head.pth tests/data/rine_tiny_head_b.pth"
+                  [fuzz_safetensors]="tests/fuzz/seeds/safetensors/*"
                   [fuzz_case_database]="tests/fuzz/seeds/case/*")
 found=0
 for target in "${targets[@]}"; do

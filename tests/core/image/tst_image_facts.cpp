@@ -4,6 +4,7 @@
 #include "image/ImageDecoder.h"
 #include "image/ImageFacts.h"
 
+#include <QElapsedTimer>
 #include <QTest>
 
 #include <zlib.h>
@@ -221,6 +222,26 @@ private slots:
     {
         const ImageFacts facts = factsOf(minimalPng(pngChunk("tEXt", QByteArray("workflow\0{}", 11))));
         QVERIFY(anyContains(facts.generatorTraces, "ComfyUI"));
+    }
+
+    void twoThousandCompressedTextChunksAreNotAllRead()
+    {
+        // Issue 19: 2,000 zTXt chunks, each inflating to 1 MB (a 2 MB file): every one was
+        // inflated, searched and kept, and a report of the image ran for minutes.
+        const QByteArray megabyte = deflate(QByteArray(1 << 20, 'a'));
+        QByteArray chunks;
+        for (int k = 0; k < 2000; ++k)
+            chunks += pngChunk("zTXt", QByteArray("Comment\0\0", 9) + megabyte);
+        QElapsedTimer timer;
+        timer.start();
+        const ImageFacts facts = factsOf(minimalPng(chunks));
+        qInfo("2,000 zTXt chunks of 1 MB each: facts read in %lld ms", timer.elapsed());
+        QVERIFY2(facts.textChunks.size() <= 64, qPrintable(QString::number(facts.textChunks.size())));
+        QVERIFY(!facts.textChunks.empty());
+        bool said = false;
+        for (const std::string &problem : facts.problems)
+            said = said || problem.find("more PNG text chunks were not read") != std::string::npos;
+        QVERIFY(said);
     }
 
     void truncatedPngChunkIsReported()
