@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <cctype>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -162,11 +163,152 @@ bool pngComplete(const std::uint8_t *d, std::size_t n)
     return false;
 }
 
-bool headerDimensions(const std::string &format, const std::uint8_t *d, std::size_t n, std::uint64_t &w, std::uint64_t &h)
+// What an image's header declares, read before any decoder sees the file: its size, and the
+// bytes per pixel the decoder will allocate (0: not said; 4 assumed). Every format we decode
+// is read here, so the pixel and byte limits hold for all of them, not only PNG and JPEG.
+struct DeclaredSize {
+    std::uint64_t width = 0, height = 0, bytesPerPixel = 0;
+};
+
+std::uint64_t be(const std::uint8_t *p, int n)
 {
-    if (format == "png" && n >= 24) {
-        w = (std::uint64_t(d[16]) << 24) | (std::uint64_t(d[17]) << 16) | (std::uint64_t(d[18]) << 8) | d[19];
-        h = (std::uint64_t(d[20]) << 24) | (std::uint64_t(d[21]) << 16) | (std::uint64_t(d[22]) << 8) | d[23];
+    std::uint64_t v = 0;
+    for (int k = 0; k < n; ++k)
+        v = (v << 8) | p[k];
+    return v;
+}
+
+std::uint64_t le(const std::uint8_t *p, int n)
+{
+    std::uint64_t v = 0;
+    for (int k = n; k-- > 0;)
+        v = (v << 8) | p[k];
+    return v;
+}
+
+bool pnmHeader(const std::uint8_t *d, std::size_t n, DeclaredSize &out)
+{
+    // P1..P6, then width, height and (but for bitmaps) the largest value, as decimal numbers
+    // separated by whitespace and # comments.
+    std::size_t pos = 2;
+    const char kind = char(d[1]);
+    const int fields = (kind == '1' || kind == '4') ? 2 : 3;
+    std::uint64_t values[3] = {0, 0, 0};
+    for (int f = 0; f < fields; ++f) {
+        while (pos < n && (std::isspace(d[pos]) || d[pos] == '#')) {
+            if (d[pos] == '#')
+                while (pos < n && d[pos] != '\n')
+                    ++pos;
+            else
+                ++pos;
+        }
+        int digits = 0;
+        while (pos < n && std::isdigit(d[pos]) && digits < 12) {
+            values[f] = values[f] * 10 + (d[pos++] - '0');
+            ++digits;
+        }
+        if (digits == 0 || digits == 12)
+            return false;
+    }
+    out.width = values[0];
+    out.height = values[1];
+    const std::uint64_t channels = (kind == '3' || kind == '6') ? 3 : 1;
+    out.bytesPerPixel = channels * (fields == 3 && values[2] > 255 ? 2 : 1);
+    return true;
+}
+
+bool tiffHeader(const std::uint8_t *d, std::size_t n, DeclaredSize &out)
+{
+    const bool little = d[0] == 'I';
+    const auto u16 = [&](std::size_t at) { return little ? le(d + at, 2) : be(d + at, 2); };
+    const auto u32 = [&](std::size_t at) { return little ? le(d + at, 4) : be(d + at, 4); };
+    if (n < 8)
+        return false;
+    const std::uint64_t ifd = u32(4);
+    if (ifd > n || n - ifd < 2)
+        return false;
+    const std::uint64_t entries = u16(std::size_t(ifd));
+    if (entries > 1000 || (n - ifd - 2) / 12 < entries)
+        return false;
+    std::uint64_t bits = 8, samples = 1;
+    for (std::uint64_t e = 0; e < entries; ++e) {
+        const std::size_t at = std::size_t(ifd + 2 + 12 * e);
+        const std::uint64_t tag = u16(at), type = u16(at + 2), count = u32(at + 4);
+        if (count == 0)
+            continue;
+        // SHORT (3) values sit left-justified in the 4 value bytes; LONG (4) fills them.
+        // BitsPerSample with more values than fit points elsewhere: its first value is read there.
+        std::size_t valueAt = at + 8;
+        if (type == 3 && count > 2) {
+            const std::uint64_t offset = u32(at + 8);
+            if (offset > n || n - offset < 2)
+                continue;
+            valueAt = std::size_t(offset);
+        }
+        const std::uint64_t value = type == 3 ? u16(valueAt) : type == 4 ? u32(valueAt) : 0;
+        if (tag == 256)
+            out.width = value;
+        else if (tag == 257)
+            out.height = value;
+        else if (tag == 258)
+            bits = std::max<std::uint64_t>(value, 1);
+        else if (tag == 277)
+            samples = std::max<std::uint64_t>(value, 1);
+    }
+    out.bytesPerPixel = std::min<std::uint64_t>(samples, 1 << 16) * ((std::min<std::uint64_t>(bits, 1 << 16) + 7) / 8);
+    return out.width > 0 || out.height > 0;
+}
+
+bool jpeg2000Header(const std::uint8_t *d, std::size_t n, DeclaredSize &out)
+{
+    if (n >= 42 && d[0] == 0xFF && d[1] == 0x4F) { // a bare codestream: its SIZ segment
+        const std::uint64_t x = be(d + 8, 4), y = be(d + 12, 4), x0 = be(d + 16, 4), y0 = be(d + 20, 4);
+        out.width = x > x0 ? x - x0 : 0;
+        out.height = y > y0 ? y - y0 : 0;
+        out.bytesPerPixel = std::max<std::uint64_t>(be(d + 40, 2), 1) * 2;
+        return true;
+    }
+    // JP2: boxes; the header box (jp2h) holds the image header (ihdr).
+    std::size_t pos = 0;
+    for (int boxes = 0; boxes < 64 && pos + 8 <= n; ++boxes) {
+        std::uint64_t length = be(d + pos, 4);
+        const std::uint8_t *type = d + pos + 4;
+        std::size_t header = 8;
+        if (length == 1) {
+            if (pos + 16 > n)
+                return false;
+            length = be(d + pos + 8, 8);
+            header = 16;
+        } else if (length == 0) {
+            length = n - pos;
+        }
+        if (length < header || length > n - pos)
+            return false;
+        if (std::memcmp(type, "jp2h", 4) == 0) { // descend
+            pos += header;
+            continue;
+        }
+        if (std::memcmp(type, "ihdr", 4) == 0 && length >= header + 14) {
+            out.height = be(d + pos + header, 4);
+            out.width = be(d + pos + header + 4, 4);
+            const std::uint64_t components = be(d + pos + header + 8, 2);
+            const std::uint64_t depth = (d[pos + header + 10] & 0x7F) + 1;
+            out.bytesPerPixel = std::max<std::uint64_t>(components, 1) * ((depth + 7) / 8);
+            return true;
+        }
+        pos += std::size_t(length);
+    }
+    return false;
+}
+
+bool declaredSize(const std::string &format, const std::uint8_t *d, std::size_t n, DeclaredSize &out)
+{
+    if (format == "png" && n >= 26) {
+        out.width = be(d + 16, 4);
+        out.height = be(d + 20, 4);
+        const std::uint64_t channels[] = {1, 0, 3, 1, 2, 0, 4};
+        const std::uint64_t colour = d[25] < 7 ? channels[d[25]] : 4;
+        out.bytesPerPixel = std::max<std::uint64_t>(colour, 1) * (d[24] > 8 ? 2 : 1);
         return true;
     }
     if (format == "jpeg") {
@@ -175,15 +317,53 @@ bool headerDimensions(const std::string &format, const std::uint8_t *d, std::siz
             const std::uint8_t marker = d[pos + 1];
             const std::size_t length = (std::size_t(d[pos + 2]) << 8) | d[pos + 3];
             if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC) {
-                h = (std::uint64_t(d[pos + 5]) << 8) | d[pos + 6];
-                w = (std::uint64_t(d[pos + 7]) << 8) | d[pos + 8];
+                out.height = be(d + pos + 5, 2);
+                out.width = be(d + pos + 7, 2);
+                out.bytesPerPixel = std::max<std::uint64_t>(d[pos + 9], 1);
                 return true;
             }
             if (marker == 0xDA || length < 2)
                 return false;
             pos += 2 + length;
         }
+        return false;
     }
+    if (format == "bmp" && n >= 30) {
+        const std::uint64_t header = le(d + 14, 4);
+        if (header == 12) { // OS/2 BITMAPCOREHEADER: 16-bit sides
+            out.width = le(d + 18, 2);
+            out.height = le(d + 20, 2);
+        } else {
+            const std::int64_t width = std::int32_t(le(d + 18, 4)), height = std::int32_t(le(d + 22, 4));
+            out.width = std::uint64_t(width < 0 ? -width : width);
+            out.height = std::uint64_t(height < 0 ? -height : height); // negative: stored top-down
+        }
+        out.bytesPerPixel = 4;
+        return true;
+    }
+    if (format == "webp" && n >= 30) {
+        if (std::memcmp(d + 12, "VP8 ", 4) == 0) {
+            out.width = le(d + 26, 2) & 0x3FFF;
+            out.height = le(d + 28, 2) & 0x3FFF;
+        } else if (std::memcmp(d + 12, "VP8L", 4) == 0) {
+            const std::uint64_t bits = le(d + 21, 4);
+            out.width = (bits & 0x3FFF) + 1;
+            out.height = ((bits >> 14) & 0x3FFF) + 1;
+        } else if (std::memcmp(d + 12, "VP8X", 4) == 0) {
+            out.width = le(d + 24, 3) + 1;
+            out.height = le(d + 27, 3) + 1;
+        } else {
+            return false;
+        }
+        out.bytesPerPixel = 4;
+        return true;
+    }
+    if (format == "tiff")
+        return tiffHeader(d, n, out);
+    if (format == "pnm")
+        return pnmHeader(d, n, out);
+    if (format == "jpeg2000")
+        return jpeg2000Header(d, n, out);
     return false;
 }
 
@@ -383,10 +563,23 @@ Result<DecodedImage> decodeNow(const FileBytes &file, const DecodeLimits &limits
     if (out.format == "png" && !pngComplete(d, n))
         return R::failure(path + ": truncated or damaged PNG (no IEND chunk); the file is incomplete, "
                                  "get a complete copy");
-    std::uint64_t w = 0, h = 0;
-    if (headerDimensions(out.format, d, n, w, h) && w * h > limits.maxPixels)
-        return R::failure(path + ": declares " + std::to_string(w) + " x " + std::to_string(h)
-                          + " pixels, over the limit of " + std::to_string(limits.maxPixels) + " pixels");
+    // The limits, from the header, before any decoder allocates: pixels, and the bytes the
+    // decoder will hold (budget: 4 bytes for each pixel allowed, so that many 16-bit channels
+    // do not pass as few pixels).
+    DeclaredSize declared;
+    if (declaredSize(out.format, d, n, declared)) {
+        const std::uint64_t w = declared.width, h = declared.height;
+        std::uint64_t pixels = 0, bytes = 0;
+        const bool overflows = __builtin_mul_overflow(w, h, &pixels)
+                            || __builtin_mul_overflow(pixels, std::max<std::uint64_t>(declared.bytesPerPixel, 1), &bytes);
+        if (overflows || pixels > limits.maxPixels)
+            return R::failure(path + ": declares " + std::to_string(w) + " x " + std::to_string(h)
+                              + " pixels, over the limit of " + std::to_string(limits.maxPixels) + " pixels");
+        if (bytes / 4 > limits.maxPixels)
+            return R::failure(path + ": declares " + std::to_string(w) + " x " + std::to_string(h) + " pixels of "
+                              + std::to_string(declared.bytesPerPixel) + " bytes each (" + std::to_string(bytes >> 20)
+                              + " MB decoded), over the limit of " + std::to_string((limits.maxPixels * 4) >> 20) + " MB");
+    }
 
     cv::Mat decoded;
     try {

@@ -12,6 +12,9 @@
 
 #include "TestFiles.h"
 
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
 using namespace rine;
 using test::readAll;
 
@@ -332,6 +335,91 @@ private slots:
         QVERIFY(!image.ok());
         QVERIFY(QString::fromStdString(image.error()).contains("over the limit"));
         QVERIFY(bytes.data.empty());
+    }
+
+    void everyFormatIsCheckedAgainstTheLimitsBeforeDecoding_data()
+    {
+        QTest::addColumn<QString>("extension");
+        QTest::addColumn<int>("type");
+        QTest::addColumn<QByteArray>("says");
+        // Issue 19: only PNG and JPEG headers were read; a 2000 x 2000 BMP passed a limit of
+        // 1,000,000 pixels, and the others relied on OpenCV's 2^30.
+        QTest::newRow("bmp") << ".bmp" << CV_8UC3 << QByteArray("declares 1200 x 1000 pixels");
+        QTest::newRow("tiff") << ".tif" << CV_8UC3 << QByteArray("declares 1200 x 1000 pixels");
+        QTest::newRow("webp lossy") << ".webp" << CV_8UC3 << QByteArray("declares 1200 x 1000 pixels");
+        QTest::newRow("jpeg 2000") << ".jp2" << CV_8UC3 << QByteArray("declares 1200 x 1000 pixels");
+        QTest::newRow("pgm") << ".pgm" << CV_8UC1 << QByteArray("declares 1200 x 1000 pixels");
+        QTest::newRow("ppm 16-bit") << ".ppm" << CV_16UC3 << QByteArray("declares 1200 x 1000 pixels");
+        QTest::newRow("png 16-bit") << ".png" << CV_16UC4 << QByteArray("declares 1200 x 1000 pixels");
+    }
+
+    void everyFormatIsCheckedAgainstTheLimitsBeforeDecoding()
+    {
+        QFETCH(QString, extension);
+        QFETCH(int, type);
+        QFETCH(QByteArray, says);
+        cv::Mat image(1000, 1200, type, cv::Scalar::all(90));
+        std::vector<std::uint8_t> encoded;
+        std::vector<int> params;
+        if (extension == QLatin1String(".webp"))
+            params = {cv::IMWRITE_WEBP_QUALITY, 50};
+        QVERIFY(cv::imencode(extension.toStdString(), image, encoded, params));
+        FileBytes file;
+        file.path = "limits" + extension.toStdString();
+        file.data = encoded;
+        DecodeLimits limits;
+        limits.maxPixels = 1000000;
+        auto refused = decodeImage(file, limits);
+        QVERIFY2(!refused.ok(), qPrintable(extension));
+        QVERIFY2(QByteArray::fromStdString(refused.error()).contains(says), refused.error().c_str());
+        limits.maxPixels = 1200000 * 2; // the same file, within the limits: decoded
+        auto decoded = decodeImage(file, limits);
+        QVERIFY2(decoded.ok(), decoded.ok() ? "" : decoded.error().c_str());
+        QCOMPARE(decoded->width, 1200);
+    }
+
+    void manyBytesPerPixelCountAgainstTheByteBudget()
+    {
+        // 600 x 600 = 360,000 pixels, within a limit of 500,000; but 4 samples of 16 bits make 8
+        // bytes each, 2.9 MB decoded, over the 2 MB (4 bytes a pixel) that the limit allows.
+        cv::Mat image(600, 600, CV_16UC4, cv::Scalar::all(1000));
+        std::vector<std::uint8_t> encoded;
+        QVERIFY(cv::imencode(".tif", image, encoded));
+        FileBytes file;
+        file.path = "deep.tif";
+        file.data = encoded;
+        DecodeLimits limits;
+        limits.maxPixels = 500000;
+        auto refused = decodeImage(file, limits);
+        QVERIFY(!refused.ok());
+        QVERIFY2(QByteArray::fromStdString(refused.error()).contains("8 bytes each"), refused.error().c_str());
+    }
+
+    void headersThatLieAboutTheirSizeAreRefused()
+    {
+        // A BMP header claiming 2^31 - 1 rows (an INT_MIN height would wrap), and a PNM whose
+        // sides multiply past 64 bits: refused as over the limit, never allocated.
+        QByteArray bmp(54, '\0');
+        bmp[0] = 'B';
+        bmp[1] = 'M';
+        bmp[14] = 40;
+        for (int k = 0; k < 4; ++k) {
+            bmp[18 + k] = char(k == 0 ? 16 : 0);
+            bmp[22 + k] = char(k == 3 ? 0x80 : 0x00); // INT_MIN
+        }
+        bmp[26] = 1;
+        bmp[28] = 24;
+        FileBytes file;
+        file.path = "lies.bmp";
+        file.data.assign(bmp.begin(), bmp.end());
+        auto refused = decodeImage(file);
+        QVERIFY(!refused.ok());
+        QVERIFY2(QByteArray::fromStdString(refused.error()).contains("over the limit"), refused.error().c_str());
+        const QByteArray pnm = "P6\n99999999999 99999999999\n255\n";
+        file.path = "lies.ppm";
+        file.data.assign(pnm.begin(), pnm.end());
+        refused = decodeImage(file);
+        QVERIFY(!refused.ok());
     }
 
     void slowDecodesFailAfterTheTimeLimit()
