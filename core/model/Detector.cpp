@@ -441,9 +441,18 @@ Result<std::vector<CropScore>> Detector::score(const std::vector<const std::uint
 
 Result<HeadSummary> inspectHead(const std::string &path)
 {
+    auto bytes = readFileBytes(path, 1ull << 30);
+    if (!bytes)
+        return Result<HeadSummary>::failure(bytes.error());
+    return inspectHead(bytes.value());
+}
+
+Result<HeadSummary> inspectHead(const FileBytes &bytes)
+{
     using R = Result<HeadSummary>;
+    const std::string &path = bytes.path;
     try {
-        auto file = readTensorArchive(path);
+        auto file = readTensorArchive(bytes);
         if (!file)
             return R::failure(file.error());
         auto config = headConfigFromArchive(file.value());

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "util/FileBytes.h"
 #include "util/Result.h"
 
 #include <cstdint>
@@ -131,6 +132,8 @@ struct HeadSummary {
     std::string sha256;
 };
 Result<HeadSummary> inspectHead(const std::string &path);
+// The same, from bytes already read (and hashed, and trusted): what is parsed is what was hashed.
+Result<HeadSummary> inspectHead(const FileBytes &file);
 
 // A head file's logits for features computed by a backbone (on the CPU, whatever head the
 // detector that computed them holds): evaluating a freshly trained head without loading the

@@ -343,13 +343,24 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
     if (detectorMatches) {
         importance = detector->info().heads.front().blockImportance;
     } else if (!headSha.isEmpty()) {
+        // The path comes from the case, which may have been received: the file there is read
+        // once, and parsed only when it is the scan's head (by SHA-256) and a weight file this
+        // installation trusts (in the manifest, or trusted by the user); nothing else is parsed.
         const QString path = database.modelPath(headSha);
-        auto head = path.isEmpty() ? Result<HeadSummary>::failure("unknown path") : inspectHead(path.toStdString());
-        if (head && q(head->sha256) == headSha)
-            importance = head->blockImportance;
-        else
+        auto bytes = path.isEmpty() ? Result<FileBytes>::failure("unknown path")
+                                    : readFileBytes(path.toStdString(), 1ull << 30);
+        if (!bytes || q(bytes->sha256) != headSha) {
             outcome.notes << QObject::tr("The head's block importance is not shown: its file (SHA-256 %1) is no longer at %2.")
                                  .arg(headSha.left(16), path);
+        } else if (auto allowed = ModelStore().allowed(path, headSha); !allowed) {
+            outcome.notes << QObject::tr("The head's block importance is not shown: the file at %1 is not a weight file "
+                                         "this installation trusts (%2), so it was not read.")
+                                 .arg(path, q(allowed.error()));
+        } else if (auto head = inspectHead(bytes.value()); head) {
+            importance = head->blockImportance;
+        } else {
+            outcome.notes << QObject::tr("The head's block importance is not shown: %1").arg(q(head.error()));
+        }
     }
 
     // Counts and probabilities under the rule.

@@ -428,6 +428,27 @@ private slots:
         }
     }
 
+    void aHeadNamedByAReceivedCaseIsParsedOnlyWhenTrusted()
+    {
+        // The report reads the scan's head for its block importance at the path the case names.
+        // An installation that does not trust that file (not in its manifest, never trusted
+        // there) does not parse it: the case may have been sent with a booby-trapped file there.
+        QTemporaryDir elsewhereStore, out;
+        RunOptions elsewhere;
+        elsewhere.env = QProcessEnvironment::systemEnvironment();
+        elsewhere.env.insert(QStringLiteral("RINE_MODEL_STORE"), elsewhereStore.path());
+        Run run = rineCli({QStringLiteral("report"), QStringLiteral("--db"), m_case, QStringLiteral("--pdf"),
+                           out.filePath(QStringLiteral("untrusted.pdf"))},
+                          elsewhere);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY2(run.err.contains("not a weight file this installation trusts"), run.err.constData());
+        // Here, where it was trusted for the scan, the importance is shown (no such note).
+        run = rineCli({QStringLiteral("report"), QStringLiteral("--db"), m_case, QStringLiteral("--pdf"),
+                       out.filePath(QStringLiteral("trusted.pdf"))});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY2(!run.err.contains("block importance is not shown"), run.err.constData());
+    }
+
     void aBrokenAuditChainIsFound()
     {
         QTemporaryDir copy;
