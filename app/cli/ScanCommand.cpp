@@ -279,6 +279,12 @@ int runScan(const QStringList &arguments)
         if (o.cancelled)
             QTextStream(stderr) << "rine-cli scan: run the same command again to resume" << Qt::endl;
     }
+    if (o.stoppedInDecode > 0) {
+        QTextStream(stderr) << "rine-cli scan: " << o.stoppedInDecode
+                            << " file(s) stopped an earlier run while being decoded; recorded as failed, not decoded "
+                               "again (see their errors)"
+                            << Qt::endl;
+    }
     if (!writeExports(session.value()->database(), o.scanId, parser.value(csv), parser.value(json), cmd))
         return UsageOrSetup;
     if (o.cancelled)

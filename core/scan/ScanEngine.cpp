@@ -8,7 +8,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <map>
 #include <mutex>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <thread>
 #include <unordered_map>
@@ -51,9 +56,82 @@ struct Resolution {
     std::string error;
 };
 
+// Which files are being decoded right now, in <case>.decoding beside the case: a line
+// "B scan file sha256" before a decode, "E scan file" after. A decoder that kills the process
+// leaves its B line unmatched; the next run records that file as failed instead of decoding it
+// again (which would kill that run too). Appends of whole lines (O_APPEND), no fsync: what it
+// guards against is the process dying, not the machine.
+class DecodeJournal {
+public:
+    explicit DecodeJournal(std::string path) : m_path(std::move(path)) {}
+    // A run that returns (done, cancelled, failed) has ended every decode it began: the
+    // journal goes. Only a process that dies leaves it.
+    ~DecodeJournal() { finish(); }
+
+    struct Interrupted {
+        qint64 scanId = 0, fileId = 0;
+        std::string sha256;
+    };
+
+    // The decodes a previous run began and never ended; the journal is then started afresh.
+    std::vector<Interrupted> recover()
+    {
+        std::vector<Interrupted> out;
+        std::map<std::pair<qint64, qint64>, std::string> open;
+        if (FILE *in = std::fopen(m_path.c_str(), "re")) {
+            char kind = 0;
+            long long scan = 0, file = 0;
+            char sha[65] = {0};
+            char line[256];
+            while (std::fgets(line, sizeof line, in)) {
+                if (std::sscanf(line, "B %lld %lld %64s", &scan, &file, sha) == 3)
+                    open[{scan, file}] = sha;
+                else if (std::sscanf(line, "%c %lld %lld", &kind, &scan, &file) == 3 && kind == 'E')
+                    open.erase({scan, file});
+            }
+            std::fclose(in);
+        }
+        for (const auto &[key, sha] : open)
+            out.push_back({key.first, key.second, sha});
+        return out;
+    }
+
+    // "" or why the journal cannot be kept (the scan then refuses to start: a crash could not
+    // be recorded).
+    std::string start()
+    {
+        m_fd = ::open(m_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+        return m_fd < 0 ? m_path + ": cannot write the decode journal: " + std::strerror(errno) : std::string();
+    }
+    void begin(qint64 scan, qint64 file, const std::string &sha256)
+    {
+        write("B " + std::to_string(scan) + " " + std::to_string(file) + " " + sha256 + "\n");
+    }
+    void end(qint64 scan, qint64 file) { write("E " + std::to_string(scan) + " " + std::to_string(file) + "\n"); }
+    void finish()
+    {
+        if (m_fd < 0)
+            return;
+        ::close(m_fd);
+        m_fd = -1;
+        ::unlink(m_path.c_str());
+    }
+
+private:
+    void write(const std::string &line)
+    {
+        if (m_fd >= 0) {
+            const ssize_t ignored = ::write(m_fd, line.data(), line.size()); // one write: lines never interleave
+            (void)ignored;
+        }
+    }
+    std::string m_path;
+    int m_fd = -1;
+};
+
 Work examine(const WalkEntry &entry, qint64 fileId, const ScanRequest &request, int inputSize,
              const std::unordered_set<std::string> &known, const std::unordered_set<std::string> &cached,
-             std::unordered_set<std::string> &claimed, std::mutex &claimedMutex)
+             std::unordered_set<std::string> &claimed, std::mutex &claimedMutex, DecodeJournal &journal, qint64 scanId)
 {
     Work work;
     work.fileId = fileId;
@@ -102,6 +180,12 @@ Work examine(const WalkEntry &entry, qint64 fileId, const ScanRequest &request, 
         work.kind = Work::Kind::Cached;
         return work;
     }
+    journal.begin(scanId, fileId, work.sha256);
+    struct Ended {
+        DecodeJournal &journal;
+        qint64 scan, file;
+        ~Ended() { journal.end(scan, file); }
+    } ended{journal, scanId, fileId};
     try {
         auto image = decodeImage(bytes.value(), request.limits);
         if (!image) {
@@ -392,6 +476,31 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
     outcome.scanId = scan->id;
     outcome.resumed = scan->resumed;
 
+    // Files whose decode killed an earlier run: failed, not decoded again.
+    DecodeJournal journal(m_database.path().toStdString() + ".decoding");
+    {
+        std::map<qint64, CommitBatch> byScan;
+        for (const DecodeJournal::Interrupted &file : journal.recover()) {
+            FileUpdate update;
+            update.fileId = file.fileId;
+            update.sha256 = file.sha256.size() == 64 ? file.sha256 : std::string();
+            update.status = FileStatus::Failed;
+            update.error = "stopped the program while being decoded (the decoder crashed, or the program was "
+                           "killed during its decode); not decoded again";
+            byScan[file.scanId].files.push_back(update);
+        }
+        for (const auto &[scanId, batch] : byScan)
+            if (auto committed = m_database.commit(scanId, batch, model.backboneSha256, settings.preprocessing,
+                                                   scanRuntime(model));
+                !committed)
+                return R::failure(committed.error());
+        outcome.stoppedInDecode = 0;
+        for (const auto &[scanId, batch] : byScan)
+            outcome.stoppedInDecode += batch.files.size();
+        if (const std::string error = journal.start(); !error.empty())
+            return R::failure(error);
+    }
+
     ScanProgress report;
     report.scanId = scan->id;
     auto stop = [&](std::size_t found) {
@@ -455,7 +564,7 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
                 Work work;
                 try {
                     work = examine(entry, fileSlots.value()[index].id, request, model.inputSize, known.value(),
-                                   cached, claimed, claimedMutex);
+                                   cached, claimed, claimedMutex, journal, scan->id);
                 } catch (const std::exception &e) {
                     // Out of memory on a huge image, say: this file fails, the scan goes on.
                     work = Work{};
@@ -523,6 +632,7 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
     if (failed)
         failed = committer.commit();
     joinPool();
+    journal.finish(); // every decode begun has ended
     tell();
     if (!failed)
         return R::failure(failed.error());

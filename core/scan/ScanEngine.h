@@ -48,6 +48,8 @@ struct ScanOutcome {
     std::size_t fromCache = 0; // images scored from cached features
     std::size_t alreadyScored = 0; // files whose bytes had results before this run
     std::size_t walkEvents = 0;
+    // Files a previous run was decoding when the process died: recorded as failed, not retried.
+    std::size_t stoppedInDecode = 0;
     double seconds = 0;
     std::vector<std::pair<QString, qint64>> statusCounts; // over the whole scan
 };

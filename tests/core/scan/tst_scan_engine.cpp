@@ -9,6 +9,7 @@
 #include "scan/ScanEngine.h"
 #include "store/CaseDatabase.h"
 
+#include <QCryptographicHash>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRegularExpression>
@@ -380,6 +381,49 @@ private slots:
             QVERIFY2(files.at(it.key()).status == it->status, qPrintable(it.key()));
         // The resumed scan took over rows of the first run's entries (its scan row, its pending
         // files): those entries' remaining rows were re-recorded, so all still verify.
+        const CaseIntegrity integrity = database->integrity();
+        QVERIFY2(integrity.verified(), qPrintable(integrity.describe()));
+    }
+
+    void aFileWhoseDecodeKilledTheProgramIsFailedNotRetried()
+    {
+        // The first run is stopped after its first batch, as if the process had died while
+        // decoding a file: its line is left open in the decode journal beside the case.
+        const QString path = dbPath("killed.sqlite");
+        auto database = openCase(path);
+        ScanRequest request;
+        request.roots = {(kTiny + "images").toStdString()};
+        request.batchSize = 2;
+        request.workers = 1;
+        std::atomic<bool> cancel{false};
+        ScanEngine engine(*m_detectorA, *database);
+        auto first = engine.run(request, cancel, [&](const ScanProgress &p) {
+            if (p.phase == ScanProgress::Phase::Scanning && p.inferred >= 2)
+                cancel = true;
+        });
+        QVERIFY2(first && first->cancelled, first ? "" : first.error().c_str());
+        QVERIFY(!QFile::exists(path + ".decoding")); // a run that returns leaves no journal
+        auto files = database->fileReports(first->scanId);
+        QVERIFY(files);
+        const auto victim = std::find_if(files->begin(), files->end(),
+                                         [](const FileReport &f) { return f.status == QLatin1String("pending"); });
+        QVERIFY(victim != files->end());
+        const QString sha = QString::fromLatin1(QCryptographicHash::hash(test::readAll(victim->path), QCryptographicHash::Sha256).toHex());
+        {
+            QFile journal(path + ".decoding");
+            QVERIFY(journal.open(QIODevice::WriteOnly));
+            journal.write(QStringLiteral("B %1 %2 %3\nB %1 999999 %3\nE %1 999999\n").arg(first->scanId).arg(victim->id).arg(sha).toLatin1());
+        }
+        cancel = false;
+        auto second = engine.run(request, cancel, {});
+        QVERIFY2(second, second ? "" : second.error().c_str());
+        QCOMPARE(second->stoppedInDecode, std::size_t(1));
+        auto after = database->fileReports(second->scanId, {victim->id});
+        QVERIFY(after && after->size() == 1);
+        QCOMPARE(after->front().status, QStringLiteral("failed"));
+        QVERIFY2(after->front().error.contains("stopped the program while being decoded"), qPrintable(after->front().error));
+        QCOMPARE(after->front().sha256, sha);
+        QVERIFY(!QFile::exists(path + ".decoding"));
         const CaseIntegrity integrity = database->integrity();
         QVERIFY2(integrity.verified(), qPrintable(integrity.describe()));
     }
