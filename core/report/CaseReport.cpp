@@ -3,6 +3,7 @@
 #include "image/EvidenceImage.h"
 #include "image/Preprocessing.h"
 #include "model/Detector.h"
+#include "report/OfflineDocument.h"
 #include "report/Pictures.h"
 #include "catalog/ModelLocator.h"
 #include "catalog/ModelStore.h"
@@ -382,7 +383,7 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
         }
     }
 
-    QTextDocument document;
+    OfflineDocument document; // loads no file or URL, whatever the HTML names
     QFont body(QStringLiteral("DejaVu Sans"));
     body.setPointSizeF(9);
     document.setDefaultFont(body);

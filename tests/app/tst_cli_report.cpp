@@ -7,6 +7,7 @@
 #include "CaseFormats.h"
 #include "RunCli.h"
 #include "TestFiles.h"
+#include "report/OfflineDocument.h"
 #include "report/ScanExport.h"
 #include "util/Csv.h"
 
@@ -447,6 +448,21 @@ private slots:
                        out.filePath(QStringLiteral("trusted.pdf"))});
         QVERIFY2(run.exitCode == 0, run.err.constData());
         QVERIFY2(!run.err.contains("block importance is not shown"), run.err.constData());
+    }
+
+    void theReportDocumentLoadsNoFileItNames()
+    {
+        // Whatever markup reaches the PDF's document, it reads no file and no URL: an image
+        // that exists on this machine, named by path and by file: URL, is not loaded.
+        const QString logo = kData + QStringLiteral("/images/logo.png");
+        OfflineDocument document;
+        document.setHtml(QStringLiteral("<p><img src=\"%1\"><img src=\"file://%1\"><img src=\"http://127.0.0.1:9/x.png\"></p>")
+                             .arg(logo));
+        QVERIFY(!document.resource(QTextDocument::ImageResource, QUrl::fromLocalFile(logo)).isValid());
+        QVERIFY2(!document.refused().isEmpty(), "the document was never asked for the images");
+        // What the report adds itself is shown.
+        document.addResource(QTextDocument::ImageResource, QUrl(QStringLiteral("rine:own")), QImage(4, 4, QImage::Format_RGB32));
+        QVERIFY(document.resource(QTextDocument::ImageResource, QUrl(QStringLiteral("rine:own"))).isValid());
     }
 
     void aBrokenAuditChainIsFound()
