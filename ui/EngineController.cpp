@@ -557,9 +557,10 @@ Job *EngineController::verifyModel(const QString &name)
     return modelsJob([name](ModelsWorker *worker, const Job::Reporter &r) { worker->verify(name, r); });
 }
 
-Job *EngineController::importModel(const QString &path, const QString &name)
+Job *EngineController::importModel(const QString &path, const QString &name, bool trust)
 {
-    return modelsJob([path, name](ModelsWorker *worker, const Job::Reporter &r) { worker->importFile(path, name, r); });
+    return modelsJob(
+        [path, name, trust](ModelsWorker *worker, const Job::Reporter &r) { worker->importFile(path, name, trust, r); });
 }
 
 Job *EngineController::removeModel(const QString &name)

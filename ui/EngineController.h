@@ -52,7 +52,7 @@ public:
     Job *importBackbone(const QString &path);
     Job *fetchModel(const QString &name, const QString &url = {});
     Job *verifyModel(const QString &name);
-    Job *importModel(const QString &path, const QString &name);
+    Job *importModel(const QString &path, const QString &name, bool trust);
     Job *removeModel(const QString &name);
     void listModels(); // the state arrives as modelsChanged
 

@@ -153,8 +153,8 @@ MainWindow::MainWindow(StudioOptions options, QWidget *parent)
     connect(m_modelsPage, &ModelsPage::verifyRequested, this, [this](const QString &name) {
         followModelAction(m_engine->verifyModel(name), ModelAction::Kind::Verify, name);
     });
-    connect(m_modelsPage, &ModelsPage::importRequested, this, [this](const QString &path, const QString &name) {
-        followModelAction(m_engine->importModel(path, name), ModelAction::Kind::Import, name);
+    connect(m_modelsPage, &ModelsPage::importRequested, this, [this](const QString &path, const QString &name, bool trust) {
+        followModelAction(m_engine->importModel(path, name, trust), ModelAction::Kind::Import, name);
     });
     connect(m_modelsPage, &ModelsPage::removeRequested, this, [this](const QString &name) {
         followModelAction(m_engine->removeModel(name), ModelAction::Kind::Remove, name);

@@ -5,6 +5,7 @@
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QMessageBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QInputDialog>
@@ -122,8 +123,21 @@ ModelsPage::ModelsPage(QWidget *parent) : QWidget(parent)
             return;
         const QString path = QFileDialog::getOpenFileName(this, tr("Import %1").arg(s->installed.model.name), QString(),
                                                           tr("Weight files (*.pt *.pth *.bin *.safetensors);;All files (*)"));
-        if (!path.isEmpty())
-            emit importRequested(path, s->installed.model.name);
+        if (path.isEmpty())
+            return;
+        bool trust = false;
+        if (s->installed.model.sha256.isEmpty()) {
+            // Nothing published says which file this model is: the user decides, as for --trust.
+            const auto answer = QMessageBox::question(
+                this, tr("Pin this file?"),
+                tr("%1 has no published SHA-256, so nothing shows that %2 is it. Import it and pin it as %1 on this "
+                   "installation? Only do so if you know where the file comes from.")
+                    .arg(s->installed.model.name, QFileInfo(path).fileName()));
+            if (answer != QMessageBox::Yes)
+                return;
+            trust = true;
+        }
+        emit importRequested(path, s->installed.model.name, trust);
     });
     connect(m_remove, &QPushButton::clicked, this, [this] {
         if (const ModelState *s = selected())

@@ -41,7 +41,8 @@ signals:
     void trainRequested(); // the training wizard
     void fetchRequested(const QString &name, const QString &url); // url empty: the manifest's
     void verifyRequested(const QString &name);
-    void importRequested(const QString &path, const QString &name);
+    // trust: the user confirmed pinning this file as a model whose hash is not published.
+    void importRequested(const QString &path, const QString &name, bool trust);
     void removeRequested(const QString &name);
     void activateRequested(const QString &role, const QString &path);
 

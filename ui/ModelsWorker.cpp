@@ -134,7 +134,7 @@ void ModelsWorker::verify(const QString &name, const Job::Reporter &job)
     done(action, job);
 }
 
-void ModelsWorker::importFile(const QString &path, const QString &name, const Job::Reporter &job)
+void ModelsWorker::importFile(const QString &path, const QString &name, bool trust, const Job::Reporter &job)
 {
     ModelAction action{ModelAction::Kind::Import, name, false, false, {}};
     const KnownModel *model = find(name);
@@ -142,7 +142,7 @@ void ModelsWorker::importFile(const QString &path, const QString &name, const Jo
         action.message = tr("%1 is not in the model manifest.").arg(name);
         return done(action, job);
     }
-    auto imported = ModelStore(m_storeDir).import(path, *model);
+    auto imported = ModelStore(m_storeDir).import(path, *model, trust);
     action.ok = bool(imported);
     action.message = imported ? tr("%1 imported from %2 into %3.").arg(name, path, imported.value())
                               : QString::fromStdString(imported.error());

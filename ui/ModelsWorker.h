@@ -24,7 +24,7 @@ public:
     // url empty: the manifest's. The job's cancel flag stops the download (polled).
     void fetch(const QString &name, const QString &url, const Job::Reporter &job);
     void verify(const QString &name, const Job::Reporter &job);
-    void importFile(const QString &path, const QString &name, const Job::Reporter &job);
+    void importFile(const QString &path, const QString &name, bool trust, const Job::Reporter &job);
     void remove(const QString &name, const Job::Reporter &job);
     // The backbone file the user located, imported into the model folder: the job finishes
     // with its path there.

@@ -133,7 +133,10 @@ int runModels(const QStringList &arguments)
     const QCommandLineOption as(QStringLiteral("as"), QStringLiteral("import: the known model the file is."),
                                 QStringLiteral("NAME"));
     const QCommandLineOption quiet(QStringLiteral("quiet"), QStringLiteral("No progress on standard error."));
-    parser.addOptions({url, as, quiet});
+    const QCommandLineOption trust(QStringLiteral("trust"),
+                                   QStringLiteral("import: pin this file as the model when the manifest publishes no "
+                                                  "SHA-256 for it (without it, such an import is refused)."));
+    parser.addOptions({url, as, quiet, trust});
     parser.addPositionalArgument(QStringLiteral("action"), QStringLiteral("list, fetch, verify, import or remove."),
                                  QStringLiteral("list|fetch|verify|import|remove [NAME|FILE]..."));
     if (!parser.parse(arguments)) {
@@ -178,7 +181,7 @@ int runModels(const QStringList &arguments)
             err(QStringLiteral("import takes one FILE and --as NAME of a known model (see rine-cli models list)"));
             return UsageOrSetup;
         }
-        auto imported = store.import(args[0], *model);
+        auto imported = store.import(args[0], *model, parser.isSet(trust));
         if (!imported) {
             err(QString::fromStdString(imported.error()));
             return SomeFailed;

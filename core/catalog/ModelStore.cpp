@@ -205,13 +205,18 @@ QString ModelStore::expectedSha256(const KnownModel &model) const
     return {};
 }
 
-Result<QString> ModelStore::import(const QString &path, const KnownModel &as)
+Result<QString> ModelStore::import(const QString &path, const KnownModel &as, bool trustGiven)
 {
     using R = Result<QString>;
     auto sha = sha256OfFile(path);
     if (!sha)
         return R::failure(sha.error());
     const QString expected = expectedSha256(as);
+    if (expected.isEmpty() && !trustGiven)
+        return R::failure(path.toStdString() + ": " + as.name.toStdString()
+                          + " has no published SHA-256, so nothing shows that this file is it; to pin this file (SHA-256 "
+                          + sha->toStdString() + ") as " + as.name.toStdString()
+                          + " on this installation, import it with --trust (or confirm in RINE Studio)");
     if (!expected.isEmpty() && sha.value() != expected)
         return R::failure(path.toStdString() + ": SHA-256 " + sha->toStdString() + " is not that of " + as.name.toStdString()
                           + " (" + expected.toStdString() + "); this is another file, or a damaged copy");

@@ -79,7 +79,10 @@ public:
 
     // Copies a file into the store after checking it (SHA-256 against the manifest or the
     // pinned hash; architecture read from its tensors by `inspect`). Returns the new path.
-    Result<QString> import(const QString &path, const KnownModel &as);
+    // trustGiven: the user pinned this file as that model (--trust, or the dialog). A model
+    // with no published SHA-256 (and none pinned here yet) is refused without it, before the
+    // file is parsed: nothing else says the file is that model.
+    Result<QString> import(const QString &path, const KnownModel &as, bool trustGiven = false);
 
     // Calibrations (a threshold for a target false-positive rate, with the rates measured on
     // a reference set) recorded for a head, so that verdicts can state their error rates.

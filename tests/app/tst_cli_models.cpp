@@ -96,6 +96,15 @@ private slots:
         run = models({"import", RINE_TEST_DATA "/reference-tiny/rine_tiny_head.pth", "--as", "rine-1class"});
         QVERIFY2(run.exitCode == 0, run.err.constData());
         QVERIFY(QFile::exists(m_store + "/rine_1class.pth"));
+        // A model whose hash the manifest does not publish: refused before the file is parsed,
+        // unless the user pins it with --trust.
+        run = models({"import", RINE_TEST_DATA "/rine_tiny_head_b.pth", "--as", "rine-ldm"});
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains("no published SHA-256") && run.err.contains("--trust"), run.err.constData());
+        QVERIFY(!QFile::exists(m_store + "/rine_ldm.pth"));
+        run = models({"import", RINE_TEST_DATA "/rine_tiny_head_b.pth", "--as", "rine-ldm", "--trust"});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY(QFile::exists(m_store + "/rine_ldm.pth"));
     }
 
     void badUsageExitsTwo()

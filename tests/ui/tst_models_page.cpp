@@ -230,8 +230,13 @@ private slots:
         QVERIFY(!QFile::exists(ModelStore().dir() + QStringLiteral("/rine_4class.pth")));
         QCOMPARE(status(page, QStringLiteral("rine-4class")), QStringLiteral("Not installed"));
 
-        // Import copies a file the user has (its hash pinned: the manifest leaves it open).
-        action = act(window, [&] { emit page->importRequested(kData + QStringLiteral("/rine_tiny_head.pth"), QStringLiteral("rine-ldm")); });
+        // A model whose hash the manifest leaves open is not imported unless the user pins the
+        // file (the dialog's Yes); then it is copied and its hash pinned.
+        action = act(window, [&] { emit page->importRequested(kData + QStringLiteral("/rine_tiny_head.pth"), QStringLiteral("rine-ldm"), false); });
+        QVERIFY(!action.ok);
+        QVERIFY2(action.message.contains(QStringLiteral("no published SHA-256")), qPrintable(action.message));
+        QVERIFY(!QFile::exists(ModelStore().dir() + QStringLiteral("/rine_ldm.pth")));
+        action = act(window, [&] { emit page->importRequested(kData + QStringLiteral("/rine_tiny_head.pth"), QStringLiteral("rine-ldm"), true); });
         QVERIFY2(action.ok, qPrintable(action.message));
         QCOMPARE(readAll(ModelStore().dir() + QStringLiteral("/rine_ldm.pth")), m_head);
         QCOMPARE(status(page, QStringLiteral("rine-ldm")), QStringLiteral("Installed"));
