@@ -75,7 +75,7 @@ int verify(const ModelStore &store, const QStringList &names)
     return bad ? SomeFailed : Success;
 }
 
-int fetch(ModelStore &store, const KnownModel &model, const QString &url, bool quiet)
+int fetch(ModelStore &store, const KnownModel &model, const QString &url, bool quiet, bool trust)
 {
     if (model.bundled && url.isEmpty()) {
         QTextStream(stdout) << model.name << " is bundled with RINE Studio; nothing to fetch\n";
@@ -86,6 +86,12 @@ int fetch(ModelStore &store, const KnownModel &model, const QString &url, bool q
     request.target = store.pathOf(model);
     request.expectedSha256 = store.expectedSha256(model);
     request.expectedSize = model.size;
+    if (request.expectedSha256.isEmpty() && !url.isEmpty() && QUrl(url) != QUrl(model.url) && !trust) {
+        err(QStringLiteral("%1 has no published SHA-256, so its first download is pinned: it comes from the authors' "
+                           "address (%2), not a mirror, unless you pin the mirror's copy with --trust")
+                .arg(model.name, model.url));
+        return SomeFailed;
+    }
     QTextStream(stderr) << "rine-cli models: fetching " << model.name << " from " << request.url.toString() << " to "
                         << request.target << Qt::endl;
     qint64 lastShown = -1;
@@ -134,8 +140,9 @@ int runModels(const QStringList &arguments)
                                 QStringLiteral("NAME"));
     const QCommandLineOption quiet(QStringLiteral("quiet"), QStringLiteral("No progress on standard error."));
     const QCommandLineOption trust(QStringLiteral("trust"),
-                                   QStringLiteral("import: pin this file as the model when the manifest publishes no "
-                                                  "SHA-256 for it (without it, such an import is refused)."));
+                                   QStringLiteral("import, or fetch --url: pin the file as the model when the manifest "
+                                                  "publishes no SHA-256 for it (without it, such an import or mirror "
+                                                  "download is refused)."));
     parser.addOptions({url, as, quiet, trust});
     parser.addPositionalArgument(QStringLiteral("action"), QStringLiteral("list, fetch, verify, import or remove."),
                                  QStringLiteral("list|fetch|verify|import|remove [NAME|FILE]..."));
@@ -166,7 +173,7 @@ int runModels(const QStringList &arguments)
         }
         const KnownModel &model = *findModel(known, args[0]);
         if (action == QLatin1String("fetch"))
-            return fetch(store, model, parser.value(url), parser.isSet(quiet));
+            return fetch(store, model, parser.value(url), parser.isSet(quiet), parser.isSet(trust));
         auto removed = store.remove(model);
         if (!removed) {
             err(QString::fromStdString(removed.error()));

@@ -68,7 +68,12 @@ private slots:
 
     void openHashesArePinnedOnFirstDownload()
     {
+        // A mirror does not decide what a hashless model is, unless the user pins its copy.
         test::Run run = models({"fetch", "rine-1class", "--url", m_server.url("/tiny_head.pth")});
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains("no published SHA-256") && run.err.contains("--trust"), run.err.constData());
+        QVERIFY(!QFile::exists(m_store + "/rine_1class.pth"));
+        run = models({"fetch", "rine-1class", "--url", m_server.url("/tiny_head.pth"), "--trust"});
         QVERIFY2(run.exitCode == 0, run.err.constData());
         QVERIFY2(run.err.contains("pinned"), run.err.constData());
         QVERIFY(test::readAll(m_store + "/trust.json").contains("pinned on first download"));
