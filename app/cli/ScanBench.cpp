@@ -3,6 +3,7 @@
 #include "image/ImageDecoder.h"
 #include "scan/ScanEngine.h"
 #include "catalog/ModelLocator.h"
+#include "catalog/ModelStore.h"
 #include "scoring/RobustnessSweep.h"
 #include "store/CaseDatabase.h"
 
@@ -81,6 +82,26 @@ int runEndToEndBench(const EndToEndOptions &options)
             std::ofstream(QStringLiteral("%1/photo%2.jpg").arg(folder).arg(i, 5, 10, QLatin1Char('0')).toStdString(),
                           std::ios::binary)
                 .write(reinterpret_cast<const char *>(jpeg->data()), std::streamsize(jpeg->size()));
+        }
+    }
+
+    // Weight files are parsed only once trusted here, as for every other command (the
+    // bench has no --trust: a file is trusted by loading it once with rine-cli score --trust).
+    {
+        const QString headFile = options.head.isEmpty() ? ModelLocator::defaultHead() : options.head;
+        ModelStore store;
+        for (const QString &file : QStringList{options.backbone, headFile}) {
+            if (file.isEmpty())
+                continue;
+            auto sha = sha256OfFile(file);
+            if (!sha) {
+                log(QString::fromStdString(sha.error()));
+                return UsageOrSetup;
+            }
+            if (auto allowed = store.allowed(file, sha.value()); !allowed) {
+                log(QString::fromStdString(allowed.error()));
+                return UsageOrSetup;
+            }
         }
     }
 

@@ -236,6 +236,17 @@ private slots:
         QVERIFY2(run.out.contains("6 images scored"), run.out.constData());
         for (const char *line : {"backbone alone", "end to end", "ratio", "peak memory", "31 crops in 16 passes"})
             QVERIFY2(run.out.contains(line), run.out.constData());
+        // An installation that never trusted these files does not parse them for a benchmark
+        // either (before, the end-to-end bench skipped the trust check).
+        QTemporaryDir emptyStore;
+        test::RunOptions elsewhere;
+        elsewhere.env = QProcessEnvironment::systemEnvironment();
+        elsewhere.env.insert(QStringLiteral("RINE_MODEL_STORE"), emptyStore.path());
+        const Run refused = rineCli({"bench", "--end-to-end", "--images", "2", "--batch", "2", "--seconds", "0.1",
+                                     "--backbone", kTiny + "clip_tiny_traced.pt", "--head", kTiny + "rine_tiny_head.pth"},
+                                    elsewhere);
+        QCOMPARE(refused.exitCode, 2);
+        QVERIFY2(refused.err.contains("clip_tiny_traced.pt") && refused.err.contains("--trust"), refused.err.constData());
     }
 
     void decodesOverTheTimeLimitFail()
