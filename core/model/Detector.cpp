@@ -172,7 +172,7 @@ Result<std::unique_ptr<Detector>> Detector::load(const DetectorOptions &options)
             randomiseWeights(*impl->backbone);
             backboneFile->sha256 = "random weights (benchmark)";
         } else {
-            backboneFile = readTensorArchive(options.backbonePath);
+            backboneFile = readTrustedArchive(options.backbonePath, options.backboneSha256);
             if (!backboneFile)
                 return R::failure(backboneFile.error());
             huggingFace = convertHuggingFaceClip(backboneFile.value());
@@ -186,8 +186,9 @@ Result<std::unique_ptr<Detector>> Detector::load(const DetectorOptions &options)
 
         const std::string backboneDesc = " (" + std::to_string(vit->layers) + " blocks, width "
                                        + std::to_string(vit->width) + ")";
-        for (const std::string &headPath : options.headPaths) {
-            auto headFile = readTensorArchive(headPath);
+        for (std::size_t h = 0; h < options.headPaths.size(); ++h) {
+            const std::string &headPath = options.headPaths[h];
+            auto headFile = readTrustedArchive(headPath, h < options.headSha256s.size() ? options.headSha256s[h] : std::string());
             if (!headFile)
                 return R::failure(headFile.error());
             auto headConfig = headConfigFromArchive(headFile.value());

@@ -32,6 +32,11 @@ struct DetectorOptions {
     // One or more RINE heads; the backbone runs once per image and every head scores it.
     // None: the backbone alone (features() only), for training a new head.
     std::vector<std::string> headPaths;
+    // The SHA-256 each file had when its trust was decided (ModelSession): the bytes parsed
+    // are read once, and refused unparsed if they are not those (the file was swapped in
+    // between). Empty: not checked (tests, tools that decided nothing).
+    std::string backboneSha256;
+    std::vector<std::string> headSha256s; // parallel to headPaths
     DeviceChoice device = DeviceChoice::Auto;
     Precision precision = Precision::Standard;
     // Auto: a file where the agreement measured for a model on this processor is remembered

@@ -851,4 +851,15 @@ Result<TensorArchive> readTensorArchive(const std::string &path)
     return readTensorArchive(bytes.value());
 }
 
+Result<TensorArchive> readTrustedArchive(const std::string &path, const std::string &expectedSha256)
+{
+    auto bytes = readFileBytes(path, 8ull << 30);
+    if (!bytes)
+        return Result<TensorArchive>::failure(bytes.error());
+    if (!expectedSha256.empty() && bytes->sha256 != expectedSha256)
+        return Result<TensorArchive>::failure(path + ": the file changed after it was checked (SHA-256 " + bytes->sha256
+                                              + ", checked " + expectedSha256 + "); nothing of it was read; load it again");
+    return readTensorArchive(bytes.value());
+}
+
 } // namespace rine

@@ -32,6 +32,9 @@ struct TensorArchive {
 };
 
 Result<TensorArchive> readTensorArchive(const FileBytes &file);
+// A weight file read once; refused before parsing when its bytes are not the SHA-256 given
+// (the one its trust was decided on). Empty: not checked.
+Result<TensorArchive> readTrustedArchive(const std::string &path, const std::string &expectedSha256);
 Result<TensorArchive> readTensorArchive(const std::string &path);
 
 // "[3, 224, 224]"

@@ -20,6 +20,7 @@ ModelLoad loadModels(const ModelRequest &request)
         ModelStore store;
         QStringList files{request.backbone};
         files += request.heads;
+        QStringList hashes; // of each file, as its trust was decided
         for (const QString &file : files) {
             if (!QFileInfo(file).isFile()) {
                 out.error = file == request.backbone
@@ -32,6 +33,7 @@ ModelLoad loadModels(const ModelRequest &request)
                 out.error = q(sha.error());
                 return out;
             }
+            hashes << sha.value();
             auto allowed = store.allowed(file, sha.value());
             if (allowed)
                 continue;
@@ -59,8 +61,11 @@ ModelLoad loadModels(const ModelRequest &request)
             configureCpuThreads(request.cpuThreads); // else Detector::load sets one per core, once
         DetectorOptions options;
         options.backbonePath = toStd(request.backbone);
-        for (const QString &head : request.heads)
-            options.headPaths.push_back(toStd(head));
+        options.backboneSha256 = toStd(hashes.value(0));
+        for (int h = 0; h < request.heads.size(); ++h) {
+            options.headPaths.push_back(toStd(request.heads[h]));
+            options.headSha256s.push_back(toStd(hashes.value(h + 1)));
+        }
         options.device = request.device;
         options.precision = request.precision;
         // Auto's bf16 agreement, measured once per model and processor (see Detector.h).

@@ -531,6 +531,26 @@ private slots:
                  detector.error().c_str());
         qInfo("forged architecture refused in %lld ms", timer.elapsed());
     }
+
+    void aFileSwappedAfterItsTrustWasDecidedIsNotParsed()
+    {
+        // The loader is given the SHA-256 the trust decision was made on; the bytes it reads
+        // (once) must be those, or nothing of them is parsed.
+        DetectorOptions options;
+        options.backbonePath = (kTiny + "clip_tiny_traced.pt").toStdString();
+        options.headPaths = {(kTiny + "rine_tiny_head.pth").toStdString()};
+        options.headSha256s = {std::string(64, 'a')}; // what was checked: another file
+        options.device = DeviceChoice::Cpu;
+        auto detector = Detector::load(options);
+        QVERIFY(!detector.ok());
+        QVERIFY2(str(detector.error()).contains("changed after it was checked") && str(detector.error()).contains("rine_tiny_head.pth"),
+                 detector.error().c_str());
+        options.headSha256s = {QCryptographicHash::hash(test::readAll(kTiny + "rine_tiny_head.pth"), QCryptographicHash::Sha256)
+                                   .toHex()
+                                   .toStdString()};
+        detector = Detector::load(options);
+        QVERIFY2(detector.ok(), detector.ok() ? "" : detector.error().c_str());
+    }
 };
 
 QTEST_GUILESS_MAIN(TestTensorArchive)
