@@ -12,9 +12,30 @@
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QString>
+#include <QStringList>
 #include <QVariantList>
 
 namespace rine::test {
+
+// Runs SQL on a case as someone with a plain SQLite tool would (to alter it behind the
+// program's back); "" or the first error.
+inline QString runSql(const QString &path, const QStringList &statements)
+{
+    QString error;
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("run-sql"));
+        db.setDatabaseName(path);
+        if (!db.open())
+            return db.lastError().text();
+        QSqlQuery query(db);
+        for (const QString &statement : statements)
+            if (error.isEmpty() && !query.exec(statement))
+                error = statement + QStringLiteral(": ") + query.lastError().text();
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("run-sql"));
+    return error;
+}
 
 // Rewrites the case at path as format 3: no row of it records an audit entry, entries are
 // unsigned and claim no rows (their hashes recomputed as format 2 and 3 defined them: SHA-256

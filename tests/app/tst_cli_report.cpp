@@ -290,25 +290,6 @@ private slots:
         QCOMPARE(coverImages(pdf), coverImages(plain));
     }
 
-    // Runs SQL on a copy of a case as someone with a plain SQLite tool would; "" or the error.
-    static QString alter(const QString &path, const QStringList &statements)
-    {
-        QString error;
-        {
-            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("alter"));
-            db.setDatabaseName(path);
-            if (!db.open())
-                return db.lastError().text();
-            QSqlQuery query(db);
-            for (const QString &statement : statements)
-                if (error.isEmpty() && !query.exec(statement))
-                    error = statement + QStringLiteral(": ") + query.lastError().text();
-            db.close();
-        }
-        QSqlDatabase::removeDatabase(QStringLiteral("alter"));
-        return error;
-    }
-
     void aChangedResultIsFoundThoughTheLogLooksIntact()
     {
         // Issue 19's first finding: one probability turned from fake to real, and the last
@@ -317,7 +298,7 @@ private slots:
         const QString tampered = copy.filePath(QStringLiteral("tampered.sqlite"));
         QVERIFY(QFile::copy(m_case, tampered));
         QCOMPARE(rineCli({QStringLiteral("audit"), QStringLiteral("--db"), tampered}).exitCode, 0);
-        QString error = alter(tampered, {QStringLiteral("UPDATE results SET probability=0.01, logit=-4.6 WHERE id=(SELECT min(id) FROM results)"),
+        QString error = test::runSql(tampered, {QStringLiteral("UPDATE results SET probability=0.01, logit=-4.6 WHERE id=(SELECT min(id) FROM results)"),
                                          QStringLiteral("DELETE FROM audit_log WHERE id=(SELECT max(id) FROM audit_log)")});
         QVERIFY2(error.isEmpty(), qPrintable(error));
         Run run = rineCli({QStringLiteral("audit"), QStringLiteral("--db"), tampered});
@@ -328,7 +309,7 @@ private slots:
 
         // A result added under an entry that wrote none is found, and named.
         QVERIFY(QFile::remove(tampered) && QFile::copy(m_case, tampered));
-        error = alter(tampered, {QStringLiteral("INSERT INTO results(sha256, backbone_sha256, head_sha256, preprocessing, "
+        error = test::runSql(tampered, {QStringLiteral("INSERT INTO results(sha256, backbone_sha256, head_sha256, preprocessing, "
                                                 "logit, probability, contributions, device, backbone_dtype, "
                                                 "from_cached_features, scan_id, scored_at, precision, audit_id) SELECT "
                                                 "'ff', backbone_sha256, head_sha256, preprocessing, 3, 0.95, '[]', device, "
@@ -341,7 +322,7 @@ private slots:
 
         // A row that claims no entry at all.
         QVERIFY(QFile::remove(tampered) && QFile::copy(m_case, tampered));
-        QVERIFY(alter(tampered, {QStringLiteral("UPDATE files SET audit_id=NULL WHERE id=(SELECT min(id) FROM files)")}).isEmpty());
+        QVERIFY(test::runSql(tampered, {QStringLiteral("UPDATE files SET audit_id=NULL WHERE id=(SELECT min(id) FROM files)")}).isEmpty());
         run = rineCli({QStringLiteral("audit"), QStringLiteral("--db"), tampered});
         QCOMPARE(run.exitCode, 1);
         QVERIFY2(run.err.contains("a row of files belongs to no entry"), run.err.constData());
@@ -350,12 +331,12 @@ private slots:
         // arithmetic) cannot be signed without this installation's key: removing the
         // signatures is found, and so is a signature that is not of its entry.
         QVERIFY(QFile::remove(tampered) && QFile::copy(m_case, tampered));
-        QVERIFY(alter(tampered, {QStringLiteral("UPDATE audit_log SET signature=NULL, signer=NULL WHERE id=3")}).isEmpty());
+        QVERIFY(test::runSql(tampered, {QStringLiteral("UPDATE audit_log SET signature=NULL, signer=NULL WHERE id=3")}).isEmpty());
         run = rineCli({QStringLiteral("audit"), QStringLiteral("--db"), tampered});
         QCOMPARE(run.exitCode, 1);
         QVERIFY2(run.err.contains("entry 3") && run.err.contains("not signed"), run.err.constData());
         QVERIFY(QFile::remove(tampered) && QFile::copy(m_case, tampered));
-        QVERIFY(alter(tampered, {QStringLiteral("UPDATE audit_log SET signature=(SELECT signature FROM audit_log WHERE id=2) WHERE id=3")}).isEmpty());
+        QVERIFY(test::runSql(tampered, {QStringLiteral("UPDATE audit_log SET signature=(SELECT signature FROM audit_log WHERE id=2) WHERE id=3")}).isEmpty());
         run = rineCli({QStringLiteral("audit"), QStringLiteral("--db"), tampered});
         QCOMPARE(run.exitCode, 1);
         QVERIFY2(run.err.contains("entry 3") && run.err.contains("signature does not verify"), run.err.constData());
@@ -387,7 +368,7 @@ private slots:
         QVERIFY2(run.exitCode == 0, run.err.constData());
         QVERIFY2(run.err.contains(QStringLiteral("entry %1 of %2").arg(length).arg(length + 2).toUtf8()), run.err.constData());
         // Cut back to before the head: every remaining entry verifies, but the head is gone.
-        QVERIFY(alter(exported, {QStringLiteral("DELETE FROM audit_log WHERE id >= %1").arg(length)}).isEmpty());
+        QVERIFY(test::runSql(exported, {QStringLiteral("DELETE FROM audit_log WHERE id >= %1").arg(length)}).isEmpty());
         run = rineCli({QStringLiteral("audit"), QStringLiteral("--db"), exported, QStringLiteral("--expect-head"), head});
         QCOMPARE(run.exitCode, 1);
         QVERIFY2(run.err.contains("does not contain the chain head"), run.err.constData());

@@ -3,6 +3,7 @@
 // (tests/data/reference-tiny/reference.json), not from this program.
 
 #include "CaseLockHolder.h"
+#include "CaseFormats.h"
 #include "JobSpy.h"
 #include "TestFiles.h"
 #include "Charts.h"
@@ -33,8 +34,6 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSignalSpy>
-#include <QSqlDatabase>
-#include <QSqlQuery>
 #include <QSlider>
 #include <QStandardPaths>
 #include <QTableView>
@@ -721,15 +720,8 @@ private slots:
         // This installation's own case, with one result changed behind its back.
         const QString path = m_received.filePath(QStringLiteral("altered.sqlite"));
         QVERIFY(QFile::copy(m_received.filePath(QStringLiteral("received.sqlite")), path));
-        {
-            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("alter"));
-            db.setDatabaseName(path);
-            QVERIFY(db.open());
-            QSqlQuery query(db);
-            QVERIFY(query.exec(QStringLiteral("UPDATE results SET probability=0.01 WHERE id=(SELECT min(id) FROM results)")));
-            db.close();
-        }
-        QSqlDatabase::removeDatabase(QStringLiteral("alter"));
+        const QString altered = test::runSql(path, {QStringLiteral("UPDATE results SET probability=0.01 WHERE id=(SELECT min(id) FROM results)")});
+        QVERIFY2(altered.isEmpty(), qPrintable(altered));
         const QString before = sha256Hex(path);
         MainWindow window(tinyModel());
         window.show();
