@@ -281,8 +281,8 @@ int runScan(const QStringList &arguments)
     }
     if (o.stoppedInDecode > 0) {
         QTextStream(stderr) << "rine-cli scan: " << o.stoppedInDecode
-                            << " file(s) stopped an earlier run while being decoded; recorded as failed, not decoded "
-                               "again (see their errors)"
+                            << " file(s) stopped two earlier runs while being decoded; recorded as failed, not "
+                               "decoded again (see their errors)"
                             << Qt::endl;
     }
     if (!writeExports(session.value()->database(), o.scanId, parser.value(csv), parser.value(json), cmd))

@@ -406,7 +406,9 @@ void readWebp(const Bytes &b, ImageFacts &facts)
             return;
         }
         if (type == "EXIF") {
-            std::size_t skip = b.text(body, 6) == std::string("Exif\0\0", 6) ? 6 : 0;
+            // The "Exif\0\0" prefix only counts inside the chunk: a shorter chunk followed by one
+            // in the file made length - 6 wrap around (found by fuzz_image_facts).
+            const std::size_t skip = length >= 6 && b.text(body, 6) == std::string("Exif\0\0", 6) ? 6 : 0;
             Tiff(Bytes{b.data + body + skip, length - skip}, facts, "EXIF (WebP)").read();
         } else if (type == "XMP ") {
             readXmp(facts, b.text(body, length), "XMP (WebP)");

@@ -57,10 +57,12 @@ struct Resolution {
 };
 
 // Which files are being decoded right now, in <case>.decoding beside the case: a line
-// "B scan file sha256" before a decode, "E scan file" after. A decoder that kills the process
-// leaves its B line unmatched; the next run records that file as failed instead of decoding it
-// again (which would kill that run too). Appends of whole lines (O_APPEND), no fsync: what it
-// guards against is the process dying, not the machine.
+// "B scan file sha256" before a decode, "E scan file" after. A process that dies leaves its B
+// lines unmatched. The first time, the file may just have been in flight when the process was
+// killed (Ctrl-C twice, kill -9): it is decoded again, marked "S" (suspect) in the new journal.
+// A suspect found in flight again killed the program twice: it is recorded as failed instead
+// of being decoded a third time. Appends of whole lines (O_APPEND), no fsync: what it guards
+// against is the process dying, not the machine.
 class DecodeJournal {
 public:
     explicit DecodeJournal(std::string path) : m_path(std::move(path)) {}
@@ -73,26 +75,40 @@ public:
         std::string sha256;
     };
 
-    // The decodes a previous run began and never ended; the journal is then started afresh.
+    // The files whose decode a previous run began and never ended for the second time: they
+    // are failed. Call before start(), which writes the suspects (first time) into the new journal.
     std::vector<Interrupted> recover()
     {
         std::vector<Interrupted> out;
-        std::map<std::pair<qint64, qint64>, std::string> open;
+        std::map<std::pair<qint64, qint64>, std::string> open, suspects, begun;
         if (FILE *in = std::fopen(m_path.c_str(), "re")) {
             char kind = 0;
             long long scan = 0, file = 0;
             char sha[65] = {0};
             char line[256];
             while (std::fgets(line, sizeof line, in)) {
-                if (std::sscanf(line, "B %lld %lld %64s", &scan, &file, sha) == 3)
+                if (std::sscanf(line, "B %lld %lld %64s", &scan, &file, sha) == 3) {
                     open[{scan, file}] = sha;
-                else if (std::sscanf(line, "%c %lld %lld", &kind, &scan, &file) == 3 && kind == 'E')
+                    begun[{scan, file}] = sha;
+                } else if (std::sscanf(line, "S %lld %lld %64s", &scan, &file, sha) == 3) {
+                    suspects[{scan, file}] = sha;
+                } else if (std::sscanf(line, "%c %lld %lld", &kind, &scan, &file) == 3 && kind == 'E') {
                     open.erase({scan, file});
+                }
             }
             std::fclose(in);
         }
-        for (const auto &[key, sha] : open)
-            out.push_back({key.first, key.second, sha});
+        m_suspects.clear();
+        for (const auto &[key, sha] : open) {
+            if (suspects.count(key))
+                out.push_back({key.first, key.second, sha}); // in flight at two deaths
+            else
+                m_suspects[key] = sha; // first time: decoded again
+        }
+        // Suspects this run never reached stay suspects.
+        for (const auto &[key, sha] : suspects)
+            if (!begun.count(key))
+                m_suspects[key] = sha;
         return out;
     }
 
@@ -101,7 +117,11 @@ public:
     std::string start()
     {
         m_fd = ::open(m_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-        return m_fd < 0 ? m_path + ": cannot write the decode journal: " + std::strerror(errno) : std::string();
+        if (m_fd < 0)
+            return m_path + ": cannot write the decode journal: " + std::strerror(errno);
+        for (const auto &[key, sha] : m_suspects)
+            write("S " + std::to_string(key.first) + " " + std::to_string(key.second) + " " + sha + "\n");
+        return {};
     }
     void begin(qint64 scan, qint64 file, const std::string &sha256)
     {
@@ -127,6 +147,7 @@ private:
     }
     std::string m_path;
     int m_fd = -1;
+    std::map<std::pair<qint64, qint64>, std::string> m_suspects;
 };
 
 Work examine(const WalkEntry &entry, qint64 fileId, const ScanRequest &request, int inputSize,
@@ -485,8 +506,8 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
             update.fileId = file.fileId;
             update.sha256 = file.sha256.size() == 64 ? file.sha256 : std::string();
             update.status = FileStatus::Failed;
-            update.error = "stopped the program while being decoded (the decoder crashed, or the program was "
-                           "killed during its decode); not decoded again";
+            update.error = "stopped the program twice while being decoded (the decoder crashed, or the program "
+                           "was killed during its decode, each time); not decoded again";
             byScan[file.scanId].files.push_back(update);
         }
         for (const auto &[scanId, batch] : byScan)

@@ -7,6 +7,8 @@
 #include <QElapsedTimer>
 #include <QTest>
 
+#include "TestFiles.h"
+
 #include <zlib.h>
 
 #include <vector>
@@ -269,6 +271,18 @@ private slots:
         factsOf(bytes); // must not crash or hang
         factsOf(QByteArray("\xFF\xD8\xFF", 3));
         factsOf(QByteArray());
+    }
+
+    void fuzzFindingsStayFixed()
+    {
+        // Each file here crashed the metadata reader under fuzz_image_facts once. A WebP whose
+        // EXIF chunk is shorter than the "Exif\0\0" prefix that follows it in the file: the
+        // chunk's length minus 6 wrapped around and the TIFF reader ran off the buffer
+        // (AddressSanitizer: heap-buffer-overflow). The suites run under ASan in CI.
+        const QByteArray webp = test::readAll(QStringLiteral(RINE_TEST_DATA "/hostile/fuzz/webp-short-exif-chunk.webp"));
+        QVERIFY(webp.startsWith("RIFF"));
+        const ImageFacts facts = factsOf(webp);
+        QVERIFY(facts.exif.empty());
     }
 
     void orientationsAsTheExifSpecificationDefinesThem()

@@ -385,10 +385,12 @@ private slots:
         QVERIFY2(integrity.verified(), qPrintable(integrity.describe()));
     }
 
-    void aFileWhoseDecodeKilledTheProgramIsFailedNotRetried()
+    void aFileWhoseDecodeKilledTheProgramTwiceIsFailedNotRetried()
     {
         // The first run is stopped after its first batch, as if the process had died while
-        // decoding a file: its line is left open in the decode journal beside the case.
+        // decoding two files: their lines are left open in the decode journal beside the case.
+        // One was in flight at a death for the first time (a kill -9 may just have caught it):
+        // decoded again. The other had been in flight at the death before too (marked S): failed.
         const QString path = dbPath("killed.sqlite");
         auto database = openCase(path);
         ScanRequest request;
@@ -405,14 +407,26 @@ private slots:
         QVERIFY(!QFile::exists(path + ".decoding")); // a run that returns leaves no journal
         auto files = database->fileReports(first->scanId);
         QVERIFY(files);
-        const auto victim = std::find_if(files->begin(), files->end(),
-                                         [](const FileReport &f) { return f.status == QLatin1String("pending"); });
-        QVERIFY(victim != files->end());
-        const QString sha = QString::fromLatin1(QCryptographicHash::hash(test::readAll(victim->path), QCryptographicHash::Sha256).toHex());
+        std::vector<FileReport> pending;
+        for (const FileReport &f : files.value())
+            if (f.status == QLatin1String("pending"))
+                pending.push_back(f);
+        QVERIFY(pending.size() >= 2);
+        const FileReport *victim = &pending[0], *once = &pending[1];
+        const auto shaOf = [](const QString &file) {
+            return QString::fromLatin1(QCryptographicHash::hash(test::readAll(file), QCryptographicHash::Sha256).toHex());
+        };
+        const QString sha = shaOf(victim->path);
         {
             QFile journal(path + ".decoding");
             QVERIFY(journal.open(QIODevice::WriteOnly));
-            journal.write(QStringLiteral("B %1 %2 %3\nB %1 999999 %3\nE %1 999999\n").arg(first->scanId).arg(victim->id).arg(sha).toLatin1());
+            journal.write(QStringLiteral("S %1 %2 %3\nB %1 %2 %3\nB %1 %4 %5\nB %1 999999 %3\nE %1 999999\n")
+                              .arg(first->scanId)
+                              .arg(victim->id)
+                              .arg(sha)
+                              .arg(once->id)
+                              .arg(shaOf(once->path))
+                              .toLatin1());
         }
         cancel = false;
         auto second = engine.run(request, cancel, {});
@@ -421,8 +435,11 @@ private slots:
         auto after = database->fileReports(second->scanId, {victim->id});
         QVERIFY(after && after->size() == 1);
         QCOMPARE(after->front().status, QStringLiteral("failed"));
-        QVERIFY2(after->front().error.contains("stopped the program while being decoded"), qPrintable(after->front().error));
+        QVERIFY2(after->front().error.contains("stopped the program twice while being decoded"), qPrintable(after->front().error));
         QCOMPARE(after->front().sha256, sha);
+        auto retried = database->fileReports(second->scanId, {once->id});
+        QVERIFY(retried && retried->size() == 1);
+        QCOMPARE(retried->front().status, QStringLiteral("scored"));
         QVERIFY(!QFile::exists(path + ".decoding"));
         const CaseIntegrity integrity = database->integrity();
         QVERIFY2(integrity.verified(), qPrintable(integrity.describe()));
