@@ -7,6 +7,7 @@
 #include "store/CaseSigning.h"
 #include "util/QtStrings.h"
 
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -273,8 +274,11 @@ int runAudit(const QStringList &arguments)
         if (!any)
             failures << QStringLiteral("no entry of the case is signed");
     }
-    auto thisInstallation = CaseSigner::installation();
-    const QString ours = thisInstallation ? thisInstallation.value()->fingerprint() : QString();
+    // Which signer is this installation, when it has a key: a read-only command makes none.
+    QString ours;
+    if (QFileInfo::exists(CaseSigner::keyPath()))
+        if (auto thisInstallation = CaseSigner::installation(); thisInstallation)
+            ours = thisInstallation.value()->fingerprint();
     QTextStream out(stdout);
     if (parser.value(format) == QLatin1String("json")) {
         QJsonArray entries;
