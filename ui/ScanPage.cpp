@@ -361,6 +361,7 @@ void ScanPage::scanEnded(const ScanFinished &finished, const QString &error)
     m_progress->setFormat(error.isEmpty() ? (finished.outcome.cancelled ? tr("Cancelled") : tr("Done")) : tr("Failed"));
     if (!error.isEmpty()) {
         m_rate->clear();
+        m_message->setTextFormat(Qt::RichText);
         m_message->setText(tr("<span style=\"color:#c01f1f\">The scan failed: %1</span>").arg(error.toHtmlEscaped()));
         m_message->setVisible(true);
         return;
@@ -374,6 +375,19 @@ void ScanPage::scanEnded(const ScanFinished &finished, const QString &error)
                         .arg(o.alreadyScored)
                         .arg(o.walkEvents ? tr(", %1 walk notes").arg(o.walkEvents) : QString())
                         .arg(caseSummary()));
+    if (o.decodesOverTime > 0 || o.deferred > 0) {
+        // The scan's budget of decodes past their time limit: said, and what to do when it ran out.
+        QString text = tr("%n file(s) took longer to decode than the time limit and failed; this scan lets %1 such "
+                          "decodes run on at once.", nullptr, int(o.decodesOverTime))
+                           .arg(o.decodeBudget);
+        if (o.deferred > 0)
+            text += QLatin1Char(' ')
+                  + tr("%n file(s) were not examined while they still ran: scan the folder again to examine them.",
+                       nullptr, int(o.deferred));
+        m_message->setTextFormat(Qt::PlainText);
+        m_message->setText(text);
+        m_message->setVisible(true);
+    }
 }
 
 void ScanPage::dragEnterEvent(QDragEnterEvent *event)

@@ -269,7 +269,7 @@ int runScan(const QStringList &arguments)
         for (const WalkEvent &event : summary->events)
             if (event.kind == WalkEvent::Kind::UnreadableFolder || event.kind == WalkEvent::Kind::MissingRoot)
                 ++unreadableFolders;
-    if (showProgress || failed || o.cancelled) {
+    if (showProgress || failed || o.cancelled || o.deferred) {
         QTextStream(stderr) << "rine-cli scan: " << (o.cancelled ? "interrupted" : "done") << ": scan " << o.scanId
                             << (o.resumed ? " (resumed)" : "") << " in " << parser.value(db) << ": " << o.listed
                             << " files listed, " << o.examined << " examined in this run, " << o.inferred
@@ -285,11 +285,24 @@ int runScan(const QStringList &arguments)
                                "decoded again (see their errors)"
                             << Qt::endl;
     }
+    if (o.decodesOverTime > 0 || o.deferred > 0) {
+        QTextStream(stderr) << "rine-cli scan: " << o.decodesOverTime << " file(s) took longer to decode than "
+                            << "--decode-timeout (" << request.limits.timeoutSeconds
+                            << " s) and are recorded as failed; this scan lets " << o.decodeBudget
+                            << " such decodes run on at once (" << o.decodesStillRunning
+                            << " still running at its end)" << Qt::endl;
+    }
+    if (o.deferred > 0) {
+        QTextStream(stderr) << "rine-cli scan: " << o.deferred << " file(s) not examined: " << o.decodeBudget
+                            << " decodes past their time limit were still running (crafted files?); the scan is "
+                               "left incomplete: run the same command again to examine them"
+                            << Qt::endl;
+    }
     if (!writeExports(session.value()->database(), o.scanId, parser.value(csv), parser.value(json), cmd))
         return UsageOrSetup;
     if (o.cancelled)
         return Interrupted;
-    return failed || unreadableFolders ? SomeFailed : Success;
+    return failed || unreadableFolders || o.deferred ? SomeFailed : Success;
 }
 
 int runResults(const QStringList &arguments)

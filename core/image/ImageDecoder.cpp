@@ -478,17 +478,68 @@ std::atomic<int> s_stuckDecodes{0};
 
 Result<DecodedImage> decodeNow(const FileBytes &file, const DecodeLimits &limits);
 
+const std::shared_ptr<DecodeBudget> &processBudget()
+{
+    static const auto budget = std::make_shared<DecodeBudget>();
+    return budget;
+}
+
 } // namespace
 
 int stuckDecodes() { return s_stuckDecodes.load(); }
+
+int DecodeBudget::stuck() const
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_stuck;
+}
+
+int DecodeBudget::overran() const
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_overran;
+}
+
+bool DecodeBudget::waitForRoom(double seconds, const std::atomic<bool> *cancel)
+{
+    std::unique_lock<std::mutex> lock(m_mutex);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                              std::chrono::duration<double>(std::max(0.0, seconds)));
+    while (m_stuck >= m_capacity) {
+        if (cancel && cancel->load())
+            return false;
+        const auto now = std::chrono::steady_clock::now();
+        if (now >= until)
+            return false;
+        m_freed.wait_until(lock, std::min(until, now + std::chrono::milliseconds(200)));
+    }
+    return true;
+}
+
+void DecodeBudget::overrun()
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    ++m_stuck;
+    ++m_overran;
+}
+
+void DecodeBudget::ended()
+{
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        --m_stuck;
+    }
+    m_freed.notify_all();
+}
 
 Result<DecodedImage> decodeImage(const FileBytes &file, const DecodeLimits &limits)
 {
     using R = Result<DecodedImage>;
     if (!(limits.timeoutSeconds > 0))
         return decodeNow(file, limits);
-    if (s_stuckDecodes.load() >= kMaxStuckDecodes)
-        return R::failure(file.path + ": not decoded: " + std::to_string(kMaxStuckDecodes)
+    const std::shared_ptr<DecodeBudget> budget = limits.budget ? limits.budget : processBudget();
+    if (budget->stuck() >= budget->capacity())
+        return R::failure(file.path + ": not decoded: " + std::to_string(budget->capacity())
                           + " earlier files are still being decoded past their time limit (crafted to exhaust the "
                             "decoder?); scan the rest again once they are set aside");
     // The decode runs on a thread of its own so that it can be waited for with a limit; the
@@ -496,6 +547,7 @@ Result<DecodedImage> decodeImage(const FileBytes &file, const DecodeLimits &limi
     struct Shared {
         FileBytes file;
         DecodeLimits limits;
+        std::shared_ptr<DecodeBudget> budget;
         std::mutex mutex;
         std::condition_variable done;
         std::optional<R> result;
@@ -504,6 +556,8 @@ Result<DecodedImage> decodeImage(const FileBytes &file, const DecodeLimits &limi
     auto shared = std::make_shared<Shared>();
     shared->file = file;
     shared->limits = limits;
+    shared->limits.budget.reset();
+    shared->budget = budget;
     try {
         std::thread([shared] {
             R result = R::failure(shared->file.path + ": decoding failed");
@@ -513,8 +567,10 @@ Result<DecodedImage> decodeImage(const FileBytes &file, const DecodeLimits &limi
                 result = R::failure(shared->file.path + ": decoding failed: " + e.what());
             }
             std::lock_guard<std::mutex> lock(shared->mutex);
-            if (shared->abandoned)
+            if (shared->abandoned) {
                 --s_stuckDecodes;
+                shared->budget->ended();
+            }
             shared->result = std::move(result);
             shared->done.notify_all();
         }).detach();
@@ -526,6 +582,7 @@ Result<DecodedImage> decodeImage(const FileBytes &file, const DecodeLimits &limi
     if (!shared->done.wait_for(lock, limit, [&] { return shared->result.has_value(); })) {
         shared->abandoned = true;
         ++s_stuckDecodes;
+        budget->overrun();
         char seconds[32];
         std::snprintf(seconds, sizeof seconds, "%g", limits.timeoutSeconds);
         return R::failure(file.path + ": decoding took longer than " + seconds

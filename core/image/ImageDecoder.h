@@ -3,7 +3,11 @@
 #include "util/FileBytes.h"
 #include "util/Result.h"
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -39,18 +43,54 @@ struct JpegQualityEstimate {
 };
 JpegQualityEstimate jpegQuality(const int (&zigzagTable)[64]);
 
+inline constexpr int kMaxStuckDecodes = 4;
+
+// Decodes that went past their time limit and are still running, counted for whoever started
+// them (a scan has one of its own; other callers share the process's). The decoders cannot be
+// interrupted: such a decode goes on, on a thread of its own, until it ends, and its result is
+// dropped. While capacity() of them are still running, decodeImage refuses further files at
+// once rather than pile up threads; a scan waits for one to end first (waitForRoom).
+class DecodeBudget {
+public:
+    // waitSeconds: how long a scan's file waits for room when the budget is full; < 0: as long
+    // as the per-file time limit.
+    explicit DecodeBudget(int capacity = kMaxStuckDecodes, double waitSeconds = -1)
+        : m_capacity(capacity < 1 ? 1 : capacity), m_wait(waitSeconds)
+    {
+    }
+    DecodeBudget(const DecodeBudget &) = delete;
+    DecodeBudget &operator=(const DecodeBudget &) = delete;
+
+    int capacity() const { return m_capacity; }
+    double waitSeconds(double timeLimit) const { return m_wait >= 0 ? m_wait : timeLimit; }
+    int stuck() const; // past their limit and still running, now
+    int overran() const; // went past their limit, since this budget was made
+    // Waits up to `seconds` (checking `cancel`) until fewer than capacity() are stuck.
+    bool waitForRoom(double seconds, const std::atomic<bool> *cancel = nullptr);
+
+    // For decodeImage: a decode went past its limit; and later, it ended.
+    void overrun();
+    void ended();
+
+private:
+    const int m_capacity;
+    const double m_wait;
+    mutable std::mutex m_mutex;
+    std::condition_variable m_freed;
+    int m_stuck = 0;
+    int m_overran = 0;
+};
+
 struct DecodeLimits {
     std::uint64_t maxFileBytes = 512ull << 20;
     std::uint64_t maxPixels = 1ull << 28; // 268 megapixels
-    // A decode that takes longer fails ("took longer than ... s"); 0: no limit. The decoders
-    // cannot be interrupted: the decode goes on, on a thread of its own, until it ends, and its
-    // result is dropped. While kMaxStuckDecodes such decodes are still running, further
-    // files fail at once rather than pile up more threads.
+    // A decode that takes longer fails ("took longer than ... s"); 0: no limit.
     double timeoutSeconds = 30;
+    // Whose stuck decodes count against whom; null: the process's budget.
+    std::shared_ptr<DecodeBudget> budget;
 };
 
-inline constexpr int kMaxStuckDecodes = 4;
-// How many decodes that went over their time are still running.
+// How many decodes that went over their time are still running, in the whole process.
 int stuckDecodes();
 
 // The image format named by the leading bytes ("magic"), or "" when none is recognised.

@@ -3,6 +3,7 @@
 #include "scan/BoundedQueue.h"
 #include "util/Version.h"
 
+#include <QJsonObject>
 #include <QFileInfo>
 
 #include <algorithm>
@@ -36,6 +37,7 @@ struct Work {
         Cached, // these bytes have cached features: run the heads only
         Duplicate, // the same bytes are being examined for another path right now
         Decoded, // crops ready for the backbone
+        Deferred, // not examined: the scan's stuck decodes filled its budget; stays pending
     };
     Kind kind = Kind::ReadFailed;
     qint64 fileId = 0;
@@ -150,9 +152,33 @@ private:
     std::map<std::pair<qint64, qint64>, std::string> m_suspects;
 };
 
-Work examine(const WalkEntry &entry, qint64 fileId, const ScanRequest &request, int inputSize,
-             const std::unordered_set<std::string> &known, const std::unordered_set<std::string> &cached,
-             std::unordered_set<std::string> &claimed, std::mutex &claimedMutex, DecodeJournal &journal, qint64 scanId)
+// Whether a file may be decoded now, under the scan's budget of stuck decodes. When the budget
+// is full, the file waits for one of them to end (up to its own time limit by default); once such a wait
+// has run out, later files are deferred at once (not waited for one by one) until one ends.
+class DecodeGate {
+public:
+    DecodeGate(const DecodeLimits &limits, const std::atomic<bool> &cancel) : m_limits(limits), m_cancel(cancel) {}
+
+    bool admit()
+    {
+        if (!(m_limits.timeoutSeconds > 0))
+            return true;
+        const double wait = m_saturated.load() ? 0.0 : m_limits.budget->waitSeconds(m_limits.timeoutSeconds);
+        const bool room = m_limits.budget->waitForRoom(wait, &m_cancel);
+        m_saturated = !room;
+        return room;
+    }
+
+private:
+    const DecodeLimits &m_limits;
+    const std::atomic<bool> &m_cancel;
+    std::atomic<bool> m_saturated{false};
+};
+
+Work examine(const WalkEntry &entry, qint64 fileId, const ScanRequest &request, const DecodeLimits &limits,
+             DecodeGate &gate, int inputSize, const std::unordered_set<std::string> &known,
+             const std::unordered_set<std::string> &cached, std::unordered_set<std::string> &claimed,
+             std::mutex &claimedMutex, DecodeJournal &journal, qint64 scanId)
 {
     Work work;
     work.fileId = fileId;
@@ -190,6 +216,11 @@ Work examine(const WalkEntry &entry, qint64 fileId, const ScanRequest &request, 
         work.kind = Work::Kind::Known;
         return work;
     }
+    // Before the bytes are claimed: a deferred file leaves no other path waiting on it.
+    if (!cached.count(work.sha256) && !gate.admit()) {
+        work.kind = Work::Kind::Deferred;
+        return work;
+    }
     {
         std::lock_guard<std::mutex> lock(claimedMutex);
         if (!claimed.insert(work.sha256).second) {
@@ -208,7 +239,7 @@ Work examine(const WalkEntry &entry, qint64 fileId, const ScanRequest &request, 
         ~Ended() { journal.end(scan, file); }
     } ended{journal, scanId, fileId};
     try {
-        auto image = decodeImage(bytes.value(), request.limits);
+        auto image = decodeImage(bytes.value(), limits);
         if (!image) {
             work.kind = Work::Kind::DecodeFailed;
             work.error = image.error();
@@ -280,6 +311,10 @@ public:
         }
         case K::Decoded:
             m_decoded.push_back(std::move(work));
+            break;
+        case K::Deferred:
+            ++m_outcome.deferred; // left pending: the next run of this scan examines it
+            ++m_done;
             break;
         }
         return true;
@@ -563,6 +598,15 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
         cached = std::move(found.value());
     }
 
+    // Stuck decodes count against this scan alone: another scan in the process (or an
+    // earlier one whose crafted files are still being decoded) does not use up its budget.
+    DecodeLimits limits = request.limits;
+    if (!limits.budget)
+        limits.budget = std::make_shared<DecodeBudget>();
+    outcome.decodeBudget = limits.budget->capacity();
+    const int overranBefore = limits.budget->overran();
+    DecodeGate gate(limits, cancel);
+
     // Pool: read, hash, decode, crop; the queue holds a few batches' worth at most.
     const int batchSize = std::max(1, request.batchSize);
     int workers = request.workers;
@@ -584,8 +628,8 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
                 const WalkEntry &entry = walked.files[index];
                 Work work;
                 try {
-                    work = examine(entry, fileSlots.value()[index].id, request, model.inputSize, known.value(),
-                                   cached, claimed, claimedMutex, journal, scan->id);
+                    work = examine(entry, fileSlots.value()[index].id, request, limits, gate, model.inputSize,
+                                   known.value(), cached, claimed, claimedMutex, journal, scan->id);
                 } catch (const std::exception &e) {
                     // Out of memory on a huge image, say: this file fails, the scan goes on.
                     work = Work{};
@@ -659,12 +703,25 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
         return R::failure(failed.error());
 
     outcome.cancelled = cancel.load();
-    if (!outcome.cancelled) {
+    outcome.decodesOverTime = std::size_t(limits.budget->overran() - overranBefore);
+    outcome.decodesStillRunning = std::size_t(limits.budget->stuck());
+    // Deferred files are still pending: the scan is left incomplete, and the next run of the
+    // same scan examines them (then also fails the files no longer found).
+    const bool incomplete = !outcome.cancelled && outcome.deferred > 0;
+    if (!outcome.cancelled && !incomplete) {
         if (auto unfound = m_database.failUnfoundFiles(scan->id); !unfound)
             return R::failure(unfound.error());
     }
-    if (auto finished = m_database.finishScan(scan->id, outcome.cancelled ? QStringLiteral("cancelled")
-                                                                          : QStringLiteral("completed"));
+    const QJsonObject decoding{{QStringLiteral("time_limit_s"), limits.timeoutSeconds},
+                               {QStringLiteral("stuck_budget"), outcome.decodeBudget},
+                               {QStringLiteral("over_time"), qint64(outcome.decodesOverTime)},
+                               {QStringLiteral("still_running"), qint64(outcome.decodesStillRunning)},
+                               {QStringLiteral("deferred"), qint64(outcome.deferred)}};
+    if (auto finished = m_database.finishScan(scan->id,
+                                              outcome.cancelled ? QStringLiteral("cancelled")
+                                              : incomplete      ? QStringLiteral("incomplete")
+                                                                : QStringLiteral("completed"),
+                                              QJsonObject{{QStringLiteral("decoding"), decoding}});
         !finished)
         return R::failure(finished.error());
     auto counts = m_database.statusCounts(scan->id);

@@ -50,6 +50,14 @@ struct ScanOutcome {
     std::size_t walkEvents = 0;
     // Files a previous run was decoding when the process died: recorded as failed, not retried.
     std::size_t stoppedInDecode = 0;
+    // Decodes past the per-file time limit: the scan's budget of such decodes running at once
+    // (kMaxStuckDecodes), how many went over in this run, how many still ran at its end, and the
+    // files left pending because the budget stayed full (the scan is then "incomplete": run it
+    // again to examine them).
+    int decodeBudget = 0;
+    std::size_t decodesOverTime = 0;
+    std::size_t decodesStillRunning = 0;
+    std::size_t deferred = 0;
     double seconds = 0;
     std::vector<std::pair<QString, qint64>> statusCounts; // over the whole scan
 };

@@ -1011,7 +1011,7 @@ Result<ScanRow> CaseDatabase::beginScan(const ScanSettings &settings, const Scan
     return row;
 }
 
-Result<bool> CaseDatabase::finishScan(qint64 scanId, const QString &state)
+Result<bool> CaseDatabase::finishScan(qint64 scanId, const QString &state, const QJsonObject &details)
 {
     if (auto begun = beginWrite(); !begun)
         return begun;
@@ -1035,8 +1035,10 @@ Result<bool> CaseDatabase::finishScan(qint64 scanId, const QString &state)
     }
     if (!ok)
         return failWrite(query, "cannot record the end of the scan");
-    return finishWrite(query, QStringLiteral("scan ") + state,
-                       QJsonObject{{QStringLiteral("scan"), scanId}, {QStringLiteral("files"), counts}});
+    QJsonObject recorded = details;
+    recorded[QStringLiteral("scan")] = scanId;
+    recorded[QStringLiteral("files")] = counts;
+    return finishWrite(query, QStringLiteral("scan ") + state, recorded);
 }
 
 Result<std::vector<FileSlot>> CaseDatabase::registerFiles(qint64 scanId, const std::vector<WalkEntry> &files)

@@ -43,7 +43,8 @@ struct ScanRuntime {
 
 struct ScanRow {
     qint64 id = 0;
-    QString state; // running, completed, cancelled (a running scan whose process died reads "running")
+    QString state; // running, completed, cancelled, incomplete (files deferred: run it again); a
+                   // running scan whose process died reads "running"
     QString startedAt, finishedAt;
     QString settingsJson;
     bool resumed = false;
@@ -214,7 +215,8 @@ public:
     Result<ScanRow> beginScan(const ScanSettings &settings, const ScanRuntime &runtime,
                               const std::vector<std::pair<std::string, std::string>> &models /* role, sha256 */,
                               const std::vector<std::string> &modelPaths);
-    Result<bool> finishScan(qint64 scanId, const QString &state);
+    // state: completed, cancelled or incomplete (files left pending); details go into the audit entry.
+    Result<bool> finishScan(qint64 scanId, const QString &state, const QJsonObject &details = {});
 
     // Lists the walk's files in the scan (new ones as pending), and returns each file's row
     // and whether it still has to be examined.

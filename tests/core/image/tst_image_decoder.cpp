@@ -461,6 +461,13 @@ private slots:
             QVERIFY(stuckDecodes() <= kMaxStuckDecodes);
         }
         QVERIFY(refusedAtCap);
+        // A scan counts its own: the process's stuck decodes do not use up a budget of its own.
+        DecodeLimits own = limits;
+        own.budget = std::make_shared<DecodeBudget>();
+        auto mine = decodeImage(file, own);
+        QVERIFY(!mine);
+        QVERIFY2(QString::fromStdString(mine.error()).contains("took longer than 0.001 s"), mine.error().c_str());
+        QCOMPARE(own.budget->overran(), 1);
         QTRY_COMPARE_WITH_TIMEOUT(stuckDecodes(), 0, 120000); // each one ends, and is counted off
 
         limits.timeoutSeconds = 0; // no limit

@@ -10,6 +10,7 @@
 #include "store/CaseDatabase.h"
 
 #include <QCryptographicHash>
+#include <QImage>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRegularExpression>
@@ -443,6 +444,127 @@ private slots:
         QVERIFY(!QFile::exists(path + ".decoding"));
         const CaseIntegrity integrity = database->integrity();
         QVERIFY2(integrity.verified(), qPrintable(integrity.describe()));
+    }
+
+    // Images whose decode takes tens of milliseconds (2000 x 2000 noise, stored uncompressed),
+    // each with bytes of its own.
+    QString slowImages(const QString &name, int count)
+    {
+        const QString folder = m_dir.filePath(name);
+        QDir().mkpath(folder);
+        QImage noise(2000, 2000, QImage::Format_RGB888);
+        quint32 state = 12345;
+        for (int y = 0; y < noise.height(); ++y) {
+            uchar *line = noise.scanLine(y);
+            for (int x = 0; x < noise.width() * 3; ++x) {
+                state = state * 1664525u + 1013904223u;
+                line[x] = uchar(state >> 24);
+            }
+        }
+        for (int i = 0; i < count; ++i) {
+            noise.scanLine(0)[0] = uchar(i);
+            if (!noise.save(folder + QStringLiteral("/slow-%1.png").arg(i), "PNG", 100))
+                qFatal("cannot write a test image");
+        }
+        return folder;
+    }
+
+    void stuckDecodesCountAgainstTheScanAndTheRestIsExaminedLater()
+    {
+        // Every decode overruns a 1 ms limit. The scan's budget lets 2 run on at once; a file
+        // that finds it full waits 1 ms for one to end, then is left pending, and so are the
+        // files after it while the budget stays full. The scan is "incomplete", says so, and
+        // its next run examines them.
+        const QString folder = slowImages("slow-deferred", 6);
+        auto database = openCase(dbPath("deferred.sqlite"));
+        ScanRequest request;
+        request.roots = {folder.toStdString()};
+        request.workers = 1;
+        request.limits.timeoutSeconds = 0.001;
+        request.limits.budget = std::make_shared<DecodeBudget>(2, 0.001);
+        std::atomic<bool> cancel{false};
+        ScanEngine engine(*m_detectorA, *database);
+        auto first = engine.run(request, cancel, {});
+        QVERIFY2(first, first ? "" : first.error().c_str());
+        QCOMPARE(first->decodeBudget, 2);
+        QVERIFY(first->decodesOverTime >= 2);
+        QVERIFY(first->deferred >= 1);
+        QCOMPARE(first->decodesOverTime + first->deferred, std::size_t(6));
+        QCOMPARE(first->inferred, std::size_t(0));
+        auto scans = database->scans();
+        QVERIFY(scans);
+        QCOMPARE(scans->back().state, QStringLiteral("incomplete"));
+        auto files = database->fileReports(first->scanId);
+        QVERIFY(files);
+        std::size_t pending = 0, overTime = 0;
+        for (const FileReport &f : files.value()) {
+            if (f.status == QLatin1String("pending"))
+                ++pending;
+            else if (f.status == QLatin1String("failed") && f.error.contains(QLatin1String("took longer than 0.001 s")))
+                ++overTime;
+            else
+                QFAIL(qPrintable(f.path + ": " + f.status + ": " + f.error));
+        }
+        QCOMPARE(pending, first->deferred);
+        QCOMPARE(overTime, first->decodesOverTime);
+        // The audit log's entry for the end of the scan carries the figures.
+        auto entries = database->auditLog();
+        QVERIFY(entries);
+        const QJsonObject decoding = QJsonDocument::fromJson(entries->back().details.toUtf8()).object()
+                                         .value(QStringLiteral("decoding")).toObject();
+        QCOMPARE(entries->back().action, QStringLiteral("scan incomplete"));
+        QCOMPARE(decoding.value(QStringLiteral("stuck_budget")).toInt(), 2);
+        QCOMPARE(decoding.value(QStringLiteral("deferred")).toInt(), int(first->deferred));
+        QCOMPARE(decoding.value(QStringLiteral("over_time")).toInt(), int(first->decodesOverTime));
+
+        // The same scan again, with no time limit: it resumes and examines what it left.
+        request.limits.timeoutSeconds = 0;
+        auto second = engine.run(request, cancel, {});
+        QVERIFY2(second, second ? "" : second.error().c_str());
+        QVERIFY(second->resumed);
+        QCOMPARE(second->scanId, first->scanId);
+        QCOMPARE(second->deferred, std::size_t(0));
+        QCOMPARE(second->inferred, first->deferred);
+        scans = database->scans();
+        QVERIFY(scans);
+        QCOMPARE(scans->back().state, QStringLiteral("completed"));
+        files = database->fileReports(first->scanId);
+        QVERIFY(files);
+        std::size_t scored = 0;
+        for (const FileReport &f : files.value())
+            scored += f.status == QLatin1String("scored");
+        QCOMPARE(scored, first->deferred);
+        const CaseIntegrity integrity = database->integrity();
+        QVERIFY2(integrity.verified(), qPrintable(integrity.describe()));
+    }
+
+    void aFileWaitsForAStuckDecodeToEndInsteadOfFailing()
+    {
+        // A budget of one, and room waited for as long as it takes: each file waits for the
+        // previous one's overrun decode to end, then is decoded (and overruns) in turn. None is
+        // refused for want of room, and none is left pending.
+        const QString folder = slowImages("slow-waiting", 3);
+        auto database = openCase(dbPath("waiting.sqlite"));
+        ScanRequest request;
+        request.roots = {folder.toStdString()};
+        request.workers = 1;
+        request.limits.timeoutSeconds = 0.001;
+        request.limits.budget = std::make_shared<DecodeBudget>(1, 600);
+        std::atomic<bool> cancel{false};
+        ScanEngine engine(*m_detectorA, *database);
+        auto outcome = engine.run(request, cancel, {});
+        QVERIFY2(outcome, outcome ? "" : outcome.error().c_str());
+        QCOMPARE(outcome->deferred, std::size_t(0));
+        QCOMPARE(outcome->decodesOverTime, std::size_t(3));
+        auto files = database->fileReports(outcome->scanId);
+        QVERIFY(files);
+        QCOMPARE(files->size(), std::size_t(3));
+        for (const FileReport &f : files.value())
+            QVERIFY2(f.status == QLatin1String("failed") && f.error.contains(QLatin1String("took longer than")),
+                     qPrintable(f.path + ": " + f.status + ": " + f.error));
+        auto scans = database->scans();
+        QVERIFY(scans);
+        QCOMPARE(scans->back().state, QStringLiteral("completed"));
     }
 
     void aFileThatVanishesMidScanIsReported()
