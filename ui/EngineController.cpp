@@ -547,9 +547,10 @@ Job *EngineController::importBackbone(const QString &path)
                  [worker = m_modelsWorker, path](const Job::Reporter &r) { worker->importBackbone(path, r); });
 }
 
-Job *EngineController::fetchModel(const QString &name, const QString &url)
+Job *EngineController::fetchModel(const QString &name, const QString &url, bool trust)
 {
-    return modelsJob([name, url](ModelsWorker *worker, const Job::Reporter &r) { worker->fetch(name, url, r); });
+    return modelsJob(
+        [name, url, trust](ModelsWorker *worker, const Job::Reporter &r) { worker->fetch(name, url, trust, r); });
 }
 
 Job *EngineController::verifyModel(const QString &name)

@@ -50,7 +50,8 @@ public:
     Job *evaluateTrainedHead(const QString &headPath, const QString &cardPath, const QString &testRoot, CropMode crop,
                              double threshold, int batchSize);
     Job *importBackbone(const QString &path);
-    Job *fetchModel(const QString &name, const QString &url = {});
+    // trust: the user pinned a mirror's copy of a model with no published SHA-256 (ModelStore::mayFetch).
+    Job *fetchModel(const QString &name, const QString &url = {}, bool trust = false);
     Job *verifyModel(const QString &name);
     Job *importModel(const QString &path, const QString &name, bool trust);
     Job *removeModel(const QString &name);

@@ -147,8 +147,8 @@ MainWindow::MainWindow(StudioOptions options, QWidget *parent)
         m_robustnessPage->followSweep(m_engine->sweep(params));
     });
     connect(m_modelsPage, &ModelsPage::refreshRequested, m_engine, &EngineController::listModels);
-    connect(m_modelsPage, &ModelsPage::fetchRequested, this, [this](const QString &name, const QString &url) {
-        followModelAction(m_engine->fetchModel(name, url), ModelAction::Kind::Fetch, name);
+    connect(m_modelsPage, &ModelsPage::fetchRequested, this, [this](const QString &name, const QString &url, bool trust) {
+        followModelAction(m_engine->fetchModel(name, url, trust), ModelAction::Kind::Fetch, name);
     });
     connect(m_modelsPage, &ModelsPage::verifyRequested, this, [this](const QString &name) {
         followModelAction(m_engine->verifyModel(name), ModelAction::Kind::Verify, name);

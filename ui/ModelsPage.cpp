@@ -94,7 +94,7 @@ ModelsPage::ModelsPage(QWidget *parent) : QWidget(parent)
     connect(m_train, &QPushButton::clicked, this, &ModelsPage::trainRequested);
     connect(m_download, &QPushButton::clicked, this, [this] {
         if (const ModelState *s = selected())
-            emit fetchRequested(s->installed.model.name, {});
+            emit fetchRequested(s->installed.model.name, {}, false);
     });
     connect(m_downloadFrom, &QPushButton::clicked, this, [this] {
         const ModelState *s = selected();
@@ -106,8 +106,23 @@ ModelsPage::ModelsPage(QWidget *parent) : QWidget(parent)
                                                      "or the one pinned here):")
                                                       .arg(s->installed.model.file),
                                                   QLineEdit::Normal, s->installed.model.url, &ok);
-        if (ok && !url.trimmed().isEmpty())
-            emit fetchRequested(s->installed.model.name, url.trimmed());
+        if (!ok || url.trimmed().isEmpty())
+            return;
+        bool trust = false;
+        if (!ModelStore(state().storeDir).mayFetch(s->installed.model, url.trimmed(), false)) {
+            // Nothing published says which file this model is, and this is not the authors'
+            // address: the user decides whether that copy is the model, as for --trust.
+            const auto answer = QMessageBox::question(
+                this, tr("Pin this download?"),
+                tr("%1 has no published SHA-256: its first download is pinned as the model, and nothing shows that "
+                   "the file at %2 is the one its authors published (%3). Download it and pin it as %1 on this "
+                   "installation? Only do so if you know where the copy comes from.")
+                    .arg(s->installed.model.name, url.trimmed(), s->installed.model.url));
+            if (answer != QMessageBox::Yes)
+                return;
+            trust = true;
+        }
+        emit fetchRequested(s->installed.model.name, url.trimmed(), trust);
     });
     connect(m_cancel, &QPushButton::clicked, this, [this] {
         if (m_fetchJob)

@@ -39,7 +39,9 @@ public:
 signals:
     void refreshRequested();
     void trainRequested(); // the training wizard
-    void fetchRequested(const QString &name, const QString &url); // url empty: the manifest's
+    // url empty: the manifest's. trust: the user pinned a mirror's copy of a model with no
+    // published SHA-256 (asked here before the request).
+    void fetchRequested(const QString &name, const QString &url, bool trust);
     void verifyRequested(const QString &name);
     // trust: the user confirmed pinning this file as a model whose hash is not published.
     void importRequested(const QString &path, const QString &name, bool trust);

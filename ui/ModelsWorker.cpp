@@ -37,7 +37,7 @@ void ModelsWorker::list()
     emit listed({store.dir(), store.states(), store.trusted()});
 }
 
-void ModelsWorker::fetch(const QString &name, const QString &url, const Job::Reporter &job)
+void ModelsWorker::fetch(const QString &name, const QString &url, bool trust, const Job::Reporter &job)
 {
     ModelAction action{ModelAction::Kind::Fetch, name, false, false, {}};
     const KnownModel *model = find(name);
@@ -50,6 +50,10 @@ void ModelsWorker::fetch(const QString &name, const QString &url, const Job::Rep
         return done(action, job);
     }
     ModelStore store(m_storeDir);
+    if (auto allowed = store.mayFetch(*model, url, trust); !allowed) {
+        action.message = QString::fromStdString(allowed.error());
+        return done(action, job);
+    }
     DownloadRequest request;
     request.url = QUrl(url.isEmpty() ? model->url : url);
     request.target = store.pathOf(*model);

@@ -22,7 +22,7 @@ public:
 
     void list();
     // url empty: the manifest's. The job's cancel flag stops the download (polled).
-    void fetch(const QString &name, const QString &url, const Job::Reporter &job);
+    void fetch(const QString &name, const QString &url, bool trust, const Job::Reporter &job);
     void verify(const QString &name, const Job::Reporter &job);
     void importFile(const QString &path, const QString &name, bool trust, const Job::Reporter &job);
     void remove(const QString &name, const Job::Reporter &job);

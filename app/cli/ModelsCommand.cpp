@@ -86,10 +86,8 @@ int fetch(ModelStore &store, const KnownModel &model, const QString &url, bool q
     request.target = store.pathOf(model);
     request.expectedSha256 = store.expectedSha256(model);
     request.expectedSize = model.size;
-    if (request.expectedSha256.isEmpty() && !url.isEmpty() && QUrl(url) != QUrl(model.url) && !trust) {
-        err(QStringLiteral("%1 has no published SHA-256, so its first download is pinned: it comes from the authors' "
-                           "address (%2), not a mirror, unless you pin the mirror's copy with --trust")
-                .arg(model.name, model.url));
+    if (auto allowed = store.mayFetch(model, url, trust); !allowed) {
+        err(QString::fromStdString(allowed.error()));
         return SomeFailed;
     }
     QTextStream(stderr) << "rine-cli models: fetching " << model.name << " from " << request.url.toString() << " to "

@@ -8,6 +8,7 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QUrl>
 #include <QJsonObject>
 #include <QSaveFile>
 #include <QStandardPaths>
@@ -193,6 +194,18 @@ Result<bool> ModelStore::allowed(const QString &path, const QString &sha256) con
           "of memory-safety bugs in their readers: check where this file came from, then trust it on purpose "
           "(rine-cli: --trust; the decision is recorded in "
         + trustFile(m_dir).toStdString() + ")");
+}
+
+Result<bool> ModelStore::mayFetch(const KnownModel &model, const QString &url, bool trustGiven) const
+{
+    if (!expectedSha256(model).isEmpty() || trustGiven || url.isEmpty() || QUrl(url) == QUrl(model.url))
+        return true;
+    return Result<bool>::failure(
+        QStringLiteral("%1 has no published SHA-256, so its first download is pinned as the model: it comes from the "
+                       "authors' address (%2), not from %3, unless you pin that copy on purpose (rine-cli: --trust; "
+                       "the application asks)")
+            .arg(model.name, model.url, url)
+            .toStdString());
 }
 
 QString ModelStore::expectedSha256(const KnownModel &model) const

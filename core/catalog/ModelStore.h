@@ -77,6 +77,13 @@ public:
     // pinned here on its first download or import; empty when neither exists yet.
     QString expectedSha256(const KnownModel &model) const;
 
+    // Whether a download of this model from `url` (empty: the manifest's address) may pin what
+    // arrives. A model with no published or pinned SHA-256 is pinned on its first download:
+    // from the authors' address that is the published file; from any other address (a mirror)
+    // only when the user pinned it on purpose (trustGiven: --trust, or the dialog). On
+    // refusal, a message naming the model and what to do.
+    Result<bool> mayFetch(const KnownModel &model, const QString &url, bool trustGiven) const;
+
     // Copies a file into the store after checking it (SHA-256 against the manifest or the
     // pinned hash; architecture read from its tensors by `inspect`). Returns the new path.
     // trustGiven: the user pinned this file as that model (--trust, or the dialog). A model
