@@ -6,6 +6,7 @@
 // QCryptographicHash, the backbone's is the one OpenAI publishes.
 
 #include "JobSpy.h"
+#include "RichTextProbe.h"
 #include "EngineController.h"
 #include "LoopbackHttpServer.h"
 #include "MainWindow.h"
@@ -26,6 +27,7 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextBrowser>
 
 #include <random>
 
@@ -147,7 +149,7 @@ private slots:
         QVERIFY(!button(page, "removeButton")->isEnabled());
 
         // Wrong bytes for a published hash: rejected, kept aside, never installed.
-        ModelAction action = act(window, [&] { emit page->fetchRequested(QStringLiteral("ViT-L-14"), m_server.url("/junk.pt")); });
+        ModelAction action = act(window, [&] { emit page->fetchRequested(QStringLiteral("ViT-L-14"), m_server.url("/junk.pt"), false); });
         QVERIFY(!action.ok);
         QVERIFY2(action.message.contains(kBackboneSha) || action.message.contains(QStringLiteral("SHA-256")),
                  qPrintable(action.message));
@@ -157,13 +159,23 @@ private slots:
                  qPrintable(status(page, QStringLiteral("ViT-L-14"))));
 
         // 404 says so.
-        action = act(window, [&] { emit page->fetchRequested(QStringLiteral("rine-ldm"), m_server.url("/missing.pth")); });
+        action = act(window, [&] { emit page->fetchRequested(QStringLiteral("rine-ldm"), m_server.url("/missing.pth"), true); });
         QVERIFY(!action.ok);
         QVERIFY2(action.message.contains(QStringLiteral("404")), qPrintable(action.message));
         QCOMPARE(status(page, QStringLiteral("rine-ldm")), QStringLiteral("Not installed"));
 
-        // A head whose hash the manifest leaves open: installed, its hash pinned and listed.
-        action = act(window, [&] { emit page->fetchRequested(QStringLiteral("rine-1class"), m_server.url("/tiny_head.pth")); });
+        // A head whose hash the manifest leaves open, from an address other than its authors':
+        // refused unless the user pins that copy (the dialog's Yes), before anything is fetched.
+        const int requestsBefore = m_server.route("/tiny_head.pth").ranges.size();
+        action = act(window, [&] { emit page->fetchRequested(QStringLiteral("rine-1class"), m_server.url("/tiny_head.pth"), false); });
+        QVERIFY(!action.ok);
+        QVERIFY2(action.message.contains(QStringLiteral("no published SHA-256")) && action.message.contains(QStringLiteral("the application asks")),
+                 qPrintable(action.message));
+        QCOMPARE(m_server.route("/tiny_head.pth").ranges.size(), requestsBefore);
+        QVERIFY(!QFile::exists(ModelStore().dir() + QStringLiteral("/rine_1class.pth")));
+        QCOMPARE(status(page, QStringLiteral("rine-1class")), QStringLiteral("Not installed"));
+        // Pinned on purpose: installed, its hash pinned and listed.
+        action = act(window, [&] { emit page->fetchRequested(QStringLiteral("rine-1class"), m_server.url("/tiny_head.pth"), true); });
         QVERIFY2(action.ok, qPrintable(action.message));
         QVERIFY(action.message.contains(QStringLiteral("pinned")));
         const QString installed = ModelStore().dir() + QStringLiteral("/rine_1class.pth");
@@ -199,7 +211,7 @@ private slots:
         // A slow download, cancelled: what arrived is kept, and the next one resumes from it.
         page->select(QStringLiteral("rine-4class"));
         test::JobSpy done(window.engine(), Job::Kind::ModelAction);
-        emit page->fetchRequested(QStringLiteral("rine-4class"), m_server.url("/slow.pth"));
+        emit page->fetchRequested(QStringLiteral("rine-4class"), m_server.url("/slow.pth"), true);
         QTRY_VERIFY_WITH_TIMEOUT(done.progress().size() >= 2, 30000);
         auto *bar = page->findChild<QProgressBar *>(QStringLiteral("downloadProgress"));
         QVERIFY(bar->isVisible());
@@ -216,7 +228,7 @@ private slots:
         QVERIFY(kept > 0 && kept < m_head.size());
 
         m_server.route("/slow.pth").trickleBytes = 0;
-        action = act(window, [&] { emit page->fetchRequested(QStringLiteral("rine-4class"), m_server.url("/slow.pth")); });
+        action = act(window, [&] { emit page->fetchRequested(QStringLiteral("rine-4class"), m_server.url("/slow.pth"), true); });
         QVERIFY2(action.ok, qPrintable(action.message));
         QVERIFY(action.message.contains(QStringLiteral("resumed")));
         QVERIFY(m_server.route("/slow.pth").ranges.last().startsWith("bytes="));
@@ -253,6 +265,46 @@ private slots:
         open->click();
         QCOMPARE(window.findChild<QTabWidget *>(QStringLiteral("pages"))->currentWidget(), window.modelsPage());
         QTRY_COMPARE_WITH_TIMEOUT(window.modelsPage()->selectedName(), QStringLiteral("ViT-L-14"), 10000);
+    }
+
+    void namesWithMarkupAreShownAsText()
+    {
+        // A model folder, a loaded backbone and a pin's source named like markup: the page's
+        // labels, tooltips and details show them as text (an <img> loads the path it names).
+        const QString store = m_home.filePath(QStringLiteral("<img src=store>models"));
+        QVERIFY(QDir().mkpath(store));
+        qputenv("RINE_MODEL_STORE", store.toUtf8());
+        const QString backbone = m_home.filePath(QStringLiteral("<img src=backbone>.pt"));
+        QFile::remove(backbone);
+        QVERIFY(QFile::copy(kData + QStringLiteral("/clip_tiny_traced.pt"), backbone));
+        QVERIFY(QFile::copy(kData + QStringLiteral("/rine_tiny_head.pth"), store + QStringLiteral("/rine_1class.pth")));
+        ModelStore pins(store);
+        const QString when = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
+        QVERIFY(pins.trust({sha(readAll(backbone)), backbone, QStringLiteral("trusted by <b>the user</b>"), when}));
+        QVERIFY(pins.trust({sha(m_head), store + QStringLiteral("/rine_1class.pth"),
+                            QStringLiteral("pinned on first download from http://127.0.0.1/<img src=pin>.pth"), when}));
+        StudioOptions options;
+        options.backbone = backbone;
+        options.heads = {kData + QStringLiteral("/rine_tiny_head.pth")};
+        options.device = DeviceChoice::Cpu;
+        MainWindow window(options);
+        window.show();
+        QTRY_VERIFY_WITH_TIMEOUT(window.engine()->hasModel(), 60000);
+        window.findChild<QAction *>(QStringLiteral("actionModelsPage"))->trigger();
+        ModelsPage *page = window.modelsPage();
+        QTRY_VERIFY_WITH_TIMEOUT(page->state().storeDir == store && !page->state().models.isEmpty(), 10000);
+        page->select(QStringLiteral("rine-1class"));
+        auto *details = page->findChild<QTextBrowser *>(QStringLiteral("modelDetails"));
+        QVERIFY(details);
+        // The strings reached the page, as text.
+        QVERIFY2(details->toPlainText().contains(QStringLiteral("<img src=pin>"))
+                     && details->toPlainText().contains(store),
+                 qPrintable(details->toPlainText()));
+        QVERIFY2(page->findChild<QLabel *>(QStringLiteral("modelFolder"))->text().contains(QStringLiteral("&lt;img src=backbone&gt;")),
+                 qPrintable(page->findChild<QLabel *>(QStringLiteral("modelFolder"))->text()));
+        const QStringList rendered = test::imagesRendered(page);
+        QVERIFY2(rendered.isEmpty(), qPrintable(rendered.join(QLatin1Char('\n'))));
+        qunsetenv("RINE_MODEL_STORE");
     }
 };
 

@@ -5,6 +5,7 @@
 #include "CaseLockHolder.h"
 #include "CaseFormats.h"
 #include "JobSpy.h"
+#include "RichTextProbe.h"
 #include "TestFiles.h"
 #include "Charts.h"
 #include "EngineController.h"
@@ -353,15 +354,7 @@ private slots:
             QVERIFY(file.open(QIODevice::WriteOnly));
             file.write("not an image");
         }
-        // What Qt would build from a string it renders: no image element may come out.
-        auto makesImage = [](const QString &text, Qt::TextFormat format) {
-            if (text.isEmpty() || format == Qt::PlainText || (format == Qt::AutoText && !Qt::mightBeRichText(text)))
-                return false;
-            QTextDocument document;
-            document.setHtml(text);
-            return document.toHtml().contains(QLatin1String("<img"));
-        };
-
+        using test::rendersImage;
         MainWindow window(tinyModel());
         window.show();
         waitForModel(window);
@@ -373,22 +366,17 @@ private slots:
         for (int row = 0; row < model->rowCount(); ++row)
             for (int column = 0; column < model->columnCount(); ++column) {
                 const QString tip = model->data(model->index(row, column), Qt::ToolTipRole).toString();
-                QVERIFY2(!makesImage(tip, Qt::AutoText), qPrintable(tip));
+                QVERIFY2(!rendersImage(tip, Qt::AutoText), qPrintable(tip));
                 const QString shown = model->data(model->index(row, column), Qt::DisplayRole).toString();
-                QVERIFY2(!makesImage(shown, Qt::PlainText), qPrintable(shown)); // item views draw text
+                QVERIFY2(!rendersImage(shown, Qt::PlainText), qPrintable(shown)); // item views draw text
             }
         test::JobSpy inspected(window.engine(), Job::Kind::Inspect);
         window.openImage(image);
         QTRY_COMPARE_WITH_TIMEOUT(inspected.count(), 1, 30000);
         window.openImage(broken);
         QTRY_COMPARE_WITH_TIMEOUT(inspected.count(), 2, 30000);
-        for (QWidget *widget : window.findChildren<QWidget *>()) {
-            QVERIFY2(!makesImage(widget->toolTip(), Qt::AutoText),
-                     qPrintable(widget->objectName() + QStringLiteral(": ") + widget->toolTip()));
-            if (auto *label = qobject_cast<QLabel *>(widget))
-                QVERIFY2(!makesImage(label->text(), label->textFormat()),
-                         qPrintable(label->objectName() + QStringLiteral(": ") + label->text()));
-        }
+        const QStringList rendered = test::imagesRendered(&window);
+        QVERIFY2(rendered.isEmpty(), qPrintable(rendered.join(QLatin1Char('\n'))));
     }
 
     void opensAnImageDirectly()

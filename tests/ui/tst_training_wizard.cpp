@@ -7,6 +7,7 @@
 // val/ is refused with a message and no way forward.
 
 #include "JobSpy.h"
+#include "RichTextProbe.h"
 #include "Charts.h"
 #include "EngineController.h"
 #include "MainWindow.h"
@@ -361,6 +362,52 @@ private slots:
         auto *counts = child<QTableWidget>(wizard, "trainingCounts");
         QCOMPARE(row(counts, 0), (QStringList{"(flat layout)", "2", "2", "1", "1"}));
         QVERIFY(!child<QComboBox>(wizard, "trainingClassSet")->isEnabled());
+        wizard->reject();
+    }
+
+    void namesWithMarkupAreShownAsText()
+    {
+        // A dataset, its class folders and the output file named like markup: every label and
+        // tooltip of the wizard shows them as text (an <img> element loads the path it names).
+        auto main = window();
+        QTRY_VERIFY_WITH_TIMEOUT(main->engine()->hasModel(), 60000);
+        TrainingWizard *wizard = main->openTrainingWizard();
+        const QString root = m_home.filePath(QStringLiteral("<img src=data>set"));
+        const QString klass = QStringLiteral("<b>car<img src=class>");
+        for (const char *split : {"train", "val"}) {
+            makeImages(root + "/" + split + "/" + klass + "/0_real", 2, false, 17);
+            makeImages(root + "/" + split + "/" + klass + "/1_fake", 2, true, 18);
+        }
+        wizard->setDataFolder(root);
+        QStringList rendered = test::imagesRendered(wizard); // "Looking at ..." while it is surveyed
+        QVERIFY2(rendered.isEmpty(), qPrintable(rendered.join(QLatin1Char('\n'))));
+        QTRY_VERIFY_WITH_TIMEOUT(wizard->surveyed() && wizard->currentPage()->isComplete(), 10000);
+        QCOMPARE(column(child<QTableWidget>(wizard, "trainingCounts"), 0).first(), klass); // shown, as text
+        rendered = test::imagesRendered(wizard);
+        QVERIFY2(rendered.isEmpty(), qPrintable(rendered.join(QLatin1Char('\n'))));
+
+        wizard->next();
+        QCOMPARE(wizard->currentId(), int(TrainingWizard::ConfigurationPage));
+        const QString output = m_home.filePath(QStringLiteral("<img src=out>head.pth"));
+        {
+            QFile existing(output);
+            QVERIFY(existing.open(QIODevice::WriteOnly));
+        }
+        child<QLineEdit>(wizard, "trainingOutput")->setText(output);
+        auto *message = child<QLabel>(wizard, "trainingConfigMessage");
+        QVERIFY2(message->text().contains(QStringLiteral("exists")), qPrintable(message->text()));
+        rendered = test::imagesRendered(wizard);
+        QVERIFY2(rendered.isEmpty(), qPrintable(rendered.join(QLatin1Char('\n'))));
+
+        // A folder that is no dataset: the error names it, as text.
+        wizard->back();
+        const QString empty = m_home.filePath(QStringLiteral("<img src=empty>"));
+        QVERIFY(QDir().mkpath(empty));
+        wizard->setDataFolder(empty);
+        QTRY_VERIFY_WITH_TIMEOUT(wizard->surveyed(), 10000);
+        QVERIFY(!wizard->currentPage()->isComplete());
+        rendered = test::imagesRendered(wizard);
+        QVERIFY2(rendered.isEmpty(), qPrintable(rendered.join(QLatin1Char('\n'))));
         wizard->reject();
     }
 };

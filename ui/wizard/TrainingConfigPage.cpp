@@ -86,6 +86,7 @@ TrainingConfigPage::TrainingConfigPage(EngineController *engine, const TrainingD
     m_message = new QLabel;
     m_message->setObjectName(QStringLiteral("trainingConfigMessage"));
     m_message->setWordWrap(true);
+    m_message->setTextFormat(Qt::PlainText); // it shows a path the user chose
     connect(m_output, &QLineEdit::textChanged, this, [this] {
         const QFileInfo info(outputPath());
         if (m_output->text().trimmed().isEmpty())

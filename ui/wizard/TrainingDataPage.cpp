@@ -65,6 +65,7 @@ TrainingDataPage::TrainingDataPage(EngineController *engine, QWidget *parent) : 
     m_message = new QLabel;
     m_message->setObjectName(QStringLiteral("trainingDataMessage"));
     m_message->setWordWrap(true);
+    m_message->setTextFormat(Qt::RichText); // every string from outside in it is escaped
     m_message->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
     auto *form = new QFormLayout;
@@ -160,7 +161,7 @@ void TrainingDataPage::requestSurvey()
     const QStringList classes = chosenClasses();
     m_surveyKey = folder + QLatin1Char('\n') + classes.join(QLatin1Char('\n'));
     m_surveyReady = false;
-    m_message->setText(tr("Looking at %1 ...").arg(QDir::toNativeSeparators(folder)));
+    m_message->setText(tr("Looking at %1 ...").arg(QDir::toNativeSeparators(folder).toHtmlEscaped()));
     m_engine->surveyTraining(folder, classes)->onFinished<TrainingSurvey>(this, [this](const TrainingSurvey &survey) {
         onSurveyed(survey);
     });
