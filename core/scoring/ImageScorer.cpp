@@ -59,7 +59,8 @@ std::vector<ImageRecord> ImageScorer::scoreFiles(const std::vector<std::string> 
         record.height = image->height;
         record.jpegQuality = image->jpegQuality;
         record.warnings = image->warnings;
-        Pending item{i, Preprocessing{m_options.crop, size}.crops(image->rgb)};
+        Pending item{i, Preprocessing{m_options.crop, size}.plan(image->rgb)};
+        record.warnings.insert(record.warnings.end(), item.plan.warnings.begin(), item.plan.warnings.end());
         pending.push_back(std::move(item));
         if (int(pending.size()) >= m_options.batchSize) {
             done += pending.size();
@@ -81,7 +82,7 @@ void ImageScorer::flush(std::vector<Pending> &pending, std::vector<ImageRecord> 
         return;
     std::vector<const std::uint8_t *> crops;
     for (const Pending &item : pending)
-        for (const auto &crop : item.crops)
+        for (const auto &crop : item.plan.crops)
             crops.push_back(crop.data());
     auto scores = m_scorer(crops);
     std::size_t next = 0;
@@ -91,8 +92,10 @@ void ImageScorer::flush(std::vector<Pending> &pending, std::vector<ImageRecord> 
             record.error = record.path + ": " + scores.error();
             continue;
         }
-        const CropScore combined = combineCrops(scores.value(), next, item.crops.size());
-        next += item.crops.size();
+        const CropScore combined = combineCrops(scores.value(), next, item.plan.crops.size());
+        for (std::size_t w = 0; w < item.plan.entropies.size(); ++w)
+            record.windows.push_back({item.plan.regions[w], item.plan.entropies[w], scores.value()[next + w].logit});
+        next += item.plan.crops.size();
         record.ok = true;
         record.logit = combined.logit;
         record.probability = combined.probability;

@@ -13,7 +13,7 @@ namespace rine {
 
 struct ScoreOptions {
     CropMode crop = CropMode::Center;
-    int batchSize = 8; // images per forward pass (ten-crop: ten crops each)
+    int batchSize = 8; // images per forward pass (ten-crop, texture: ten crops each)
     DecodeLimits limits;
     const std::atomic<bool> *cancel = nullptr; // polled between files: the rest is left unscored
 };
@@ -25,6 +25,13 @@ using CropScorer = std::function<Result<std::vector<CropScore>>(const std::vecto
 // One image's score from the scores of its crops: the mean logit and its sigmoid (ten-crop,
 // as the published Synthbuster evaluation), the mean contributions.
 CropScore combineCrops(const std::vector<CropScore> &scores, std::size_t first, std::size_t count);
+
+// One window TextureCrop kept, with its own score (rank order; repeats included).
+struct WindowScore {
+    CropRegion region;
+    double entropy = 0;
+    double logit = 0;
+};
 
 // The outcome for one file, in the order the files were given.
 struct ImageRecord {
@@ -40,6 +47,7 @@ struct ImageRecord {
     double logit = 0; // ten-crop: mean of the ten logits
     double probability = 0; // sigmoid(logit)
     std::vector<double> contributions; // per block; ten-crop: mean over the crops
+    std::vector<WindowScore> windows; // texture crop: each kept window; empty otherwise
 };
 
 // Scores image files with a loaded detector: each file read once, hashed, decoded, cropped,
@@ -57,7 +65,7 @@ public:
 private:
     struct Pending {
         std::size_t index;
-        std::vector<std::vector<std::uint8_t>> crops;
+        CropPlan plan;
     };
     void flush(std::vector<Pending> &pending, std::vector<ImageRecord> &records);
 
