@@ -20,8 +20,10 @@ ModelOptions::ModelOptions(Heads heads)
              QStringLiteral("FILE")),
       m_crop(QStringLiteral("crop"),
              QStringLiteral("center: one center crop (the published evaluation); ten: ten-crop, sigmoid of the mean "
-                            "logit (for large images). Default center."),
-             QStringLiteral("center|ten"), QStringLiteral("center")),
+                            "logit; texture: TextureCrop, the 10 most textured 224 px windows (grey-histogram "
+                            "entropy, as the RINE group's published code), sigmoid of the mean logit: for large "
+                            "images (images under 224 px: the center crop). Default center."),
+             QStringLiteral("center|ten|texture"), QStringLiteral("center")),
       m_device(QStringLiteral("device"), QStringLiteral("auto (default): CUDA when available, else CPU."),
                QStringLiteral("auto|cpu|cuda"), QStringLiteral("auto")),
       m_precision(QStringLiteral("precision"),
@@ -55,7 +57,7 @@ bool ModelOptions::read(const QCommandLineParser &parser, QString &error)
     if (m_heads != Heads::None) {
         const auto crop = Preprocessing::cropFromOption(parser.value(m_crop).toStdString());
         if (!crop) {
-            error = QStringLiteral("--crop must be center or ten, not '%1'").arg(parser.value(m_crop));
+            error = QStringLiteral("--crop must be center, ten or texture, not '%1'").arg(parser.value(m_crop));
             return false;
         }
         m_cropMode = *crop;

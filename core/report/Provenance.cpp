@@ -1,6 +1,7 @@
 #include "Provenance.h"
 
 #include "image/ImageDecoder.h"
+#include "image/Preprocessing.h"
 #include "util/Version.h"
 #include "util/QtStrings.h"
 
@@ -43,7 +44,10 @@ QJsonObject provenanceJson(const ModelInfo &m, CropMode crop)
               crop == CropMode::Ten
                   ? QStringLiteral("ten-crop %1 (corners, centre, and their horizontal flips; zero padding when "
                                    "smaller); probability = sigmoid(mean of the ten logits)").arg(side)
+              : crop == CropMode::Texture
+                  ? QString::fromStdString(Preprocessing{crop, m.inputSize}.describe())
                   : QStringLiteral("center crop %1 without resizing (zero padding when smaller)").arg(side)},
+             {QStringLiteral("name"), QString::fromStdString(Preprocessing{crop, m.inputSize}.name())},
              {QStringLiteral("mean"), numbersJson(m.mean)},
              {QStringLiteral("std"), numbersJson(m.std)},
          }},

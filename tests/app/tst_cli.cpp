@@ -174,6 +174,48 @@ private slots:
         QVERIFY(root.value("preprocessing").toObject().value("crop").toString().contains("ten-crop"));
     }
 
+    void textureCropScoresTheMostTexturedWindows()
+    {
+        // The published TextureCrop code's windows and logits (tests/data/texture-crop), in
+        // JSON and CSV records; an image under 224 px falls back to its center crop, said.
+        QFile file(QStringLiteral(RINE_TEST_DATA "/texture-crop/reference.json"));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QJsonObject reference = QJsonDocument::fromJson(file.readAll()).object().value("images").toObject();
+        const QJsonObject coffee = reference.value("coffee.png").toObject();
+        Run run = rineCli(QStringList{QStringLiteral("score")} + tinyModel()
+                          + QStringList{"--crop", "texture", kImages + "coffee.png", kImages + "block.png"});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QJsonObject root = QJsonDocument::fromJson(run.out).object();
+        QCOMPARE(root.value("preprocessing").toObject().value("name").toString(), QStringLiteral("texture224x10-stride224-ghe"));
+        const QJsonArray records = root.value("records").toArray();
+        const QJsonObject first = records[0].toObject(), second = records[1].toObject();
+        QVERIFY(std::abs(first.value("logit").toDouble() - coffee.value("logit").toDouble()) < 1e-4);
+        const QJsonArray windows = first.value("windows").toArray();
+        QCOMPARE(windows.size(), 10);
+        for (int w = 0; w < 10; ++w) {
+            QCOMPARE(windows[w].toObject().value("box").toArray(), coffee.value("boxes").toArray()[w].toArray());
+            QVERIFY(std::abs(windows[w].toObject().value("logit").toDouble() - coffee.value("crop_logits").toArray()[w].toDouble()) < 1e-4);
+        }
+        QVERIFY(std::abs(second.value("logit").toDouble() - reference.value("block.png").toObject().value("logit").toDouble()) < 1e-4);
+        QVERIFY(second.value("windows").toArray().isEmpty());
+        QVERIFY2(second.value("warnings").toArray().first().toString().contains("center crop"),
+                 qPrintable(second.value("warnings").toArray().first().toString()));
+
+        run = rineCli(QStringList{QStringLiteral("score")} + tinyModel()
+                      + QStringList{"--crop", "texture", "--format", "csv", kImages + "coffee.png"});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QList<QByteArray> lines = run.out.split('\n');
+        QVERIFY(lines[0].trimmed().endsWith(",windows"));
+        // "left top right bottom entropy logit" per window, rank order, "; " between them.
+        const QList<QByteArray> cells = lines[1].trimmed().split(',').last().split(';');
+        QCOMPARE(cells.size(), 10);
+        QVERIFY2(cells[0].trimmed().startsWith("224 0 448 224 7.500485"), cells[0].constData());
+        QVERIFY2(cells[2].trimmed().startsWith("376 0 600 224 6.930249"), cells[2].constData());
+        run = rineCli(QStringList{QStringLiteral("score")} + tinyModel() + QStringList{"--crop", "textured", kImages + "coffee.png"});
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.contains("center, ten or texture"), run.err.constData());
+    }
+
     void missingBackboneSaysWhereToGetIt()
     {
         const Run run = rineCli({QStringLiteral("score"), QStringLiteral("--backbone"), m_dir.filePath("ViT-L-14.pt"),
@@ -321,6 +363,22 @@ private slots:
         QCOMPARE(calibration.value("fpr").toArray()[0].toDouble(), 0.25);
         QVERIFY(std::abs(calibration.value("tpr").toArray()[0].toDouble() - 2.0 / 3.0) < 1e-9);
         QVERIFY(readAll(m_dir.filePath("calibration-store/calibrations.json")).contains(sha256(kTiny + "rine_tiny_head.pth").toUtf8()));
+
+        // The same test set with TextureCrop: the figures from the published code's texture
+        // probabilities (tests/data/texture-crop): gan reals astronaut 0.668, camera 0.721 rank
+        // below fakes aadlygmazf 0.788, logo 0.804 (AP 1); diffusion's fake block 0.559 ranks
+        // below reals coffee 0.576, zzrybysskm 0.629 (AP 1/3); every image is called fake.
+        const QString textureOut = m_dir.filePath("evaluate-texture.json");
+        const Run texture = rineCli(QStringList{"evaluate", "--data", data.path(), "--json", textureOut, "--crop", "texture"}
+                                    + tinyModel(), {}, env);
+        QVERIFY2(texture.exitCode == 0, texture.err.constData());
+        const QJsonObject textureRoot = QJsonDocument::fromJson(readAll(textureOut)).object();
+        QCOMPARE(textureRoot.value("preprocessing").toObject().value("name").toString(), QStringLiteral("texture224x10-stride224-ghe"));
+        const QJsonArray textureRows = textureRoot.value("generators").toArray();
+        QCOMPARE(textureRows.size(), 2);
+        QVERIFY(std::abs(textureRows[0].toObject().value("average_precision").toDouble() - 1.0 / 3.0) < 1e-9);
+        QVERIFY(std::abs(textureRows[1].toObject().value("average_precision").toDouble() - 1.0) < 1e-9);
+        QVERIFY(std::abs(textureRows[1].toObject().value("accuracy").toDouble() - 0.5) < 1e-9);
     }
 };
 
