@@ -37,13 +37,23 @@ inline QString runSql(const QString &path, const QStringList &statements)
     return error;
 }
 
+// Rewrites the case at path as format 4: without the windows table of format 5 (TextureCrop's
+// windows; the case must hold none). Returns "" or the SQL error.
+inline QString downgradeToFormat4(const QString &path)
+{
+    return runSql(path, {QStringLiteral("PRAGMA journal_mode=DELETE"), QStringLiteral("DROP TABLE windows"),
+                         QStringLiteral("PRAGMA user_version=4")});
+}
+
 // Rewrites the case at path as format 3: no row of it records an audit entry, entries are
 // unsigned and claim no rows (their hashes recomputed as format 2 and 3 defined them: SHA-256
 // of the compact JSON array [previous hash, at, actor, action, details]).
 // Returns "" or the SQL error.
 inline QString downgradeToFormat3(const QString &path)
 {
-    QString error;
+    QString error = downgradeToFormat4(path);
+    if (!error.isEmpty())
+        return error;
     {
         QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("downgrade3"));
         db.setDatabaseName(path);

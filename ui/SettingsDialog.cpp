@@ -22,7 +22,8 @@ StudioSettings StudioSettings::load()
     StudioSettings out;
     out.rule.threshold = std::clamp(s.value(QStringLiteral("verdict/threshold"), 0.5).toDouble(), 0.01, 0.99);
     out.rule.band = std::clamp(s.value(QStringLiteral("verdict/band"), 0.05).toDouble(), 0.0, 0.25);
-    out.crop = s.value(QStringLiteral("scan/crop")).toString() == QLatin1String("ten") ? CropMode::Ten : CropMode::Center;
+    out.crop = Preprocessing::cropFromOption(s.value(QStringLiteral("scan/crop")).toString().toStdString())
+                   .value_or(CropMode::Center);
     out.batchSize = std::clamp(s.value(QStringLiteral("scan/batch"), 8).toInt(), 1, 256);
     if (!precisionFromName(s.value(QStringLiteral("model/precision"), QStringLiteral("standard")).toString().toStdString(),
                            out.precision))
@@ -41,7 +42,7 @@ void StudioSettings::save() const
     QSettings s;
     s.setValue(QStringLiteral("verdict/threshold"), rule.threshold);
     s.setValue(QStringLiteral("verdict/band"), rule.band);
-    s.setValue(QStringLiteral("scan/crop"), crop == CropMode::Ten ? QStringLiteral("ten") : QStringLiteral("center"));
+    s.setValue(QStringLiteral("scan/crop"), QString::fromLatin1(Preprocessing::optionWord(crop)));
     s.setValue(QStringLiteral("scan/batch"), batchSize);
     s.setValue(QStringLiteral("model/precision"), QString::fromLatin1(precisionName(precision)));
     s.setValue(QStringLiteral("cases/folder"), casesFolder);
@@ -65,7 +66,10 @@ SettingsDialog::SettingsDialog(const StudioSettings &settings, QWidget *parent) 
     m_crop = new QComboBox(this);
     m_crop->addItem(tr("Center crop 224 x 224 (as the published evaluation)"), int(CropMode::Center));
     m_crop->addItem(tr("Ten-crop (large images; sigmoid of the mean logit)"), int(CropMode::Ten));
-    m_crop->setCurrentIndex(settings.crop == CropMode::Ten ? 1 : 0);
+    m_crop->addItem(tr("TextureCrop: the 10 most textured 224 x 224 windows (high-resolution images; the RINE "
+                       "group's published method; images under 224 px: center crop)"),
+                    int(CropMode::Texture));
+    m_crop->setCurrentIndex(m_crop->findData(int(settings.crop)));
     m_batch = new QSpinBox(this);
     m_batch->setRange(1, 256);
     m_batch->setValue(settings.batchSize);

@@ -40,20 +40,6 @@ bool writeText(const QString &path, const QByteArray &text, QString &error)
     return true;
 }
 
-// TextureCrop's kept windows in one cell, rank order: "left top right bottom entropy logit; ...".
-static QString windowsCell(const std::vector<WindowScore> &windows)
-{
-    QStringList cells;
-    for (const WindowScore &w : windows)
-        cells << QStringLiteral("%1 %2 %3 %4 %5 %6")
-                     .arg(w.region.left)
-                     .arg(w.region.top)
-                     .arg(w.region.left + w.region.size)
-                     .arg(w.region.top + w.region.size)
-                     .arg(number(w.entropy), number(w.logit));
-    return cells.join(QStringLiteral("; "));
-}
-
 QByteArray toJson(const RunRecord &run)
 {
     QJsonArray records;
@@ -61,14 +47,6 @@ QByteArray toJson(const RunRecord &run)
         QJsonArray warnings;
         for (const auto &w : r.warnings)
             warnings.append(q(w));
-        QJsonArray windows;
-        for (const WindowScore &w : r.windows)
-            windows.append(QJsonObject{
-                {QStringLiteral("box"), QJsonArray{w.region.left, w.region.top, w.region.left + w.region.size,
-                                                   w.region.top + w.region.size}},
-                {QStringLiteral("entropy"), w.entropy},
-                {QStringLiteral("logit"), w.logit},
-            });
         QJsonObject o{
             {QStringLiteral("path"), q(r.path)},
             {QStringLiteral("sha256"), r.sha256.empty() ? QJsonValue() : QJsonValue(q(r.sha256))},
@@ -83,7 +61,7 @@ QByteArray toJson(const RunRecord &run)
             {QStringLiteral("warnings"), warnings},
         };
         if (run.crop == CropMode::Texture)
-            o.insert(QStringLiteral("windows"), windows); // rank order: box = left, top, right, bottom
+            o.insert(QStringLiteral("windows"), textureWindowsJson(r.windows));
         records.append(o);
     }
     QJsonObject root = provenanceJson(run.model, run.crop);
@@ -123,7 +101,7 @@ QByteArray toCsv(const RunRecord &run)
         for (int l = 0; l < run.model.blocks; ++l)
             row << (r.ok && l < int(r.contributions.size()) ? number(r.contributions[std::size_t(l)]) : QString());
         if (run.crop == CropMode::Texture)
-            row << windowsCell(r.windows);
+            row << textureWindowsCell(r.windows);
         out += row.join(QLatin1Char(',')).toUtf8() + "\r\n";
     }
     return out;

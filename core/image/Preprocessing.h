@@ -11,6 +11,13 @@ namespace rine {
 
 enum class CropMode { Center, Ten, Texture };
 
+// One window TextureCrop kept, with one head's score of it (rank order; repeats included).
+struct WindowScore {
+    CropRegion region;
+    double entropy = 0;
+    double logit = 0;
+};
+
 // The crops an image is scored on, and where each lies in it.
 struct CropPlan {
     std::vector<std::vector<std::uint8_t>> crops;

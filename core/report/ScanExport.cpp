@@ -47,6 +47,7 @@ QByteArray scanToJson(const ScanExport &scan, const VerdictRule &rule)
             for (double c : score.contributions)
                 contributions.append(c);
             scores.append(QJsonObject{{QStringLiteral("head_sha256"), score.headSha256},
+                                      {QStringLiteral("windows"), textureWindowsJson(score.windows)},
                                       {QStringLiteral("logit"), score.logit},
                                       {QStringLiteral("probability"), score.probability},
                                       {QStringLiteral("verdict"), verdictName(rule.of(score.probability)).toLower()},
@@ -113,6 +114,30 @@ QByteArray scanToJson(const ScanExport &scan, const VerdictRule &rule)
     return QJsonDocument(root).toJson(QJsonDocument::Indented);
 }
 
+QString textureWindowsCell(const std::vector<WindowScore> &windows)
+{
+    QStringList cells;
+    for (const WindowScore &w : windows)
+        cells << QStringLiteral("%1 %2 %3 %4 %5 %6")
+                     .arg(w.region.left)
+                     .arg(w.region.top)
+                     .arg(w.region.left + w.region.size)
+                     .arg(w.region.top + w.region.size)
+                     .arg(number(w.entropy), number(w.logit));
+    return cells.join(QStringLiteral("; "));
+}
+
+QJsonArray textureWindowsJson(const std::vector<WindowScore> &windows)
+{
+    QJsonArray out;
+    for (const WindowScore &w : windows)
+        out.append(QJsonObject{{QStringLiteral("box"), QJsonArray{w.region.left, w.region.top, w.region.left + w.region.size,
+                                                                 w.region.top + w.region.size}},
+                               {QStringLiteral("entropy"), w.entropy},
+                               {QStringLiteral("logit"), w.logit}});
+    return out;
+}
+
 QByteArray scanToCsv(const ScanExport &scan, const VerdictRule &rule)
 {
     const QStringList header{QStringLiteral("path"),        QStringLiteral("sha256"),          QStringLiteral("size"),
@@ -123,7 +148,7 @@ QByteArray scanToCsv(const ScanExport &scan, const VerdictRule &rule)
                              QStringLiteral("probability"),
                              QStringLiteral("verdict"),     QStringLiteral("threshold"),       QStringLiteral("band"),
                              QStringLiteral("case_integrity"), QStringLiteral("case_chain_entries"),
-                             QStringLiteral("case_chain_head")};
+                             QStringLiteral("case_chain_head"), QStringLiteral("windows")};
     const QString threshold = number(rule.threshold), band = number(rule.band);
     // The case's state when exported, on every row: a row copied elsewhere still says it.
     const QString integrity = csvCell(integrityStateName(scan.integrity.state), true) + QLatin1Char(',')
@@ -147,7 +172,7 @@ QByteArray scanToCsv(const ScanExport &scan, const VerdictRule &rule)
             out += (common + QStringList{csvCell(scan.summary.backboneSha256, true), QString(),
                                          csvCell(scan.summary.preprocessing, true),
                                          csvCell(scan.summary.precision, true), QString(), QString(),
-                                         verdictName(Verdict::None).toLower(), threshold, band, integrity})
+                                         verdictName(Verdict::None).toLower(), threshold, band, integrity, QString()})
                        .join(QLatin1Char(','))
                        .toUtf8()
                  + "\r\n";
@@ -158,7 +183,7 @@ QByteArray scanToCsv(const ScanExport &scan, const VerdictRule &rule)
                                          csvCell(scan.summary.preprocessing, true),
                                          csvCell(score.precision, true), number(score.logit), number(score.probability),
                                          verdictName(rule.of(score.probability)).toLower(), threshold, band,
-                                         integrity})
+                                         integrity, textureWindowsCell(score.windows)})
                        .join(QLatin1Char(','))
                        .toUtf8()
                  + "\r\n";

@@ -4,6 +4,7 @@
 #include "store/CaseDatabase.h"
 
 #include <QByteArray>
+#include <QJsonArray>
 
 namespace rine {
 
@@ -29,5 +30,10 @@ QByteArray scanToJson(const ScanExport &scan, const VerdictRule &rule = {});
 // backbone_sha256, head_sha256, preprocessing, precision, logit, probability, verdict, threshold,
 // band, case_integrity, case_chain_entries, case_chain_head (the last three the same on every row).
 QByteArray scanToCsv(const ScanExport &scan, const VerdictRule &rule = {});
+
+// TextureCrop's kept windows, rank order, as exports write them: JSON objects {box: [left, top,
+// right, bottom], entropy, logit}; one CSV cell "left top right bottom entropy logit; ...".
+QJsonArray textureWindowsJson(const std::vector<WindowScore> &windows);
+QString textureWindowsCell(const std::vector<WindowScore> &windows);
 
 } // namespace rine

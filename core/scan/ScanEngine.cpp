@@ -50,6 +50,7 @@ struct Work {
     std::vector<std::string> warnings;
     std::string error;
     std::vector<std::vector<std::uint8_t>> crops;
+    std::vector<WindowScore> windows; // TextureCrop: the kept windows (logits filled per head later)
 };
 
 // The outcome recorded for a content, so that other paths with the same bytes get it too.
@@ -249,7 +250,11 @@ Work examine(const WalkEntry &entry, qint64 fileId, const ScanRequest &request, 
         work.width = image->width;
         work.height = image->height;
         work.warnings = image->warnings;
-        work.crops = Preprocessing{request.crop, inputSize}.crops(image->rgb);
+        CropPlan plan = Preprocessing{request.crop, inputSize}.plan(image->rgb);
+        work.warnings.insert(work.warnings.end(), plan.warnings.begin(), plan.warnings.end());
+        for (std::size_t w = 0; w < plan.entropies.size(); ++w)
+            work.windows.push_back({plan.regions[w], plan.entropies[w], 0.0});
+        work.crops = std::move(plan.crops);
     } catch (const std::exception &e) {
         // Claimed above: the outcome must carry the hash so that other paths with the same
         // bytes get it too.
@@ -346,7 +351,8 @@ public:
         for (Work &work : m_decoded) {
             const std::size_t count = work.crops.size();
             for (std::size_t h = 0; h < m_heads.size(); ++h)
-                addScore(work.sha256, h, combineCrops(scores.value()[h], next, count), false);
+                addScore(work.sha256, h, combineCrops(scores.value()[h], next, count), false,
+                         windowsScored(work.windows, scores.value()[h], next));
             if (m_request.cacheFeatures) {
                 FeatureRecord record;
                 record.sha256 = work.sha256;
@@ -394,17 +400,36 @@ private:
             resolve(work, FileStatus::Failed, work.path + ": " + scores.error());
             return true;
         }
+        // TextureCrop: where the windows lay, as the scan that cached the features recorded them.
+        std::vector<WindowScore> places;
+        if (m_request.crop == CropMode::Texture) {
+            auto recorded = m_database.windowPlaces(work.sha256, m_backbone, m_preprocessing, m_runtime.precision);
+            if (recorded && recorded->size() == std::size_t(features->count))
+                places = std::move(recorded.value());
+        }
         for (std::size_t h = 0; h < m_heads.size(); ++h)
-            addScore(work.sha256, h, combineCrops(scores.value()[h], 0, std::size_t(features->count)), true);
+            addScore(work.sha256, h, combineCrops(scores.value()[h], 0, std::size_t(features->count)), true,
+                     windowsScored(places, scores.value()[h], 0));
         auto status = m_database.contentStatus(work.sha256);
         ++m_outcome.fromCache;
         resolve(work, status ? status.value() : FileStatus::Scored, {});
         return true;
     }
 
-    void addScore(const std::string &sha256, std::size_t head, const CropScore &score, bool fromCache)
+    // The windows with one head's logit of each (their crops start at `first` in the batch).
+    static std::vector<WindowScore> windowsScored(std::vector<WindowScore> windows, const std::vector<CropScore> &scores,
+                                                  std::size_t first)
+    {
+        for (std::size_t w = 0; w < windows.size(); ++w)
+            windows[w].logit = scores[first + w].logit;
+        return windows;
+    }
+
+    void addScore(const std::string &sha256, std::size_t head, const CropScore &score, bool fromCache,
+                  std::vector<WindowScore> windows)
     {
         ScoreRecord record;
+        record.windows = std::move(windows);
         record.sha256 = sha256;
         record.headSha256 = m_heads[head];
         record.logit = score.logit;

@@ -26,13 +26,6 @@ using CropScorer = std::function<Result<std::vector<CropScore>>(const std::vecto
 // as the published Synthbuster evaluation), the mean contributions.
 CropScore combineCrops(const std::vector<CropScore> &scores, std::size_t first, std::size_t count);
 
-// One window TextureCrop kept, with its own score (rank order; repeats included).
-struct WindowScore {
-    CropRegion region;
-    double entropy = 0;
-    double logit = 0;
-};
-
 // The outcome for one file, in the order the files were given.
 struct ImageRecord {
     std::string path;

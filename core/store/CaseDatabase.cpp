@@ -90,6 +90,7 @@ const char *const kAuditTable =
 // the order in which they are (a key that survives VACUUM: no implicit rowids).
 struct CoveredTable {
     const char *name, *columns, *order;
+    int since = 4; // the case format that brought the table
 };
 const CoveredTable kCovered[] = {
     {"cases", "id, name, created_at", "id"},
@@ -108,6 +109,8 @@ const CoveredTable kCovered[] = {
      "id"},
     {"features", "sha256, backbone_sha256, preprocessing, crops, blocks, width, dtype, data, precision",
      "sha256, backbone_sha256, preprocessing, precision"},
+    {"windows", "sha256, backbone_sha256, head_sha256, preprocessing, precision, rank, x, y, side, entropy, logit",
+     "sha256, backbone_sha256, head_sha256, preprocessing, precision, rank", 5},
 };
 
 // One row into a digest: each value with its SQLite type and length, so that no two
@@ -157,6 +160,12 @@ const char *const kResultsTable =
     " contributions TEXT NOT NULL, device TEXT NOT NULL, backbone_dtype TEXT NOT NULL,"
     " from_cached_features INTEGER NOT NULL, scan_id INTEGER NOT NULL, scored_at TEXT NOT NULL,"
     " precision TEXT NOT NULL, UNIQUE(sha256, backbone_sha256, head_sha256, preprocessing, precision))";
+// TextureCrop's kept windows of a result (format 5): where each lay and its own logit, in rank order.
+const char *const kWindowsTable =
+    "CREATE TABLE windows(sha256 TEXT NOT NULL, backbone_sha256 TEXT NOT NULL, head_sha256 TEXT NOT NULL,"
+    " preprocessing TEXT NOT NULL, precision TEXT NOT NULL, rank INTEGER NOT NULL, x INTEGER NOT NULL,"
+    " y INTEGER NOT NULL, side INTEGER NOT NULL, entropy REAL NOT NULL, logit REAL NOT NULL,"
+    " PRIMARY KEY(sha256, backbone_sha256, head_sha256, preprocessing, precision, rank))";
 const char *const kFeaturesTable =
     "CREATE TABLE features(sha256 TEXT NOT NULL, backbone_sha256 TEXT NOT NULL, preprocessing TEXT NOT NULL,"
     " crops INTEGER NOT NULL, blocks INTEGER NOT NULL, width INTEGER NOT NULL, dtype TEXT NOT NULL,"
@@ -185,6 +194,7 @@ const char *const kSchema[] = {
     " kind TEXT NOT NULL, path TEXT NOT NULL, message TEXT NOT NULL, UNIQUE(scan_id, kind, path))",
     kResultsTable,
     kFeaturesTable,
+    kWindowsTable,
     kAuditTable,
 };
 
@@ -543,15 +553,18 @@ Result<bool> CaseDatabase::upgrade()
                  "FROM scans) FROM features_format2"))
           && query.exec(QStringLiteral("DROP TABLE features_format2"));
     }
+    // Format 4 -> 5: TextureCrop's windows, a table of their own (empty until a texture scan).
+    ok = ok && (from >= 5 || query.exec(QString::fromLatin1(kWindowsTable)));
     // Format 3 -> 4: every row is covered by the chain from here on. Rows written before are
     // taken as they are now, by this entry: the chain proves nothing about them before it.
-    if (ok && from < 4)
-        for (const CoveredTable &table : kCovered) {
-            const QLatin1String name(table.name);
-            ok = ok && query.exec(QStringLiteral("ALTER TABLE %1 ADD COLUMN audit_id INTEGER").arg(name))
-                 && query.exec(QStringLiteral("CREATE INDEX %1_audit ON %1(audit_id)").arg(name))
-                 && query.exec(QStringLiteral("UPDATE %1 SET audit_id=%2").arg(name).arg(m_entry));
-        }
+    for (const CoveredTable &table : kCovered) {
+        if (from >= table.since)
+            continue;
+        const QLatin1String name(table.name);
+        ok = ok && query.exec(QStringLiteral("ALTER TABLE %1 ADD COLUMN audit_id INTEGER").arg(name))
+             && query.exec(QStringLiteral("CREATE INDEX %1_audit ON %1(audit_id)").arg(name))
+             && (from >= 4 || query.exec(QStringLiteral("UPDATE %1 SET audit_id=%2").arg(name).arg(m_entry)));
+    }
     ok = ok && query.exec(QStringLiteral("PRAGMA user_version=%1").arg(kSchemaVersion));
     if (!ok)
         return failWrite(query, "cannot upgrade the case to format " + std::to_string(kSchemaVersion));
@@ -773,6 +786,8 @@ std::pair<qint64, QString> CaseDatabase::rowsDigest(qint64 entry)
     QSqlQuery query(db());
     query.setForwardOnly(true);
     for (const CoveredTable &table : kCovered) {
+        if (table.since > m_version)
+            continue;
         const int columns = QString::fromLatin1(table.columns).count(QLatin1Char(',')) + 1;
         query.prepare(QStringLiteral("SELECT %1 FROM %2 WHERE audit_id=? ORDER BY %3")
                           .arg(QLatin1String(table.columns), QLatin1String(table.name), QLatin1String(table.order)));
@@ -822,6 +837,8 @@ Result<bool> CaseDatabase::verifyRows(const std::vector<AuditEntry> &log)
     query.setForwardOnly(true);
     for (int t = 0; t < int(std::size(kCovered)); ++t) {
         const CoveredTable &table = kCovered[t];
+        if (table.since > m_version)
+            continue;
         const int columns = QString::fromLatin1(table.columns).count(QLatin1Char(',')) + 1;
         if (!query.exec(QStringLiteral("SELECT audit_id, %1 FROM %2 ORDER BY audit_id, %3")
                             .arg(QLatin1String(table.columns), QLatin1String(table.name), QLatin1String(table.order))))
@@ -1234,6 +1251,19 @@ Result<bool> CaseDatabase::commit(qint64 scanId, const CommitBatch &batch, const
             query.addBindValue(v);
         if (!query.exec())
             return fail();
+        for (std::size_t rank = 0; rank < s.windows.size(); ++rank) {
+            const WindowScore &w = s.windows[rank];
+            query.prepare(QStringLiteral(
+                "INSERT OR IGNORE INTO windows(sha256, backbone_sha256, head_sha256, preprocessing, precision, rank, x, "
+                "y, side, entropy, logit, audit_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+            for (const QVariant &v : {QVariant(q(s.sha256)), QVariant(q(backboneSha256)), QVariant(q(s.headSha256)),
+                                      QVariant(q(preprocessing)), QVariant(q(runtime.precision)), QVariant(int(rank) + 1),
+                                      QVariant(w.region.left), QVariant(w.region.top), QVariant(w.region.size),
+                                      QVariant(w.entropy), QVariant(w.logit), QVariant(m_entry)})
+                query.addBindValue(v);
+            if (!query.exec())
+                return fail();
+        }
     }
     for (const FeatureRecord &f : batch.features) {
         query.prepare(QStringLiteral("INSERT OR IGNORE INTO features(sha256, backbone_sha256, preprocessing, crops, "
@@ -1288,6 +1318,27 @@ Result<bool> CaseDatabase::commit(qint64 scanId, const CommitBatch &batch, const
                        QJsonObject{{QStringLiteral("scan"), scanId},
                                    {QStringLiteral("files"), qint64(batch.files.size())},
                                    {QStringLiteral("results"), qint64(batch.scores.size())}});
+}
+
+Result<std::vector<WindowScore>> CaseDatabase::windowPlaces(const std::string &sha256, const std::string &backboneSha256,
+                                                           const std::string &preprocessing, const std::string &precision)
+{
+    using R = Result<std::vector<WindowScore>>;
+    std::vector<WindowScore> out;
+    if (m_version < 5)
+        return out;
+    QSqlQuery query(db());
+    query.prepare(QStringLiteral("SELECT x, y, side, entropy FROM windows WHERE sha256=? AND backbone_sha256=? AND "
+                                 "preprocessing=? AND precision=? AND head_sha256=(SELECT min(head_sha256) FROM windows "
+                                 "WHERE sha256=? AND backbone_sha256=? AND preprocessing=? AND precision=?) ORDER BY rank"));
+    for (int i = 0; i < 2; ++i)
+        for (const std::string &v : {sha256, backboneSha256, preprocessing, precision})
+            query.addBindValue(q(v));
+    if (!query.exec())
+        return R::failure(m_path.toStdString() + ": cannot read results: " + query.lastError().text().toStdString());
+    while (query.next())
+        out.push_back({{query.value(0).toInt(), query.value(1).toInt(), query.value(2).toInt()}, query.value(3).toDouble(), 0.0});
+    return out;
 }
 
 Result<FileStatus> CaseDatabase::contentStatus(const std::string &sha256)
@@ -1440,6 +1491,11 @@ Result<std::vector<FileReport>> CaseDatabase::fileReports(qint64 scanId, const s
     scores.prepare(QStringLiteral("SELECT logit, probability, contributions, scored_at, device, backbone_dtype, "
                                   "from_cached_features, %1 FROM results WHERE sha256=? AND backbone_sha256=? AND "
                                   "head_sha256=? AND preprocessing=? AND %1=?").arg(precisionColumn()));
+    QSqlQuery windows(db());
+    if (m_version >= 5)
+        windows.prepare(QStringLiteral("SELECT x, y, side, entropy, logit FROM windows WHERE sha256=? AND "
+                                       "backbone_sha256=? AND head_sha256=? AND preprocessing=? AND precision=? "
+                                       "ORDER BY rank"));
     for (FileReport &r : out) {
         if (r.status != QLatin1String("scored") && r.status != QLatin1String("degraded"))
             continue;
@@ -1463,6 +1519,20 @@ Result<std::vector<FileReport>> CaseDatabase::fileReports(qint64 scanId, const s
             s.backboneDtype = scores.value(5).toString();
             s.fromCachedFeatures = scores.value(6).toInt() != 0;
             s.precision = scores.value(7).toString();
+            if (m_version >= 5) {
+                windows.addBindValue(r.sha256);
+                windows.addBindValue(summary->backboneSha256);
+                windows.addBindValue(head);
+                windows.addBindValue(summary->preprocessing);
+                windows.addBindValue(summary->precision);
+                if (!windows.exec())
+                    return R::failure(m_path.toStdString() + ": cannot read results: "
+                                      + windows.lastError().text().toStdString());
+                while (windows.next())
+                    s.windows.push_back({{windows.value(0).toInt(), windows.value(1).toInt(), windows.value(2).toInt()},
+                                         windows.value(3).toDouble(),
+                                         windows.value(4).toDouble()});
+            }
             r.scores.push_back(std::move(s));
         }
     }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "image/Preprocessing.h"
 #include "model/Detector.h"
 #include "util/WalkRecords.h"
 #include "util/Result.h"
@@ -68,6 +69,7 @@ struct ScoreRecord {
     double logit = 0, probability = 0;
     std::vector<double> contributions;
     bool fromCachedFeatures = false;
+    std::vector<WindowScore> windows; // TextureCrop: each kept window's box, entropy and logit, rank order
 };
 
 struct FeatureRecord {
@@ -117,6 +119,7 @@ struct FileReport {
         std::vector<double> contributions;
         QString scoredAt, device, backboneDtype, precision;
         bool fromCachedFeatures = false;
+        std::vector<WindowScore> windows; // TextureCrop: the kept windows, rank order (format 5)
     };
     std::vector<Score> scores; // in the scan's head order; empty unless scored or degraded
 };
@@ -205,7 +208,7 @@ public:
 
     // 2: the audit log; 3: precision in results' identity; 4: rows covered by the audit chain,
     // entries signed
-    static constexpr int kSchemaVersion = 4;
+    static constexpr int kSchemaVersion = 5;
     static constexpr std::int32_t kApplicationId = 0x52494E45; // "RINE"
 
     QString path() const { return m_path; }
@@ -215,6 +218,11 @@ public:
     Result<ScanRow> beginScan(const ScanSettings &settings, const ScanRuntime &runtime,
                               const std::vector<std::pair<std::string, std::string>> &models /* role, sha256 */,
                               const std::vector<std::string> &modelPaths);
+    // TextureCrop: where a content's kept windows lay and their entropies (logits 0), as any
+    // head's results recorded them; empty when none are recorded.
+    Result<std::vector<WindowScore>> windowPlaces(const std::string &sha256, const std::string &backboneSha256,
+                                                  const std::string &preprocessing, const std::string &precision);
+
     // state: completed, cancelled or incomplete (files left pending); details go into the audit entry.
     Result<bool> finishScan(qint64 scanId, const QString &state, const QJsonObject &details = {});
 

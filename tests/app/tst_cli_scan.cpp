@@ -289,6 +289,33 @@ private slots:
         QVERIFY2(run.err.contains("--decode-timeout"), run.err.constData());
     }
 
+    void textureCropScanExportsEachWindow()
+    {
+        // scan --crop texture: the case's results under the texture preprocessing, each file's
+        // kept windows in the JSON and CSV exports as the published code chose and scored them.
+        QFile file(QStringLiteral(RINE_TEST_DATA "/texture-crop/reference.json"));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QJsonObject coffee =
+            QJsonDocument::fromJson(file.readAll()).object().value("images").toObject().value("coffee.png").toObject();
+        const QString db = m_dir.filePath("texture.sqlite"), json = m_dir.filePath("texture.json"),
+                      csv = m_dir.filePath("texture.csv");
+        const Run run = rineCli(QStringList{"scan", "--db", db, kTiny + "images", "--crop", "texture", "--json", json,
+                                            "--csv", csv} + tinyModel());
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const auto files = filesByPath(test::readAll(json), kTiny + "images");
+        const QJsonObject score = files.at("coffee.png").value("scores").toArray().first().toObject();
+        QVERIFY(std::abs(score.value("logit").toDouble() - coffee.value("logit").toDouble()) < 1e-4);
+        const QJsonArray windows = score.value("windows").toArray();
+        QCOMPARE(windows.size(), 10);
+        for (int w = 0; w < 10; ++w)
+            QCOMPARE(windows[w].toObject().value("box").toArray(), coffee.value("boxes").toArray()[w].toArray());
+        QVERIFY(files.at("block.png").value("scores").toArray().first().toObject().value("windows").toArray().isEmpty());
+        const QByteArray table = test::readAll(csv);
+        QVERIFY(table.split('\n').first().trimmed().endsWith(",windows"));
+        QVERIFY2(table.contains(",texture224x10-stride224-ghe,"), table.left(400).constData());
+        QVERIFY(table.contains("224 0 448 224 7.500485"));
+    }
+
     void aCaseIsNeverWrittenInsideTheScannedFolder()
     {
         // --db inside the folder (directly, in a subfolder, or through a link to it): refused

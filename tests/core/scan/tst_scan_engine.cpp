@@ -10,6 +10,7 @@
 #include "store/CaseDatabase.h"
 
 #include <QCryptographicHash>
+#include <QFileInfo>
 #include <QImage>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -49,6 +50,14 @@ std::unique_ptr<Detector> loadTiny(const std::vector<std::string> &heads, Precis
 std::unique_ptr<CaseDatabase> openCase(const QString &path)
 {
     auto database = CaseDatabase::open(path, CaseDatabase::Mode::OpenOrCreate);
+    if (!database)
+        qFatal("%s", database.error().c_str());
+    return std::move(database.value());
+}
+
+std::unique_ptr<CaseDatabase> openReadOnly(const QString &path)
+{
+    auto database = CaseDatabase::open(path, CaseDatabase::Mode::ReadOnly);
     if (!database)
         qFatal("%s", database.error().c_str());
     return std::move(database.value());
@@ -239,6 +248,117 @@ private slots:
         }
     }
 
+    void textureCropScansStoreEachWindow()
+    {
+        // TextureCrop in a scan: each file's score and kept windows as the published code's
+        // (tests/data/texture-crop), the windows kept in the case (format 5) and covered by the
+        // chain; a second head scored from cached features gets the same windows.
+        QFile file(QStringLiteral(RINE_TEST_DATA "/texture-crop/reference.json"));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QJsonObject reference = QJsonDocument::fromJson(file.readAll()).object().value("images").toObject();
+        const QString path = dbPath("texture.sqlite");
+        auto database = openCase(path);
+        ScanRequest request;
+        request.roots = {(kTiny + "images").toStdString()};
+        request.crop = CropMode::Texture;
+        request.batchSize = 3;
+        request.cacheFeatures = true;
+        std::atomic<bool> cancel{false};
+        qint64 scanId = 0;
+        {
+            ScanEngine engine(*m_detectorA, *database);
+            auto outcome = engine.run(request, cancel, {});
+            QVERIFY2(outcome, outcome ? "" : outcome.error().c_str());
+            QCOMPARE(outcome->inferred, std::size_t(7));
+            scanId = outcome->scanId;
+        }
+        auto check = [&](qint64 scan, bool cached) {
+            auto files = database->fileReports(scan);
+            QVERIFY(files);
+            QCOMPARE(files->size(), std::size_t(7));
+            for (const FileReport &f : files.value()) {
+                const QString name = QFileInfo(f.path).fileName();
+                const QJsonObject expected = reference.value(name).toObject();
+                QCOMPARE(f.scores.size(), std::size_t(1));
+                const FileReport::Score &score = f.scores[0];
+                QCOMPARE(score.fromCachedFeatures, cached);
+                if (expected.contains("fallback")) {
+                    QVERIFY(score.windows.empty());
+                    QVERIFY2(f.warnings.join(' ').contains("center crop"), qPrintable(f.warnings.join(' ')));
+                    continue;
+                }
+                const QJsonArray boxes = expected.value("boxes").toArray();
+                QCOMPARE(score.windows.size(), std::size_t(boxes.size()));
+                for (int w = 0; w < boxes.size(); ++w) {
+                    const WindowScore &window = score.windows[std::size_t(w)];
+                    QCOMPARE(window.region.left, boxes[w].toArray()[0].toInt());
+                    QCOMPARE(window.region.top, boxes[w].toArray()[1].toInt());
+                    QVERIFY(std::abs(window.entropy - expected.value("entropy").toArray()[w].toDouble()) < 1e-6);
+                    if (!cached)
+                        QVERIFY(std::abs(window.logit - expected.value("crop_logits").toArray()[w].toDouble()) < 1e-4);
+                }
+                if (!cached)
+                    QVERIFY2(std::abs(score.logit - expected.value("logit").toDouble()) < 1e-4, qPrintable(name));
+            }
+        };
+        check(scanId, false);
+        auto onlyB = loadTiny({kHeadB});
+        {
+            ScanEngine engine(*onlyB, *database);
+            auto outcome = engine.run(request, cancel, {});
+            QVERIFY2(outcome, outcome ? "" : outcome.error().c_str());
+            QCOMPARE(outcome->inferred, std::size_t(0));
+            QCOMPARE(outcome->fromCache, std::size_t(7)); // block.png too: its features are those of its center crop
+            check(outcome->scanId, true);
+        }
+        CaseIntegrity integrity = database->integrity();
+        QVERIFY2(integrity.verified(), qPrintable(integrity.describe()));
+        // A window's logit altered behind the program's back: the case no longer verifies.
+        database.reset();
+        QCOMPARE(test::runSql(path, {QStringLiteral("UPDATE windows SET logit = logit + 1 WHERE rank = 1")}), QString());
+        database = openReadOnly(path);
+        integrity = database->integrity();
+        QVERIFY(!integrity.verified());
+        QVERIFY2(integrity.describe().contains("results recorded"), qPrintable(integrity.describe()));
+    }
+
+    void aFormat4CaseVerifiesAndUpgradesToFormat5()
+    {
+        const QString path = dbPath("format4.sqlite");
+        {
+            auto database = openCase(path);
+            ScanRequest request;
+            request.roots = {(kTiny + "images").toStdString()};
+            std::atomic<bool> cancel{false};
+            ScanEngine engine(*m_detectorA, *database);
+            QVERIFY(engine.run(request, cancel, {}));
+        }
+        QCOMPARE(test::downgradeToFormat4(path), QString());
+        {
+            auto readOnly = openReadOnly(path); // no windows table: still verifies
+            const CaseIntegrity integrity = readOnly->integrity();
+            QVERIFY2(integrity.verified(), qPrintable(integrity.describe()));
+            QVERIFY(readOnly->fileReports(1));
+        }
+        auto database = openCase(path); // a writable open upgrades it
+        const CaseIntegrity integrity = database->integrity();
+        QVERIFY2(integrity.verified(), qPrintable(integrity.describe()));
+        auto log = database->auditLog();
+        QVERIFY(log);
+        QCOMPARE(log->back().action, QStringLiteral("case format upgraded"));
+        QVERIFY(log->back().details.contains("\"from\":4"));
+        ScanRequest request;
+        request.roots = {(kTiny + "images").toStdString()};
+        request.crop = CropMode::Texture;
+        std::atomic<bool> cancel{false};
+        ScanEngine engine(*m_detectorA, *database);
+        auto outcome = engine.run(request, cancel, {});
+        QVERIFY2(outcome, outcome ? "" : outcome.error().c_str());
+        auto files = database->fileReports(outcome->scanId);
+        QVERIFY(files && !files->front().scores.empty());
+        QVERIFY(database->integrity().verified());
+    }
+
     void resultsOfAnotherPrecisionAreOtherResults()
     {
         // bf16 first, then fp32 on the same content: fp32 scores every image again, and the
@@ -314,7 +434,7 @@ private slots:
             database.value().reset();
             QCOMPARE(test::readAll(path), before);
         }
-        // Opened for writing: upgraded to format 4, every result kept as fp32, so an fp32 scan
+        // Opened for writing: upgraded to the current format, every result kept as fp32, so an fp32 scan
         // scores nothing again and its cached features are reused.
         openCase(path).reset();
         {
@@ -323,7 +443,7 @@ private slots:
             QVERIFY(db.open());
             QSqlQuery query(db);
             QVERIFY(query.exec(QStringLiteral("PRAGMA user_version")) && query.next());
-            QCOMPARE(query.value(0).toInt(), 4);
+            QCOMPARE(query.value(0).toInt(), CaseDatabase::kSchemaVersion);
             QVERIFY(query.exec(QStringLiteral("SELECT count(*), min(precision), max(precision) FROM results")) && query.next());
             QCOMPARE(query.value(0).toInt(), m_folder.distinctImages);
             QCOMPARE(query.value(1).toString(), QStringLiteral("fp32"));
