@@ -9,6 +9,8 @@
 #include "scan/ScanEngine.h"
 #include "store/CaseDatabase.h"
 
+#include <QBuffer>
+#include <QColor>
 #include <QCryptographicHash>
 #include <QFileInfo>
 #include <QImage>
@@ -87,6 +89,8 @@ private:
     QJsonObject m_reference;
     test::HostileFolder m_folder;
     std::unique_ptr<Detector> m_detectorA;
+
+    QByteArray m_slowPng; // slowImages' picture, encoded once
 
     QString dbPath(const char *name) const { return m_dir.filePath(QString::fromLatin1(name)); }
 
@@ -566,27 +570,49 @@ private slots:
         QVERIFY2(integrity.verified(), qPrintable(integrity.describe()));
     }
 
-    // Images whose decode takes tens of milliseconds (2000 x 2000 noise, stored uncompressed),
-    // each with bytes of its own.
+    // Images whose decode takes a tenth of a second or more (36 megapixels) but whose files are
+    // small (one colour, compressed), so that reading and hashing the next file is quick next to
+    // the decodes still running; each with bytes of its own.
     QString slowImages(const QString &name, int count)
     {
         const QString folder = m_dir.filePath(name);
         QDir().mkpath(folder);
-        QImage noise(2000, 2000, QImage::Format_RGB888);
-        quint32 state = 12345;
-        for (int y = 0; y < noise.height(); ++y) {
-            uchar *line = noise.scanLine(y);
-            for (int x = 0; x < noise.width() * 3; ++x) {
-                state = state * 1664525u + 1013904223u;
-                line[x] = uchar(state >> 24);
-            }
+        if (m_slowPng.isEmpty()) {
+            QImage image(6000, 6000, QImage::Format_RGB888);
+            image.fill(QColor(90, 120, 150));
+            QBuffer buffer(&m_slowPng);
+            buffer.open(QIODevice::WriteOnly);
+            if (!image.save(&buffer, "PNG"))
+                qFatal("cannot encode a test image");
         }
         for (int i = 0; i < count; ++i) {
-            noise.scanLine(0)[0] = uchar(i);
-            if (!noise.save(folder + QStringLiteral("/slow-%1.png").arg(i), "PNG", 100))
+            // The same pixels, other bytes: a tEXt chunk of its own before IEND (the last 12 bytes).
+            const QByteArray body = "tEXtn\0" + QByteArray::number(i);
+            QByteArray chunk;
+            for (int shift = 24; shift >= 0; shift -= 8)
+                chunk.append(char((body.size() - 4) >> shift));
+            chunk += body;
+            const quint32 crc = crc32(body);
+            for (int shift = 24; shift >= 0; shift -= 8)
+                chunk.append(char(crc >> shift));
+            QByteArray png = m_slowPng;
+            png.insert(png.size() - 12, chunk);
+            QFile file(folder + QStringLiteral("/slow-%1.png").arg(i));
+            if (!file.open(QIODevice::WriteOnly) || file.write(png) != png.size())
                 qFatal("cannot write a test image");
         }
         return folder;
+    }
+
+    static quint32 crc32(const QByteArray &bytes) // PNG's CRC (ISO 3309), bit by bit
+    {
+        quint32 crc = 0xffffffffu;
+        for (const char c : bytes) {
+            crc ^= quint8(c);
+            for (int k = 0; k < 8; ++k)
+                crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+        }
+        return crc ^ 0xffffffffu;
     }
 
     void stuckDecodesCountAgainstTheScanAndTheRestIsExaminedLater()
