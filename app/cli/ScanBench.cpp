@@ -1,6 +1,7 @@
 #include "Commands.h"
 
 #include "image/ImageDecoder.h"
+#include "image/Preprocessing.h"
 #include "scan/ScanEngine.h"
 #include "catalog/ModelLocator.h"
 #include "catalog/ModelStore.h"
@@ -125,6 +126,7 @@ int runEndToEndBench(const EndToEndOptions &options)
     const QStringList names = QDir(folder).entryList(QDir::Files, QDir::Name);
     auto started = std::chrono::steady_clock::now();
     std::size_t prepared = 0;
+    double textureSeconds = 0; // choosing TextureCrop's windows and cutting them, on top of the above
     for (const QString &name : names) {
         FileBytes bytes;
         auto image = readImage(QDir(folder).filePath(name).toStdString(), bytes);
@@ -133,8 +135,12 @@ int runEndToEndBench(const EndToEndOptions &options)
         ++prepared;
         if (int(crops.size()) < options.batch)
             crops.push_back(centerCrop(image->rgb, size));
+        const auto planned = std::chrono::steady_clock::now();
+        const CropPlan plan = Preprocessing{CropMode::Texture, size}.plan(image->rgb);
+        textureSeconds += seconds(planned);
     }
-    const double prepareMs = prepared ? 1000.0 * seconds(started) / double(prepared) : 0;
+    const double prepareMs = prepared ? 1000.0 * (seconds(started) - textureSeconds) / double(prepared) : 0;
+    const double textureMs = prepared ? 1000.0 * textureSeconds / double(prepared) : 0;
     if (crops.empty()) {
         log(QStringLiteral("no decodable image in %1").arg(folder));
         return UsageOrSetup;
@@ -178,6 +184,23 @@ int runEndToEndBench(const EndToEndOptions &options)
     }
     const double scanRate = outcome->seconds > 0 ? double(outcome->inferred) / outcome->seconds : 0;
 
+    // 3b. The same scan with TextureCrop: ten windows per image through the backbone.
+    log(QStringLiteral("end-to-end scan with TextureCrop ..."));
+    auto textureCase = CaseDatabase::open(work.filePath(QStringLiteral("bench-texture.sqlite")),
+                                          CaseDatabase::Mode::OpenOrCreate);
+    if (!textureCase) {
+        log(QString::fromStdString(textureCase.error()));
+        return UsageOrSetup;
+    }
+    request.crop = CropMode::Texture;
+    ScanEngine textureEngine(model, *textureCase.value());
+    auto texture = textureEngine.run(request, cancel);
+    if (!texture) {
+        log(QString::fromStdString(texture.error()));
+        return UsageOrSetup;
+    }
+    const double textureRate = texture->seconds > 0 ? double(texture->inferred) / texture->seconds : 0;
+
     // 4. A robustness sweep of one image: 5 perturbations x 6 strengths, batched.
     SweepPlan plan{"bench",
                    {{PerturbationKind::Jpeg, {90, 75, 60, 45, 30, 15}},
@@ -202,6 +225,9 @@ int runEndToEndBench(const EndToEndOptions &options)
                 outcome->seconds);
     std::printf("ratio           %.1f%% of backbone-alone (target: 90%% or more on CPU)\n",
                 backboneRate > 0 ? 100.0 * scanRate / backboneRate : 0.0);
+    std::printf("texture crop    %.3f images/s end to end (%.1f s; 10 windows each, %.1f%% of center crop's rate); "
+                "choosing the windows: %.1f ms/image\n",
+                textureRate, texture->seconds, scanRate > 0 ? 100.0 * textureRate / scanRate : 0.0, textureMs);
     if (sweep)
         std::printf("robustness      %.1f s for one image: 5 perturbations x 6 strengths, %d crops in %d passes\n",
                     sweep->seconds, sweep->crops, sweep->forwardPasses);

@@ -234,7 +234,8 @@ private slots:
                                  "--backbone", kTiny + "clip_tiny_traced.pt", "--head", kTiny + "rine_tiny_head.pth"});
         QVERIFY2(run.exitCode == 0, run.err.constData());
         QVERIFY2(run.out.contains("6 images scored"), run.out.constData());
-        for (const char *line : {"backbone alone", "end to end", "ratio", "peak memory", "31 crops in 16 passes"})
+        for (const char *line : {"backbone alone", "end to end", "ratio", "texture crop", "choosing the windows", "peak memory",
+                                 "31 crops in 16 passes"})
             QVERIFY2(run.out.contains(line), run.out.constData());
         // An installation that never trusted these files does not parse them for a benchmark
         // either (before, the end-to-end bench skipped the trust check).
