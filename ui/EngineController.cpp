@@ -224,6 +224,8 @@ Job *EngineController::inspect(const InspectParams &params)
         result.height = decoded.height;
         for (const std::string &warning : decoded.warnings)
             result.warnings << q(warning);
+        for (const std::string &warning : analysis.cropWarnings)
+            result.warnings << q(warning);
         // Shown upright, as a viewer shows it; analysed as stored, as the reference does.
         const QImage stored = toQImage(decoded.rgb);
         result.toDisplay = uprightTransform(result.facts.orientation, stored.width(), stored.height());
@@ -238,6 +240,8 @@ Job *EngineController::inspect(const InspectParams &params)
         }
         result.display = display;
         result.regions = analysis.regions;
+        result.windows = analysis.windows;
+        result.windowScores = analysis.windowScores;
         if (!analysis.scoreError.empty()) {
             result.scoreError = q(analysis.scoreError);
         } else if (!analysis.headScores.empty()) {

@@ -98,6 +98,10 @@ struct InspectResult {
     QImage display; // upright (EXIF orientation applied), perhaps scaled down
     QTransform toDisplay; // stored pixel coordinates -> display coordinates
     std::vector<CropRegion> regions; // what was analysed, in stored coordinates
+    // TextureCrop: the kept windows in rank order with the scoring head's logit and score of
+    // each (ImageAnalysis::windows, windowScores).
+    std::vector<WindowScore> windows;
+    std::vector<CropScore> windowScores;
     QString scoreError; // decoded, but the model failed on it
     bool scored = false;
     CropScore score;

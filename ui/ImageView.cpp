@@ -5,6 +5,7 @@
 
 #include <QGraphicsPixmapItem>
 #include <QGraphicsRectItem>
+#include <QGraphicsSimpleTextItem>
 #include <QPixmap>
 #include <QWheelEvent>
 
@@ -27,6 +28,7 @@ void ImageView::clear()
     scene()->clear();
     m_picture = nullptr;
     m_regionItems.clear();
+    m_regionLabels.clear();
     m_tileItems.clear();
 }
 
@@ -41,11 +43,14 @@ void ImageView::setImage(const QImage &image, const QTransform &toDisplay)
     fitToWindow();
 }
 
-void ImageView::setRegions(const std::vector<CropRegion> &regions)
+void ImageView::setRegions(const std::vector<CropRegion> &regions, const QStringList &labels, const QStringList &tooltips)
 {
     qDeleteAll(m_regionItems);
     m_regionItems.clear();
-    for (const CropRegion &region : regions) {
+    qDeleteAll(m_regionLabels);
+    m_regionLabels.clear();
+    for (std::size_t i = 0; i < regions.size(); ++i) {
+        const CropRegion &region = regions[i];
         const QRectF rect = m_toDisplay.mapRect(QRectF(region.left, region.top, region.size, region.size));
         auto *outline = scene()->addRect(rect);
         QPen pen(QColor(0xff, 0xd0, 0x00), 2, Qt::DashLine);
@@ -53,11 +58,27 @@ void ImageView::setRegions(const std::vector<CropRegion> &regions)
         outline->setPen(pen);
         outline->setZValue(2);
         outline->setVisible(m_regionsVisible);
-        outline->setToolTip(tr("The %1 x %1 pixels the model analysed (stored pixels from x %2, y %3)")
-                                .arg(region.size)
-                                .arg(region.left)
-                                .arg(region.top));
+        outline->setToolTip(int(i) < tooltips.size() ? tooltips[int(i)]
+                                                      : tr("The %1 x %1 pixels the model analysed (stored pixels from x "
+                                                           "%2, y %3)")
+                                                            .arg(region.size)
+                                                            .arg(region.left)
+                                                            .arg(region.top));
         m_regionItems << outline;
+        if (int(i) < labels.size()) {
+            // A number the size of the text whatever the zoom, on a dark patch so it reads on any picture.
+            auto *label = scene()->addSimpleText(labels[int(i)]);
+            label->setBrush(QColor(0xff, 0xd0, 0x00));
+            label->setFlag(QGraphicsItem::ItemIgnoresTransformations);
+            label->setPos(rect.topLeft());
+            label->setZValue(3);
+            label->setVisible(m_regionsVisible);
+            auto *patch = scene()->addRect(label->boundingRect().adjusted(-2, -1, 2, 1), Qt::NoPen, QColor(0, 0, 0, 170));
+            patch->setParentItem(label);
+            patch->setFlag(QGraphicsItem::ItemStacksBehindParent);
+            label->setToolTip(outline->toolTip());
+            m_regionLabels << label;
+        }
     }
 }
 
@@ -99,6 +120,8 @@ void ImageView::setRegionsVisible(bool visible)
 {
     m_regionsVisible = visible;
     for (QGraphicsItem *item : m_regionItems)
+        item->setVisible(visible);
+    for (QGraphicsItem *item : m_regionLabels)
         item->setVisible(visible);
 }
 

@@ -27,7 +27,10 @@ public:
 
     void setImage(const QImage &image, const QTransform &toDisplay);
     void clear();
-    void setRegions(const std::vector<CropRegion> &regions);
+    // labels: drawn at each region's top-left corner (TextureCrop's ranks); tooltips replace
+    // the default one. Either may be empty.
+    void setRegions(const std::vector<CropRegion> &regions, const QStringList &labels = {},
+                    const QStringList &tooltips = {});
     void setTiles(const TileScores &tiles, const VerdictRule &rule);
     void clearTiles();
     void setRegionsVisible(bool visible);
@@ -48,6 +51,7 @@ protected:
 private:
     QGraphicsPixmapItem *m_picture = nullptr;
     QList<QGraphicsRectItem *> m_regionItems, m_tileItems;
+    QList<QGraphicsItem *> m_regionLabels;
     bool m_regionsVisible = true, m_tilesVisible = true;
     QTransform m_toDisplay;
     bool m_fitted = true;

@@ -6,6 +6,8 @@
 #include "report/Pictures.h"
 
 #include <QCheckBox>
+#include <QComboBox>
+#include <QSignalBlocker>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -16,6 +18,8 @@
 #include <QTextBrowser>
 #include <QToolButton>
 #include <QVBoxLayout>
+
+#include <cmath>
 
 namespace rine {
 
@@ -107,7 +111,14 @@ InspectPage::InspectPage(QWidget *parent) : QWidget(parent)
                                      this);
     m_contributions->setObjectName(QStringLiteral("contributionChart"));
     auto *importanceTitle = new QLabel(tr("<b>Block importance</b> (learned by the model, the same for every image)"), this);
-    auto *contributionTitle = new QLabel(tr("<b>Block contributions</b> (this image)"), this);
+    auto *contributionTitle = new QLabel(tr("<b>Block contributions</b>"), this);
+    // TextureCrop: the chart shows the image (mean over its windows) or one window.
+    m_contributionOf = new QComboBox(this);
+    m_contributionOf->setObjectName(QStringLiteral("contributionOf"));
+    m_contributionOf->setToolTip(tr("TextureCrop scores the image on its most textured windows: show the mean over "
+                                    "them (what the verdict comes from) or one window's own"));
+    m_contributionOf->setVisible(false);
+    connect(m_contributionOf, &QComboBox::currentIndexChanged, this, &InspectPage::showContributions);
     m_facts = new QTextBrowser(this);
     m_facts->setObjectName(QStringLiteral("facts"));
     m_facts->setOpenLinks(false);
@@ -117,7 +128,11 @@ InspectPage::InspectPage(QWidget *parent) : QWidget(parent)
     chartsLayout->setContentsMargins(0, 0, 0, 0);
     chartsLayout->addWidget(importanceTitle);
     chartsLayout->addWidget(m_importance, 1);
-    chartsLayout->addWidget(contributionTitle);
+    auto *contributionHeader = new QHBoxLayout;
+    contributionHeader->addWidget(contributionTitle);
+    contributionHeader->addWidget(m_contributionOf);
+    contributionHeader->addStretch();
+    chartsLayout->addLayout(contributionHeader);
     chartsLayout->addWidget(m_contributions, 1);
     auto *side = new QSplitter(Qt::Vertical, this);
     side->addWidget(charts);
@@ -174,6 +189,11 @@ void InspectPage::showPending(const QString &path, const QString &why)
     m_view->clear();
     m_importance->clearValues();
     m_contributions->clearValues();
+    {
+        const QSignalBlocker quiet(m_contributionOf);
+        m_contributionOf->clear();
+    }
+    m_contributionOf->setVisible(false);
     m_facts->clear();
     m_tilesButton->setEnabled(false);
     m_robustnessButton->setEnabled(false);
@@ -214,20 +234,46 @@ void InspectPage::showResult(const InspectResult &result, const std::optional<Fi
     m_title->setText(QStringLiteral("<b>%1</b><br><small>%2</small>")
                          .arg(h(QFileInfo(result.path).fileName()), h(QFileInfo(result.path).absolutePath())));
     updateVerdict();
+    // TextureCrop: each kept window outlined once, numbered by rank, its score on hover.
+    const std::vector<KeptWindow> kept = distinctWindows(result.windows);
+    QStringList labels, tooltips;
+    {
+        const QSignalBlocker quiet(m_contributionOf);
+        m_contributionOf->clear();
+        m_contributionOf->addItem(tr("this image"), -1);
+        for (const KeptWindow &k : kept) {
+            QStringList ranks;
+            for (int rank : k.ranks)
+                ranks << QString::number(rank);
+            labels << ranks.join(QLatin1Char(','));
+            const double p = 1.0 / (1.0 + std::exp(-k.logit));
+            tooltips << tr("Window %1 of TextureCrop's %2 (rank %3): x %4, y %5, %6 x %6 pixels; grey-level entropy "
+                           "%7 bits; logit %8, probability %9")
+                            .arg(labels.last())
+                            .arg(result.windows.size())
+                            .arg(labels.last())
+                            .arg(k.region.left)
+                            .arg(k.region.top)
+                            .arg(k.region.size)
+                            .arg(k.entropy, 0, 'f', 3)
+                            .arg(k.logit, 0, 'f', 4)
+                            .arg(p, 0, 'f', 4);
+            m_contributionOf->addItem(tr("window %1").arg(labels.last()), int(k.first));
+        }
+        m_contributionOf->setVisible(!kept.empty());
+    }
     if (result.error.isEmpty()) {
         m_view->setImage(result.display, result.toDisplay);
-        m_view->setRegions(result.regions);
+        m_view->setRegions(result.regions, labels, tooltips);
         m_view->setRegionsVisible(m_showRegion->isChecked());
     } else {
         m_view->clear();
     }
-    if (result.scored) {
+    if (result.scored)
         m_importance->setValues(result.importance);
-        m_contributions->setValues(result.score.contributions);
-    } else {
+    else
         m_importance->clearValues();
-        m_contributions->clearValues();
-    }
+    showContributions();
 
     // Does what is on disk now agree with what the case recorded?
     QString record;
@@ -262,6 +308,19 @@ void InspectPage::showResult(const InspectResult &result, const std::optional<Fi
     m_record->setVisible(!record.isEmpty());
     m_facts->setHtml(factsHtml(result, stored));
     setModelReady(m_modelReady);
+}
+
+void InspectPage::showContributions()
+{
+    if (!m_result.scored) {
+        m_contributions->clearValues();
+        return;
+    }
+    const int window = m_contributionOf->currentData().isValid() ? m_contributionOf->currentData().toInt() : -1;
+    if (window >= 0 && std::size_t(window) < m_result.windowScores.size())
+        m_contributions->setValues(m_result.windowScores[std::size_t(window)].contributions);
+    else
+        m_contributions->setValues(m_result.score.contributions);
 }
 
 void InspectPage::followTiles(Job *job)

@@ -9,6 +9,8 @@
 
 #include <optional>
 
+class QComboBox;
+
 class QCheckBox;
 class QLabel;
 class QProgressBar;
@@ -47,6 +49,7 @@ signals:
     void robustnessRequested();
 
 private:
+    void showContributions(); // of the image, or of the TextureCrop window chosen
     void updateVerdict();
     void showTiles(const TileScores &scores, bool finished, const QString &error = {});
     QString factsHtml(const InspectResult &result, const std::optional<FileReport> &stored) const;
@@ -68,6 +71,7 @@ private:
     QProgressBar *m_tilesProgress;
     BlockChart *m_importance;
     BlockChart *m_contributions;
+    QComboBox *m_contributionOf; // TextureCrop: the image or one of its windows
     QTextBrowser *m_facts;
 };
 

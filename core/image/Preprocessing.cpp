@@ -2,6 +2,7 @@
 
 #include "image/TextureCrop.h"
 
+#include <algorithm>
 #include <string>
 
 namespace rine {
@@ -92,6 +93,22 @@ const char *Preprocessing::optionWord(CropMode mode)
         break;
     }
     return "center";
+}
+
+std::vector<KeptWindow> distinctWindows(const std::vector<WindowScore> &windows)
+{
+    std::vector<KeptWindow> out;
+    for (std::size_t i = 0; i < windows.size(); ++i) {
+        const CropRegion &r = windows[i].region;
+        auto same = std::find_if(out.begin(), out.end(), [&](const KeptWindow &k) {
+            return k.region.left == r.left && k.region.top == r.top && k.region.size == r.size;
+        });
+        if (same == out.end())
+            out.push_back({r, windows[i].entropy, windows[i].logit, {int(i) + 1}, i});
+        else
+            same->ranks.push_back(int(i) + 1);
+    }
+    return out;
 }
 
 CropPlan Preprocessing::plan(const RgbImage &image) const

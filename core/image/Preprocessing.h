@@ -18,6 +18,17 @@ struct WindowScore {
     double logit = 0;
 };
 
+// A window as drawn: each distinct kept window once, with the ranks it was kept at (fewer
+// candidates than windows: some are kept, and counted, more than once), in order of first rank.
+struct KeptWindow {
+    CropRegion region;
+    double entropy = 0;
+    double logit = 0;
+    std::vector<int> ranks; // 1-based
+    std::size_t first = 0; // index of its first rank in the list it came from
+};
+std::vector<KeptWindow> distinctWindows(const std::vector<WindowScore> &windows);
+
 // The crops an image is scored on, and where each lies in it.
 struct CropPlan {
     std::vector<std::vector<std::uint8_t>> crops;

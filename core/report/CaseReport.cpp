@@ -170,7 +170,20 @@ Detail makeDetail(const FileReport &file, const QString &preprocessing, const st
     }
     const DecodedImage *decoded = &*image.decoded;
     const Preprocessing scored = Preprocessing::fromName(toStd(preprocessing)).value_or(Preprocessing{});
-    const std::vector<CropRegion> regions = scored.regions(decoded->width, decoded->height);
+    std::vector<CropRegion> regions = scored.regions(decoded->width, decoded->height);
+    QStringList labels; // TextureCrop: each kept window once, numbered by rank, as the case recorded them
+    if (scored.crop == CropMode::Texture) {
+        if (!file.scores.empty())
+            for (const KeptWindow &k : distinctWindows(file.scores.front().windows)) {
+                regions.push_back(k.region);
+                QStringList ranks;
+                for (int rank : k.ranks)
+                    ranks << QString::number(rank);
+                labels << ranks.join(QLatin1Char(','));
+            }
+        if (regions.empty()) // under 224 px on a side: scored on its center crop
+            regions.push_back(centerCropRegion(decoded->width, decoded->height, scored.inputSize));
+    }
     std::optional<TileScores> tiles;
     if (detector && detectorMatches) {
         auto scored = scoreTiles(*detector, decoded->rgb, 8, cancel);
@@ -212,6 +225,19 @@ Detail makeDetail(const FileReport &file, const QString &preprocessing, const st
     p.setBrush(Qt::NoBrush);
     for (const CropRegion &region : regions)
         p.drawRect(toPicture.mapRect(QRectF(region.left, region.top, region.size, region.size)));
+    QFont font = p.font();
+    font.setPixelSize(std::max(12, picture.width() / 45));
+    font.setBold(true);
+    p.setFont(font);
+    for (int i = 0; i < labels.size(); ++i) {
+        const QRectF box = toPicture.mapRect(QRectF(regions[std::size_t(i)].left, regions[std::size_t(i)].top,
+                                                    regions[std::size_t(i)].size, regions[std::size_t(i)].size));
+        const QRectF text = p.boundingRect(QRectF(box.topLeft(), QSizeF(1, 1)), Qt::AlignLeft | Qt::AlignTop | Qt::TextDontClip,
+                                           labels[i]).adjusted(-3, -1, 3, 1).translated(3, 1);
+        p.fillRect(text, QColor(0, 0, 0, 170));
+        p.setPen(QColor(0xff, 0xd0, 0x00));
+        p.drawText(text, Qt::AlignCenter, labels[i]);
+    }
     p.end();
     d.picture = picture;
     return d;
@@ -558,7 +584,10 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
             document.addResource(QTextDocument::ImageResource, QUrl(url), d.picture);
             const QSize shown = d.picture.size().scaled(420, 330, Qt::KeepAspectRatio);
             html += QStringLiteral("<p><img src=\"%1\" width=\"%2\" height=\"%3\"><br>").arg(url).arg(shown.width()).arg(shown.height());
-            html += QObject::tr("<span class=\"muted\">Dashed: the %1 region the model analysed.").arg(h(s.preprocessing));
+            html += f.scores.empty() || f.scores.front().windows.empty()
+                        ? QObject::tr("<span class=\"muted\">Dashed: the %1 region the model analysed.").arg(h(s.preprocessing))
+                        : QObject::tr("<span class=\"muted\">Dashed: the windows TextureCrop kept (%1), numbered by "
+                                      "rank.").arg(h(s.preprocessing));
             if (d.tiles)
                 html += QObject::tr(" Colours: the tile map, %1 tiles of 224 x 224 each scored alone (blue: real, white: "
                                     "0.5, red: generated); tile probabilities from %2 to %3.")
@@ -569,6 +598,23 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
         }
         for (const QString &note : d.notes)
             html += QStringLiteral("<p class=\"muted\">%1</p>").arg(h(note));
+        if (!f.scores.empty() && !f.scores.front().windows.empty()) {
+            html += QObject::tr("<h3>TextureCrop windows</h3><table cellspacing=\"0\" cellpadding=\"3\" border=\"1\">"
+                                "<tr><th>Rank</th><th>x</th><th>y</th><th>Side</th><th>Entropy (bits)</th><th>Logit</th>"
+                                "<th>Probability</th></tr>");
+            const auto &windows = f.scores.front().windows;
+            for (std::size_t w = 0; w < windows.size(); ++w)
+                html += QStringLiteral("<tr><td>%1</td><td>%2</td><td>%3</td><td>%4</td><td>%5</td><td>%6</td><td>%7</td></tr>")
+                            .arg(w + 1)
+                            .arg(windows[w].region.left)
+                            .arg(windows[w].region.top)
+                            .arg(windows[w].region.size)
+                            .arg(windows[w].entropy, 0, 'f', 4)
+                            .arg(windows[w].logit, 0, 'f', 4)
+                            .arg(1.0 / (1.0 + std::exp(-windows[w].logit)), 0, 'f', 4);
+            html += QObject::tr("</table><p class=\"muted\">The image's logit is the mean of these; its probability "
+                                "the sigmoid of that mean.</p>");
+        }
         if (!importance.empty()) {
             const QString url = QStringLiteral("rine:importance%1").arg(i);
             document.addResource(QTextDocument::ImageResource, QUrl(url),

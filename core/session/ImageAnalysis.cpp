@@ -15,12 +15,22 @@ ImageAnalysis analyseImage(Detector *detector, const std::string &path, CropMode
     if (!out.image.decoded)
         return out;
     const DecodedImage &decoded = *out.image.decoded;
-    out.regions = out.preprocessing.regions(decoded.width, decoded.height);
+    CropPlan plan = out.preprocessing.plan(decoded.rgb);
+    out.cropWarnings = plan.warnings;
+    for (std::size_t w = 0; w < plan.entropies.size(); ++w)
+        out.windows.push_back({plan.regions[w], plan.entropies[w], 0.0});
+    if (out.windows.empty()) {
+        out.regions = out.preprocessing.regions(decoded.width, decoded.height);
+        if (out.regions.empty()) // texture under 224 px: its center crop
+            out.regions = plan.regions;
+    } else {
+        for (const KeptWindow &k : distinctWindows(out.windows))
+            out.regions.push_back(k.region);
+    }
     if (!detector)
         return out;
-    const auto crops = out.preprocessing.crops(decoded.rgb);
     std::vector<const std::uint8_t *> pointers;
-    for (const auto &c : crops)
+    for (const auto &c : plan.crops)
         pointers.push_back(c.data());
     auto features = detector->features(pointers);
     if (!features) {
@@ -34,6 +44,11 @@ ImageAnalysis analyseImage(Detector *detector, const std::string &path, CropMode
     }
     for (const std::vector<CropScore> &head : scores.value())
         out.headScores.push_back(combineCrops(head, 0, head.size()));
+    if (!out.windows.empty() && !scores->empty()) {
+        out.windowScores = scores->front();
+        for (std::size_t w = 0; w < out.windows.size() && w < out.windowScores.size(); ++w)
+            out.windows[w].logit = out.windowScores[w].logit;
+    }
     return out;
 }
 

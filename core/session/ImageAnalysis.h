@@ -22,8 +22,13 @@ namespace rine {
 struct ImageAnalysis {
     EvidenceImage image;
     Preprocessing preprocessing;
-    std::vector<CropRegion> regions; // in stored (unrotated) pixel coordinates
+    std::vector<CropRegion> regions; // in stored (unrotated) pixel coordinates (texture: each kept window once)
     std::vector<CropScore> headScores; // per head, in the detector's order; empty when not scored
+    // TextureCrop: the kept windows in rank order with the first head's logit of each, and that
+    // head's score of each (contributions included); empty for the other preprocessings.
+    std::vector<WindowScore> windows;
+    std::vector<CropScore> windowScores;
+    std::vector<std::string> cropWarnings; // e.g. under 224 px: the center crop instead
     std::string scoreError; // decoded, but the model failed on it
 };
 ImageAnalysis analyseImage(Detector *detector, const std::string &path, CropMode crop, const DecodeLimits &limits = {},

@@ -20,6 +20,8 @@
 
 #include <QAbstractButton>
 #include <QCheckBox>
+#include <QSettings>
+#include <QComboBox>
 #include <QJsonArray>
 #include <QLineEdit>
 #include <QTabWidget>
@@ -403,6 +405,53 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(inspected.count(), 2, 30000);
         QVERIFY(!window.inspectPage()->result().error.isEmpty());
         QVERIFY(labelText(window.inspectPage(), "inspectRecord").contains(QStringLiteral("notes.jpg")));
+    }
+
+    void inspectOutlinesTextureCropsWindows()
+    {
+        // Settings > TextureCrop: Inspect outlines each kept window once, numbered by rank (the
+        // published code's ranking of camera.png, tests/data/texture-crop), its score on hover,
+        // and the contribution chart shows the image or one window.
+        QSettings().setValue(QStringLiteral("scan/crop"), QStringLiteral("texture"));
+        struct Restore {
+            ~Restore() { QSettings().remove(QStringLiteral("scan/crop")); } // whatever the outcome
+        } restore;
+        MainWindow window(tinyModel());
+        window.show();
+        waitForModel(window);
+        test::JobSpy inspected(window.engine(), Job::Kind::Inspect);
+        window.openImage(kData + QStringLiteral("/images/camera.png"));
+        QTRY_COMPARE_WITH_TIMEOUT(inspected.count(), 1, 30000);
+        QFile file(QStringLiteral(RINE_TEST_DATA "/texture-crop/reference.json"));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QJsonObject camera =
+            QJsonDocument::fromJson(file.readAll()).object().value("images").toObject().value("camera.png").toObject();
+        QVERIFY(std::abs(window.inspectPage()->result().score.logit - camera.value("logit").toDouble()) < 1e-4);
+        // Six distinct windows of ten ranks: 1 and 7 are (224, 224), 5 is (288, 0) alone.
+        const auto &outlines = window.inspectPage()->view()->regionItems();
+        QCOMPARE(outlines.size(), 6);
+        const QTransform toDisplay = window.inspectPage()->result().toDisplay;
+        QCOMPARE(outlines[0]->rect(), toDisplay.mapRect(QRectF(224, 224, 224, 224)));
+        QVERIFY2(outlines[0]->toolTip().contains(QStringLiteral("rank 1,7")), qPrintable(outlines[0]->toolTip()));
+        QVERIFY2(outlines[4]->toolTip().contains(QStringLiteral("(rank 5)")) && outlines[4]->toolTip().contains(QStringLiteral("x 288, y 0")),
+                 qPrintable(outlines[4]->toolTip()));
+        const double logit5 = camera.value("crop_logits").toArray()[4].toDouble();
+        QVERIFY2(outlines[4]->toolTip().contains(QStringLiteral("logit %1").arg(logit5, 0, 'f', 4)), qPrintable(outlines[4]->toolTip()));
+        auto *of = window.inspectPage()->findChild<QComboBox *>(QStringLiteral("contributionOf"));
+        QVERIFY(of && !of->isHidden());
+        QCOMPARE(of->count(), 7); // the image, then the six windows
+        auto *chart = window.inspectPage()->contributionChart();
+        const auto barValues = [&] {
+            std::vector<double> out;
+            for (auto it = chart->bars()->data()->constBegin(); it != chart->bars()->data()->constEnd(); ++it)
+                out.push_back(it->value);
+            return out;
+        };
+        const std::vector<double> image = barValues();
+        QCOMPARE(image, window.inspectPage()->result().score.contributions);
+        of->setCurrentIndex(5); // window 5
+        QCOMPARE(barValues(), window.inspectPage()->result().windowScores[4].contributions);
+        QVERIFY(barValues() != image);
     }
 
     void sweepsTheInspectedImageOnTheRobustnessPage()
