@@ -286,6 +286,7 @@ Job *EngineController::sweep(const SweepParams &params)
         options.threshold = params.threshold;
         options.batchSize = params.batchSize;
         options.seed = params.seed;
+        options.crop = params.crop;
         options.keepCrops = true;
         options.cancel = &r.cancelFlag();
         QElapsedTimer sinceReport;

@@ -127,6 +127,7 @@ struct SweepParams {
     double threshold = 0.5;
     std::uint64_t seed = 0;
     int batchSize = 8;
+    CropMode crop = CropMode::Center; // the Settings' crop (ten-crop: center; see RobustnessSweep)
 };
 
 struct SweepUpdate {

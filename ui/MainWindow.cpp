@@ -144,6 +144,7 @@ MainWindow::MainWindow(StudioOptions options, QWidget *parent)
         params.threshold = m_settings.rule.threshold;
         params.seed = m_robustnessPage->seed();
         params.batchSize = m_settings.batchSize;
+        params.crop = m_settings.crop;
         m_robustnessPage->followSweep(m_engine->sweep(params));
     });
     connect(m_modelsPage, &ModelsPage::refreshRequested, m_engine, &EngineController::listModels);

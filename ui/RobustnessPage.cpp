@@ -497,7 +497,7 @@ bool RobustnessPage::saveJson(const QString &path, QString &error) const
         return false;
     }
     const QByteArray text = robustnessDocument(m_sweepPlan, m_sweep.threshold, m_sweepSeed, m_model,
-                                               QJsonArray{sweepToJson(m_sweep)});
+                                               QJsonArray{sweepToJson(m_sweep)}, m_sweep.crop);
     auto written = writeFileAtomically(path, text);
     if (!written) {
         error = QString::fromStdString(written.error());

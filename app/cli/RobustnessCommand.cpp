@@ -31,6 +31,8 @@ int runRobustness(const QStringList &arguments)
         "crop 5..20%, noise sigma 5..20; each image, the baseline too, resized to 256x256 then center-cropped to "
         "224, as the published protocol); fine (finer steps, wider ranges, downscaling; scored at the image's own "
         "scale).\n"
+        "--crop: center (default) or texture (each point scored on the TextureCrop windows of the perturbed image, "
+        "the mean of their logits); ten-crop is not offered here.\n"
         "Exit status: 0 every image swept, 1 some images failed, 2 bad usage or unloadable weights."));
     parser.addHelpOption();
     ModelOptions model(ModelOptions::Heads::One);
@@ -85,6 +87,12 @@ int runRobustness(const QStringList &arguments)
         return UsageOrSetup;
     }
     options.batchSize = model.batchSize();
+    options.crop = model.crop();
+    if (options.crop == CropMode::Ten) {
+        err(QStringLiteral("robustness sweeps score the center crop (the published protocol) or TextureCrop's windows: "
+                           "--crop center or texture"));
+        return UsageOrSetup;
+    }
 
     RobustnessSweep sweep(*detector, options);
     QJsonArray records;
@@ -108,7 +116,7 @@ int runRobustness(const QStringList &arguments)
                             << " s)" << Qt::endl;
         records.append(sweepToJson(result.value()));
     }
-    if (!writeText(parser.value(json), robustnessDocument(plan, options.threshold, options.seed, detector->info(), records),
+    if (!writeText(parser.value(json), robustnessDocument(plan, options.threshold, options.seed, detector->info(), records, options.crop),
                    error)) {
         err(error);
         return UsageOrSetup;

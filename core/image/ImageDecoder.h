@@ -1,5 +1,6 @@
 #pragma once
 
+#include "util/CropRegions.h"
 #include "util/FileBytes.h"
 #include "util/Result.h"
 
@@ -114,13 +115,6 @@ Result<DecodedImage> readImage(const std::string &path, FileBytes &bytes, const 
 // than size on a side, offsets rounded half to even as Python's round() does.
 std::vector<std::uint8_t> centerCrop(const RgbImage &image, int size);
 
-// Where a crop lies in the image: its top-left corner (negative where torchvision pads with
-// zeros) and its side.
-struct CropRegion {
-    int left = 0;
-    int top = 0;
-    int size = 0;
-};
 CropRegion centerCropRegion(int width, int height, int size);
 // The five distinct regions of TenCrop (corners, then centre; the flipped five cover the same
 // pixels).

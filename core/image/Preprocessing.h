@@ -11,13 +11,6 @@ namespace rine {
 
 enum class CropMode { Center, Ten, Texture };
 
-// One window TextureCrop kept, with one head's score of it (rank order; repeats included).
-struct WindowScore {
-    CropRegion region;
-    double entropy = 0;
-    double logit = 0;
-};
-
 // A window as drawn: each distinct kept window once, with the ranks it was kept at (fewer
 // candidates than windows: some are kept, and counted, more than once), in order of first rank.
 struct KeptWindow {

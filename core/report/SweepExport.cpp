@@ -48,7 +48,7 @@ QJsonObject sweepToJson(const SweepResult &r)
 }
 
 QByteArray robustnessDocument(const SweepPlan &plan, double threshold, std::uint64_t seed, const ModelInfo &model,
-                              const QJsonArray &records)
+                              const QJsonArray &records, CropMode crop)
 {
     QJsonObject root{{QStringLiteral("preset"), q(plan.name)},
                      {QStringLiteral("threshold"), threshold},
@@ -65,7 +65,7 @@ QByteArray robustnessDocument(const SweepPlan &plan, double threshold, std::uint
                                     {QStringLiteral("strengths"), strengths}});
     }
     root.insert(QStringLiteral("plan"), planJson);
-    const QJsonObject provenance = provenanceJson(model, CropMode::Center);
+    const QJsonObject provenance = provenanceJson(model, crop);
     for (auto it = provenance.begin(); it != provenance.end(); ++it)
         root.insert(it.key(), it.value());
     return QJsonDocument(root).toJson(QJsonDocument::Indented);

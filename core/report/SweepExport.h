@@ -17,6 +17,6 @@ QJsonObject sweepToJson(const SweepResult &result);
 // records (sweepToJson, or {path, status: "error", error}). rine-cli robustness and the
 // Robustness page write the same document.
 QByteArray robustnessDocument(const SweepPlan &plan, double threshold, std::uint64_t seed, const ModelInfo &model,
-                              const QJsonArray &records);
+                              const QJsonArray &records, CropMode crop = CropMode::Center);
 
 } // namespace rine

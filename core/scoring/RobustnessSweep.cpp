@@ -1,5 +1,7 @@
 #include "RobustnessSweep.h"
 
+#include "scoring/ImageScorer.h"
+
 #include "image/EvidenceImage.h"
 
 #include "image/ImageDecoder.h"
@@ -120,8 +122,15 @@ Result<SweepResult> RobustnessSweep::run(const std::string &path, const SweepPla
     if (!image)
         return R::failure(image.error());
     const int size = m_detector.info().inputSize;
+    const Preprocessing preprocessing{m_options.crop == CropMode::Texture ? CropMode::Texture : CropMode::Center, size};
+    // The crops of each point (one; TextureCrop: its windows), all in one list; each point's first.
+    std::vector<std::vector<std::uint8_t>> crops;
+    std::vector<std::size_t> firsts;
     auto prepare = [&](const RgbImage &picture) {
-        return centerCrop(plan.resizeTo256 ? resizeTo(picture, 256, 256) : picture, size);
+        CropPlan cut = preprocessing.plan(plan.resizeTo256 ? resizeTo(picture, 256, 256) : picture);
+        firsts.push_back(crops.size());
+        for (auto &crop : cut.crops)
+            crops.push_back(std::move(crop));
     };
 
     SweepResult result;
@@ -130,11 +139,12 @@ Result<SweepResult> RobustnessSweep::run(const std::string &path, const SweepPla
     result.plan = plan.name;
     result.threshold = m_options.threshold;
     result.resizedTo256 = plan.resizeTo256;
+    result.crop = preprocessing.crop;
     result.cropSize = size;
-    int total = 1;
+    int points = 1;
     for (const SweepPlan::Series &series : plan.series)
-        total += int(series.strengths.size());
-    total *= 2;
+        points += int(series.strengths.size());
+    int total = points * (preprocessing.crop == CropMode::Texture ? 1 + preprocessing.windows : 2);
     int done = 0;
     auto advance = [&](int by) {
         done += by;
@@ -149,7 +159,7 @@ Result<SweepResult> RobustnessSweep::run(const std::string &path, const SweepPla
         return result;
     };
     // Every crop first, then one batched pass over all of them.
-    std::vector<std::vector<std::uint8_t>> crops{prepare(image->rgb)};
+    prepare(image->rgb);
     advance(1);
     std::uint64_t step = 0;
     for (const SweepPlan::Series &series : plan.series) {
@@ -161,7 +171,7 @@ Result<SweepResult> RobustnessSweep::run(const std::string &path, const SweepPla
             auto perturbed = applyPerturbation(image->rgb, perturbation, m_options.seed * 1000003u + step++);
             if (!perturbed)
                 return R::failure(path + ": " + perturbation.describe() + ": " + perturbed.error());
-            crops.push_back(prepare(perturbed.value()));
+            prepare(perturbed.value());
             out.points.push_back({strength, perturbation.describe(), 0, 0, false, {}});
             advance(1);
         }
@@ -182,18 +192,25 @@ Result<SweepResult> RobustnessSweep::run(const std::string &path, const SweepPla
         advance(int(batch.size()));
     }
     result.crops = int(crops.size());
+    firsts.push_back(crops.size());
+    // A point's score: its crop's, or the sigmoid of the mean logit of its windows.
+    auto scoreOf = [&](std::size_t point) {
+        return combineCrops(scores, firsts[point], firsts[point + 1] - firsts[point]);
+    };
 
-    result.baselineLogit = scores[0].logit;
-    result.baselineProbability = scores[0].probability;
+    const CropScore baseline = scoreOf(0);
+    result.baselineLogit = baseline.logit;
+    result.baselineProbability = baseline.probability;
     if (m_options.keepCrops)
-        result.baselineCrop = std::move(crops[0]);
+        result.baselineCrop = std::move(crops[firsts[0]]);
     std::size_t next = 1;
     for (SweepSeries &series : result.series) {
         for (SweepPoint &point : series.points) {
-            point.logit = scores[next].logit;
-            point.probability = scores[next].probability;
+            const CropScore score = scoreOf(next);
+            point.logit = score.logit;
+            point.probability = score.probability;
             if (m_options.keepCrops)
-                point.crop = std::move(crops[next]);
+                point.crop = std::move(crops[firsts[next]]);
             ++next;
         }
     }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "image/Perturbations.h"
+#include "image/Preprocessing.h"
 #include "model/Detector.h"
 
 #include <atomic>
@@ -60,6 +61,7 @@ struct SweepResult {
     int forwardPasses = 0;
     double seconds = 0;
     bool resizedTo256 = false; // the plan's protocol step
+    CropMode crop = CropMode::Center; // what each point was scored on (Options::crop)
     int cropSize = 0; // the side of the crops scored (and kept)
     std::vector<std::uint8_t> baselineCrop; // when Options::keepCrops
     bool cancelled = false; // stopped on request: nothing was scored, series hold no scores
@@ -80,10 +82,13 @@ public:
         double threshold = 0.5;
         int batchSize = 16;
         std::uint64_t seed = 0;
-        bool keepCrops = false; // keep each scored crop in the result (previews)
+        bool keepCrops = false; // keep each scored crop in the result (previews; TextureCrop: its first window)
+        // Center (the published protocol) or TextureCrop: the ten windows of each perturbed image,
+        // the mean of their logits. Ten-crop is not offered here.
+        CropMode crop = CropMode::Center;
         const std::atomic<bool> *cancel = nullptr; // checked between perturbations and batches
         // Called after each perturbation is prepared and each batch is scored; done counts
-        // both, of total = 2 x crops.
+        // both, of total = points + crops.
         std::function<void(int done, int total)> progress;
         // Not empty: bytes with another SHA-256 (the file changed since it was shown) are
         // refused as soon as they are read, before anything is scored.

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "image/Preprocessing.h"
 #include "model/Detector.h"
+#include "util/CropRegions.h"
 #include "util/WalkRecords.h"
 #include "util/Result.h"
 

@@ -314,6 +314,24 @@ private slots:
         QCOMPARE(records[1].toObject().value("status").toString(), QStringLiteral("error"));
         QCOMPARE(rineCli(QStringList{QStringLiteral("robustness"), "--preset", "coarse", kImages + "camera.png"}
                          + tinyModel()).exitCode, 2);
+
+        // TextureCrop: under the fine preset the baseline is the image at its own scale, so its
+        // score is the published code's TextureCrop score of camera.png (tests/data/texture-crop).
+        const QString textureOut = m_dir.filePath("robustness-texture.json");
+        const Run texture = rineCli(QStringList{"robustness", "--preset", "fine", "--crop", "texture", "--json", textureOut,
+                                                kImages + "camera.png"} + tinyModel());
+        QVERIFY2(texture.exitCode == 0, texture.err.constData());
+        QFile file(QStringLiteral(RINE_TEST_DATA "/texture-crop/reference.json"));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const double expected = QJsonDocument::fromJson(file.readAll()).object().value("images").toObject()
+                                    .value("camera.png").toObject().value("logit").toDouble();
+        const QJsonObject textureRoot = QJsonDocument::fromJson(readAll(textureOut)).object();
+        QCOMPARE(textureRoot.value("preprocessing").toObject().value("name").toString(), QStringLiteral("texture224x10-stride224-ghe"));
+        const double baseline = textureRoot.value("records").toArray()[0].toObject().value("baseline").toObject().value("logit").toDouble();
+        QVERIFY2(std::abs(baseline - expected) < 1e-4, qPrintable(QStringLiteral("%1 vs %2").arg(baseline).arg(expected)));
+        const Run ten = rineCli(QStringList{"robustness", "--crop", "ten", kImages + "camera.png"} + tinyModel());
+        QCOMPARE(ten.exitCode, 2);
+        QVERIFY2(ten.err.contains("--crop center or texture"), ten.err.constData());
     }
 
     void evaluateGivesAccuracyAndApPerGenerator()

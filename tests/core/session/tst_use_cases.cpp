@@ -152,7 +152,8 @@ private slots:
         for (const char *name : {"", "center", "centre224", "center-1", "center0", "tencrop224x", "center99999",
                                  "<b>center224</b>"})
             QVERIFY2(!Preprocessing::fromName(name), name);
-        QVERIFY(!Preprocessing::cropFromOption("texture"));
+        QVERIFY(!Preprocessing::cropFromOption("textured"));
+        QCOMPARE(*Preprocessing::cropFromOption("texture"), CropMode::Texture);
         // 500 x 300: one center region at torchvision's offsets; ten-crop outlines its five.
         const auto center = Preprocessing{}.regions(500, 300);
         QCOMPARE(int(center.size()), 1);
