@@ -48,13 +48,15 @@ void ModelOptions::addTo(QCommandLineParser &parser) const
 {
     if (m_heads == Heads::None)
         parser.addOptions({m_backbone, m_device, m_precision, m_batch, m_threads, m_trust});
+    else if (!m_cropOption)
+        parser.addOptions({m_backbone, m_head, m_device, m_precision, m_batch, m_threads, m_trust});
     else
         parser.addOptions({m_backbone, m_head, m_crop, m_device, m_precision, m_batch, m_threads, m_trust});
 }
 
 bool ModelOptions::read(const QCommandLineParser &parser, QString &error)
 {
-    if (m_heads != Heads::None) {
+    if (m_heads != Heads::None && m_cropOption) {
         const auto crop = Preprocessing::cropFromOption(parser.value(m_crop).toStdString());
         if (!crop) {
             error = QStringLiteral("--crop must be center, ten or texture, not '%1'").arg(parser.value(m_crop));

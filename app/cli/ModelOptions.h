@@ -22,6 +22,12 @@ public:
         None, // the backbone alone (rine-cli train): no --head, no --crop
     };
     explicit ModelOptions(Heads heads);
+    // No --crop (rine-cli report: a scan is reported as it was scored).
+    ModelOptions &withoutCrop()
+    {
+        m_cropOption = false;
+        return *this;
+    }
     void addTo(QCommandLineParser &parser) const;
 
     // Checks the values; on failure, error says what is wrong and the caller exits with 2.
@@ -39,6 +45,7 @@ public:
 
 private:
     Heads m_heads;
+    bool m_cropOption = true;
     QCommandLineOption m_backbone, m_head, m_crop, m_device, m_precision, m_batch, m_threads, m_trust;
     ModelRequest m_request;
     CropMode m_cropMode = CropMode::Center;

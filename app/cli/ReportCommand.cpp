@@ -87,7 +87,7 @@ int runReport(const QStringList &arguments)
                        "page and the exports say that it does not, and why."));
     parser.addOptions({db, scan, pdf, csv, json, detail, title, analyst, threshold, band, tileMap, adopt, allowUnverified});
     ModelOptions modelOptions(ModelOptions::Heads::One);
-    modelOptions.addTo(parser);
+    modelOptions.withoutCrop().addTo(parser);
     if (!parser.parse(arguments)) {
         err(cmd, parser.errorText());
         return UsageOrSetup;

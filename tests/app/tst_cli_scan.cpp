@@ -315,6 +315,14 @@ private slots:
         QVERIFY(table.split('\n').first().trimmed().endsWith(",windows"));
         QVERIFY2(table.contains(",texture224x10-stride224-ghe,"), table.left(400).constData());
         QVERIFY(table.contains("224 0 448 224 7.500485"));
+
+        // The report draws the case's windows on the detail page; --crop is not a report's to choose.
+        const QString pdf = m_dir.filePath("texture.pdf");
+        Run report = rineCli({"report", "--db", db, "--pdf", pdf, "--detail", kTiny + "images/coffee.png"});
+        QVERIFY2(report.exitCode == 0 && QFile::exists(pdf), report.err.constData());
+        report = rineCli({"report", "--db", db, "--pdf", pdf, "--crop", "texture"});
+        QCOMPARE(report.exitCode, 2);
+        QVERIFY2(report.err.contains("crop"), report.err.constData()); // an option report does not have
     }
 
     void aCaseIsNeverWrittenInsideTheScannedFolder()
