@@ -137,13 +137,20 @@ int runScan(const QStringList &arguments)
                                  QStringLiteral("FILE"));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Also write the scan's results as JSON."),
                                   QStringLiteral("FILE"));
+    const QCommandLineOption shard(QStringLiteral("shard"),
+                                   QStringLiteral("Scan share I of N of the files into this case (I from 0 to N-1): "
+                                                  "every shard walks the same roots and takes the files whose path, "
+                                                  "relative to its root, hashes to I (stable under re-walks); "
+                                                  "together the N shards hold every file once. Resumable as any "
+                                                  "scan."),
+                                   QStringLiteral("I/N"));
     const QCommandLineOption quiet(QStringLiteral("quiet"), QStringLiteral("No progress on standard error."));
     const QCommandLineOption adopt(QStringLiteral("adopt"),
                                    QStringLiteral("Scan into a case made by another installation (or an earlier "
                                                   "version): take it over, recorded in its audit log as \"case "
                                                   "adopted\". Without it, such a case is refused."));
     parser.addOptions({db, caseName, include, exclude, noFollow, followOutside, workers, maxPixels, maxFileMb, decodeTimeout, cache, csv,
-                       json, quiet, adopt});
+                       json, shard, quiet, adopt});
     parser.addPositionalArgument(QStringLiteral("PATH"), QStringLiteral("Folders to scan (recursively), or files."),
                                  QStringLiteral("PATH..."));
     if (!parser.parse(arguments)) {
@@ -184,6 +191,20 @@ int runScan(const QStringList &arguments)
     if (!timeoutOk || !(request.limits.timeoutSeconds >= 0) || request.limits.timeoutSeconds > 86400) {
         err(cmd, QStringLiteral("--decode-timeout must be a number of seconds from 0 (no limit) to 86400"));
         return UsageOrSetup;
+    }
+    if (parser.isSet(shard)) {
+        const QStringList parts = parser.value(shard).split(QLatin1Char('/'));
+        bool indexOk = false, countOk = false;
+        if (parts.size() == 2) {
+            request.shardIndex = parts[0].toInt(&indexOk);
+            request.shardCount = parts[1].toInt(&countOk);
+        }
+        if (!indexOk || !countOk || request.shardCount < 1 || request.shardCount > 100000 || request.shardIndex < 0
+            || request.shardIndex >= request.shardCount) {
+            err(cmd, QStringLiteral("--shard must be I/N with N from 1 to 100000 and I from 0 to N-1, not '%1'")
+                         .arg(parser.value(shard)));
+            return UsageOrSetup;
+        }
     }
     if (parser.isSet(workers)) {
         bool ok = false;

@@ -1,6 +1,7 @@
 #include "ScanEngine.h"
 
 #include "scan/BoundedQueue.h"
+#include "util/Sha256.h"
 #include "util/Version.h"
 
 #include <QJsonObject>
@@ -496,6 +497,34 @@ std::string absolutePath(const std::string &path)
 
 } // namespace
 
+int shardOf(const std::string &path, const std::vector<std::string> &roots, int count)
+{
+    if (count <= 1)
+        return 0;
+    // The longest root the path lies under; relative to it (or the root's own name).
+    std::string relative = path;
+    std::size_t best = 0;
+    for (const std::string &root : roots) {
+        if (root.empty() || root.size() < best)
+            continue;
+        if (path == root) {
+            relative = path.substr(path.find_last_of('/') + 1);
+            best = root.size();
+        } else if (path.size() > root.size() && path.compare(0, root.size(), root) == 0
+                   && (root.back() == '/' || path[root.size()] == '/')) {
+            relative = path.substr(root.size() + (root.back() == '/' ? 0 : 1));
+            best = root.size();
+        }
+    }
+    const std::string digest = Sha256::hex(relative.data(), relative.size());
+    std::uint64_t value = 0;
+    for (int i = 0; i < 16; ++i) {
+        const char c = digest[std::size_t(i)];
+        value = (value << 4) | std::uint64_t(c <= '9' ? c - '0' : c - 'a' + 10);
+    }
+    return int(value % std::uint64_t(count));
+}
+
 Result<bool> caseOutsideRoots(const QString &casePath, const std::vector<std::string> &roots)
 {
     // The case's folder exists (the case is created in it); the file itself may not yet.
@@ -550,6 +579,13 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
     }
     settings.maxFileBytes = request.limits.maxFileBytes;
     settings.maxPixels = request.limits.maxPixels;
+    if (request.shardCount > 1) {
+        if (request.shardIndex < 0 || request.shardIndex >= request.shardCount)
+            return R::failure("shard " + std::to_string(request.shardIndex) + " of " + std::to_string(request.shardCount)
+                              + " does not exist: shards are numbered 0 to " + std::to_string(request.shardCount - 1));
+        settings.shardIndex = request.shardIndex;
+        settings.shardCount = request.shardCount;
+    }
 
     auto scan = m_database.beginScan(settings, scanRuntime(model), models, modelPaths);
     if (!scan)
@@ -591,7 +627,14 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
         }
         return cancel.load();
     };
-    const WalkResult walked = FolderWalker(request.walk).walk(settings.roots, stop);
+    WalkResult walked = FolderWalker(request.walk).walk(settings.roots, stop);
+    if (settings.shardCount > 1)
+        walked.files.erase(std::remove_if(walked.files.begin(), walked.files.end(),
+                                          [&](const WalkEntry &entry) {
+                                              return shardOf(entry.path, settings.roots, settings.shardCount)
+                                                  != settings.shardIndex;
+                                          }),
+                           walked.files.end());
     outcome.listed = walked.files.size();
     outcome.walkEvents = walked.events.size();
     if (auto added = m_database.addWalkEvents(scan->id, walked.events); !added)

@@ -21,7 +21,15 @@ struct ScanRequest {
     int workers = 0; // read/hash/decode threads; 0: one per core, at most 4
     DecodeLimits limits;
     bool cacheFeatures = false; // store per-block features so another head can skip the backbone
+    // Share shardIndex of shardCount of the files (shardOf): the others are not listed in this
+    // case. Every shard walks the same roots; together they hold every file exactly once.
+    int shardIndex = 0, shardCount = 1;
 };
+
+// Which of `count` shards a file belongs to: the first 8 bytes of the SHA-256 of its path
+// relative to the root it was found under (the root's own name for a file given as a root),
+// big-endian, modulo count. Stable under re-walks, on any machine, whatever else the folder holds.
+int shardOf(const std::string &path, const std::vector<std::string> &roots, int count);
 
 struct ScanProgress {
     enum class Phase { Walking, Scanning };

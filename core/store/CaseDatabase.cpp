@@ -253,6 +253,8 @@ QString ScanSettings::toJson() const
         {QStringLiteral("max_file_bytes"), QString::number(maxFileBytes)},
         {QStringLiteral("max_pixels"), QString::number(maxPixels)},
     };
+    if (shardCount > 1)
+        o.insert(QStringLiteral("shard"), QStringLiteral("%1/%2").arg(shardIndex).arg(shardCount));
     return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
 }
 

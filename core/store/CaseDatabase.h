@@ -33,6 +33,9 @@ struct ScanSettings {
     std::vector<std::string> headSha256s;
     std::uint64_t maxFileBytes = 0;
     std::uint64_t maxPixels = 0;
+    // A shard of a scan (rine-cli scan --shard I/N): this case holds share I of N of the files
+    // (shardOf). Recorded in the settings only when N > 1, so unsharded scans keep theirs.
+    int shardIndex = 0, shardCount = 1;
     QString toJson() const;
 };
 

@@ -325,6 +325,30 @@ private slots:
         QVERIFY2(report.err.contains("crop"), report.err.constData()); // an option report does not have
     }
 
+    void shardsSplitTheFilesBetweenThem()
+    {
+        // Two shards of the reference images: each file in exactly one, the two together all 7.
+        QStringList seen;
+        for (int shard = 0; shard < 2; ++shard) {
+            const QString db = m_dir.filePath(QStringLiteral("shard%1.sqlite").arg(shard)),
+                          json = m_dir.filePath(QStringLiteral("shard%1.json").arg(shard));
+            const Run run = rineCli(QStringList{"scan", "--db", db, kTiny + "images", "--shard",
+                                                QStringLiteral("%1/2").arg(shard), "--json", json} + tinyModel());
+            QVERIFY2(run.exitCode == 0, run.err.constData());
+            for (const auto &[path, file] : filesByPath(test::readAll(json), kTiny + "images")) {
+                QVERIFY2(!seen.contains(path), qPrintable(path));
+                seen << path;
+            }
+        }
+        QCOMPARE(seen.size(), 7);
+        for (const char *bad : {"2/2", "-1/2", "1", "a/b", "0/0", "1/200000"}) {
+            const Run run = rineCli(QStringList{"scan", "--db", m_dir.filePath("shard-bad.sqlite"), kTiny + "images",
+                                                "--shard", bad} + tinyModel());
+            QCOMPARE(run.exitCode, 2);
+            QVERIFY2(run.err.contains("--shard must be I/N"), run.err.constData());
+        }
+    }
+
     void aCaseIsNeverWrittenInsideTheScannedFolder()
     {
         // --db inside the folder (directly, in a subfolder, or through a link to it): refused

@@ -363,6 +363,67 @@ private slots:
         QVERIFY(database->integrity().verified());
     }
 
+    void shardsHoldEveryFileOnceWithTheUnshardedResults()
+    {
+        // A file's shard: the first 8 bytes of the SHA-256 of its path relative to its root, mod N.
+        const auto byHand = [](const QString &relative, int count) {
+            const QByteArray digest = QCryptographicHash::hash(relative.toUtf8(), QCryptographicHash::Sha256);
+            quint64 value = 0;
+            for (int i = 0; i < 8; ++i)
+                value = (value << 8) | quint8(digest[i]);
+            return int(value % quint64(count));
+        };
+        for (const QString &relative : {QStringLiteral("a.png"), QStringLiteral("x.jpg/camera again.png"),
+                                        QStringLiteral("deep/er/\u00e9t\u00e9.jpg")})
+            for (int count : {2, 3, 7, 1000})
+                QCOMPARE(shardOf(("/evidence/root/" + relative).toStdString(), {"/tmp", "/evidence/root"}, count),
+                         byHand(relative, count));
+        QCOMPARE(shardOf("/evidence/one.png", {"/evidence/one.png"}, 5), byHand(QStringLiteral("one.png"), 5));
+
+        // Three shards of the hostile folder against one unsharded scan of it.
+        ScanRequest request;
+        request.roots = {m_folder.root.toStdString()};
+        std::atomic<bool> cancel{false};
+        auto whole = openCase(dbPath("unsharded.sqlite"));
+        auto all = ScanEngine(*m_detectorA, *whole).run(request, cancel, {});
+        QVERIFY2(all, all ? "" : all.error().c_str());
+        const auto expected = reports(*whole, all->scanId);
+        std::map<QString, FileReport> union_;
+        request.shardCount = 3;
+        for (int shard = 0; shard < 3; ++shard) {
+            request.shardIndex = shard;
+            auto database = openCase(dbPath(qPrintable(QStringLiteral("shard-%1.sqlite").arg(shard))));
+            auto outcome = ScanEngine(*m_detectorA, *database).run(request, cancel, {});
+            QVERIFY2(outcome, outcome ? "" : outcome.error().c_str());
+            for (const auto &[path, report] : reports(*database, outcome->scanId)) {
+                QVERIFY2(!union_.count(path), qPrintable(path)); // in one shard only
+                QCOMPARE(byHand(path, 3), shard);
+                union_[path] = report;
+            }
+            auto summary = database->scanSummary(outcome->scanId);
+            QVERIFY(summary);
+            QVERIFY2(summary->scan.settingsJson.contains(QStringLiteral("\"shard\":\"%1/3\"").arg(shard)), qPrintable(summary->scan.settingsJson));
+            QVERIFY(database->integrity().verified());
+        }
+        QCOMPARE(union_.size(), expected.size());
+        for (const auto &[path, report] : expected) {
+            QVERIFY2(union_.count(path), qPrintable(path));
+            const FileReport &got = union_.at(path);
+            QCOMPARE(got.status, report.status);
+            QCOMPARE(got.sha256, report.sha256);
+            QCOMPARE(got.scores.size(), report.scores.size());
+            // Within float rounding: a shard batches other images together, and the matrix
+            // products' blocking (so the last bits) follows the batch.
+            for (std::size_t h = 0; h < got.scores.size(); ++h)
+                QVERIFY2(std::abs(got.scores[h].logit - report.scores[h].logit) < 1e-5, qPrintable(path));
+        }
+        request.shardIndex = 3; // no such shard
+        auto database = openCase(dbPath("shard-bad.sqlite"));
+        auto refused = ScanEngine(*m_detectorA, *database).run(request, cancel, {});
+        QVERIFY(!refused);
+        QVERIFY2(QString::fromStdString(refused.error()).contains("numbered 0 to 2"), refused.error().c_str());
+    }
+
     void resultsOfAnotherPrecisionAreOtherResults()
     {
         // bf16 first, then fp32 on the same content: fp32 scores every image again, and the
