@@ -665,6 +665,18 @@ private slots:
         return folder;
     }
 
+    // A scan of `folder`, one file at a time, in which every decode overruns a 1 ms limit, with
+    // a budget of its own: `capacity` such decodes at once, a file waiting `wait` s for room.
+    static ScanRequest overrunningScan(const QString &folder, int capacity, double wait)
+    {
+        ScanRequest request;
+        request.roots = {folder.toStdString()};
+        request.workers = 1;
+        request.limits.timeoutSeconds = 0.001;
+        request.limits.budget = std::make_shared<DecodeBudget>(capacity, wait);
+        return request;
+    }
+
     static quint32 crc32(const QByteArray &bytes) // PNG's CRC (ISO 3309), bit by bit
     {
         quint32 crc = 0xffffffffu;
@@ -682,13 +694,8 @@ private slots:
         // that finds it full waits 1 ms for one to end, then is left pending, and so are the
         // files after it while the budget stays full. The scan is "incomplete", says so, and
         // its next run examines them.
-        const QString folder = slowImages("slow-deferred", 6);
         auto database = openCase(dbPath("deferred.sqlite"));
-        ScanRequest request;
-        request.roots = {folder.toStdString()};
-        request.workers = 1;
-        request.limits.timeoutSeconds = 0.001;
-        request.limits.budget = std::make_shared<DecodeBudget>(2, 0.001);
+        ScanRequest request = overrunningScan(slowImages("slow-deferred", 6), 2, 0.001);
         std::atomic<bool> cancel{false};
         ScanEngine engine(*m_detectorA, *database);
         auto first = engine.run(request, cancel, {});
@@ -751,13 +758,8 @@ private slots:
         // A budget of one, and room waited for as long as it takes: each file waits for the
         // previous one's overrun decode to end, then is decoded (and overruns) in turn. None is
         // refused for want of room, and none is left pending.
-        const QString folder = slowImages("slow-waiting", 3);
         auto database = openCase(dbPath("waiting.sqlite"));
-        ScanRequest request;
-        request.roots = {folder.toStdString()};
-        request.workers = 1;
-        request.limits.timeoutSeconds = 0.001;
-        request.limits.budget = std::make_shared<DecodeBudget>(1, 600);
+        const ScanRequest request = overrunningScan(slowImages("slow-waiting", 3), 1, 600);
         std::atomic<bool> cancel{false};
         ScanEngine engine(*m_detectorA, *database);
         auto outcome = engine.run(request, cancel, {});
