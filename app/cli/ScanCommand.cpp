@@ -7,6 +7,9 @@
 #include "session/CaseSession.h"
 
 #include <QCommandLineParser>
+#include <QFileInfo>
+#include <QFile>
+#include <QDir>
 #include <QTextStream>
 
 #include <atomic>
@@ -18,6 +21,42 @@
 namespace rine::cli {
 
 namespace {
+
+// Copies a file to `to` so that `to` is either absent or whole: a temporary file in its
+// folder, written in chunks, flushed to disk, then renamed over it. "" or the error.
+QString copyFileAtomically(const QString &from, const QString &to)
+{
+    QFile in(from);
+    if (!in.open(QIODevice::ReadOnly))
+        return QStringLiteral("cannot read %1: %2").arg(from, in.errorString());
+    const QString temporary = to + QStringLiteral(".incoming-%1").arg(::getpid());
+    QFile out(temporary);
+    if (!out.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        return QStringLiteral("cannot write %1: %2").arg(temporary, out.errorString());
+    QByteArray chunk;
+    bool ok = true;
+    while (ok && !(chunk = in.read(8 << 20)).isEmpty())
+        ok = out.write(chunk) == chunk.size();
+    ok = ok && in.error() == QFileDevice::NoError && out.flush() && ::fsync(out.handle()) == 0;
+    out.close();
+    if (!ok || std::rename(QFile::encodeName(temporary).constData(), QFile::encodeName(to).constData()) != 0) {
+        QFile::remove(temporary);
+        return QStringLiteral("cannot write %1 (disk full? read-only?)").arg(to);
+    }
+    return {};
+}
+
+// --scratch: the case is written on a local folder and moved to --db when the scan returns.
+// rename() when both are on one file system; else a copy made whole before it replaces --db.
+QString moveCase(const QString &working, const QString &target)
+{
+    if (std::rename(QFile::encodeName(working).constData(), QFile::encodeName(target).constData()) == 0)
+        return {};
+    if (const QString error = copyFileAtomically(working, target); !error.isEmpty())
+        return error;
+    QFile::remove(working);
+    return {};
+}
 
 std::atomic<bool> s_cancel{false};
 
@@ -144,13 +183,21 @@ int runScan(const QStringList &arguments)
                                                   "together the N shards hold every file once. Resumable as any "
                                                   "scan."),
                                    QStringLiteral("I/N"));
+    const QCommandLineOption scratch(
+        QStringLiteral("scratch"),
+        QStringLiteral("Write the case in this local folder while scanning and move it to --db when the scan "
+                       "returns (done, interrupted by Ctrl-C or SIGTERM after committing the batch in flight, or "
+                       "failed): SQLite's write-ahead log needs a local file system, which network file systems "
+                       "(NFS, Lustre) are not. A copy a killed process left there is taken up again; otherwise an "
+                       "existing --db is copied in first, so a requeued shard resumes."),
+        QStringLiteral("DIR"));
     const QCommandLineOption quiet(QStringLiteral("quiet"), QStringLiteral("No progress on standard error."));
     const QCommandLineOption adopt(QStringLiteral("adopt"),
                                    QStringLiteral("Scan into a case made by another installation (or an earlier "
                                                   "version): take it over, recorded in its audit log as \"case "
                                                   "adopted\". Without it, such a case is refused."));
     parser.addOptions({db, caseName, include, exclude, noFollow, followOutside, workers, maxPixels, maxFileMb, decodeTimeout, cache, csv,
-                       json, shard, quiet, adopt});
+                       json, shard, scratch, quiet, adopt});
     parser.addPositionalArgument(QStringLiteral("PATH"), QStringLiteral("Folders to scan (recursively), or files."),
                                  QStringLiteral("PATH..."));
     if (!parser.parse(arguments)) {
@@ -223,12 +270,51 @@ int runScan(const QStringList &arguments)
     request.batchSize = model.batchSize();
 
     // Checked before the case is created: nothing is written into the evidence folder.
-    if (auto outside = caseOutsideRoots(parser.value(db), request.roots); !outside) {
-        err(cmd, QString::fromStdString(outside.error()));
-        return UsageOrSetup;
+    QString casePath = parser.value(db);
+    if (parser.isSet(scratch)) {
+        const QString folder = parser.value(scratch);
+        if (!QFileInfo(folder).isDir()) {
+            err(cmd, QStringLiteral("--scratch %1 is not a folder").arg(folder));
+            return UsageOrSetup;
+        }
+        casePath = QDir(folder).absoluteFilePath(QFileInfo(parser.value(db)).fileName());
+        if (QFileInfo(casePath).absoluteFilePath() == QFileInfo(parser.value(db)).absoluteFilePath()) {
+            err(cmd, QStringLiteral("--scratch is the folder of --db itself; give a local folder elsewhere"));
+            return UsageOrSetup;
+        }
     }
+    for (const QString &path : {parser.value(db), casePath})
+        if (auto outside = caseOutsideRoots(path, request.roots); !outside) {
+            err(cmd, QString::fromStdString(outside.error()));
+            return UsageOrSetup;
+        }
+    if (casePath != parser.value(db) && !QFile::exists(casePath) && QFile::exists(parser.value(db))) {
+        // A shard requeued on another node: carry on from what it committed.
+        if (const QString copied = copyFileAtomically(parser.value(db), casePath); !copied.isEmpty()) {
+            err(cmd, copied);
+            return UsageOrSetup;
+        }
+    }
+    // Whatever happens from here, a case written in the scratch folder ends at --db (after the
+    // session below has closed it: declared first, destroyed last).
+    struct MoveBack {
+        QString working, target;
+        bool armed = false;
+        ~MoveBack()
+        {
+            if (!armed || !QFile::exists(working))
+                return;
+            if (QFile::exists(working + QStringLiteral("-wal"))) { // not checkpointed: the file alone is not the case
+                QTextStream(stderr) << "rine-cli scan: the case was not closed cleanly; it is still at " << working
+                                    << Qt::endl;
+                return;
+            }
+            if (const QString error = moveCase(working, target); !error.isEmpty())
+                QTextStream(stderr) << "rine-cli scan: " << error << "; the case is still at " << working << Qt::endl;
+        }
+    } moveBack{casePath, parser.value(db), casePath != parser.value(db)};
     // One writer per case: the session holds the case's lock for the whole scan.
-    auto session = CaseSession::open(parser.value(db), parser.isSet(adopt) ? CaseSession::Access::Adopt : CaseSession::Access::Write,
+    auto session = CaseSession::open(casePath, parser.isSet(adopt) ? CaseSession::Access::Adopt : CaseSession::Access::Write,
                                      {true, parser.value(caseName)});
     if (!session) {
         err(cmd, QString::fromStdString(session.error()));

@@ -349,6 +349,44 @@ private slots:
         }
     }
 
+    void aScratchCaseEndsAtItsDbAndIsTakenUpAgain()
+    {
+        // --scratch: the case is written in a local folder and moved to --db when the scan
+        // returns; a second run (a requeued shard) copies --db in and carries on from it.
+        QTemporaryDir scratch, shared;
+        const QString db = shared.filePath("shard-0-of-2.sqlite");
+        Run run = rineCli(QStringList{"scan", "--db", db, "--scratch", scratch.path(), "--shard", "0/2", kTiny + "images"}
+                          + tinyModel());
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY(QFile::exists(db));
+        QVERIFY2(QDir(scratch.path()).entryList({"*.sqlite", "*.sqlite-wal"}, QDir::Files).isEmpty(),
+                 qPrintable(QDir(scratch.path()).entryList().join(' ')));
+        run = rineCli({"audit", "--db", db});
+        QVERIFY2(run.exitCode == 0, run.out.constData());
+        const QByteArray first = test::readAll(db);
+
+        run = rineCli(QStringList{"scan", "--db", db, "--scratch", scratch.path(), "--shard", "0/2", kTiny + "images"}
+                      + tinyModel() + QStringList{"--json", m_dir.filePath("scratch.json")});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY(test::readAll(db) != first); // the second run's entries were added to it...
+        const QJsonArray files = QJsonDocument::fromJson(test::readAll(m_dir.filePath("scratch.json"))).object().value("files").toArray();
+        QVERIFY(!files.isEmpty());
+        run = rineCli({"audit", "--db", db, "--format", "json"});
+        QVERIFY2(run.exitCode == 0, run.out.constData());
+        // ...to the first run's case, not to a new one: two scans in one chain.
+        const QJsonArray entries = QJsonDocument::fromJson(run.out).object().value("entries").toArray();
+        int started = 0;
+        for (const QJsonValue &e : entries)
+            started += e.toObject().value("action").toString() == QLatin1String("scan started");
+        QCOMPARE(started, 2);
+
+        run = rineCli(QStringList{"scan", "--db", db, "--scratch", shared.path(), kTiny + "images"} + tinyModel());
+        QCOMPARE(run.exitCode, 2); // the scratch folder is --db's own
+        run = rineCli(QStringList{"scan", "--db", db, "--scratch", shared.filePath("none"), kTiny + "images"} + tinyModel());
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.contains("is not a folder"), run.err.constData());
+    }
+
     void aCaseIsNeverWrittenInsideTheScannedFolder()
     {
         // --db inside the folder (directly, in a subfolder, or through a link to it): refused
