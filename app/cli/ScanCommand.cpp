@@ -312,14 +312,16 @@ int runScan(const QStringList &arguments)
             if (const QString error = moveCase(working, target); !error.isEmpty())
                 QTextStream(stderr) << "rine-cli scan: " << error << "; the case is still at " << working << Qt::endl;
         }
-    } moveBack{casePath, parser.value(db), casePath != parser.value(db)};
+    } moveBack{casePath, parser.value(db)};
     // One writer per case: the session holds the case's lock for the whole scan.
     auto session = CaseSession::open(casePath, parser.isSet(adopt) ? CaseSession::Access::Adopt : CaseSession::Access::Write,
                                      {true, parser.value(caseName)});
     if (!session) {
+        // Not ours to move: another scan may hold this scratch case (its lock is why we failed).
         err(cmd, QString::fromStdString(session.error()));
         return UsageOrSetup;
     }
+    moveBack.armed = casePath != parser.value(db);
     const std::unique_ptr<Detector> detector = model.load(error);
     if (!detector) {
         err(cmd, error);
