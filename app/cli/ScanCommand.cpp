@@ -5,6 +5,7 @@
 
 #include "scan/ScanEngine.h"
 #include "session/CaseSession.h"
+#include "util/AtomicFile.h"
 
 #include <QCommandLineParser>
 #include <QFileInfo>
@@ -21,42 +22,6 @@
 namespace rine::cli {
 
 namespace {
-
-// Copies a file to `to` so that `to` is either absent or whole: a temporary file in its
-// folder, written in chunks, flushed to disk, then renamed over it. "" or the error.
-QString copyFileAtomically(const QString &from, const QString &to)
-{
-    QFile in(from);
-    if (!in.open(QIODevice::ReadOnly))
-        return QStringLiteral("cannot read %1: %2").arg(from, in.errorString());
-    const QString temporary = to + QStringLiteral(".incoming-%1").arg(::getpid());
-    QFile out(temporary);
-    if (!out.open(QIODevice::WriteOnly | QIODevice::Truncate))
-        return QStringLiteral("cannot write %1: %2").arg(temporary, out.errorString());
-    QByteArray chunk;
-    bool ok = true;
-    while (ok && !(chunk = in.read(8 << 20)).isEmpty())
-        ok = out.write(chunk) == chunk.size();
-    ok = ok && in.error() == QFileDevice::NoError && out.flush() && ::fsync(out.handle()) == 0;
-    out.close();
-    if (!ok || std::rename(QFile::encodeName(temporary).constData(), QFile::encodeName(to).constData()) != 0) {
-        QFile::remove(temporary);
-        return QStringLiteral("cannot write %1 (disk full? read-only?)").arg(to);
-    }
-    return {};
-}
-
-// --scratch: the case is written on a local folder and moved to --db when the scan returns.
-// rename() when both are on one file system; else a copy made whole before it replaces --db.
-QString moveCase(const QString &working, const QString &target)
-{
-    if (std::rename(QFile::encodeName(working).constData(), QFile::encodeName(target).constData()) == 0)
-        return {};
-    if (const QString error = copyFileAtomically(working, target); !error.isEmpty())
-        return error;
-    QFile::remove(working);
-    return {};
-}
 
 std::atomic<bool> s_cancel{false};
 
@@ -309,7 +274,7 @@ int runScan(const QStringList &arguments)
                                     << Qt::endl;
                 return;
             }
-            if (const QString error = moveCase(working, target); !error.isEmpty())
+            if (const QString error = moveFileAtomically(working, target); !error.isEmpty())
                 QTextStream(stderr) << "rine-cli scan: " << error << "; the case is still at " << working << Qt::endl;
         }
     } moveBack{casePath, parser.value(db)};
