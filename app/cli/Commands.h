@@ -33,6 +33,7 @@ int runScore(const QStringList &arguments);
 int runBench(const QStringList &arguments);
 int runScan(const QStringList &arguments);
 int runResults(const QStringList &arguments);
+int runMerge(const QStringList &arguments);
 int runRobustness(const QStringList &arguments);
 int runModels(const QStringList &arguments);
 int runEvaluate(const QStringList &arguments);

@@ -25,6 +25,7 @@ const char kUsage[] =
     "Commands:\n"
     "  score   Score image files; JSON or CSV records with the model's identity.\n"
     "  scan    Scan folders into a case database (resumable; each content scored once).\n"
+    "  merge   Merge the shard cases of one scan (scan --shard I/N) into one verifiable case.\n"
     "  results Write a scan's results from a case database as JSON or CSV.\n"
     "  robustness  Check whether verdicts survive JPEG, blur, crop, noise (per-image sweeps).\n"
     "  evaluate  Accuracy and AP of a model on a labelled dataset, per generator.\n"
@@ -93,6 +94,8 @@ int runCli(int argc, char *argv[])
         return rine::cli::runScore(args);
     if (command == QLatin1String("scan"))
         return rine::cli::runScan(args);
+    if (command == QLatin1String("merge"))
+        return rine::cli::runMerge(args);
     if (command == QLatin1String("results"))
         return rine::cli::runResults(args);
     if (command == QLatin1String("robustness"))

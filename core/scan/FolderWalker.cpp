@@ -206,4 +206,46 @@ WalkResult FolderWalker::walk(const std::vector<std::string> &roots,
     return result;
 }
 
+namespace {
+
+// The sort key of a path in walk order: its root's position, then one element per folder on
+// the way ("\1" + name) and the file's own name last ("\0" + name, before any subfolder's).
+std::pair<std::size_t, std::vector<std::string>> walkKey(const std::string &path, const std::vector<std::string> &roots)
+{
+    std::size_t index = roots.size();
+    std::string relative = path;
+    for (std::size_t i = 0; i < roots.size() && index == roots.size(); ++i) {
+        std::string root = roots[i];
+        while (root.size() > 1 && root.back() == '/')
+            root.pop_back();
+        if (path == root) {
+            index = i;
+            relative.clear();
+        } else if (path.size() > root.size() && path.compare(0, root.size(), root) == 0
+                   && (root == "/" || path[root.size()] == '/')) {
+            index = i;
+            relative = path.substr(root == "/" ? 1 : root.size() + 1);
+        }
+    }
+    std::vector<std::string> key;
+    std::size_t start = 0;
+    for (;;) {
+        const std::size_t slash = relative.find('/', start);
+        if (slash == std::string::npos) {
+            key.push_back(std::string(1, '\0') + relative.substr(start));
+            break;
+        }
+        key.push_back(std::string(1, '\1') + relative.substr(start, slash - start));
+        start = slash + 1;
+    }
+    return {index, std::move(key)};
+}
+
+} // namespace
+
+bool walkOrderBefore(const std::string &a, const std::string &b, const std::vector<std::string> &roots)
+{
+    return walkKey(a, roots) < walkKey(b, roots);
+}
+
 } // namespace rine

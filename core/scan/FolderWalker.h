@@ -33,4 +33,10 @@ private:
     WalkOptions m_options;
 };
 
+// Whether a walk of `roots` lists file `a` before file `b`: roots in the order given (a file
+// belongs to the first root it lies under), then depth first with names sorted and a folder's
+// files before its subfolders. For interleaving the lists of separate walks of the same roots
+// (the shards of a scan) into the one a single walk makes.
+bool walkOrderBefore(const std::string &a, const std::string &b, const std::vector<std::string> &roots);
+
 } // namespace rine

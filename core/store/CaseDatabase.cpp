@@ -14,6 +14,7 @@
 #include <QJsonObject>
 #include <QRandomGenerator>
 #include <QSaveFile>
+#include <QSet>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QStandardPaths>
@@ -945,6 +946,47 @@ QString CaseIntegrity::describe() const
     return QStringLiteral("DOES NOT VERIFY: %1 (%2)").arg(problem, chain);
 }
 
+qint64 CaseDatabase::insertScan(QSqlQuery &query, const QString &settingsJson, const std::string &backboneSha256,
+                                const std::string &preprocessing, const std::string &precision,
+                                const ScanRuntime &runtime,
+                                const std::vector<std::pair<std::string, std::string>> &models,
+                                const std::vector<std::string> &modelPaths, const QString &state,
+                                const QString &startedAt)
+{
+    query.prepare(QStringLiteral(
+        "INSERT INTO scans(case_id, started_at, state, settings, backbone_sha256, preprocessing, app_version, "
+        "libtorch, opencv, qt, device, backbone_dtype, precision, audit_id) "
+        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    for (const QVariant &v : {QVariant(m_caseId), QVariant(startedAt), QVariant(state), QVariant(settingsJson),
+                              QVariant(q(backboneSha256)), QVariant(q(preprocessing)), QVariant(q(runtime.appVersion)),
+                              QVariant(q(runtime.libtorch)), QVariant(q(runtime.opencv)), QVariant(q(runtime.qt)),
+                              QVariant(q(runtime.device)), QVariant(q(runtime.backboneDtype)), QVariant(q(precision)),
+                              QVariant(m_entry)})
+        query.addBindValue(v);
+    if (!query.exec())
+        return 0;
+    const qint64 id = query.lastInsertId().toLongLong();
+    for (std::size_t i = 0; i < models.size(); ++i) {
+        query.prepare(QStringLiteral("INSERT OR IGNORE INTO models(sha256, role, path, audit_id) VALUES(?, ?, ?, ?)"));
+        query.addBindValue(q(models[i].second));
+        query.addBindValue(q(models[i].first));
+        query.addBindValue(i < modelPaths.size() ? q(modelPaths[i]) : QString());
+        query.addBindValue(m_entry);
+        if (!query.exec())
+            return 0;
+        query.prepare(QStringLiteral("INSERT INTO scan_models(scan_id, position, role, sha256, audit_id) "
+                                     "VALUES(?, ?, ?, ?, ?)"));
+        query.addBindValue(id);
+        query.addBindValue(qint64(i));
+        query.addBindValue(q(models[i].first));
+        query.addBindValue(q(models[i].second));
+        query.addBindValue(m_entry);
+        if (!query.exec())
+            return 0;
+    }
+    return id;
+}
+
 Result<ScanRow> CaseDatabase::beginScan(const ScanSettings &settings, const ScanRuntime &runtime,
                                         const std::vector<std::pair<std::string, std::string>> &models,
                                         const std::vector<std::string> &modelPaths)
@@ -986,37 +1028,10 @@ Result<ScanRow> CaseDatabase::beginScan(const ScanSettings &settings, const Scan
         details = QJsonObject{{QStringLiteral("scan"), row.id}};
     } else {
         row.startedAt = now();
-        query.prepare(QStringLiteral(
-            "INSERT INTO scans(case_id, started_at, state, settings, backbone_sha256, preprocessing, app_version, "
-            "libtorch, opencv, qt, device, backbone_dtype, precision, audit_id) "
-            "VALUES(?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-        for (const QVariant &v : {QVariant(m_caseId), QVariant(row.startedAt), QVariant(settingsJson),
-                                  QVariant(q(settings.backboneSha256)), QVariant(q(settings.preprocessing)),
-                                  QVariant(q(runtime.appVersion)), QVariant(q(runtime.libtorch)),
-                                  QVariant(q(runtime.opencv)), QVariant(q(runtime.qt)), QVariant(q(runtime.device)),
-                                  QVariant(q(runtime.backboneDtype)), QVariant(q(settings.precision)), QVariant(m_entry)})
-            query.addBindValue(v);
-        if (!query.exec())
+        row.id = insertScan(query, settingsJson, settings.backboneSha256, settings.preprocessing, settings.precision,
+                            runtime, models, modelPaths, QStringLiteral("running"), row.startedAt);
+        if (row.id == 0)
             return fail(query);
-        row.id = query.lastInsertId().toLongLong();
-        for (std::size_t i = 0; i < models.size(); ++i) {
-            query.prepare(QStringLiteral("INSERT OR IGNORE INTO models(sha256, role, path, audit_id) VALUES(?, ?, ?, ?)"));
-            query.addBindValue(q(models[i].second));
-            query.addBindValue(q(models[i].first));
-            query.addBindValue(i < modelPaths.size() ? q(modelPaths[i]) : QString());
-            query.addBindValue(m_entry);
-            if (!query.exec())
-                return fail(query);
-            query.prepare(QStringLiteral("INSERT INTO scan_models(scan_id, position, role, sha256, audit_id) "
-                                         "VALUES(?, ?, ?, ?, ?)"));
-            query.addBindValue(row.id);
-            query.addBindValue(qint64(i));
-            query.addBindValue(q(models[i].first));
-            query.addBindValue(q(models[i].second));
-            query.addBindValue(m_entry);
-            if (!query.exec())
-                return fail(query);
-        }
         action = QStringLiteral("scan started");
         details = QJsonObject{{QStringLiteral("scan"), row.id},
                               {QStringLiteral("settings"), QJsonDocument::fromJson(settingsJson.toUtf8()).object()},
@@ -1553,6 +1568,228 @@ Result<std::vector<std::pair<QString, qint64>>> CaseDatabase::statusCounts(qint6
     while (query.next())
         out.emplace_back(query.value(0).toString(), query.value(1).toLongLong());
     return out;
+}
+
+} // namespace rine
+
+namespace rine {
+
+Result<qint64> CaseDatabase::importScans(const ScanImport &import, ImportCounts &counts)
+{
+    using R = Result<qint64>;
+    if (m_readOnly)
+        return R::failure(m_path.toStdString() + ": the case is open read-only");
+    if (auto begun = beginWrite(); !begun)
+        return R::failure(begun.error());
+    QSqlQuery query(db());
+    auto fail = [&](const QSqlQuery &q, const std::string &what) { return R::failure(failWrite(q, what).error()); };
+    const qint64 scanId = insertScan(query, import.settingsJson, import.backboneSha256, import.preprocessing,
+                                     import.precision, import.runtime, import.models, import.modelPaths, import.state,
+                                     import.startedAt);
+    if (scanId == 0)
+        return fail(query, "cannot record the merged scan");
+    query.prepare(QStringLiteral("UPDATE scans SET finished_at=?, images_inferred=? WHERE id=?"));
+    query.addBindValue(import.finishedAt.isEmpty() ? QVariant() : QVariant(import.finishedAt));
+    query.addBindValue(import.imagesInferred);
+    query.addBindValue(scanId);
+    if (!query.exec())
+        return fail(query, "cannot record the merged scan");
+
+    // Files: each source's in its own order (by id: the order its walk listed them), merged
+    // into one walk order; at most one row per source is held at a time.
+    struct Cursor {
+        std::unique_ptr<QSqlQuery> query;
+        bool valid = false;
+        QString path;
+    };
+    std::vector<Cursor> cursors;
+    for (const ImportedScan &source : import.sources) {
+        Cursor cursor;
+        cursor.query = std::make_unique<QSqlQuery>(source.from->db());
+        cursor.query->setForwardOnly(true);
+        cursor.query->prepare(QStringLiteral(
+            "SELECT path, size, mtime, sha256, status, error, examined_at FROM files WHERE scan_id=? ORDER BY id"));
+        cursor.query->addBindValue(source.scanId);
+        if (!cursor.query->exec())
+            return fail(*cursor.query, "cannot read the files of " + source.from->path().toStdString());
+        cursor.valid = cursor.query->next();
+        if (cursor.valid)
+            cursor.path = cursor.query->value(0).toString();
+        cursors.push_back(std::move(cursor));
+    }
+    query.prepare(QStringLiteral("INSERT OR IGNORE INTO files(scan_id, path, size, mtime, sha256, status, error, "
+                                 "examined_at, audit_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    for (;;) {
+        Cursor *next = nullptr;
+        for (Cursor &cursor : cursors)
+            if (cursor.valid && (!next || import.before(cursor.path, next->path)))
+                next = &cursor;
+        if (!next)
+            break;
+        query.addBindValue(scanId);
+        for (int i = 0; i < 7; ++i)
+            query.addBindValue(next->query->value(i));
+        query.addBindValue(m_entry);
+        if (!query.exec())
+            return fail(query, "cannot write the merged files");
+        if (query.numRowsAffected() > 0)
+            ++counts.files;
+        else
+            ++counts.duplicatePaths;
+        next->valid = next->query->next();
+        if (next->valid)
+            next->path = next->query->value(0).toString();
+    }
+    cursors.clear();
+
+    const QString ofScan = QStringLiteral("sha256 IN (SELECT sha256 FROM files WHERE scan_id=:scan)");
+    QSet<QString> heads;
+    for (const std::string &head : import.headSha256s)
+        heads.insert(q(head));
+    QSqlQuery read(db()), existing(db());
+    existing.prepare(QStringLiteral("SELECT status FROM contents WHERE sha256=?"));
+    auto scoredName = [](const QString &status) {
+        return status == QLatin1String("scored") || status == QLatin1String("degraded");
+    };
+    for (const ImportedScan &source : import.sources) {
+        const std::string from = source.from->path().toStdString();
+        QSqlQuery in(source.from->db());
+        in.setForwardOnly(true);
+        // Contents: one row per SHA-256; a scored outcome wins over a failed one.
+        in.prepare(QStringLiteral("SELECT sha256, size, format, width, height, status, warnings, error, first_seen "
+                                  "FROM contents WHERE ") + ofScan);
+        in.bindValue(QStringLiteral(":scan"), source.scanId);
+        if (!in.exec())
+            return fail(in, "cannot read the contents of " + from);
+        while (in.next()) {
+            existing.addBindValue(in.value(0));
+            if (!existing.exec())
+                return fail(existing, "cannot write the merged contents");
+            const bool known = existing.next();
+            const QString before = known ? existing.value(0).toString() : QString();
+            existing.finish();
+            if (known && before == in.value(5).toString())
+                continue;
+            if (known) {
+                ++counts.contentsDisagreeing;
+                if (scoredName(before) || !scoredName(in.value(5).toString()))
+                    continue;
+            }
+            query.prepare(QStringLiteral("INSERT OR REPLACE INTO contents(sha256, size, format, width, height, status, "
+                                         "warnings, error, first_seen, audit_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+            for (int i = 0; i < 9; ++i)
+                query.addBindValue(in.value(i));
+            query.addBindValue(m_entry);
+            if (!query.exec())
+                return fail(query, "cannot write the merged contents");
+            counts.contents += known ? 0 : 1;
+        }
+        // Results of this scan's models (the source case may hold others), and their windows.
+        const QString ofModels = ofScan + QStringLiteral(" AND backbone_sha256=:backbone AND preprocessing=:preprocessing "
+                                                         "AND precision=:precision");
+        auto bindModels = [&](QSqlQuery &q) {
+            q.bindValue(QStringLiteral(":scan"), source.scanId);
+            q.bindValue(QStringLiteral(":backbone"), QString::fromStdString(import.backboneSha256));
+            q.bindValue(QStringLiteral(":preprocessing"), QString::fromStdString(import.preprocessing));
+            q.bindValue(QStringLiteral(":precision"), QString::fromStdString(import.precision));
+        };
+        in.prepare(QStringLiteral("SELECT sha256, backbone_sha256, head_sha256, preprocessing, logit, probability, "
+                                  "contributions, device, backbone_dtype, from_cached_features, scored_at, precision "
+                                  "FROM results WHERE ") + ofModels + QStringLiteral(" ORDER BY id"));
+        bindModels(in);
+        if (!in.exec())
+            return fail(in, "cannot read the results of " + from);
+        query.prepare(QStringLiteral("INSERT OR IGNORE INTO results(sha256, backbone_sha256, head_sha256, preprocessing, "
+                                     "logit, probability, contributions, device, backbone_dtype, from_cached_features, "
+                                     "scored_at, precision, scan_id, audit_id) "
+                                     "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        // The windows go with the result they belong to: only where this source's result was kept.
+        std::vector<QVariantList> kept;
+        while (in.next()) {
+            if (!heads.contains(in.value(2).toString()))
+                continue;
+            for (int i = 0; i < 12; ++i)
+                query.addBindValue(in.value(i));
+            query.addBindValue(scanId);
+            query.addBindValue(m_entry);
+            if (!query.exec())
+                return fail(query, "cannot write the merged results");
+            if (query.numRowsAffected() > 0) {
+                ++counts.results;
+                kept.push_back({in.value(0), in.value(2)});
+            }
+        }
+        if (m_version >= 5 && source.from->m_version >= 5) {
+            QSqlQuery windows(source.from->db());
+            windows.prepare(QStringLiteral("SELECT sha256, backbone_sha256, head_sha256, preprocessing, precision, rank, "
+                                           "x, y, side, entropy, logit FROM windows WHERE sha256=? AND backbone_sha256=? "
+                                           "AND head_sha256=? AND preprocessing=? AND precision=? ORDER BY rank"));
+            query.prepare(QStringLiteral("INSERT OR IGNORE INTO windows(sha256, backbone_sha256, head_sha256, "
+                                         "preprocessing, precision, rank, x, y, side, entropy, logit, audit_id) "
+                                         "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+            for (const QVariantList &key : kept) {
+                for (const QVariant &v : {key[0], QVariant(QString::fromStdString(import.backboneSha256)), key[1],
+                                          QVariant(QString::fromStdString(import.preprocessing)),
+                                          QVariant(QString::fromStdString(import.precision))})
+                    windows.addBindValue(v);
+                if (!windows.exec())
+                    return fail(windows, "cannot read the windows of " + from);
+                while (windows.next()) {
+                    for (int i = 0; i < 11; ++i)
+                        query.addBindValue(windows.value(i));
+                    query.addBindValue(m_entry);
+                    if (!query.exec())
+                        return fail(query, "cannot write the merged windows");
+                    counts.windows += query.numRowsAffected() > 0;
+                }
+            }
+        }
+        in.prepare(QStringLiteral("SELECT sha256, backbone_sha256, preprocessing, crops, blocks, width, dtype, data, "
+                                  "precision FROM features WHERE ") + ofScan
+                   + QStringLiteral(" AND backbone_sha256=:backbone AND preprocessing=:preprocessing "
+                                    "AND precision=:precision"));
+        bindModels(in);
+        if (!in.exec())
+            return fail(in, "cannot read the cached features of " + from);
+        query.prepare(QStringLiteral("INSERT OR IGNORE INTO features(sha256, backbone_sha256, preprocessing, crops, "
+                                     "blocks, width, dtype, data, precision, audit_id) "
+                                     "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        while (in.next()) {
+            for (int i = 0; i < 9; ++i)
+                query.addBindValue(in.value(i));
+            query.addBindValue(m_entry);
+            if (!query.exec())
+                return fail(query, "cannot write the merged features");
+            counts.features += query.numRowsAffected() > 0;
+        }
+        // Walk events: every shard walked the same roots, so most are the same in each.
+        in.prepare(QStringLiteral("SELECT kind, path, message FROM walk_events WHERE scan_id=? ORDER BY id"));
+        in.addBindValue(source.scanId);
+        if (!in.exec())
+            return fail(in, "cannot read the walk events of " + from);
+        query.prepare(QStringLiteral("INSERT OR IGNORE INTO walk_events(scan_id, kind, path, message, audit_id) "
+                                     "VALUES(?, ?, ?, ?, ?)"));
+        while (in.next()) {
+            query.addBindValue(scanId);
+            for (int i = 0; i < 3; ++i)
+                query.addBindValue(in.value(i));
+            query.addBindValue(m_entry);
+            if (!query.exec())
+                return fail(query, "cannot write the merged walk events");
+            counts.walkEvents += query.numRowsAffected() > 0;
+        }
+    }
+    QJsonObject details = import.details;
+    details[QStringLiteral("scan")] = scanId;
+    details[QStringLiteral("merged")] = QJsonObject{
+        {QStringLiteral("files"), counts.files},       {QStringLiteral("contents"), counts.contents},
+        {QStringLiteral("results"), counts.results},   {QStringLiteral("windows"), counts.windows},
+        {QStringLiteral("features"), counts.features}, {QStringLiteral("walk_events"), counts.walkEvents},
+        {QStringLiteral("duplicate_paths"), counts.duplicatePaths},
+        {QStringLiteral("contents_disagreeing"), counts.contentsDisagreeing}};
+    if (auto finished = finishWrite(query, import.action, details); !finished)
+        return R::failure(finished.error());
+    return scanId;
 }
 
 } // namespace rine

@@ -11,6 +11,7 @@
 #include <QStringList>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_set>
@@ -173,6 +174,37 @@ struct ScanSummary {
     std::vector<WalkEvent> events;
 };
 
+class CaseDatabase;
+
+// Merging the shards of a scan (rine-cli merge): one scan of another case to take in.
+struct ImportedScan {
+    CaseDatabase *from = nullptr;
+    qint64 scanId = 0;
+};
+
+// What CaseDatabase::importScans writes: one new scan and what it holds.
+struct ScanImport {
+    QString settingsJson; // the new scan's identity
+    std::string backboneSha256, preprocessing, precision;
+    std::vector<std::string> headSha256s;
+    ScanRuntime runtime;
+    std::vector<std::pair<std::string, std::string>> models; // role, sha256
+    std::vector<std::string> modelPaths;
+    QString state, startedAt, finishedAt;
+    qint64 imagesInferred = 0;
+    std::vector<ImportedScan> sources; // in order of precedence: the first result of a key is kept
+    // The walk's order of two paths: the sources' files, each in its own walk order, are
+    // interleaved into one (a k-way merge, so memory does not grow with the file count).
+    std::function<bool(const QString &, const QString &)> before;
+    QString action; // the audit entry that records the import
+    QJsonObject details;
+};
+
+struct ImportCounts {
+    qint64 files = 0, duplicatePaths = 0, contents = 0, contentsDisagreeing = 0, results = 0, windows = 0,
+           features = 0, walkEvents = 0;
+};
+
 // A case: one SQLite file (WAL) holding its scans, the files they found, the distinct
 // contents by SHA-256, and the results per content and model. Results are keyed by content
 // hash, backbone hash, head hash, preprocessing and precision, so the same bytes are scored once
@@ -215,6 +247,7 @@ public:
     static constexpr std::int32_t kApplicationId = 0x52494E45; // "RINE"
 
     QString path() const { return m_path; }
+    int formatVersion() const { return m_version; }
     QString caseName() const { return m_caseName; }
 
     // Resumes the latest unfinished scan with these settings, or starts a new one.
@@ -255,6 +288,14 @@ public:
     Result<bool> commit(qint64 scanId, const CommitBatch &batch, const std::string &backboneSha256,
                         const std::string &preprocessing, const ScanRuntime &runtime);
 
+    // A new scan holding the files, contents, results, TextureCrop windows, cached features
+    // and walk events of scans of other cases (read from them, checked by the caller), in one
+    // transaction that ends with the audit entry import.action. Contents are one row per
+    // SHA-256: where sources disagree, a scored or degraded outcome wins over a failed one
+    // (counted in contentsDisagreeing). Results, windows and features: the first source's.
+    // Returns the new scan's id.
+    Result<qint64> importScans(const ScanImport &import, ImportCounts &counts);
+
     Result<std::vector<ScanRow>> scans();
     Result<ScanSummary> scanSummary(qint64 scanId);
     // Every file of a scan in walk order, or only the given files (rows of this scan).
@@ -279,6 +320,11 @@ public:
 private:
     CaseDatabase(QString path, QString connection);
     Result<bool> createSchema(const QString &caseName);
+    // Inserts a scan row and its models within a write; 0 on failure (the query holds the error).
+    qint64 insertScan(QSqlQuery &query, const QString &settingsJson, const std::string &backboneSha256,
+                      const std::string &preprocessing, const std::string &precision, const ScanRuntime &runtime,
+                      const std::vector<std::pair<std::string, std::string>> &models,
+                      const std::vector<std::string> &modelPaths, const QString &state, const QString &startedAt);
     Result<bool> check();
     Result<bool> upgrade();
     // A write: BEGIN IMMEDIATE, the rows it writes carry m_entry (the id of the audit entry

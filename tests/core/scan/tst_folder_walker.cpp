@@ -58,6 +58,26 @@ private slots:
         QVERIFY(QFile::link(m_root + "/deep", m_root + "/shortcut")); // a second way into deep/
     }
 
+    void walkOrderInterleavesSeparateListsAsOneWalk()
+    {
+        // What merging shards relies on: the order of any two paths is the walk's, written
+        // out by hand: roots in the order given, a folder's files before its subfolders,
+        // names in byte order ("B" < "a"), a file given as a root where that root comes.
+        const std::vector<std::string> roots{"/ev/second", "/ev/first/", "/ev/single.png"};
+        const std::vector<std::string> expected{
+            "/ev/second/z.png",   "/ev/second/a/b.png", "/ev/first/B.png",       "/ev/first/a.png",
+            "/ev/first/zz.png",   "/ev/first/a/x.png",  "/ev/first/a/y/deep.png", "/ev/first/a.d/q.png",
+            "/ev/first/b/a.png",  "/ev/single.png"};
+        for (std::size_t i = 0; i < expected.size(); ++i)
+            for (std::size_t j = 0; j < expected.size(); ++j)
+                QVERIFY2(walkOrderBefore(expected[i], expected[j], roots) == (i < j),
+                         (expected[i] + " / " + expected[j]).c_str());
+        // And it agrees with a walk of this folder.
+        const WalkResult result = FolderWalker({}).walk({m_root.toStdString()});
+        for (std::size_t i = 1; i < result.files.size(); ++i)
+            QVERIFY(walkOrderBefore(result.files[i - 1].path, result.files[i].path, {m_root.toStdString()}));
+    }
+
     void walksInNameOrderAndReportsWhatItSkips()
     {
         std::map<QString, QString> events;
