@@ -3,6 +3,8 @@
 #include <QCommandLineParser>
 #include <QStringList>
 
+#include <vector>
+
 #include "model/Detector.h"
 
 namespace rine::cli {
@@ -32,8 +34,21 @@ int runEndToEndBench(const EndToEndOptions &options);
 int runScore(const QStringList &arguments);
 int runBench(const QStringList &arguments);
 int runScan(const QStringList &arguments);
+// rine-cli scan --check, for rine-cli slurm: the options, folders and models checked (models
+// loaded and hashed), nothing scanned or written.
+struct ScanCheck {
+    struct Model {
+        QString role, sha256, path;
+    };
+    std::vector<Model> models;
+    QString preprocessing, precision;
+    QStringList roots; // absolute
+};
+// checked: set, the command runs as with --check and fills it.
+int runScanCommand(const QStringList &arguments, ScanCheck *checked);
 int runResults(const QStringList &arguments);
 int runMerge(const QStringList &arguments);
+int runSlurm(const QStringList &arguments);
 int runRobustness(const QStringList &arguments);
 int runModels(const QStringList &arguments);
 int runEvaluate(const QStringList &arguments);

@@ -6,11 +6,15 @@
 #include "scan/ScanEngine.h"
 #include "session/CaseSession.h"
 #include "util/AtomicFile.h"
+#include "util/QtStrings.h"
 
 #include <QCommandLineParser>
 #include <QFileInfo>
 #include <QFile>
+#include <QDateTime>
 #include <QDir>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTextStream>
 
 #include <atomic>
@@ -85,7 +89,9 @@ bool writeExports(CaseDatabase &database, qint64 scanId, const QString &csv, con
 
 } // namespace
 
-int runScan(const QStringList &arguments)
+int runScan(const QStringList &arguments) { return runScanCommand(arguments, nullptr); }
+
+int runScanCommand(const QStringList &arguments, ScanCheck *checked)
 {
     const char *cmd = "scan";
     QCommandLineParser parser;
@@ -156,13 +162,27 @@ int runScan(const QStringList &arguments)
                        "(NFS, Lustre) are not. A copy a killed process left there is taken up again; otherwise an "
                        "existing --db is copied in first, so a requeued shard resumes."),
         QStringLiteral("DIR"));
+    const QCommandLineOption progressFile(
+        QStringLiteral("progress"),
+        QStringLiteral("Also write the progress (files done and total, images/s, state) to this JSON file, replaced "
+                       "whole every few seconds and at the end: what rine-cli slurm status reads while a shard's "
+                       "case is on a node's scratch space."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption progressEvery(QStringLiteral("progress-every"),
+                                           QStringLiteral("Seconds between two writes of --progress (default 5; 0: "
+                                                          "at every report)."),
+                                           QStringLiteral("SECONDS"), QStringLiteral("5"));
+    const QCommandLineOption check(
+        QStringLiteral("check"),
+        QStringLiteral("Check the options, the folders and the models (loaded and hashed), print each model's SHA-256 "
+                       "and path, and exit without scanning or writing anything (--db is not needed)."));
     const QCommandLineOption quiet(QStringLiteral("quiet"), QStringLiteral("No progress on standard error."));
     const QCommandLineOption adopt(QStringLiteral("adopt"),
                                    QStringLiteral("Scan into a case made by another installation (or an earlier "
                                                   "version): take it over, recorded in its audit log as \"case "
                                                   "adopted\". Without it, such a case is refused."));
     parser.addOptions({db, caseName, include, exclude, noFollow, followOutside, workers, maxPixels, maxFileMb, decodeTimeout, cache, csv,
-                       json, shard, scratch, quiet, adopt});
+                       json, shard, scratch, progressFile, progressEvery, check, quiet, adopt});
     parser.addPositionalArgument(QStringLiteral("PATH"), QStringLiteral("Folders to scan (recursively), or files."),
                                  QStringLiteral("PATH..."));
     if (!parser.parse(arguments)) {
@@ -177,7 +197,14 @@ int runScan(const QStringList &arguments)
         err(cmd, QStringLiteral("no folder given; see rine-cli scan --help"));
         return UsageOrSetup;
     }
-    if (!parser.isSet(db)) {
+    const bool checkOnly = parser.isSet(check) || checked;
+    bool everyOk = false;
+    const double progressSeconds = parser.value(progressEvery).toDouble(&everyOk);
+    if (!everyOk || !(progressSeconds >= 0) || progressSeconds > 3600) {
+        err(cmd, QStringLiteral("--progress-every must be a number of seconds from 0 to 3600"));
+        return UsageOrSetup;
+    }
+    if (!parser.isSet(db) && !checkOnly) {
         err(cmd, QStringLiteral("--db CASE.sqlite is required: results are kept in a case database"));
         return UsageOrSetup;
     }
@@ -234,6 +261,35 @@ int runScan(const QStringList &arguments)
     request.crop = model.crop();
     request.batchSize = model.batchSize();
 
+    if (checkOnly) {
+        for (const std::string &root : request.roots)
+            if (!QFileInfo::exists(QString::fromStdString(root))) {
+                err(cmd, QStringLiteral("%1: no such folder or file").arg(QString::fromStdString(root)));
+                return UsageOrSetup;
+            }
+        const std::unique_ptr<Detector> detector = model.load(error);
+        if (!detector) {
+            err(cmd, error);
+            return UsageOrSetup;
+        }
+        const ModelInfo &info = detector->info();
+        ScanCheck result;
+        result.models.push_back({QStringLiteral("backbone"), q(info.backboneSha256), q(info.backbonePath)});
+        for (const HeadInfo &head : info.heads)
+            result.models.push_back({QStringLiteral("head"), q(head.sha256), q(head.path)});
+        result.preprocessing = q(Preprocessing{request.crop, info.inputSize}.name());
+        result.precision = q(info.precision);
+        for (const std::string &root : request.roots)
+            result.roots << QFileInfo(QString::fromStdString(root)).absoluteFilePath();
+        QTextStream out(checked ? stderr : stdout); // rine-cli slurm prints its scripts on stdout
+        for (const ScanCheck::Model &m : result.models)
+            out << m.role << " " << m.sha256 << " " << m.path << "\n";
+        out << "preprocessing " << result.preprocessing << "\nprecision " << result.precision << Qt::endl;
+        if (checked)
+            *checked = result;
+        return Success;
+    }
+
     // Checked before the case is created: nothing is written into the evidence folder.
     QString casePath = parser.value(db);
     if (parser.isSet(scratch)) {
@@ -253,6 +309,18 @@ int runScan(const QStringList &arguments)
             err(cmd, QString::fromStdString(outside.error()));
             return UsageOrSetup;
         }
+    if (casePath != parser.value(db) && QFile::exists(casePath) && QFile::exists(parser.value(db))) {
+        // A copy a killed run left here, older than --db (the shard ran on since, on another
+        // node): --db is where it stands.
+        QDateTime left = QFileInfo(casePath).lastModified();
+        if (QFile::exists(casePath + QStringLiteral("-wal")))
+            left = std::max(left, QFileInfo(casePath + QStringLiteral("-wal")).lastModified());
+        if (QFileInfo(parser.value(db)).lastModified() > left) {
+            err(cmd, QStringLiteral("%1 is older than %2: taking up %2").arg(casePath, parser.value(db)));
+            for (const char *suffix : {"", "-wal", "-shm"})
+                QFile::remove(casePath + QLatin1String(suffix));
+        }
+    }
     if (casePath != parser.value(db) && !QFile::exists(casePath) && QFile::exists(parser.value(db))) {
         // A shard requeued on another node: carry on from what it committed.
         if (const QString copied = copyFileAtomically(parser.value(db), casePath); !copied.isEmpty()) {
@@ -297,10 +365,42 @@ int runScan(const QStringList &arguments)
 
     const bool showProgress = !parser.isSet(quiet);
     auto lastLine = std::chrono::steady_clock::now() - std::chrono::hours(1);
+    auto lastWritten = lastLine;
+    const QString progressPath = parser.value(progressFile);
+    const QString shardText = parser.value(shard);
+    auto writeProgress = [&](const QString &state, const ScanProgress *p) {
+        QJsonObject o{{QStringLiteral("state"), state},
+                      {QStringLiteral("case"), QFileInfo(parser.value(db)).absoluteFilePath()},
+                      {QStringLiteral("updated_at"), QDateTime::currentDateTimeUtc().toString(Qt::ISODate)}};
+        if (!shardText.isEmpty())
+            o[QStringLiteral("shard")] = shardText;
+        if (p) {
+            o[QStringLiteral("found")] = qint64(p->found);
+            o[QStringLiteral("done")] = qint64(p->done);
+            o[QStringLiteral("total")] = qint64(p->total);
+            o[QStringLiteral("images_per_second")] = p->imagesPerSecond;
+            o[QStringLiteral("eta_seconds")] = p->etaSeconds;
+        }
+        if (auto written = writeFileAtomically(progressPath, QJsonDocument(o).toJson()); !written)
+            err(cmd, QStringLiteral("warning: ") + QString::fromStdString(written.error()));
+    };
+    if (!progressPath.isEmpty())
+        writeProgress(QStringLiteral("starting"), nullptr);
+    ScanProgress lastProgress;
     auto progress = [&](const ScanProgress &p) {
+        const auto now = std::chrono::steady_clock::now();
+        if (!progressPath.isEmpty()) {
+            lastProgress = p;
+            lastProgress.committedFileIds.clear();
+            if (now - lastWritten >= std::chrono::duration<double>(progressSeconds)) {
+                lastWritten = now;
+                writeProgress(p.phase == ScanProgress::Phase::Walking ? QStringLiteral("walking")
+                                                                      : QStringLiteral("scanning"),
+                              &p);
+            }
+        }
         if (!showProgress)
             return;
-        const auto now = std::chrono::steady_clock::now();
         const bool last = p.phase == ScanProgress::Phase::Scanning && p.done == p.total;
         if (now - lastLine < std::chrono::seconds(1) && !last)
             return;
@@ -330,6 +430,10 @@ int runScan(const QStringList &arguments)
         return UsageOrSetup;
     }
     const ScanOutcome &o = outcome.value();
+    if (!progressPath.isEmpty())
+        writeProgress(o.cancelled ? QStringLiteral("interrupted")
+                                  : o.deferred ? QStringLiteral("incomplete") : QStringLiteral("completed"),
+                      &lastProgress);
     qint64 failed = 0;
     QStringList counts;
     for (const auto &count : o.statusCounts) {

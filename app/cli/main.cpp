@@ -26,6 +26,7 @@ const char kUsage[] =
     "  score   Score image files; JSON or CSV records with the model's identity.\n"
     "  scan    Scan folders into a case database (resumable; each content scored once).\n"
     "  merge   Merge the shard cases of one scan (scan --shard I/N) into one verifiable case.\n"
+    "  slurm   Run a scan on a Slurm cluster: an array of shard tasks and a merge job; 'slurm status'.\n"
     "  results Write a scan's results from a case database as JSON or CSV.\n"
     "  robustness  Check whether verdicts survive JPEG, blur, crop, noise (per-image sweeps).\n"
     "  evaluate  Accuracy and AP of a model on a labelled dataset, per generator.\n"
@@ -96,6 +97,8 @@ int runCli(int argc, char *argv[])
         return rine::cli::runScan(args);
     if (command == QLatin1String("merge"))
         return rine::cli::runMerge(args);
+    if (command == QLatin1String("slurm"))
+        return rine::cli::runSlurm(args);
     if (command == QLatin1String("results"))
         return rine::cli::runResults(args);
     if (command == QLatin1String("robustness"))

@@ -364,6 +364,7 @@ private slots:
         run = rineCli({"audit", "--db", db});
         QVERIFY2(run.exitCode == 0, run.out.constData());
         const QByteArray first = test::readAll(db);
+        QVERIFY(QFile::copy(db, m_dir.filePath("first-run.sqlite")));
 
         run = rineCli(QStringList{"scan", "--db", db, "--scratch", scratch.path(), "--shard", "0/2", kTiny + "images"}
                       + tinyModel() + QStringList{"--json", m_dir.filePath("scratch.json")});
@@ -379,6 +380,25 @@ private slots:
         for (const QJsonValue &e : entries)
             started += e.toObject().value("action").toString() == QLatin1String("scan started");
         QCOMPARE(started, 2);
+
+        // A copy a killed run left in the scratch folder, older than --db (the shard ran on
+        // since, elsewhere): --db is taken up, not the stale copy.
+        const QString stale = QDir(scratch.path()).filePath("shard-0-of-2.sqlite");
+        QVERIFY(QFile::copy(m_dir.filePath("first-run.sqlite"), stale));
+        {
+            QFile file(stale);
+            QVERIFY(file.open(QIODevice::ReadWrite));
+            QVERIFY(file.setFileTime(QDateTime::currentDateTime().addSecs(-3600), QFileDevice::FileModificationTime));
+        }
+        run = rineCli(QStringList{"scan", "--db", db, "--scratch", scratch.path(), "--shard", "0/2", kTiny + "images"}
+                      + tinyModel());
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY2(run.err.contains("is older than"), run.err.constData());
+        run = rineCli({"audit", "--db", db, "--format", "json"});
+        started = 0;
+        for (const QJsonValue &e : QJsonDocument::fromJson(run.out).object().value("entries").toArray())
+            started += e.toObject().value("action").toString() == QLatin1String("scan started");
+        QCOMPARE(started, 3);
 
         run = rineCli(QStringList{"scan", "--db", db, "--scratch", shared.path(), kTiny + "images"} + tinyModel());
         QCOMPARE(run.exitCode, 2); // the scratch folder is --db's own
