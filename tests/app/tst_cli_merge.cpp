@@ -171,6 +171,43 @@ private slots:
         QCOMPARE(test::readAll(db), before);
     }
 
+    void textureWindowsAndCachedFeaturesAreMergedWithTheirResults()
+    {
+        // TextureCrop's kept windows and the cached features travel with each result.
+        const QStringList options{"--crop", "texture", "--cache-features"};
+        const QString images = kTiny + "images";
+        Run run = rineCli(QStringList{"scan", "--db", path("tex-whole.sqlite"), images} + tinyModel() + options);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QStringList shards;
+        for (int i = 0; i < 2; ++i) {
+            shards << path(QStringLiteral("tex%1.sqlite").arg(i));
+            run = rineCli(QStringList{"scan", "--db", shards.last(), "--shard", QStringLiteral("%1/2").arg(i), images}
+                          + tinyModel() + options);
+            QVERIFY2(run.exitCode == 0, run.err.constData());
+        }
+        run = rineCli(QStringList{"merge", "--db", path("tex-merged.sqlite")} + shards);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QCOMPARE(mergeEntry(path("tex-merged.sqlite")).value("merged").toObject().value("features").toInt(), 7);
+        const QJsonArray a = json(rineCli({"results", "--db", path("tex-whole.sqlite")}).out).value("files").toArray();
+        const QJsonArray b = json(rineCli({"results", "--db", path("tex-merged.sqlite")}).out).value("files").toArray();
+        QCOMPARE(b.size(), 7);
+        QCOMPARE(b.size(), a.size());
+        qsizetype windows = 0;
+        for (qsizetype i = 0; i < a.size(); ++i) {
+            const QJsonArray wa = a[i].toObject().value("scores").toArray()[0].toObject().value("windows").toArray();
+            const QJsonArray wb = b[i].toObject().value("scores").toArray()[0].toObject().value("windows").toArray();
+            QCOMPARE(wb.size(), wa.size()); // 10, or none for an image under 224 px (the center crop)
+            windows += wb.size();
+            for (qsizetype k = 0; k < wa.size(); ++k) {
+                QCOMPARE(wb[k].toObject().value("x").toInt(), wa[k].toObject().value("x").toInt());
+                QCOMPARE(wb[k].toObject().value("y").toInt(), wa[k].toObject().value("y").toInt());
+                QVERIFY(std::abs(wb[k].toObject().value("logit").toDouble() - wa[k].toObject().value("logit").toDouble()) < 1e-5);
+            }
+        }
+        QCOMPARE(windows, 60); // six of the seven images are 224 px or more
+        QCOMPARE(rineCli({"audit", "--db", path("tex-merged.sqlite")}).exitCode, 0);
+    }
+
     void shardsOfDifferentScansAreRefused()
     {
         // Another head, another crop, another shard count: refused even with --allow-partial.
