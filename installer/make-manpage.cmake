@@ -27,7 +27,7 @@ rine\\-cli \\- synthetic\\-image detection with RINE (ECCV 2024), from the comma
 ${main}.fi
 .SH COMMANDS
 ")
-foreach(command score scan results robustness evaluate train models bench report audit)
+foreach(command score scan merge slurm results robustness evaluate train models bench report audit)
     help_of(text ${command} --help)
     string(APPEND page ".SS ${command}\n.nf\n${text}.fi\n")
 endforeach()

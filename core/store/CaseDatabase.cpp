@@ -1619,13 +1619,16 @@ Result<qint64> CaseDatabase::importScans(const ScanImport &import, ImportCounts 
     }
     query.prepare(QStringLiteral("INSERT OR IGNORE INTO files(scan_id, path, size, mtime, sha256, status, error, "
                                  "examined_at, audit_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    for (;;) {
-        Cursor *next = nullptr;
-        for (Cursor &cursor : cursors)
-            if (cursor.valid && (!next || import.before(cursor.path, next->path)))
-                next = &cursor;
-        if (!next)
-            break;
+    // A heap of the sources with rows left, the one whose row comes first in walk order on top.
+    auto later = [&](std::size_t a, std::size_t b) { return import.before(cursors[b].path, cursors[a].path); };
+    std::vector<std::size_t> heap;
+    for (std::size_t i = 0; i < cursors.size(); ++i)
+        if (cursors[i].valid)
+            heap.push_back(i);
+    std::make_heap(heap.begin(), heap.end(), later);
+    while (!heap.empty()) {
+        std::pop_heap(heap.begin(), heap.end(), later);
+        Cursor *next = &cursors[heap.back()];
         query.addBindValue(scanId);
         for (int i = 0; i < 7; ++i)
             query.addBindValue(next->query->value(i));
@@ -1637,8 +1640,12 @@ Result<qint64> CaseDatabase::importScans(const ScanImport &import, ImportCounts 
         else
             ++counts.duplicatePaths;
         next->valid = next->query->next();
-        if (next->valid)
+        if (next->valid) {
             next->path = next->query->value(0).toString();
+            std::push_heap(heap.begin(), heap.end(), later);
+        } else {
+            heap.pop_back();
+        }
     }
     cursors.clear();
 
