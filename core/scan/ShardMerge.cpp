@@ -378,12 +378,20 @@ Result<MergeOutcome> mergeShards(const MergeRequest &request)
         removeTemporary();
         return R::failure(target + ": the merged case was not closed cleanly; nothing was written");
     }
-    if (::link(QFile::encodeName(temporary).constData(), QFile::encodeName(request.target).constData()) != 0) {
-        const int error = errno;
+    // link(): never over a file that appeared meanwhile. File systems without hard links
+    // (SMB, FAT) get rename() after a last check.
+    const QByteArray from = QFile::encodeName(temporary), to = QFile::encodeName(request.target);
+    bool placed = ::link(from.constData(), to.constData()) == 0;
+    const int linkError = placed ? 0 : errno;
+    if (placed)
+        QFile::remove(temporary);
+    else if ((linkError == EPERM || linkError == EOPNOTSUPP || linkError == ENOSYS || linkError == EXDEV)
+             && !QFileInfo::exists(request.target))
+        placed = std::rename(from.constData(), to.constData()) == 0;
+    if (!placed) {
         removeTemporary();
-        return R::failure(target + ": cannot write it: " + std::strerror(error));
+        return R::failure(target + ": cannot write it: " + std::strerror(linkError));
     }
-    QFile::remove(temporary);
     return outcome;
 }
 
