@@ -1,0 +1,100 @@
+#pragma once
+
+// SPAI (Karageorgiou et al., "Any-Resolution AI-Generated Image Detection by Spectral
+// Learning", CVPR 2025), natively in LibTorch: every 224 px patch of the image at its own
+// resolution is scored in the frequency domain, and an attention over the patches weighs
+// them into one logit. Plain types only: the modules are in SpaiModules.h.
+
+#include "Detector.h"
+#include "util/Result.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace rine {
+
+struct SpaiConfig {
+    std::int64_t width = 768; // ViT embedding
+    std::int64_t depth = 12;
+    std::int64_t heads = 12; // ViT heads: not in the weights
+    std::int64_t patch = 16;
+    std::int64_t imageSize = 224; // the patch SPAI scores, and the ViT's input
+    std::int64_t mlpRatio = 4;
+    std::vector<std::int64_t> layers; // blocks whose tokens are used (published: all 12)
+    std::int64_t projDim = 1024; // P
+    std::int64_t scaHeads = 12;
+    std::int64_t scaDim = 1536; // spectral context attention width
+    std::int64_t headMlpRatio = 3;
+    std::int64_t maskRadius = 16;
+    std::int64_t stride = 224;
+    std::int64_t minimumPatches = 4;
+
+    // configs/spai.yaml over the upstream defaults (ViT-B/16, blocks 0-11).
+    static SpaiConfig published();
+    std::int64_t featureDim() const { return 6 * std::int64_t(layers.size()) + projDim; }
+    std::int64_t grid() const { return imageSize / patch; }
+};
+
+// Where SPAI looks in an image of a given size: the padding a side under 224 px gets (centred,
+// reflect-101), then non-overlapping 224 px patches at stride 224, row-major, the remainder
+// dropped; fewer than 4: torchvision's five_crop (corners, then the centre, its offset
+// rounded half to even as Python's round()).
+struct SpaiLayout {
+    int padTop = 0, padBottom = 0, padLeft = 0, padRight = 0;
+    int width = 0, height = 0; // after padding
+    bool fiveCrop = false;
+    struct Place {
+        int top = 0, left = 0;
+    };
+    std::vector<Place> patches;
+};
+SpaiLayout spaiLayout(int width, int height, const SpaiConfig &config);
+
+struct SpaiPatchScore {
+    int top = 0, left = 0; // in the padded image
+    std::vector<double> attention; // per attention head: this patch's weight
+    double attentionMean = 0;
+    double soloLogit = 0; // the logit this patch would get alone
+};
+
+struct SpaiScore {
+    double logit = 0, probability = 0;
+    SpaiLayout layout;
+    std::vector<SpaiPatchScore> patches; // in layout order
+};
+
+struct SpaiOptions {
+    std::string path;
+    std::string sha256; // as trusted; empty: not checked
+    // The architecture where the file does not carry it: the published configuration, or
+    // (tests, other trainings) one given.
+    SpaiConfig config = SpaiConfig::published();
+    int patchBatch = 16; // patches per ViT pass (each goes through three times)
+};
+
+class SpaiModel;
+
+class SpaiDetector {
+public:
+    ~SpaiDetector();
+    static Result<std::unique_ptr<SpaiDetector>> load(const SpaiOptions &options);
+
+    const SpaiConfig &config() const { return m_config; }
+    const std::string &sha256() const { return m_sha256; }
+
+    // rgb: height rows of width x 3 bytes, `stride` bytes apart (8-bit RGB as PIL's
+    // convert("RGB") gives it).
+    SpaiScore score(const std::uint8_t *rgb, int width, int height, std::size_t stride) const;
+
+private:
+    SpaiDetector() = default;
+    SpaiConfig m_config;
+    std::string m_sha256;
+    int m_patchBatch = 16;
+    std::unique_ptr<SpaiModel> m_model;
+};
+
+} // namespace rine

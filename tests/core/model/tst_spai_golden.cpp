@@ -1,0 +1,176 @@
+// SPAI against the upstream code's outputs (tests/data/spai-tiny/reference.json, made with
+// mever-team/spai on a shrunk configuration): for all 8 images the logit within 5e-5 (what
+// batching moves is < 1.6e-6), the patch layout and padding exactly, and per patch the
+// attention of every head and the logit the patch would get alone. Also by hand: the
+// five-crop centre rounded half to even, padding by reflect-101 wider than the image.
+
+#include "image/ImageDecoder.h"
+#include "model/SpaiDetector.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTest>
+
+#include <cmath>
+
+using namespace rine;
+
+namespace {
+
+const QString kData = QStringLiteral(RINE_TEST_DATA "/spai-tiny/");
+
+QJsonObject readJson(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    return QJsonDocument::fromJson(file.readAll()).object();
+}
+
+// spai_tiny.yaml's architecture where the weights do not carry it: 3 ViT heads, blocks 0-3.
+SpaiOptions tinyOptions()
+{
+    SpaiOptions options;
+    options.path = (kData + "spai_tiny_state_dict.pt").toStdString();
+    options.config.heads = 3;
+    options.config.layers = {0, 1, 2, 3};
+    options.patchBatch = 4;
+    return options;
+}
+
+} // namespace
+
+class TestSpaiGolden : public QObject {
+    Q_OBJECT
+
+private:
+    QJsonObject m_reference;
+    std::unique_ptr<SpaiDetector> m_spai;
+
+private slots:
+    void initTestCase()
+    {
+        m_reference = readJson(kData + "reference.json");
+        QVERIFY(!m_reference.isEmpty());
+        auto loaded = SpaiDetector::load(tinyOptions());
+        QVERIFY2(loaded, loaded ? "" : loaded.error().c_str());
+        m_spai = std::move(loaded.value());
+        QCOMPARE(m_spai->sha256(), m_reference["weights"].toObject()["sha256"].toString().toStdString());
+        // The architecture read from the tensors, as the reference's configuration states it.
+        const QJsonObject config = m_reference["config"].toObject();
+        QCOMPARE(m_spai->config().width, config["embed_dim"].toInteger());
+        QCOMPARE(m_spai->config().depth, config["depth"].toInteger());
+        QCOMPARE(m_spai->config().projDim, config["projection_dim"].toInteger());
+        QCOMPARE(m_spai->config().scaHeads, config["sca_heads"].toInteger());
+        QCOMPARE(m_spai->config().scaDim, config["sca_embed_dim"].toInteger());
+        QCOMPARE(m_spai->config().headMlpRatio, config["cls_head_mlp_ratio"].toInteger());
+        QCOMPARE(m_spai->config().featureDim(), config["cls_vector_dim"].toInteger());
+    }
+
+    void everyImageAsUpstream_data()
+    {
+        QTest::addColumn<QString>("name");
+        for (const QString &name : m_reference["images"].toObject().keys())
+            QTest::newRow(qPrintable(name)) << name;
+    }
+
+    void everyImageAsUpstream()
+    {
+        QFETCH(QString, name);
+        const QJsonObject expected = m_reference["images"].toObject()[name].toObject();
+        FileBytes bytes;
+        auto decoded = readImage((kData + "images/" + name).toStdString(), bytes);
+        QVERIFY2(decoded, decoded ? "" : decoded.error().c_str());
+        const RgbImage &rgb = decoded->rgb;
+        QCOMPARE(rgb.width, expected["width"].toInt());
+        QCOMPARE(rgb.height, expected["height"].toInt());
+        const SpaiScore score = m_spai->score(rgb.pixels.data(), rgb.width, rgb.height, std::size_t(rgb.width) * 3);
+
+        // Layout: padding (top, bottom, left, right), the model's input size, the mode, the patches.
+        const QJsonArray padding = expected["padding_top_bottom_left_right"].toArray();
+        QCOMPARE(score.layout.padTop, padding[0].toInt());
+        QCOMPARE(score.layout.padBottom, padding[1].toInt());
+        QCOMPARE(score.layout.padLeft, padding[2].toInt());
+        QCOMPARE(score.layout.padRight, padding[3].toInt());
+        QCOMPARE(score.layout.height, expected["model_input_hw"].toArray()[0].toInt());
+        QCOMPARE(score.layout.width, expected["model_input_hw"].toArray()[1].toInt());
+        QCOMPARE(score.layout.fiveCrop, expected["patch_mode"].toString() == QLatin1String("five_crop"));
+        const QJsonArray patches = expected["patches"].toArray();
+        QCOMPARE(qsizetype(score.patches.size()), patches.size());
+        QCOMPARE(int(score.patches.size()), expected["num_patches"].toInt());
+
+        QVERIFY2(std::abs(score.logit - expected["logit"].toDouble()) < 5e-5,
+                 qPrintable(QStringLiteral("logit %1, upstream %2").arg(score.logit, 0, 'g', 9).arg(expected["logit"].toDouble(), 0, 'g', 9)));
+        QVERIFY(std::abs(score.probability - expected["prob"].toDouble()) < 2e-5);
+
+        const QJsonArray attention = expected["attention"].toArray(); // heads x patches
+        const QJsonArray attentionMean = expected["attention_mean_over_heads"].toArray();
+        QCOMPARE(attention.size(), qsizetype(m_spai->config().scaHeads));
+        for (qsizetype i = 0; i < patches.size(); ++i) {
+            const QJsonObject patch = patches[i].toObject();
+            const QJsonArray topLeft = patch["top_left"].toArray();
+            QCOMPARE(score.patches[std::size_t(i)].top, topLeft[0].toInt());
+            QCOMPARE(score.patches[std::size_t(i)].left, topLeft[1].toInt());
+            for (qsizetype h = 0; h < attention.size(); ++h)
+                QVERIFY2(std::abs(score.patches[std::size_t(i)].attention[std::size_t(h)]
+                                  - attention[h].toArray()[i].toDouble()) < 2e-5,
+                         qPrintable(QStringLiteral("patch %1 head %2").arg(i).arg(h)));
+            QVERIFY(std::abs(score.patches[std::size_t(i)].attentionMean - attentionMean[i].toDouble()) < 2e-5);
+            QVERIFY2(std::abs(score.patches[std::size_t(i)].soloLogit - patch["solo_logit"].toDouble()) < 5e-5,
+                     qPrintable(QStringLiteral("patch %1: solo logit %2, upstream %3")
+                                    .arg(i)
+                                    .arg(score.patches[std::size_t(i)].soloLogit, 0, 'g', 9)
+                                    .arg(patch["solo_logit"].toDouble(), 0, 'g', 9)));
+        }
+    }
+
+    void layoutByHand()
+    {
+        SpaiConfig config = SpaiConfig::published();
+        // 449 x 300: one row of two patches, under four: five-crop; the centre's offsets are
+        // (300-224)/2 = 38 and (449-224)/2 = 112.5, which Python's round() makes 112.
+        SpaiLayout layout = spaiLayout(449, 300, config);
+        QVERIFY(layout.fiveCrop);
+        QCOMPARE(layout.patches.size(), std::size_t(5));
+        QCOMPARE(layout.patches[4].top, 38);
+        QCOMPARE(layout.patches[4].left, 112);
+        // 451: 113.5 rounds to 114 (even).
+        QCOMPARE(spaiLayout(451, 300, config).patches[4].left, 114);
+        // 1000 x 872: 4 x 3 patches, row-major, the remainder dropped.
+        layout = spaiLayout(1000, 872, config);
+        QVERIFY(!layout.fiveCrop);
+        QCOMPARE(layout.patches.size(), std::size_t(12));
+        QCOMPARE(layout.patches[3].top, 0);
+        QCOMPARE(layout.patches[3].left, 672);
+        QCOMPARE(layout.patches[4].top, 224);
+        QCOMPARE(layout.patches[4].left, 0);
+        // 224 x 1000: one patch wide, four tall: a grid of 4 (exactly the minimum).
+        layout = spaiLayout(224, 1000, config);
+        QVERIFY(!layout.fiveCrop);
+        QCOMPARE(layout.patches.size(), std::size_t(4));
+        // 10 x 10: padded by 107 on every side, then five crops of the one 224 x 224 square.
+        layout = spaiLayout(10, 10, config);
+        QCOMPARE(layout.padTop, 107);
+        QCOMPARE(layout.padRight, 107);
+        QVERIFY(layout.fiveCrop);
+        QCOMPARE(layout.patches[4].top, 0);
+    }
+
+    void reflectionPaddingWiderThanTheImage()
+    {
+        // A 2 x 1 image (pixels 10 and 200): reflect-101 repeats 10 200 10 200 ... across the
+        // 224 columns, centred (left pad 111): column 0 is 200 when 111 is odd.
+        // Scored as a whole: what matters here is that nothing reads outside the image.
+        const std::vector<std::uint8_t> pixels{10, 10, 10, 200, 200, 200};
+        const SpaiScore score = m_spai->score(pixels.data(), 2, 1, 6);
+        QCOMPARE(score.layout.padLeft, 111);
+        QCOMPARE(score.layout.padTop, 111);
+        QVERIFY(std::isfinite(score.logit));
+        QCOMPARE(score.patches.size(), std::size_t(5));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSpaiGolden)
+#include "tst_spai_golden.moc"
