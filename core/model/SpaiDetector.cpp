@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 namespace rine {
 
@@ -40,6 +41,85 @@ torch::Tensor reflectIndex(std::int64_t before, std::int64_t size, std::int64_t 
     for (std::int64_t i = -before; i < size + after; ++i)
         index.push_back(reflect101(i, size));
     return torch::tensor(index, torch::kLong);
+}
+
+// The architecture a checkpoint's stored configuration (upstream's yacs config) states, over
+// `base`; `stated` gets the fields it gave, to be checked against the tensors.
+Result<SpaiConfig> storedConfig(const TensorArchive &archive, const SpaiConfig &base,
+                                std::vector<std::pair<std::string, std::int64_t>> &stated)
+{
+    using R = Result<SpaiConfig>;
+    using Kind = TensorArchive::Value::Kind;
+    SpaiConfig config = base;
+    std::string problem;
+    auto integer = [&](const char *key, std::int64_t &field, std::int64_t low, std::int64_t high) {
+        const TensorArchive::Value *value = archive.configValue(key);
+        if (!value)
+            return;
+        if (value->kind != Kind::Int || value->i < low || value->i > high) {
+            problem = std::string(key) + " is not a whole number from " + std::to_string(low) + " to " + std::to_string(high);
+            return;
+        }
+        field = value->i;
+        stated.emplace_back(key, value->i);
+    };
+    integer("DATA.IMG_SIZE", config.imageSize, 16, 4096);
+    integer("MODEL.VIT.EMBED_DIM", config.width, 1, 1 << 14);
+    integer("MODEL.VIT.DEPTH", config.depth, 1, 64);
+    integer("MODEL.VIT.NUM_HEADS", config.heads, 1, 1024);
+    integer("MODEL.VIT.PATCH_SIZE", config.patch, 1, 1024);
+    integer("MODEL.VIT.MLP_RATIO", config.mlpRatio, 1, 64);
+    integer("MODEL.VIT.PROJECTION_DIM", config.projDim, 1, 1 << 16);
+    integer("MODEL.PATCH_VIT.NUM_HEADS", config.scaHeads, 1, 1024);
+    integer("MODEL.PATCH_VIT.ATTN_EMBED_DIM", config.scaDim, 1, 1 << 16);
+    integer("MODEL.PATCH_VIT.PATCH_STRIDE", config.stride, 1, 4096);
+    integer("MODEL.PATCH_VIT.MINIMUM_PATCHES", config.minimumPatches, 0, 1 << 16);
+    integer("MODEL.CLS_HEAD.MLP_RATIO", config.headMlpRatio, 1, 64);
+    integer("MODEL.FRE.MASKING_RADIUS", config.maskRadius, 1, 4096);
+    std::int64_t projectionLayers = 2;
+    integer("MODEL.VIT.PROJECTION_LAYERS", projectionLayers, 1, 64);
+    if (!problem.empty())
+        return R::failure(archive.path + ": its stored configuration is damaged: " + problem);
+    if (const TensorArchive::Value *layers = archive.configValue("MODEL.VIT.INTERMEDIATE_LAYERS")) {
+        config.layers.clear();
+        for (const TensorArchive::Value &item : layers->items) {
+            if (item.kind != Kind::Int || item.i < 0 || item.i >= 64 || layers->items.size() > 64)
+                return R::failure(archive.path + ": its stored MODEL.VIT.INTERMEDIATE_LAYERS is not a list of block numbers");
+            config.layers.push_back(item.i);
+        }
+        if (layers->kind != Kind::List || config.layers.empty())
+            return R::failure(archive.path + ": its stored MODEL.VIT.INTERMEDIATE_LAYERS is not a list of block numbers");
+    }
+    // What this implementation computes; another variant of the upstream code is refused.
+    auto is = [&](const char *key, auto expected, const char *what) -> std::string {
+        const TensorArchive::Value *value = archive.configValue(key);
+        if (!value)
+            return {};
+        bool same = false;
+        if constexpr (std::is_same_v<decltype(expected), const char *>)
+            same = (value->kind == Kind::String && value->s == expected)
+                   || (std::string(expected) == "None" && value->kind == Kind::None);
+        else
+            same = value->kind == Kind::Bool && bool(value->i) == expected;
+        return same ? std::string() : std::string(key) + " is not " + what;
+    };
+    for (const std::string &why :
+         {is("MODEL.RESOLUTION_MODE", "arbitrary", "arbitrary (the patch-based model)"),
+          is("MODEL.SID_APPROACH", "freq_restoration", "freq_restoration"),
+          is("MODEL.FRE.PROJECTOR_LAST_LAYER_ACTIVATION_TYPE", "None", "None"),
+          is("MODEL.FRE.ORIGINAL_IMAGE_FEATURES_BRANCH", true, "True"),
+          is("MODEL.VIT.PATCH_PROJECTION", true, "True"), is("MODEL.VIT.PATCH_PROJECTION_PER_FEATURE", true, "True"),
+          is("MODEL.VIT.USE_INTERMEDIATE_LAYERS", true, "True"),
+          projectionLayers == 2 ? std::string() : std::string("MODEL.VIT.PROJECTION_LAYERS is not 2")})
+        if (!why.empty())
+            return R::failure(archive.path + ": a SPAI variant this program does not run: its stored configuration's "
+                              + why + " (configs/spai.yaml's)");
+    if (const TensorArchive::Value *weights = archive.configValue("MODEL_WEIGHTS");
+        weights && !(weights->kind == Kind::String && weights->s == "mfm"))
+        return R::failure(archive.path + ": a SPAI variant this program does not run: its backbone (MODEL_WEIGHTS) is "
+                          + (weights->kind == Kind::String ? weights->s : std::string("not named"))
+                          + ", not the ViT-B/16 (mfm) of the published model");
+    return config;
 }
 
 } // namespace
@@ -87,9 +167,32 @@ Result<std::unique_ptr<SpaiDetector>> SpaiDetector::load(const SpaiOptions &opti
     auto archive = readTrustedArchive(options.path, options.sha256);
     if (!archive)
         return R::failure(archive.error());
-    auto config = spaiConfigFromArchive(archive.value(), "", options.config);
+    // The architecture: from the checkpoint's stored configuration when it has one, else
+    // the one given (the published configuration by default); then read from the tensors'
+    // shapes, which must agree with what the configuration states.
+    std::vector<std::pair<std::string, std::int64_t>> stated;
+    auto base = archive->config.empty() ? Result<SpaiConfig>(options.config)
+                                        : storedConfig(archive.value(), options.config, stated);
+    if (!base)
+        return R::failure(base.error());
+    auto config = spaiConfigFromArchive(archive.value(), "", base.value());
     if (!config)
         return R::failure(config.error());
+    const std::pair<const char *, std::int64_t> derived[] = {
+        {"MODEL.VIT.EMBED_DIM", config->width},         {"MODEL.VIT.DEPTH", config->depth},
+        {"MODEL.VIT.PATCH_SIZE", config->patch},        {"MODEL.VIT.MLP_RATIO", config->mlpRatio},
+        {"MODEL.VIT.PROJECTION_DIM", config->projDim},  {"MODEL.PATCH_VIT.NUM_HEADS", config->scaHeads},
+        {"MODEL.PATCH_VIT.ATTN_EMBED_DIM", config->scaDim}, {"MODEL.CLS_HEAD.MLP_RATIO", config->headMlpRatio}};
+    for (const auto &[key, value] : stated)
+        for (const auto &[name, fromShapes] : derived)
+            if (key == name && value != fromShapes)
+                return R::failure(options.path + ": its stored configuration says " + key + " " + std::to_string(value)
+                                  + ", but its tensors are of a model with " + std::to_string(fromShapes)
+                                  + "; the file is damaged or was not saved by the SPAI training code");
+    if (archive->configValue("MODEL.VIT.INTERMEDIATE_LAYERS") && base->layers.size() != config->layers.size())
+        return R::failure(options.path + ": its stored configuration lists " + std::to_string(base->layers.size())
+                          + " blocks (MODEL.VIT.INTERMEDIATE_LAYERS), its tensors project "
+                          + std::to_string(config->layers.size()));
     std::unique_ptr<SpaiDetector> detector(new SpaiDetector());
     detector->m_config = config.value();
     detector->m_sha256 = archive->sha256;

@@ -188,7 +188,10 @@ struct PyObj {
     std::vector<PyRef> items; // Tuple, List
     std::vector<std::pair<PyRef, PyRef>> entries; // Dict
     PyRef state; // Object, after BUILD
-    at::Tensor tensor; // Tensor
+    at::Tensor tensor; // Tensor, once materialised (only the tensors collected are)
+    PyRef storage; // Tensor: its storage, read when the tensor is collected
+    std::vector<std::int64_t> sizes, strides; // Tensor
+    std::int64_t offset = 0; // Tensor
     at::ScalarType dtype = at::kFloat; // Storage
     std::int64_t numel = 0; // Storage
 };
@@ -232,6 +235,9 @@ bool isAllowedGlobal(const std::string &name)
         || name == "torch._utils._rebuild_parameter" || storageTypes().count(name) > 0
         // LibTorch's own pickler (torch::pickle_save) tags typed dicts with their type.
         || name == "torch.jit._pickle.restore_type_tag"
+        // The training code's checkpoints (SPAI's) store their configuration, a dict
+        // subclass: taken as a plain dict, its class never looked up.
+        || name == "yacs.config.CfgNode"
         // TorchScript archives describe their modules as __torch__ classes; they are created
         // as inert attribute holders here, their code is never looked at.
         || name.rfind("__torch__.", 0) == 0;
@@ -568,18 +574,38 @@ private:
         if (elements > storage.numel)
             fail(at, "tensor of shape " + shapeString(sizes) + " has more elements than its storage of "
                          + std::to_string(storage.numel) + " (repeated by zero strides); not written by torch.save");
-        at::Tensor flat = storageTensor(at, storage);
+        // Read when collected: the tensors of a checkpoint's optimizer state are never read.
         auto t = make(PyObj::Kind::Tensor);
-        t->tensor = empty ? at::empty(sizes, flat.options()) : flat.as_strided(sizes, strides, offset);
+        t->storage = args->items[0];
+        t->sizes = sizes;
+        t->strides = strides;
+        t->offset = offset;
         return t;
     }
+
+public:
+    // The tensor of a record made by rebuildTensor (its storage read once, on first use).
+    at::Tensor materialize(PyObj &tensor)
+    {
+        if (!tensor.tensor.defined()) {
+            at::Tensor flat = storageTensor(0, *tensor.storage);
+            bool empty = false;
+            for (std::int64_t size : tensor.sizes)
+                empty = empty || size == 0;
+            tensor.tensor = empty ? at::empty(tensor.sizes, flat.options())
+                                  : flat.as_strided(tensor.sizes, tensor.strides, tensor.offset);
+        }
+        return tensor.tensor;
+    }
+
+private:
 
     PyRef call(std::size_t at, const PyRef &callable, const PyRef &args)
     {
         if (callable->kind != PyObj::Kind::Global || args->kind != PyObj::Kind::Tuple)
             fail(at, "call of something that is not an allowed global");
         const std::string &name = callable->s;
-        if (name == "collections.OrderedDict")
+        if (name == "collections.OrderedDict" || name == "yacs.config.CfgNode")
             return make(PyObj::Kind::Dict);
         if (name == "torch._utils._rebuild_tensor_v2")
             return rebuildTensor(at, args);
@@ -615,9 +641,11 @@ private:
 // Objects shared between several parents are walked once per path (tied weights get every
 // name); `visits` bounds the walk, which a file of shared sub-objects could otherwise make
 // exponential (each level holding the next twice).
+using Materialize = std::function<at::Tensor(PyObj &)>;
+
 void collectTensors(const PyRef &value, const std::string &prefix, int depth,
                     std::set<const PyObj *> &seen, std::vector<std::pair<std::string, at::Tensor>> &out,
-                    std::size_t &visits)
+                    std::size_t &visits, const Materialize &materialize)
 {
     if (++visits > kMaxTensorVisits)
         throw ArchiveError("its objects refer to each other over " + std::to_string(kMaxTensorVisits)
@@ -626,18 +654,19 @@ void collectTensors(const PyRef &value, const std::string &prefix, int depth,
         return;
     switch (value->kind) {
     case PyObj::Kind::Tensor:
-        out.emplace_back(prefix, value->tensor);
+        out.emplace_back(prefix, value->tensor.defined() ? value->tensor : materialize(*value));
         break;
     case PyObj::Kind::Dict:
         for (const auto &[key, item] : value->entries) {
             if (key->kind != PyObj::Kind::String)
                 continue;
-            collectTensors(item, prefix.empty() ? key->s : prefix + "." + key->s, depth + 1, seen, out, visits);
+            collectTensors(item, prefix.empty() ? key->s : prefix + "." + key->s, depth + 1, seen, out, visits,
+                           materialize);
         }
         break;
     case PyObj::Kind::Object:
         if (value->state)
-            collectTensors(value->state, prefix, depth + 1, seen, out, visits);
+            collectTensors(value->state, prefix, depth + 1, seen, out, visits, materialize);
         break;
     default:
         break;
@@ -645,7 +674,74 @@ void collectTensors(const PyRef &value, const std::string &prefix, int depth,
     seen.erase(value.get());
 }
 
+// The plain values under a checkpoint's config, by dotted key; within budgets (a config
+// holds a few hundred values, nested a few levels).
+constexpr std::size_t kMaxConfigValues = 20000;
+
+bool plainValue(const PyRef &value, TensorArchive::Value &out, int depth, std::size_t &count)
+{
+    using Kind = TensorArchive::Value::Kind;
+    if (++count > kMaxConfigValues || depth > 8)
+        throw ArchiveError("its config holds more than " + std::to_string(kMaxConfigValues)
+                           + " values or lists nested deeper than 8");
+    switch (value->kind) {
+    case PyObj::Kind::None: out.kind = Kind::None; return true;
+    case PyObj::Kind::Bool: out.kind = Kind::Bool; out.i = value->i; return true;
+    case PyObj::Kind::Int: out.kind = Kind::Int; out.i = value->i; return true;
+    case PyObj::Kind::Float: out.kind = Kind::Float; out.f = value->f; return true;
+    case PyObj::Kind::String: out.kind = Kind::String; out.s = value->s; return true;
+    case PyObj::Kind::List:
+    case PyObj::Kind::Tuple:
+        out.kind = Kind::List;
+        for (const PyRef &item : value->items) {
+            TensorArchive::Value v;
+            if (plainValue(item, v, depth + 1, count))
+                out.items.push_back(std::move(v));
+        }
+        return true;
+    default: return false;
+    }
+}
+
+void collectConfig(const PyRef &dict, const std::string &prefix, int depth, std::size_t &count,
+                   std::vector<std::pair<std::string, TensorArchive::Value>> &out)
+{
+    if (depth > 16)
+        throw ArchiveError("its config is nested deeper than 16 levels");
+    for (const auto &[key, item] : dict->entries) {
+        if (key->kind != PyObj::Kind::String)
+            continue;
+        const std::string name = prefix.empty() ? key->s : prefix + "." + key->s;
+        if (item->kind == PyObj::Kind::Dict) {
+            collectConfig(item, name, depth + 1, count, out);
+            continue;
+        }
+        TensorArchive::Value value;
+        if (plainValue(item, value, 0, count))
+            out.emplace_back(name, std::move(value));
+    }
+}
+
+// A checkpoint's entry by key, when the root is a dict that has it.
+PyRef entryOf(const PyRef &root, const char *key)
+{
+    if (root->kind != PyObj::Kind::Dict)
+        return nullptr;
+    for (const auto &[k, v] : root->entries)
+        if (k->kind == PyObj::Kind::String && k->s == key)
+            return v;
+    return nullptr;
+}
+
 } // namespace
+
+const TensorArchive::Value *TensorArchive::configValue(const std::string &key) const
+{
+    for (const auto &[name, value] : config)
+        if (name == key)
+            return &value;
+    return nullptr;
+}
 
 const at::Tensor *TensorArchive::find(const std::string &name) const
 {
@@ -819,7 +915,17 @@ Result<TensorArchive> readTensorArchive(const FileBytes &file)
         std::set<const PyObj *> seen;
         std::size_t visits = 0;
         try {
-            collectTensors(root, "", 0, seen, archive.tensors, visits);
+            // A training checkpoint: the model's tensors only, and its config as data.
+            if (PyRef model = entryOf(root, "model"); model && model->kind == PyObj::Kind::Dict) {
+                archive.root = "model";
+                if (PyRef config = entryOf(root, "config"); config && config->kind == PyObj::Kind::Dict) {
+                    std::size_t count = 0;
+                    collectConfig(config, "", 0, count, archive.config);
+                }
+                root = model;
+            }
+            collectTensors(root, "", 0, seen, archive.tensors, visits,
+                           [&](PyObj &tensor) { return unpickler.materialize(tensor); });
         } catch (...) {
             unpickler.release();
             throw;

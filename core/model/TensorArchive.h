@@ -28,6 +28,23 @@ struct TensorArchive {
     Format format = Format::StateDict;
     std::vector<std::pair<std::string, at::Tensor>> tensors;
 
+    // A training checkpoint (a dict holding "model" beside optimizer state and more, as SPAI's
+    // training code saves it): `tensors` are those under "model", named without it, and
+    // nothing else in the file is read (the optimizer's tensors stay on disk). "" otherwise.
+    std::string root;
+    // A plain value of the checkpoint's "config" (a dict, or a yacs CfgNode taken as one).
+    struct Value {
+        enum class Kind { None, Bool, Int, Float, String, List };
+        Kind kind = Kind::None;
+        std::int64_t i = 0; // Bool, Int
+        double f = 0; // Float
+        std::string s; // String
+        std::vector<Value> items; // List (a list or tuple of plain values)
+    };
+    // Its leaves by dotted key ("MODEL.VIT.NUM_HEADS"); empty when there is none.
+    std::vector<std::pair<std::string, Value>> config;
+    const Value *configValue(const std::string &key) const;
+
     const at::Tensor *find(const std::string &name) const;
 };
 
