@@ -2,6 +2,7 @@
 
 #include "model/Benchmark.h"
 #include "model/Detector.h"
+#include "model/SpaiDetector.h"
 #include "catalog/ModelLocator.h"
 #include "util/BlasKernels.h"
 #include "util/QtStrings.h"
@@ -231,6 +232,10 @@ int runBench(const QStringList &arguments)
                                       QStringLiteral("Instead: scan a folder into a temporary case database and "
                                                      "compare its images/s (reading, hashing, decoding included) "
                                                      "with the backbone's alone at the same batch size."));
+    const QCommandLineOption spai(QStringLiteral("spai"),
+                                  QStringLiteral("Instead: SPAI at full size (ViT-B/16, random weights) on the CPU: "
+                                                 "patches/s at --batch patches per pass (default 16), and the seconds "
+                                                 "one 1-megapixel image takes."));
     const QCommandLineOption folder(QStringLiteral("folder"),
                                     QStringLiteral("--end-to-end: the folder to scan (default: synthetic 1024x768 "
                                                    "JPEG photos, quality 90, in a temporary folder)."),
@@ -272,7 +277,7 @@ int runBench(const QStringList &arguments)
     row.setFlags(QCommandLineOption::HiddenFromHelp);
     QCommandLineOption gemmOnly(QStringLiteral("gemm-only"), QStringLiteral("Internal: the GEMM rate only."));
     gemmOnly.setFlags(QCommandLineOption::HiddenFromHelp);
-    parser.addOptions({batches, seconds, device, threads, precision, endToEnd, folder, images, batch, backbone, head,
+    parser.addOptions({batches, seconds, device, threads, precision, endToEnd, spai, folder, images, batch, backbone, head,
                        agreement, training, samples, epochs, row, gemmOnly});
     if (!parser.parse(arguments)) {
         QTextStream(stderr) << "rine-cli bench: " << parser.errorText() << Qt::endl;
@@ -290,6 +295,31 @@ int runBench(const QStringList &arguments)
         QTextStream(stderr) << "rine-cli bench: --precision must be fp32, bf16 or fp16, not '"
                             << parser.value(precision) << "'" << Qt::endl;
         return UsageOrSetup;
+    }
+    if (parser.isSet(spai)) {
+        bool okBatch = true, okSeconds = true;
+        const int patchBatch = parser.isSet(batch) ? parser.value(batch).toInt(&okBatch) : 16;
+        const double minSeconds = parser.value(seconds).toDouble(&okSeconds);
+        if (!okBatch || !okSeconds || patchBatch < 1 || patchBatch > 256 || minSeconds <= 0) {
+            QTextStream(stderr) << "rine-cli bench: --batch (1 to 256) and --seconds must be positive numbers" << Qt::endl;
+            return UsageOrSetup;
+        }
+        auto report = runSpaiBenchmark(patchBatch, minSeconds);
+        if (!report) {
+            QTextStream(stderr) << "rine-cli bench: " << QString::fromStdString(report.error()) << Qt::endl;
+            return UsageOrSetup;
+        }
+        const SpaiBenchReport &r = report.value();
+        QTextStream(stdout) << "SPAI (" << QString::fromStdString(r.configuration) << ", random weights, fp32, CPU, "
+                            << r.threads << " threads for the matrix products): " << QString::number(r.patchesPerSecond, 'f', 3)
+                            << " patches/s at " << r.patchBatch << " patches per pass ("
+                            << QString::number(r.gflopPerPatch, 'f', 1) << " GFLOP per patch, "
+                            << QString::number(r.patchesPerSecond * r.gflopPerPatch, 'f', 1) << " GFLOP/s); a "
+                            << "1000 x 1000 image (" << r.megapixelPatches << " patches) in "
+                            << QString::number(r.megapixelSeconds, 'f', 2) << " s\n"
+                            << "RINE's images/s on this machine: rine-cli bench (the backbone) and rine-cli bench "
+                               "--end-to-end (a scan)\n";
+        return Success;
     }
     if (parser.isSet(agreement)) {
         AgreementOptions a;

@@ -5,6 +5,7 @@
 
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <type_traits>
 
@@ -249,6 +250,68 @@ SpaiScore SpaiDetector::score(const std::uint8_t *rgb, int width, int height, st
         result.patches.push_back(std::move(patch));
     }
     return result;
+}
+
+Result<SpaiBenchReport> runSpaiBenchmark(int patchBatch, double minSeconds)
+{
+    using Clock = std::chrono::steady_clock;
+    try {
+        c10::InferenceMode inference;
+        SpaiBenchReport report;
+        const SpaiConfig config = SpaiConfig::published();
+        std::unique_ptr<SpaiDetector> detector(new SpaiDetector());
+        detector->m_config = config;
+        detector->m_patchBatch = std::max(1, patchBatch);
+        detector->m_model = std::make_unique<SpaiModel>(config);
+        {
+            // Random weights of a trained model's scale: the speed is that of the real model.
+            torch::NoGradGuard noGrad;
+            at::manual_seed(1);
+            for (auto &parameter : detector->m_model->named_parameters()) {
+                const bool norm = parameter.key().find("norm") != std::string::npos && parameter.value().dim() == 1;
+                if (norm && parameter.key().find("weight") != std::string::npos)
+                    parameter.value().fill_(1.0);
+                else
+                    parameter.value().normal_(0.0, 0.02);
+            }
+        }
+        detector->m_model->eval();
+        report.configuration = "ViT-B/16, " + std::to_string(config.depth) + " blocks, P " + std::to_string(config.projDim)
+                               + ", attention " + std::to_string(config.scaHeads) + " x "
+                               + std::to_string(config.scaDim / config.scaHeads);
+        report.patchBatch = detector->m_patchBatch;
+        report.threads = cpuThreads(); // BLAS threads (LibTorch's own pool is held to one beside OpenBLAS)
+        // FLOPs per patch: three ViT passes (tokens T, width W, depth D: qkv, attention, proj,
+        // MLP) and the projectors over the listed blocks' tokens.
+        const double t = double(config.grid() * config.grid() + 1), w = double(config.width);
+        const double vit = double(config.depth) * (2 * t * w * (3 * w + w + 2 * config.mlpRatio * w) + 4 * t * t * w)
+                           + 2 * (t - 1) * 3 * w * config.patch * config.patch;
+        const double projectors = double(config.layers.size()) * 2 * (t - 1) * (w * config.projDim + double(config.projDim) * config.projDim);
+        report.gflopPerPatch = 3 * (vit + projectors) / 1e9;
+
+        const torch::Tensor patches = torch::rand({report.patchBatch, 3, config.imageSize, config.imageSize});
+        detector->m_model->patchFeatures(patches); // warm-up
+        int done = 0;
+        const auto start = Clock::now();
+        double elapsed = 0;
+        do {
+            detector->m_model->patchFeatures(patches);
+            done += report.patchBatch;
+            elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+        } while (elapsed < minSeconds);
+        report.patchesPerSecond = done / elapsed;
+
+        std::vector<std::uint8_t> image(1000 * 1000 * 3);
+        for (std::size_t i = 0; i < image.size(); ++i)
+            image[i] = std::uint8_t((i * 2654435761u) >> 24);
+        const auto imageStart = Clock::now();
+        const SpaiScore score = detector->score(image.data(), 1000, 1000, 3000);
+        report.megapixelSeconds = std::chrono::duration<double>(Clock::now() - imageStart).count();
+        report.megapixelPatches = int(score.patches.size());
+        return report;
+    } catch (const c10::Error &error) {
+        return Result<SpaiBenchReport>::failure(std::string("SPAI benchmark: ") + error.what_without_backtrace());
+    }
 }
 
 } // namespace rine

@@ -77,6 +77,19 @@ struct SpaiOptions {
 
 class SpaiModel;
 
+// rine-cli bench --spai: the speed of SPAI at full size (ViT-B/16, the published
+// configuration) with random weights, on the CPU.
+struct SpaiBenchReport {
+    std::string configuration; // "ViT-B/16, 12 blocks, P 1024, attention 12 x 128"
+    int patchBatch = 0;
+    double patchesPerSecond = 0; // patches through the whole per-patch path (3 ViT passes each)
+    double gflopPerPatch = 0; // the ViT passes and projectors, counted from the shapes
+    int megapixelPatches = 0; // patches of a 1000 x 1000 image
+    double megapixelSeconds = 0; // one such image scored, end to end
+    int threads = 0;
+};
+Result<SpaiBenchReport> runSpaiBenchmark(int patchBatch, double minSeconds);
+
 class SpaiDetector {
 public:
     ~SpaiDetector();
@@ -90,6 +103,7 @@ public:
     SpaiScore score(const std::uint8_t *rgb, int width, int height, std::size_t stride) const;
 
 private:
+    friend Result<SpaiBenchReport> runSpaiBenchmark(int patchBatch, double minSeconds);
     SpaiDetector() = default;
     SpaiConfig m_config;
     std::string m_sha256;
