@@ -242,10 +242,7 @@ void InspectPage::showResult(const InspectResult &result, const std::optional<Fi
         m_contributionOf->clear();
         m_contributionOf->addItem(tr("this image"), -1);
         for (const KeptWindow &k : kept) {
-            QStringList ranks;
-            for (int rank : k.ranks)
-                ranks << QString::number(rank);
-            labels << ranks.join(QLatin1Char(','));
+            labels << QString::fromStdString(k.label());
             const double p = 1.0 / (1.0 + std::exp(-k.logit));
             tooltips << tr("Window %1 of TextureCrop's %2 (rank %3): x %4, y %5, %6 x %6 pixels; grey-level entropy "
                            "%7 bits; logit %8, probability %9")

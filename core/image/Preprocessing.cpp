@@ -95,6 +95,14 @@ const char *Preprocessing::optionWord(CropMode mode)
     return "center";
 }
 
+std::string KeptWindow::label() const
+{
+    std::string text;
+    for (std::size_t i = 0; i < ranks.size(); ++i)
+        text += (i ? "," : "") + std::to_string(ranks[i]);
+    return text;
+}
+
 std::vector<KeptWindow> distinctWindows(const std::vector<WindowScore> &windows)
 {
     std::vector<KeptWindow> out;

@@ -19,6 +19,7 @@ struct KeptWindow {
     double logit = 0;
     std::vector<int> ranks; // 1-based
     std::size_t first = 0; // index of its first rank in the list it came from
+    std::string label() const; // its ranks as the outlines are numbered: "1,7"
 };
 std::vector<KeptWindow> distinctWindows(const std::vector<WindowScore> &windows);
 

@@ -176,10 +176,7 @@ Detail makeDetail(const FileReport &file, const QString &preprocessing, const st
         if (!file.scores.empty())
             for (const KeptWindow &k : distinctWindows(file.scores.front().windows)) {
                 regions.push_back(k.region);
-                QStringList ranks;
-                for (int rank : k.ranks)
-                    ranks << QString::number(rank);
-                labels << ranks.join(QLatin1Char(','));
+                labels << QString::fromStdString(k.label());
             }
         if (regions.empty()) // under 224 px on a side: scored on its center crop
             regions.push_back(centerCropRegion(decoded->width, decoded->height, scored.inputSize));

@@ -121,6 +121,19 @@ private slots:
         QCOMPARE(kept[1].entropy, kept[2].entropy);
     }
 
+    void repeatedWindowsAreDrawnOnceWithTheirRanks()
+    {
+        // Ranks 1 and 3 are the same window (fewer candidates than 10 repeat cyclically):
+        // one outline, labelled "1,3", with the first rank's entropy and logit.
+        const std::vector<WindowScore> windows{{{0, 0, 224}, 5.0, 0.5}, {{224, 0, 224}, 4.0, -0.5}, {{0, 0, 224}, 5.0, 0.5}};
+        const std::vector<KeptWindow> kept = distinctWindows(windows);
+        QCOMPARE(kept.size(), std::size_t(2));
+        QCOMPARE(QString::fromStdString(kept[0].label()), QStringLiteral("1,3"));
+        QCOMPARE(QString::fromStdString(kept[1].label()), QStringLiteral("2"));
+        QCOMPARE(kept[1].region.left, 224);
+        QCOMPARE(kept[0].first, std::size_t(0));
+    }
+
     void namesAndFallback()
     {
         const Preprocessing texture{CropMode::Texture, 224};
