@@ -160,25 +160,31 @@ SpaiLayout spaiLayout(int width, int height, const SpaiConfig &config)
     return layout;
 }
 
+std::string SpaiConfig::describe() const
+{
+    return "ViT " + std::to_string(width) + " wide, patch " + std::to_string(patch) + ", " + std::to_string(depth)
+         + " blocks (" + std::to_string(layers.size()) + " used), " + std::to_string(heads) + " heads, P "
+         + std::to_string(projDim) + ", spectral context attention " + std::to_string(scaHeads) + " x "
+         + std::to_string(scaHeads ? scaDim / scaHeads : 0) + ", " + std::to_string(imageSize) + " px patches";
+}
+
 SpaiDetector::~SpaiDetector() = default;
 
-Result<std::unique_ptr<SpaiDetector>> SpaiDetector::load(const SpaiOptions &options)
+namespace {
+
+// The architecture of a SPAI weight file: from the checkpoint's stored configuration when it
+// has one, else the one given (the published configuration by default); then read from the
+// tensors' shapes, which must agree with what the configuration states.
+Result<SpaiConfig> resolveConfig(const TensorArchive &archive, const std::string &path, const SpaiConfig &given)
 {
-    using R = Result<std::unique_ptr<SpaiDetector>>;
-    auto archive = readTrustedArchive(options.path, options.sha256);
-    if (!archive)
-        return R::failure(archive.error());
-    // The architecture: from the checkpoint's stored configuration when it has one, else
-    // the one given (the published configuration by default); then read from the tensors'
-    // shapes, which must agree with what the configuration states.
+    using R = Result<SpaiConfig>;
     std::vector<std::pair<std::string, std::int64_t>> stated;
-    auto base = archive->config.empty() ? Result<SpaiConfig>(options.config)
-                                        : storedConfig(archive.value(), options.config, stated);
+    auto base = archive.config.empty() ? R(given) : storedConfig(archive, given, stated);
     if (!base)
-        return R::failure(base.error());
-    auto config = spaiConfigFromArchive(archive.value(), "", base.value());
+        return base;
+    auto config = spaiConfigFromArchive(archive, "", base.value());
     if (!config)
-        return R::failure(config.error());
+        return config;
     const std::pair<const char *, std::int64_t> derived[] = {
         {"MODEL.VIT.EMBED_DIM", config->width},         {"MODEL.VIT.DEPTH", config->depth},
         {"MODEL.VIT.PATCH_SIZE", config->patch},        {"MODEL.VIT.MLP_RATIO", config->mlpRatio},
@@ -187,16 +193,42 @@ Result<std::unique_ptr<SpaiDetector>> SpaiDetector::load(const SpaiOptions &opti
     for (const auto &[key, value] : stated)
         for (const auto &[name, fromShapes] : derived)
             if (key == name && value != fromShapes)
-                return R::failure(options.path + ": its stored configuration says " + key + " " + std::to_string(value)
+                return R::failure(path + ": its stored configuration says " + key + " " + std::to_string(value)
                                   + ", but its tensors are of a model with " + std::to_string(fromShapes)
                                   + "; the file is damaged or was not saved by the SPAI training code");
-    if (archive->configValue("MODEL.VIT.INTERMEDIATE_LAYERS") && base->layers.size() != config->layers.size())
-        return R::failure(options.path + ": its stored configuration lists " + std::to_string(base->layers.size())
+    if (archive.configValue("MODEL.VIT.INTERMEDIATE_LAYERS") && base->layers.size() != config->layers.size())
+        return R::failure(path + ": its stored configuration lists " + std::to_string(base->layers.size())
                           + " blocks (MODEL.VIT.INTERMEDIATE_LAYERS), its tensors project "
                           + std::to_string(config->layers.size()));
+    return config;
+}
+
+} // namespace
+
+Result<SpaiSummary> inspectSpai(const std::string &path, const std::string &sha256)
+{
+    auto archive = readTrustedArchive(path, sha256);
+    if (!archive)
+        return Result<SpaiSummary>::failure(archive.error());
+    auto config = resolveConfig(archive.value(), path, SpaiConfig::published());
+    if (!config)
+        return Result<SpaiSummary>::failure(config.error());
+    return SpaiSummary{config.value(), archive->sha256, !archive->config.empty()};
+}
+
+Result<std::unique_ptr<SpaiDetector>> SpaiDetector::load(const SpaiOptions &options)
+{
+    using R = Result<std::unique_ptr<SpaiDetector>>;
+    auto archive = readTrustedArchive(options.path, options.sha256);
+    if (!archive)
+        return R::failure(archive.error());
+    auto config = resolveConfig(archive.value(), options.path, options.config);
+    if (!config)
+        return R::failure(config.error());
     std::unique_ptr<SpaiDetector> detector(new SpaiDetector());
     detector->m_config = config.value();
     detector->m_sha256 = archive->sha256;
+    detector->m_path = options.path;
     detector->m_patchBatch = std::max(1, options.patchBatch);
     try {
         detector->m_model = std::make_unique<SpaiModel>(config.value());
@@ -239,14 +271,19 @@ SpaiScore SpaiDetector::score(const std::uint8_t *rgb, int width, int height, st
     result.logit = aggregate.logit.item<double>();
     result.probability = 1.0 / (1.0 + std::exp(-result.logit));
     const torch::Tensor attention = aggregate.attention.to(torch::kDouble).contiguous();
+    const torch::Tensor solo = m_model->soloLogits(all).to(torch::kDouble).contiguous();
+    const auto weights = attention.accessor<double, 2>();
+    const auto soloOf = solo.accessor<double, 1>();
+    const torch::Tensor means = attention.mean(0).contiguous(); // over heads, as the upstream code averages
+    const auto meanOf = means.accessor<double, 1>();
     for (std::size_t i = 0; i < layout.patches.size(); ++i) {
         SpaiPatchScore patch;
         patch.top = layout.patches[i].top;
         patch.left = layout.patches[i].left;
         for (std::int64_t h = 0; h < attention.size(0); ++h)
-            patch.attention.push_back(attention[h][std::int64_t(i)].item<double>());
-        patch.attentionMean = attention.select(1, std::int64_t(i)).mean().item<double>();
-        patch.soloLogit = m_model->aggregate(all.slice(0, std::int64_t(i), std::int64_t(i) + 1)).logit.item<double>();
+            patch.attention.push_back(weights[h][std::int64_t(i)]);
+        patch.attentionMean = meanOf[std::int64_t(i)];
+        patch.soloLogit = soloOf[std::int64_t(i)];
         result.patches.push_back(std::move(patch));
     }
     return result;
@@ -276,9 +313,7 @@ Result<SpaiBenchReport> runSpaiBenchmark(int patchBatch, double minSeconds)
             }
         }
         detector->m_model->eval();
-        report.configuration = "ViT-B/16, " + std::to_string(config.depth) + " blocks, P " + std::to_string(config.projDim)
-                               + ", attention " + std::to_string(config.scaHeads) + " x "
-                               + std::to_string(config.scaDim / config.scaHeads);
+        report.configuration = config.describe();
         report.patchBatch = detector->m_patchBatch;
         report.threads = cpuThreads(); // BLAS threads (LibTorch's own pool is held to one beside OpenBLAS)
         // FLOPs per patch: three ViT passes (tokens T, width W, depth D: qkv, attention, proj,

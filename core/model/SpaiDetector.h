@@ -36,6 +36,9 @@ struct SpaiConfig {
     static SpaiConfig published();
     std::int64_t featureDim() const { return 6 * std::int64_t(layers.size()) + projDim; }
     std::int64_t grid() const { return imageSize / patch; }
+    // "ViT 768 wide, patch 16, 12 blocks (12 used), 12 heads, P 1024, spectral context
+    // attention 12 x 128, 224 px patches": for records and reports.
+    std::string describe() const;
 };
 
 // Where SPAI looks in an image of a given size: the padding a side under 224 px gets (centred,
@@ -77,6 +80,16 @@ struct SpaiOptions {
 
 class SpaiModel;
 
+// A SPAI weight file's architecture, read and shape-checked without building the model (an
+// import's check, the Models page).
+struct SpaiSummary {
+    SpaiConfig config;
+    std::string sha256;
+    bool storedConfig = false; // the file carries its training configuration (a checkpoint)
+};
+// sha256: as trusted; empty: not checked.
+Result<SpaiSummary> inspectSpai(const std::string &path, const std::string &sha256 = {});
+
 // rine-cli bench --spai: the speed of SPAI at full size (ViT-B/16, the published
 // configuration) with random weights, on the CPU.
 struct SpaiBenchReport {
@@ -97,6 +110,7 @@ public:
 
     const SpaiConfig &config() const { return m_config; }
     const std::string &sha256() const { return m_sha256; }
+    const std::string &path() const { return m_path; }
 
     // rgb: height rows of width x 3 bytes, `stride` bytes apart (8-bit RGB as PIL's
     // convert("RGB") gives it).
@@ -106,7 +120,7 @@ private:
     friend Result<SpaiBenchReport> runSpaiBenchmark(int patchBatch, double minSeconds);
     SpaiDetector() = default;
     SpaiConfig m_config;
-    std::string m_sha256;
+    std::string m_sha256, m_path;
     int m_patchBatch = 16;
     std::unique_ptr<SpaiModel> m_model;
 };

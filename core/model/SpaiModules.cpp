@@ -254,6 +254,20 @@ SpaiAggregate SpaiModel::aggregate(const torch::Tensor &features) const
     return {x.reshape({}), attention.reshape({heads, count})};
 }
 
+torch::Tensor SpaiModel::soloLogits(const torch::Tensor &features) const
+{
+    // Alone, a patch's attention is a softmax over one score, exactly 1: the pooled vector is
+    // the patch's own value. Every patch's at once: [L, A] values through the same layers.
+    const std::int64_t attentionWidth = m_config.scaDim;
+    torch::Tensor x = at::linear(features, to_kv->weight).slice(-1, attentionWidth, 2 * attentionWidth); // v: [L, A]
+    x = at::linear(x, to_out0->weight);
+    x = layerNorm(x, *norm, kHeadEps);
+    x = at::relu(linear(x, *cls_head->l0));
+    x = at::relu(linear(x, *cls_head->l3));
+    x = linear(x, *cls_head->l6);
+    return x.reshape({features.size(0)});
+}
+
 Result<bool> SpaiModel::load(const TensorArchive &archive, const std::string &prefix)
 {
     return loadParameters(*this, archive, prefix);

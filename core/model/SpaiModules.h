@@ -136,6 +136,8 @@ public:
     torch::Tensor patchFeatures(const torch::Tensor &patches) const;
     // One image's patch features [L, featureDim] -> its logit and attention.
     SpaiAggregate aggregate(const torch::Tensor &features) const;
+    // The logit each patch would get alone (the aggregate of that patch only), all at once: [L].
+    torch::Tensor soloLogits(const torch::Tensor &features) const;
 
     // Copies the weights (prefix "" for a state dict, as the checkpoint's "model" holds them).
     Result<bool> load(const TensorArchive &archive, const std::string &prefix);
