@@ -315,6 +315,13 @@ void MainWindow::activateModel(const QString &role, const QString &path)
                                     "set the model active."));
         return;
     }
+    if (role != QLatin1String("backbone") && role != QLatin1String("head")) {
+        QMessageBox::information(this, tr("Models"),
+                                 tr("%1 is not a RINE backbone or head: the application runs RINE only so far (SPAI "
+                                    "runs from rine-cli score --detector spai).")
+                                     .arg(QDir::toNativeSeparators(path)));
+        return;
+    }
     if (role == QLatin1String("backbone")) {
         m_settings.activeBackbone = path;
         m_options.backbone = path;

@@ -403,7 +403,13 @@ void ModelsPage::updateButtons()
     m_remove->setToolTip(loaded ? tr("In use: set another one active first")
                                 : tr("Delete the file from the model folder (never a bundled file, nor one elsewhere "
                                      "on the machine)"));
-    m_activate->setEnabled(idle && installed && !loaded);
+    // SPAI runs from rine-cli score so far: the application's scans and Inspect are RINE's.
+    const bool detector = any && s->installed.model.role == QLatin1String("detector");
+    m_activate->setEnabled(idle && installed && !loaded && !detector);
+    m_activate->setToolTip(detector ? tr("SPAI runs from rine-cli score --detector spai; the application does not run "
+                                         "it yet")
+                                    : tr("Use this backbone or head from now on (also at the next start, unless "
+                                         "the command line names another)"));
 }
 
 void ModelsPage::showDetails()
@@ -430,13 +436,20 @@ void ModelsPage::showDetails()
     for (const QString &url : m.urls)
         urls << QStringLiteral("<code>%1</code>").arg(h(url));
     html += row(tr("Download from"), urls.join(QStringLiteral("<br>")));
+    if (!m.page.isEmpty())
+        html += row(tr("Authors' page"), QStringLiteral("<code>%1</code>").arg(h(m.page)));
+    if (m.thirdPartySize >= 0 || !m.thirdPartySha256.isEmpty())
+        html += row(tr("Recorded elsewhere"),
+                    tr("<b>unverified</b>: %1 bytes, SHA-256 <code>%2</code>, as a third party recorded it; %3")
+                        .arg(m.thirdPartySize)
+                        .arg(h(m.thirdPartySha256), h(m.thirdPartyNote)));
     html += row(tr("Licence"), h(m.license));
     html += row(tr("Cite"), h(m.citation));
     if (!s->rejected.isEmpty()) {
         QStringList files;
         for (const QString &f : s->rejected)
             files << QStringLiteral("<code>%1</code>").arg(h(f));
-        html += row(tr("Rejected"), tr("downloads whose SHA-256 did not match, kept aside and never used:<br>%1")
+        html += row(tr("Rejected"), tr("downloads whose SHA-256 or contents did not match, kept aside and never used:<br>%1")
                                         .arg(files.join(QStringLiteral("<br>"))));
     }
     html += QStringLiteral("</table>");

@@ -71,7 +71,8 @@ void ModelsWorker::fetch(const QString &name, const QString &url, bool trust, co
             download->cancel();
     });
     watch->start(100);
-    connect(m_download, &ModelDownloader::finished, this, [this, name, request, job, watch](const DownloadOutcome &outcome) {
+    connect(m_download, &ModelDownloader::finished, this,
+            [this, name, known = *model, request, job, watch](const DownloadOutcome &outcome) {
         watch->stop(); // the job ends below: nothing may poll it after that
         m_download->deleteLater();
         m_download = nullptr;
@@ -83,22 +84,22 @@ void ModelsWorker::fetch(const QString &name, const QString &url, bool trust, co
                                  .arg(QFileInfo(request.target + QStringLiteral(".part")).size());
         } else if (!outcome.ok) {
             action.message = outcome.error;
+        } else if (request.expectedSha256.isEmpty()) {
+            // The manifest leaves this hash open: pin what arrived once it is the model, and say so.
+            auto pinned = ModelStore(m_storeDir).pinDownload(known, outcome.path, outcome.sha256, request.url.toString());
+            action.ok = bool(pinned);
+            action.message = pinned ? tr("%1 installed: %2 (%3 bytes, SHA-256 %4%5). The manifest gives no SHA-256 for "
+                                         "it: this download's is now pinned, and later downloads and imports must "
+                                         "match it.")
+                                          .arg(name, outcome.path)
+                                          .arg(outcome.bytes)
+                                          .arg(outcome.sha256, outcome.resumed ? tr(", resumed") : QString())
+                                    : QString::fromStdString(pinned.error());
         } else {
             action.message = tr("%1 installed: %2 (%3 bytes, SHA-256 %4%5).")
                                  .arg(name, outcome.path)
                                  .arg(outcome.bytes)
                                  .arg(outcome.sha256, outcome.resumed ? tr(", resumed") : QString());
-            if (request.expectedSha256.isEmpty()) {
-                // The manifest leaves this hash open: pin what arrived, and say so.
-                auto pinned = ModelStore(m_storeDir).trust({outcome.sha256, outcome.path,
-                                                            QStringLiteral("pinned on first download from ")
-                                                                + request.url.toString(),
-                                                            QDateTime::currentDateTimeUtc().toString(Qt::ISODate)});
-                action.message += QLatin1Char(' ')
-                                + (pinned ? tr("The manifest gives no SHA-256 for it: this download's is now pinned, "
-                                               "and later downloads and imports must match it.")
-                                          : QString::fromStdString(pinned.error()));
-            }
         }
         done(action, job);
     });

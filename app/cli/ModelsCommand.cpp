@@ -48,6 +48,11 @@ int list(const ModelStore &store)
             << "  sha256:   " << (sha.isEmpty() ? QStringLiteral("not known before the first download (pinned then)") : sha) << "\n"
             << "  licence:  " << m.license << "\n"
             << "  url:      " << m.url << "\n";
+        if (!m.page.isEmpty())
+            out << "  page:     " << m.page << "\n";
+        if (m.thirdPartySize >= 0 || !m.thirdPartySha256.isEmpty())
+            out << "  recorded by a third party, UNVERIFIED: " << m.thirdPartySize << " bytes, SHA-256 "
+                << m.thirdPartySha256 << " (" << m.thirdPartyNote << ")\n";
     }
     return Success;
 }
@@ -105,8 +110,10 @@ int fetch(ModelStore &store, const KnownModel &model, const QString &url, bool q
         return SomeFailed;
     }
     if (request.expectedSha256.isEmpty()) {
-        store.trust({outcome.sha256, outcome.path, QStringLiteral("pinned on first download from ") + request.url.toString(),
-                     QDateTime::currentDateTimeUtc().toString(Qt::ISODate)});
+        if (auto pinned = store.pinDownload(model, outcome.path, outcome.sha256, request.url.toString()); !pinned) {
+            err(QString::fromStdString(pinned.error()));
+            return SomeFailed;
+        }
         QTextStream(stderr) << "rine-cli models: the manifest gives no SHA-256 for " << model.name
                             << "; pinned this download's, " << outcome.sha256
                             << ": later downloads and imports must match it" << Qt::endl;

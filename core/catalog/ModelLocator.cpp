@@ -45,9 +45,32 @@ QList<KnownModel> ModelLocator::knownModels()
         m.size = o.value(QStringLiteral("size")).isDouble() ? qint64(o.value(QStringLiteral("size")).toDouble()) : -1;
         m.license = o.value(QStringLiteral("license")).toString();
         m.bundled = o.value(QStringLiteral("bundled")).toBool();
+        m.page = o.value(QStringLiteral("page")).toString();
+        const QJsonObject record = o.value(QStringLiteral("third_party_record")).toObject();
+        m.thirdPartySize = record.value(QStringLiteral("size")).isDouble()
+                             ? qint64(record.value(QStringLiteral("size")).toDouble()) : -1;
+        m.thirdPartySha256 = record.value(QStringLiteral("sha256")).toString();
+        m.thirdPartyNote = record.value(QStringLiteral("note")).toString();
         models.append(m);
     }
     return models;
+}
+
+KnownModel ModelLocator::known(const QString &name)
+{
+    for (const KnownModel &m : knownModels())
+        if (m.name == name)
+            return m;
+    return {};
+}
+
+QString ModelLocator::defaultSpaiWeights()
+{
+    const QString fromEnv = qEnvironmentVariable("RINE_SPAI_WEIGHTS");
+    if (!fromEnv.isEmpty())
+        return fromEnv;
+    const KnownModel spai = known(QStringLiteral("spai"));
+    return ModelStore::defaultDir() + QLatin1Char('/') + (spai.file.isEmpty() ? QStringLiteral("spai.pth") : spai.file);
 }
 
 KnownModel ModelLocator::knownBackbone()

@@ -9,7 +9,7 @@ namespace rine {
 // One entry of models/manifest.json.
 struct KnownModel {
     QString name;
-    QString role; // "backbone" or "head"
+    QString role; // "backbone", "head" (RINE's) or "detector" (a whole detector: SPAI)
     QString file;
     QString url; // the first of urls
     QStringList urls;
@@ -18,6 +18,11 @@ struct KnownModel {
     QString format; // torchscript, state_dict, safetensors
     QString citation;
     qint64 size = -1; // -1: not known in advance
+    QString page; // where a person finds the file (the authors' page), when the URL is not one
+    // What someone else recorded of the file (size, SHA-256 as they wrote it): shown as theirs,
+    // unverified, and never used to accept or refuse a file.
+    qint64 thirdPartySize = -1;
+    QString thirdPartySha256, thirdPartyNote;
     QString license;
     bool bundled = false;
 };
@@ -30,6 +35,12 @@ public:
     static QString modelsDir();
     static QList<KnownModel> knownModels();
     static KnownModel knownBackbone();
+
+    // The known model of that name; an empty name when there is none.
+    static KnownModel known(const QString &name);
+    // Where SPAI's weights are expected: $RINE_SPAI_WEIGHTS if set, else the model store's
+    // spai.pth (rine-cli models fetch spai).
+    static QString defaultSpaiWeights();
 
     // The bundled 2-class head, or "" when it is not found.
     static QString defaultHead();

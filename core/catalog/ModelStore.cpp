@@ -1,6 +1,7 @@
 #include "ModelStore.h"
 
 #include "model/Detector.h"
+#include "model/SpaiDetector.h"
 #include "util/Sha256.h"
 
 #include <QDir>
@@ -77,6 +78,12 @@ QList<InstalledModel> ModelStore::installed() const
         } else if (QFile::exists(pathOf(model))) {
             entry.path = pathOf(model);
             entry.where = QStringLiteral("store");
+        } else if (model.role == QLatin1String("detector") && model.name == QLatin1String("spai")) {
+            const QString fromEnv = qEnvironmentVariable("RINE_SPAI_WEIGHTS");
+            if (!fromEnv.isEmpty() && QFile::exists(fromEnv)) {
+                entry.path = fromEnv;
+                entry.where = QStringLiteral("$RINE_SPAI_WEIGHTS");
+            }
         } else if (model.role == QLatin1String("backbone")) {
             const QString fromEnv = qEnvironmentVariable("RINE_BACKBONE");
             const QString cache = QDir::homePath() + QStringLiteral("/.cache/clip/") + model.file;
@@ -234,15 +241,8 @@ Result<QString> ModelStore::import(const QString &path, const KnownModel &as, bo
         return R::failure(path.toStdString() + ": SHA-256 " + sha->toStdString() + " is not that of " + as.name.toStdString()
                           + " (" + expected.toStdString() + "); this is another file, or a damaged copy");
     // The architecture, from the tensors' shapes, before anything is copied.
-    if (as.role == QLatin1String("head")) {
-        auto head = inspectHead(path.toStdString());
-        if (!head)
-            return R::failure(head.error());
-    } else {
-        auto backbone = inspectBackbone(path.toStdString());
-        if (!backbone)
-            return R::failure(backbone.error());
-    }
+    if (auto checked = checkArchitecture(path, as); !checked)
+        return R::failure(checked.error());
     if (!QDir().mkpath(m_dir))
         return R::failure(m_dir.toStdString() + ": cannot create the model folder");
     const QString target = pathOf(as), partial = target + QStringLiteral(".importing");
@@ -261,6 +261,47 @@ Result<QString> ModelStore::import(const QString &path, const KnownModel &as, bo
         trust({sha.value(), target, QStringLiteral("pinned on first import"),
                QDateTime::currentDateTimeUtc().toString(Qt::ISODate)});
     return target;
+}
+
+Result<bool> ModelStore::checkArchitecture(const QString &path, const KnownModel &as)
+{
+    QFile file(path);
+    if (file.open(QIODevice::ReadOnly)) {
+        const QByteArray head = file.read(512).trimmed().toLower();
+        if (head.startsWith("<!doctype html") || head.startsWith("<html") || head.startsWith("<?xml")
+            || head.startsWith("<head"))
+            return Result<bool>::failure(
+                path.toStdString() + ": this is a web page, not " + as.name.toStdString()
+                + "'s weights (a file host that asks a browser to confirm the download sends one); download it in a "
+                  "browser from "
+                + (as.page.isEmpty() ? as.url : as.page).toStdString() + " and import it with rine-cli models import FILE --as "
+                + as.name.toStdString());
+    }
+    const std::string file8 = path.toStdString();
+    if (as.role == QLatin1String("head")) {
+        if (auto head = inspectHead(file8); !head)
+            return Result<bool>::failure(head.error());
+    } else if (as.role == QLatin1String("detector")) {
+        if (auto spai = inspectSpai(file8); !spai)
+            return Result<bool>::failure(spai.error());
+    } else if (auto backbone = inspectBackbone(file8); !backbone) {
+        return Result<bool>::failure(backbone.error());
+    }
+    return true;
+}
+
+Result<bool> ModelStore::pinDownload(const KnownModel &model, const QString &path, const QString &sha256, const QString &url)
+{
+    if (auto checked = checkArchitecture(path, model); !checked) {
+        // Kept aside for inspection, under a name nothing loads, as a download that failed its hash.
+        const QString aside = pathOf(model) + QStringLiteral(".rejected-") + sha256.left(12);
+        QFile::remove(aside);
+        QFile::rename(path, aside);
+        return Result<bool>::failure(checked.error() + "; nothing was pinned, the download is kept aside as "
+                                     + aside.toStdString());
+    }
+    return trust({sha256, path, QStringLiteral("pinned on first download from ") + url,
+                  QDateTime::currentDateTimeUtc().toString(Qt::ISODate)});
 }
 
 QList<QJsonObject> ModelStore::calibrations() const

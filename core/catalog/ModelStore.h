@@ -91,6 +91,16 @@ public:
     // file is parsed: nothing else says the file is that model.
     Result<QString> import(const QString &path, const KnownModel &as, bool trustGiven = false);
 
+    // What a file must be before it is pinned or installed as `as`: not a web page, and the
+    // architecture its role needs, read from the tensors' shapes (a RINE head, a CLIP backbone,
+    // a SPAI checkpoint). On refusal, a message naming the file and what is wrong.
+    static Result<bool> checkArchitecture(const QString &path, const KnownModel &as);
+
+    // The first download of a model with no published or pinned SHA-256 (now at `path`, with
+    // `sha256`, from `url`): pinned when checkArchitecture accepts it; else moved aside as
+    // .rejected-SHA and nothing is pinned. Both front-ends' downloads end here.
+    Result<bool> pinDownload(const KnownModel &model, const QString &path, const QString &sha256, const QString &url);
+
     // Calibrations (a threshold for a target false-positive rate, with the rates measured on
     // a reference set) recorded for a head, so that verdicts can state their error rates.
     // Appended to calibrations.json; the newest for a head is the one in force.

@@ -6,6 +6,7 @@
 #include "RunCli.h"
 #include "TestFiles.h"
 
+#include <QDir>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -45,6 +46,11 @@ private slots:
         m_server.route("/corrupt.pth").body = QByteArray(1139686, 'x');
         m_server.route("/tiny_head.pth").body = test::readAll(RINE_TEST_DATA "/reference-tiny/rine_tiny_head.pth");
         m_server.route("/missing.pth").status = 404;
+        m_server.route("/spai.pth").body = test::readAll(RINE_TEST_DATA "/spai-tiny/spai_tiny_checkpoint.pth");
+        // What a file host sends instead of a large file when it wants a browser to confirm.
+        m_server.route("/drive.html").body =
+            "<!DOCTYPE html><html><head><title>Google Drive - Virus scan warning</title></head><body>"
+            "<form action=\"https://drive.usercontent.google.com/download\"></form></body></html>";
     }
 
     void fetchVerifiesAgainstTheManifest()
@@ -110,6 +116,42 @@ private slots:
         run = models({"import", RINE_TEST_DATA "/rine_tiny_head_b.pth", "--as", "rine-ldm", "--trust"});
         QVERIFY2(run.exitCode == 0, run.err.constData());
         QVERIFY(QFile::exists(m_store + "/rine_ldm.pth"));
+    }
+
+    // SPAI: listed with the third party's record marked unverified; a web page in place of the
+    // weights is never pinned; the first verified download is pinned, and an import of another
+    // file is then refused.
+    void spaiIsPinnedOnItsFirstVerifiedDownload()
+    {
+        test::Run run = models({"list"});
+        QVERIFY2(run.out.contains("spai (detector)") && run.out.contains("recorded by a third party, UNVERIFIED: 934865338 bytes"),
+                 run.out.constData());
+        QVERIFY2(run.out.contains("drive.usercontent.google.com"), run.out.constData());
+
+        run = models({"fetch", "spai", "--url", m_server.url("/drive.html"), "--trust"});
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains("web page") && run.err.contains("drive.google.com/file/d/") && run.err.contains("kept aside"),
+                 run.err.constData());
+        QVERIFY(!QFile::exists(m_store + "/spai.pth"));
+        QVERIFY(!test::readAll(m_store + "/trust.json").contains("spai.pth"));
+        QCOMPARE(QDir(m_store).entryList({"spai.pth.rejected-*"}).size(), 1);
+
+        // A RINE head is not SPAI: its tensors say so.
+        run = models({"import", RINE_TEST_DATA "/rine_tiny_head_b.pth", "--as", "spai", "--trust"});
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY(!QFile::exists(m_store + "/spai.pth"));
+
+        run = models({"fetch", "spai", "--url", m_server.url("/spai.pth"), "--trust"});
+        QVERIFY2(run.exitCode == 0 && run.err.contains("pinned"), run.err.constData());
+        QCOMPARE(test::readAll(m_store + "/spai.pth"), test::readAll(RINE_TEST_DATA "/spai-tiny/spai_tiny_checkpoint.pth"));
+        run = models({"list"});
+        QVERIFY2(run.out.contains("store: " + (m_store + "/spai.pth").toUtf8()), run.out.constData());
+        // The state dict holds the same weights but is another file: not the pinned one.
+        run = models({"import", RINE_TEST_DATA "/spai-tiny/spai_tiny_state_dict.pt", "--as", "spai", "--trust"});
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains("is not that of spai"), run.err.constData());
+        run = models({"verify", "spai"});
+        QVERIFY2(run.exitCode == 0 && run.out.contains("spai: ok"), run.out.constData());
     }
 
     void badUsageExitsTwo()

@@ -26,6 +26,7 @@
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QTextBrowser>
 #include <QTest>
 #include <QTextBrowser>
 
@@ -121,6 +122,8 @@ private slots:
         m_server.route("/slow.pth").body = m_head;
         m_server.route("/slow.pth").trickleBytes = 2000;
         m_server.route("/missing.pth").status = 404;
+        m_server.route("/spai.pth").body = readAll(QStringLiteral(RINE_TEST_DATA "/spai-tiny/spai_tiny_checkpoint.pth"));
+        m_server.route("/drive.html").body = "<!DOCTYPE html><html><head><title>Virus scan warning</title></head></html>";
     }
 
     void managesTheModelFolder()
@@ -134,7 +137,7 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(window.engine()->hasModel(), 60000);
         ModelsPage *page = window.modelsPage();
         window.findChild<QAction *>(QStringLiteral("actionModelsPage"))->trigger();
-        QTRY_VERIFY_WITH_TIMEOUT(page->state().models.size() == 5, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(page->state().models.size() == 6, 10000);
 
         // What the manifest knows, and where each file is.
         QCOMPARE(status(page, QStringLiteral("rine-2class")), QStringLiteral("Bundled"));
@@ -187,6 +190,22 @@ private slots:
             pinned |= trusted->item(r, 0)->text() == sha(m_head)
                    && trusted->item(r, 1)->text().startsWith(QStringLiteral("pinned on first download from http://127.0.0.1"));
         QVERIFY(pinned); // although the same bytes were trusted elsewhere before: the pin is its own record
+
+        // SPAI: the third party's record shown as such; a web page in place of the weights is
+        // rejected and nothing pinned; the checkpoint is pinned; it cannot be set active (the
+        // application runs RINE only so far).
+        page->select(QStringLiteral("spai"));
+        const QString details = page->findChild<QTextBrowser *>(QStringLiteral("modelDetails"))->toPlainText();
+        QVERIFY2(details.contains(QStringLiteral("unverified")) && details.contains(QStringLiteral("934865338")), qPrintable(details));
+        action = act(window, [&] { emit page->fetchRequested(QStringLiteral("spai"), m_server.url("/drive.html"), true); });
+        QVERIFY(!action.ok);
+        QVERIFY2(action.message.contains(QStringLiteral("web page")), qPrintable(action.message));
+        QVERIFY(!QFile::exists(ModelStore().dir() + QStringLiteral("/spai.pth")));
+        action = act(window, [&] { emit page->fetchRequested(QStringLiteral("spai"), m_server.url("/spai.pth"), true); });
+        QVERIFY2(action.ok && action.message.contains(QStringLiteral("pinned")), qPrintable(action.message));
+        QCOMPARE(status(page, QStringLiteral("spai")), QStringLiteral("Installed - 1 rejected download(s) kept aside"));
+        page->select(QStringLiteral("spai"));
+        QVERIFY(!button(page, "activateButton")->isEnabled());
 
         // Verify hashes the file again.
         page->select(QStringLiteral("rine-1class"));
