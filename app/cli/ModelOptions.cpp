@@ -40,12 +40,25 @@ ModelOptions::ModelOptions(Heads heads)
       m_trust(QStringLiteral("trust"),
               QStringLiteral("Load weight files whose SHA-256 is not in the model manifest (TorchScript archives can "
                              "carry code; pickle readers have had memory-safety bugs). The decision is recorded in "
-                             "the model folder's trust.json."))
+                             "the model folder's trust.json.")),
+      m_detector(QStringLiteral("detector"),
+                 QStringLiteral("rine (default) or spai (SPAI, CVPR 2025: any resolution, 224 px patches in the "
+                                "frequency domain; catches many diffusion models RINE misses). Give it twice to run "
+                                "both: each image is read and decoded once, and each detector's score is recorded "
+                                "beside the other's."),
+                 QStringLiteral("rine|spai")),
+      m_spaiWeights(QStringLiteral("spai-weights"),
+                    QStringLiteral("SPAI's weights: the published checkpoint (a torch.save with its training "
+                                   "configuration) or a state dict. Default: $RINE_SPAI_WEIGHTS, else spai.pth in the "
+                                   "model folder (rine-cli models fetch spai)."),
+                    QStringLiteral("FILE"))
 {
 }
 
 void ModelOptions::addTo(QCommandLineParser &parser) const
 {
+    if (m_detectorOptions)
+        parser.addOptions({m_detector, m_spaiWeights});
     if (m_heads == Heads::None)
         parser.addOptions({m_backbone, m_device, m_precision, m_batch, m_threads, m_trust});
     else if (!m_cropOption)
@@ -90,13 +103,36 @@ bool ModelOptions::read(const QCommandLineParser &parser, QString &error)
             return false;
         }
     }
+    m_request.rine = true;
+    m_request.spaiWeights.clear();
+    if (m_detectorOptions && parser.isSet(m_detector)) {
+        QStringList detectors = parser.values(m_detector);
+        for (const QString &d : detectors)
+            if (d != QLatin1String("rine") && d != QLatin1String("spai")) {
+                error = QStringLiteral("--detector must be rine or spai, not '%1'").arg(d);
+                return false;
+            }
+        if (detectors.removeDuplicates() > 0) {
+            error = QStringLiteral("--detector names a detector twice");
+            return false;
+        }
+        m_request.rine = detectors.contains(QLatin1String("rine"));
+        if (detectors.contains(QLatin1String("spai")))
+            m_request.spaiWeights = parser.isSet(m_spaiWeights) ? parser.value(m_spaiWeights) : ModelLocator::defaultSpaiWeights();
+    }
+    if (m_detectorOptions && parser.isSet(m_spaiWeights) && !usesSpai()) {
+        error = QStringLiteral("--spai-weights is for --detector spai");
+        return false;
+    }
     m_request.backbone = parser.isSet(m_backbone) ? parser.value(m_backbone) : ModelLocator::defaultBackbone();
-    if (!QFileInfo::exists(m_request.backbone)) {
+    if (!m_request.rine) {
+        // Nothing of RINE's is loaded: its files are neither needed nor checked.
+    } else if (!QFileInfo::exists(m_request.backbone)) {
         error = ModelLocator::missingBackboneMessage(m_request.backbone);
         return false;
     }
     m_request.heads.clear();
-    if (m_heads != Heads::None) {
+    if (m_heads != Heads::None && m_request.rine) {
         m_request.heads = parser.values(m_head);
         if (m_request.heads.size() > 1 && m_heads != Heads::Several) {
             error = QStringLiteral("give one --head (rine-cli scan takes several)");
@@ -121,6 +157,18 @@ std::unique_ptr<Detector> ModelOptions::load(QString &error) const
     if (!loaded.detector)
         error = loaded.error; // an untrusted file's reason already says how --trust answers it
     return std::move(loaded.detector);
+}
+
+bool ModelOptions::loadDetectors(Loaded &out, QString &error) const
+{
+    ModelLoad loaded = loadModels(m_request);
+    if (!loaded.ok()) {
+        error = loaded.error;
+        return false;
+    }
+    out.rine = std::move(loaded.detector);
+    out.spai = std::move(loaded.spai);
+    return true;
 }
 
 std::unique_ptr<Detector> ModelOptions::readAndLoad(const QCommandLineParser &parser, QString &error)

@@ -2,6 +2,7 @@
 
 #include "image/Preprocessing.h"
 #include "model/Detector.h"
+#include "scoring/ImageScorer.h"
 #include "session/ModelSession.h"
 
 #include <QCommandLineOption>
@@ -28,6 +29,12 @@ public:
         m_cropOption = false;
         return *this;
     }
+    // --detector rine|spai (repeatable) and --spai-weights FILE: commands that run SPAI too.
+    ModelOptions &withDetectors()
+    {
+        m_detectorOptions = true;
+        return *this;
+    }
     void addTo(QCommandLineParser &parser) const;
 
     // Checks the values; on failure, error says what is wrong and the caller exits with 2.
@@ -40,13 +47,26 @@ public:
     // read() then load(): the detector, or nullptr with error set.
     std::unique_ptr<Detector> readAndLoad(const QCommandLineParser &parser, QString &error);
 
+    // The detectors --detector asked for, loaded under the trust policy (withDetectors()).
+    struct Loaded {
+        std::unique_ptr<Detector> rine; // null unless RINE was asked for
+        std::unique_ptr<SpaiDetector> spai; // null unless SPAI was asked for
+        DetectorSet set() const { return {rine.get(), spai.get()}; }
+    };
+    // false with error set (the caller exits with 2).
+    bool loadDetectors(Loaded &out, QString &error) const;
+    bool usesRine() const { return m_request.rine; }
+    bool usesSpai() const { return !m_request.spaiWeights.isEmpty(); }
+
     CropMode crop() const { return m_cropMode; }
     int batchSize() const { return m_batchSize; }
 
 private:
     Heads m_heads;
     bool m_cropOption = true;
-    QCommandLineOption m_backbone, m_head, m_crop, m_device, m_precision, m_batch, m_threads, m_trust;
+    bool m_detectorOptions = false;
+    QCommandLineOption m_backbone, m_head, m_crop, m_device, m_precision, m_batch, m_threads, m_trust, m_detector,
+        m_spaiWeights;
     ModelRequest m_request;
     CropMode m_cropMode = CropMode::Center;
     int m_batchSize = 8;

@@ -11,6 +11,8 @@
 namespace rine::cli {
 
 struct RunRecord {
+    bool rine = true; // RINE scored the images (model and crop describe it)
+    const SpaiDetector *spai = nullptr; // SPAI scored them too, or alone
     ModelInfo model;
     CropMode crop = CropMode::Center;
     std::vector<ImageRecord> records;

@@ -25,12 +25,13 @@ int runScore(const QStringList &arguments)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(
-        QStringLiteral("Scores images with RINE: the probability that each was made by a generative model.\n"
-                       "Writes one record per image, in argument order. Exit status: 0 every image scored, "
+        QStringLiteral("Scores images with RINE, SPAI or both (--detector): the probability that each was made by a "
+                       "generative model.\n"
+                       "Writes one record per image, in argument order, with each detector's logit and probability. Exit status: 0 every image scored, "
                        "1 some images failed (each has an error record), 2 bad usage or unloadable weights."));
     parser.addHelpOption();
     ModelOptions model(ModelOptions::Heads::One);
-    model.addTo(parser);
+    model.withDetectors().addTo(parser);
     const QCommandLineOption format(QStringLiteral("format"), QStringLiteral("Output format (default json)."),
                                     QStringLiteral("json|csv"), QStringLiteral("json"));
     const QCommandLineOption output(QStringLiteral("output"),
@@ -60,8 +61,8 @@ int runScore(const QStringList &arguments)
         return UsageOrSetup;
     }
     QString error;
-    const std::unique_ptr<Detector> detector = model.readAndLoad(parser, error);
-    if (!detector) {
+    ModelOptions::Loaded detectors;
+    if (!model.read(parser, error) || !model.loadDetectors(detectors, error)) {
         err(error);
         return UsageOrSetup;
     }
@@ -72,7 +73,7 @@ int runScore(const QStringList &arguments)
     ScoreOptions scoreOptions;
     scoreOptions.crop = model.crop();
     scoreOptions.batchSize = model.batchSize();
-    ImageScorer scorer(*detector, scoreOptions);
+    ImageScorer scorer(detectors.set(), scoreOptions);
     std::vector<std::string> paths;
     for (const QString &image : images)
         paths.push_back(image.toStdString());
@@ -83,7 +84,10 @@ int runScore(const QStringList &arguments)
     };
 
     RunRecord run;
-    run.model = detector->info();
+    run.rine = detectors.rine != nullptr;
+    run.spai = detectors.spai.get();
+    if (detectors.rine)
+        run.model = detectors.rine->info();
     run.crop = scoreOptions.crop;
     run.records = scorer.scoreFiles(paths, progress);
     const QByteArray text = formatValue == QLatin1String("csv") ? toCsv(run) : toJson(run);

@@ -66,6 +66,50 @@ QJsonObject provenanceJson(const ModelInfo &m, CropMode crop)
     };
 }
 
+QJsonObject spaiJson(const SpaiDetector &spai)
+{
+    const SpaiConfig &c = spai.config();
+    return QJsonObject{
+        {QStringLiteral("detector"), QStringLiteral("spai")},
+        {QStringLiteral("weights_path"), q(spai.path())},
+        {QStringLiteral("weights_sha256"), q(spai.sha256())},
+        {QStringLiteral("architecture"), q(c.describe())},
+        {QStringLiteral("preprocessing"),
+         QStringLiteral("8-bit RGB as PIL convert(\"RGB\"), no resizing; a side under %1 px padded to %1, centred, "
+                        "reflect-101; %1 px patches at stride %2, row-major, the remainder dropped; fewer than %3 "
+                        "patches: five-crop (corners, then the centre); pixels x/255; every patch scored in the "
+                        "frequency domain and weighed by the spectral context attention")
+             .arg(c.imageSize)
+             .arg(c.stride)
+             .arg(c.minimumPatches)},
+        {QStringLiteral("device"), QStringLiteral("cpu")},
+        {QStringLiteral("precision"), QStringLiteral("fp32")},
+        {QStringLiteral("citation"),
+         QStringLiteral("Karageorgiou, Papadopoulos, Kompatsiaris and Gavves, Any-Resolution AI-Generated Image "
+                        "Detection by Spectral Learning, CVPR 2025")},
+    };
+}
+
+QJsonObject spaiScoreJson(const SpaiScore &score)
+{
+    const SpaiLayout &l = score.layout;
+    QJsonArray patches;
+    for (const SpaiPatchScore &p : score.patches)
+        patches.append(QJsonObject{{QStringLiteral("top"), p.top},
+                                   {QStringLiteral("left"), p.left},
+                                   {QStringLiteral("attention"), numbersJson(p.attention)},
+                                   {QStringLiteral("attention_mean"), p.attentionMean},
+                                   {QStringLiteral("solo_logit"), p.soloLogit}});
+    return QJsonObject{
+        {QStringLiteral("logit"), score.logit},
+        {QStringLiteral("probability"), score.probability},
+        {QStringLiteral("patch_mode"), l.fiveCrop ? QStringLiteral("five_crop") : QStringLiteral("grid")},
+        {QStringLiteral("padding"), QJsonArray{l.padTop, l.padBottom, l.padLeft, l.padRight}},
+        {QStringLiteral("padded_size"), QJsonArray{l.width, l.height}},
+        {QStringLiteral("patches"), patches},
+    };
+}
+
 QJsonArray numbersJson(const std::vector<double> &values)
 {
     QJsonArray out;

@@ -17,10 +17,19 @@ CropScore combineCrops(const std::vector<CropScore> &scores, std::size_t first, 
     return out;
 }
 
-ImageScorer::ImageScorer(Detector &detector, ScoreOptions options)
-    : ImageScorer([&detector](const std::vector<const std::uint8_t *> &crops) { return detector.score(crops); },
-                  detector.info().inputSize, std::move(options))
+ImageScorer::ImageScorer(Detector &detector, ScoreOptions options) : ImageScorer(DetectorSet{&detector, nullptr}, std::move(options))
 {
+}
+
+ImageScorer::ImageScorer(DetectorSet detectors, ScoreOptions options)
+    : m_spai(detectors.spai), m_options(std::move(options))
+{
+    if (Detector *rine = detectors.rine) {
+        m_scorer = [rine](const std::vector<const std::uint8_t *> &crops) { return rine->score(crops); };
+        m_inputSize = rine->info().inputSize;
+    }
+    if (m_options.batchSize < 1)
+        m_options.batchSize = 1;
 }
 
 ImageScorer::ImageScorer(CropScorer scorer, int inputSize, ScoreOptions options)
@@ -59,6 +68,22 @@ std::vector<ImageRecord> ImageScorer::scoreFiles(const std::vector<std::string> 
         record.height = image->height;
         record.jpegQuality = image->jpegQuality;
         record.warnings = image->warnings;
+        if (m_spai) {
+            // SPAI first, on the decoded image at its own resolution; the image is freed once
+            // RINE's crops are planned.
+            try {
+                const RgbImage &rgb = image->rgb;
+                record.spai = m_spai->score(rgb.pixels.data(), rgb.width, rgb.height, std::size_t(rgb.width) * 3);
+            } catch (const std::exception &e) {
+                record.error = paths[i] + ": SPAI could not score this image: " + e.what();
+            }
+        }
+        if (!m_scorer) {
+            record.ok = record.spai.has_value();
+            if (progress)
+                progress(++done, paths.size());
+            continue;
+        }
         Pending item{i, Preprocessing{m_options.crop, size}.plan(image->rgb)};
         record.warnings.insert(record.warnings.end(), item.plan.warnings.begin(), item.plan.warnings.end());
         pending.push_back(std::move(item));
@@ -96,7 +121,8 @@ void ImageScorer::flush(std::vector<Pending> &pending, std::vector<ImageRecord> 
         for (std::size_t w = 0; w < item.plan.entropies.size(); ++w)
             record.windows.push_back({item.plan.regions[w], item.plan.entropies[w], scores.value()[next + w].logit});
         next += item.plan.crops.size();
-        record.ok = true;
+        record.rineScored = true;
+        record.ok = !m_spai || record.spai.has_value();
         record.logit = combined.logit;
         record.probability = combined.probability;
         record.contributions = combined.contributions;

@@ -3,9 +3,11 @@
 #include "image/ImageDecoder.h"
 #include "image/Preprocessing.h"
 #include "model/Detector.h"
+#include "model/SpaiDetector.h"
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,21 +28,31 @@ using CropScorer = std::function<Result<std::vector<CropScore>>(const std::vecto
 // as the published Synthbuster evaluation), the mean contributions.
 CropScore combineCrops(const std::vector<CropScore> &scores, std::size_t first, std::size_t count);
 
+// The detectors that score each image: RINE (its detector's first head), SPAI, or both. Each
+// image is read, hashed and decoded once for all of them.
+struct DetectorSet {
+    Detector *rine = nullptr;
+    const SpaiDetector *spai = nullptr;
+};
+
 // The outcome for one file, in the order the files were given.
 struct ImageRecord {
     std::string path;
     std::string sha256; // of the bytes read and scored; empty when the file could not be read
-    bool ok = false;
+    bool ok = false; // every detector of the set scored it
     std::string error;
     std::string format;
     int width = 0;
     int height = 0;
     int jpegQuality = 0; // DecodedImage::jpegQuality
     std::vector<std::string> warnings;
+    // RINE's score (when RINE is in the set and scored the image).
+    bool rineScored = false;
     double logit = 0; // ten-crop: mean of the ten logits
     double probability = 0; // sigmoid(logit)
     std::vector<double> contributions; // per block; ten-crop: mean over the crops
     std::vector<WindowScore> windows; // texture crop: each kept window; empty otherwise
+    std::optional<SpaiScore> spai; // SPAI's score (when SPAI is in the set and scored the image)
 };
 
 // Scores image files with a loaded detector: each file read once, hashed, decoded, cropped,
@@ -48,6 +60,9 @@ struct ImageRecord {
 class ImageScorer {
 public:
     ImageScorer(Detector &detector, ScoreOptions options);
+    // At least one detector. options.crop and batchSize are RINE's; SPAI scores every image
+    // at its own resolution.
+    ImageScorer(DetectorSet detectors, ScoreOptions options);
     ImageScorer(CropScorer scorer, int inputSize, ScoreOptions options);
 
     using Progress = std::function<void(std::size_t done, std::size_t total)>;
@@ -62,7 +77,8 @@ private:
     };
     void flush(std::vector<Pending> &pending, std::vector<ImageRecord> &records);
 
-    CropScorer m_scorer;
+    CropScorer m_scorer; // RINE's; empty when RINE is not in the set
+    const SpaiDetector *m_spai = nullptr;
     int m_inputSize = 0;
     ScoreOptions m_options;
     bool m_cancelled = false;

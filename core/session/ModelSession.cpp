@@ -18,13 +18,21 @@ ModelLoad loadModels(const ModelRequest &request)
     ModelLoad out;
     try {
         ModelStore store;
-        QStringList files{request.backbone};
-        files += request.heads;
+        QStringList files;
+        if (request.rine) {
+            files << request.backbone;
+            files += request.heads;
+        }
+        if (!request.spaiWeights.isEmpty())
+            files << request.spaiWeights;
         QStringList hashes; // of each file, as its trust was decided
         for (const QString &file : files) {
             if (!QFileInfo(file).isFile()) {
-                out.error = file == request.backbone
-                              ? ModelLocator::missingBackboneMessage(file)
+                out.error = request.rine && file == request.backbone ? ModelLocator::missingBackboneMessage(file)
+                          : file == request.spaiWeights
+                              ? QStringLiteral("%1: SPAI's weights are not there; fetch them with rine-cli models fetch "
+                                               "spai (or the Models page), or give the file with --spai-weights FILE")
+                                    .arg(file)
                               : QStringLiteral("%1: the head file does not exist; check the path").arg(file);
                 return out;
             }
@@ -59,6 +67,21 @@ ModelLoad loadModels(const ModelRequest &request)
         // The loader reads and hashes each file again (about a second for an 890 MB backbone).
         if (request.cpuThreads > 0)
             configureCpuThreads(request.cpuThreads); // else Detector::load sets one per core, once
+        else if (!request.rine)
+            cpuThreads(); // one per core, once (SPAI alone: no Detector::load to do it)
+        if (!request.spaiWeights.isEmpty()) {
+            SpaiOptions spai;
+            spai.path = toStd(request.spaiWeights);
+            spai.sha256 = toStd(hashes.last());
+            auto loaded = SpaiDetector::load(spai);
+            if (!loaded) {
+                out.error = q(loaded.error());
+                return out;
+            }
+            out.spai = std::move(loaded.value());
+        }
+        if (!request.rine)
+            return out;
         DetectorOptions options;
         options.backbonePath = toStd(request.backbone);
         options.backboneSha256 = toStd(hashes.value(0));
@@ -74,10 +97,12 @@ ModelLoad loadModels(const ModelRequest &request)
         if (request.precision == Precision::Auto && QDir().mkpath(data))
             options.agreementCachePath = toStd(data + QStringLiteral("/precision-agreement.txt"));
         auto detector = Detector::load(options);
-        if (!detector)
+        if (!detector) {
             out.error = q(detector.error());
-        else
+            out.spai.reset();
+        } else {
             out.detector = std::move(detector.value());
+        }
     } catch (const std::exception &e) {
         out.error = QStringLiteral("loading the model failed: %1").arg(QString::fromLocal8Bit(e.what()));
     }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "model/Detector.h"
+#include "model/SpaiDetector.h"
 
 #include <QString>
 #include <QStringList>
@@ -10,11 +11,13 @@
 
 namespace rine {
 
-// What a front-end asks to load: the backbone and its heads (none: the backbone alone, for
-// training), where, and on how many CPU threads.
+// What a front-end asks to load: the detectors (RINE: the backbone and its heads, none: the
+// backbone alone, for training; SPAI: its weight file), where, and on how many CPU threads.
 struct ModelRequest {
+    bool rine = true; // false: RINE is not loaded (backbone and heads are ignored)
     QString backbone;
     QStringList heads;
+    QString spaiWeights; // non-empty: SPAI is loaded from this file
     DeviceChoice device = DeviceChoice::Auto;
     Precision precision = Precision::Standard;
     int cpuThreads = 0; // 0: one per core (set once per process, before the first load)
@@ -30,9 +33,11 @@ struct UntrustedFile {
 };
 
 struct ModelLoad {
-    std::unique_ptr<Detector> detector; // null when nothing was loaded
+    std::unique_ptr<Detector> detector; // RINE; null when it was not asked for or nothing was loaded
+    std::unique_ptr<SpaiDetector> spai; // null when it was not asked for or nothing was loaded
     std::vector<UntrustedFile> untrusted; // non-empty: the user must decide (nothing was loaded)
     QString error; // why nothing was loaded; names the file and what to do
+    bool ok() const { return error.isEmpty() && untrusted.empty(); }
 };
 
 // Loads models under the trust policy: every file must exist; each file's SHA-256 is checked

@@ -1,0 +1,186 @@
+// rine-cli score --detector spai and --detector rine --detector spai: SPAI's records against
+// the upstream code's outputs (tests/data/spai-tiny/reference.json), both detectors in one run
+// against each run alone, the trust policy for SPAI's weights, and bad usage.
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFileInfo>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcessEnvironment>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include "RunCli.h"
+#include "TestFiles.h"
+
+#include <cmath>
+
+using rine::test::readAll;
+using rine::test::Run;
+
+namespace {
+
+const QString kSpai = QStringLiteral(RINE_TEST_DATA "/spai-tiny/");
+const QString kTiny = QStringLiteral(RINE_TEST_DATA "/reference-tiny/");
+const QString kCheckpoint = kSpai + QStringLiteral("spai_tiny_checkpoint.pth");
+
+QStringList tinyRine()
+{
+    return {"--backbone", kTiny + "clip_tiny_traced.pt", "--head", kTiny + "rine_tiny_head.pth", "--device", "cpu"};
+}
+
+} // namespace
+
+class TestCliSpai : public QObject {
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    QJsonObject m_reference; // per image
+    QStringList m_images; // the 8 reference images
+    QProcessEnvironment m_env;
+
+    Run cli(const QStringList &arguments) { return rine::test::rineCli(arguments, {{}, m_env, false}); }
+
+    static QJsonObject parse(const Run &run) { return QJsonDocument::fromJson(run.out).object(); }
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        m_reference = QJsonDocument::fromJson(readAll(kSpai + "reference.json")).object().value("images").toObject();
+        QCOMPARE(m_reference.size(), 8);
+        for (const QString &name : m_reference.keys())
+            m_images << kSpai + "images/" + name;
+        // A model folder and trust records of this test's own.
+        m_env = QProcessEnvironment::systemEnvironment();
+        m_env.insert("RINE_MODEL_STORE", m_dir.filePath("store"));
+        m_env.insert("XDG_DATA_HOME", m_dir.filePath("data"));
+        m_env.remove("RINE_SPAI_WEIGHTS");
+    }
+
+    // Every record: the upstream logit within 5e-5, the layout and each patch's corner exactly.
+    void spaiScoresAsTheUpstreamCode()
+    {
+        const Run run = cli(QStringList{"score", "--detector", "spai", "--spai-weights", kCheckpoint, "--trust", "--quiet"}
+                            + m_images);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QJsonObject root = parse(run);
+        QCOMPARE(root.value("detectors").toArray(), QJsonArray{"spai"});
+        QCOMPARE(root.value("spai").toObject().value("weights_sha256").toString(),
+                 QString::fromLatin1(QCryptographicHash::hash(readAll(kCheckpoint), QCryptographicHash::Sha256).toHex()));
+        QVERIFY(!root.contains("model")); // RINE did not run
+        const QJsonArray records = root.value("records").toArray();
+        QCOMPARE(records.size(), 8);
+        for (int i = 0; i < records.size(); ++i) {
+            const QJsonObject record = records[i].toObject();
+            const QString name = QFileInfo(record.value("path").toString()).fileName();
+            const QJsonObject expected = m_reference.value(name).toObject();
+            QCOMPARE(record.value("status").toString(), QStringLiteral("ok"));
+            QVERIFY(record.value("probability").isNull()); // the top-level score is RINE's
+            const QJsonObject spai = record.value("scores").toObject().value("spai").toObject();
+            const double logit = spai.value("logit").toDouble();
+            QVERIFY2(std::abs(logit - expected.value("logit").toDouble()) < 5e-5,
+                     qPrintable(QStringLiteral("%1: %2 vs %3").arg(name).arg(logit).arg(expected.value("logit").toDouble())));
+            QVERIFY(std::abs(spai.value("probability").toDouble() - expected.value("prob").toDouble()) < 2e-5);
+            QCOMPARE(spai.value("patch_mode").toString(), expected.value("patch_mode").toString());
+            QCOMPARE(spai.value("padding").toArray(), expected.value("padding_top_bottom_left_right").toArray());
+            const QJsonArray patches = spai.value("patches").toArray();
+            const QJsonArray expectedPatches = expected.value("patches").toArray();
+            QCOMPARE(patches.size(), expected.value("num_patches").toInt());
+            for (int p = 0; p < patches.size(); ++p) {
+                const QJsonArray corner = expectedPatches[p].toObject().value("top_left").toArray();
+                QCOMPARE(patches[p].toObject().value("top").toInt(), corner[0].toInt());
+                QCOMPARE(patches[p].toObject().value("left").toInt(), corner[1].toInt());
+                QVERIFY(std::abs(patches[p].toObject().value("attention_mean").toDouble()
+                                 - expected.value("attention_mean_over_heads").toArray()[p].toDouble())
+                        < 1e-4);
+                QVERIFY(std::abs(patches[p].toObject().value("solo_logit").toDouble()
+                                 - expectedPatches[p].toObject().value("solo_logit").toDouble())
+                        < 5e-5);
+            }
+        }
+    }
+
+    // Both detectors in one run: each image read once, and each detector's scores those it
+    // gives alone (the same batches, so equal to the last bit).
+    void bothDetectorsEqualEachAlone()
+    {
+        const QStringList images{m_images[0], m_images[3], m_images[4], kTiny + "images/coffee.png"};
+        const Run both = cli(QStringList{"score", "--detector", "rine", "--detector", "spai", "--spai-weights", kCheckpoint,
+                                         "--trust", "--quiet", "--batch", "2"}
+                             + tinyRine() + images);
+        QVERIFY2(both.exitCode == 0, both.err.constData());
+        const Run rine = cli(QStringList{"score", "--trust", "--quiet", "--batch", "2"} + tinyRine() + images);
+        QVERIFY2(rine.exitCode == 0, rine.err.constData());
+        const Run spai = cli(QStringList{"score", "--detector", "spai", "--spai-weights", kCheckpoint, "--trust", "--quiet"} + images);
+        QVERIFY2(spai.exitCode == 0, spai.err.constData());
+        const QJsonArray b = parse(both).value("records").toArray(), r = parse(rine).value("records").toArray(),
+                         s = parse(spai).value("records").toArray();
+        QCOMPARE(parse(both).value("detectors").toArray(), (QJsonArray{"rine", "spai"}));
+        QCOMPARE(b.size(), 4);
+        for (int i = 0; i < b.size(); ++i) {
+            const QJsonObject scores = b[i].toObject().value("scores").toObject();
+            QCOMPARE(b[i].toObject().value("sha256"), r[i].toObject().value("sha256"));
+            QCOMPARE(scores.value("rine").toObject().value("logit").toDouble(), r[i].toObject().value("logit").toDouble());
+            QCOMPARE(b[i].toObject().value("logit").toDouble(), r[i].toObject().value("logit").toDouble());
+            QCOMPARE(b[i].toObject().value("contributions"), r[i].toObject().value("contributions"));
+            QCOMPARE(scores.value("spai"), s[i].toObject().value("scores").toObject().value("spai"));
+        }
+        // CSV: RINE's columns, then SPAI's.
+        const Run csv = cli(QStringList{"score", "--detector", "rine", "--detector", "spai", "--spai-weights", kCheckpoint,
+                                        "--trust", "--quiet", "--format", "csv"}
+                            + tinyRine() + QStringList{m_images[3]});
+        QVERIFY2(csv.exitCode == 0, csv.err.constData());
+        const QList<QByteArray> lines = csv.out.split('\n');
+        QVERIFY2(lines[0].startsWith("path,sha256,status,error,logit,probability,") && lines[0].contains(",spai_logit,spai_probability,spai_patch_mode,spai_patches"),
+                 lines[0].constData());
+        const QByteArray expected = QByteArray::number(m_reference.value(QFileInfo(m_images[3]).fileName()).toObject().value("num_patches").toInt());
+        QVERIFY2(lines[1].trimmed().endsWith("," + expected), lines[1].constData());
+    }
+
+    // SPAI's checkpoint is a pickle: loaded only when known, pinned or trusted on purpose.
+    void spaiWeightsFollowTheTrustPolicy()
+    {
+        const QString copy = m_dir.filePath("elsewhere.pth");
+        QVERIFY(QFile::copy(kSpai + "spai_tiny_state_dict.pt", copy));
+        Run run = cli({"score", "--detector", "spai", "--spai-weights", copy, "--quiet", m_images[0]});
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.contains("elsewhere.pth") && run.err.contains("--trust"), run.err.constData());
+        QVERIFY(run.out.isEmpty());
+
+        // Where the default file is missing: say how to get it.
+        run = cli({"score", "--detector", "spai", "--quiet", m_images[0]});
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.contains("spai.pth") && run.err.contains("rine-cli models fetch spai"), run.err.constData());
+
+        // A web page saved as the weights, trusted by mistake: refused with the file named.
+        const QString page = rine::test::writeFile(m_dir, "spai_page.pth",
+                                                   "<!DOCTYPE html><html><body><script>alert(1)</script></body></html>");
+        run = cli({"score", "--detector", "spai", "--spai-weights", page, "--trust", "--quiet", m_images[0]});
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.contains("spai_page.pth"), run.err.constData());
+        // RINE's head given as SPAI's weights: its tensors are not SPAI's.
+        run = cli({"score", "--detector", "spai", "--spai-weights", kTiny + "rine_tiny_head.pth", "--trust", "--quiet",
+                   m_images[0]});
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.contains("rine_tiny_head.pth"), run.err.constData());
+    }
+
+    void badUsageExitsTwo()
+    {
+        QCOMPARE(cli({"score", "--detector", "dire", "--quiet", m_images[0]}).exitCode, 2);
+        QCOMPARE(cli({"score", "--detector", "spai", "--detector", "spai", "--spai-weights", kCheckpoint, m_images[0]}).exitCode, 2);
+        const Run run = cli(QStringList{"score", "--spai-weights", kCheckpoint, "--quiet"} + tinyRine() + QStringList{m_images[0]});
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.contains("--detector spai"), run.err.constData());
+        const Run help = cli({"score", "--help"});
+        QVERIFY(help.out.contains("--detector") && help.out.contains("--spai-weights"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliSpai)
+#include "tst_cli_spai.moc"
