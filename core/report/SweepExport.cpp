@@ -32,6 +32,7 @@ QJsonObject sweepToJson(const SweepResult &r)
         });
     }
     return QJsonObject{
+        {QStringLiteral("detector"), q(r.detector)},
         {QStringLiteral("path"), q(r.path)},
         {QStringLiteral("sha256"), q(r.sha256)},
         {QStringLiteral("status"), QStringLiteral("ok")},
@@ -50,11 +51,22 @@ QJsonObject sweepToJson(const SweepResult &r)
 QByteArray robustnessDocument(const SweepPlan &plan, double threshold, std::uint64_t seed, const ModelInfo &model,
                               const QJsonArray &records, CropMode crop)
 {
+    return robustnessDocument(plan, threshold, seed, &model, nullptr, records, crop);
+}
+
+QByteArray robustnessDocument(const SweepPlan &plan, double threshold, std::uint64_t seed, const ModelInfo *rine,
+                              const SpaiDetector *spai, const QJsonArray &records, CropMode crop)
+{
+    QJsonArray detectors;
+    if (rine)
+        detectors.append(QStringLiteral("rine"));
+    if (spai)
+        detectors.append(QStringLiteral("spai"));
     QJsonObject root{{QStringLiteral("preset"), q(plan.name)},
                      {QStringLiteral("threshold"), threshold},
                      {QStringLiteral("seed"), QString::number(seed)},
                      {QStringLiteral("resize_to_256"), plan.resizeTo256},
-                     {QStringLiteral("model"), modelJson(model)},
+                     {QStringLiteral("detectors"), detectors},
                      {QStringLiteral("records"), records}};
     QJsonArray planJson;
     for (const SweepPlan::Series &series : plan.series) {
@@ -65,9 +77,14 @@ QByteArray robustnessDocument(const SweepPlan &plan, double threshold, std::uint
                                     {QStringLiteral("strengths"), strengths}});
     }
     root.insert(QStringLiteral("plan"), planJson);
-    const QJsonObject provenance = provenanceJson(model, crop);
-    for (auto it = provenance.begin(); it != provenance.end(); ++it)
-        root.insert(it.key(), it.value());
+    if (rine) {
+        root.insert(QStringLiteral("model"), modelJson(*rine));
+        const QJsonObject provenance = provenanceJson(*rine, crop);
+        for (auto it = provenance.begin(); it != provenance.end(); ++it)
+            root.insert(it.key(), it.value());
+    }
+    if (spai)
+        root.insert(QStringLiteral("spai"), spaiJson(*spai));
     return QJsonDocument(root).toJson(QJsonDocument::Indented);
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "model/Detector.h"
+#include "model/SpaiDetector.h"
 #include "scoring/RobustnessSweep.h"
 
 #include <QByteArray>
@@ -18,5 +19,9 @@ QJsonObject sweepToJson(const SweepResult &result);
 // Robustness page write the same document.
 QByteArray robustnessDocument(const SweepPlan &plan, double threshold, std::uint64_t seed, const ModelInfo &model,
                               const QJsonArray &records, CropMode crop = CropMode::Center);
+// The same for the detectors that swept (either may be null; each record names its detector):
+// RINE's model and provenance, SPAI's weights and preprocessing.
+QByteArray robustnessDocument(const SweepPlan &plan, double threshold, std::uint64_t seed, const ModelInfo *rine,
+                              const SpaiDetector *spai, const QJsonArray &records, CropMode crop = CropMode::Center);
 
 } // namespace rine

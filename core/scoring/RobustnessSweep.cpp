@@ -103,9 +103,76 @@ void applyThreshold(SweepResult &result, double threshold)
     }
 }
 
-RobustnessSweep::RobustnessSweep(Detector &detector, Options options) : m_detector(detector), m_options(options)
+RobustnessSweep::RobustnessSweep(Detector &detector, Options options) : m_detector(&detector), m_options(options)
 {
     m_options.batchSize = std::max(1, m_options.batchSize);
+}
+
+RobustnessSweep::RobustnessSweep(const SpaiDetector &spai, Options options) : m_spai(&spai), m_options(options) {}
+
+Result<SweepResult> RobustnessSweep::runSpai(const std::string &path, const std::string &sha256, const RgbImage &image,
+                                             const SweepPlan &plan, std::chrono::steady_clock::time_point started)
+{
+    using R = Result<SweepResult>;
+    SweepResult result;
+    result.detector = "spai";
+    result.path = path;
+    result.sha256 = sha256;
+    result.plan = plan.name;
+    result.threshold = m_options.threshold;
+    result.resizedTo256 = plan.resizeTo256;
+    int total = 1;
+    for (const SweepPlan::Series &series : plan.series)
+        total += int(series.strengths.size());
+    int done = 0;
+    auto cancelled = [&] { return m_options.cancel && m_options.cancel->load(); };
+    auto score = [&](const RgbImage &picture) -> Result<SpaiScore> {
+        try {
+            const RgbImage resized = plan.resizeTo256 ? resizeTo(picture, 256, 256) : RgbImage{};
+            const RgbImage &scored = plan.resizeTo256 ? resized : picture;
+            SpaiScore out = m_spai->score(scored.pixels.data(), scored.width, scored.height, std::size_t(scored.width) * 3);
+            result.crops += int(out.patches.size());
+            ++result.forwardPasses;
+            if (m_options.progress)
+                m_options.progress(++done, total);
+            return out;
+        } catch (const std::exception &e) {
+            return Result<SpaiScore>::failure(path + ": SPAI could not score it: " + e.what());
+        }
+    };
+    auto stop = [&] {
+        result.cancelled = true;
+        for (SweepSeries &series : result.series)
+            series.points.clear();
+        result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        return result;
+    };
+    auto baseline = score(image);
+    if (!baseline)
+        return R::failure(baseline.error());
+    result.baselineLogit = baseline->logit;
+    result.baselineProbability = baseline->probability;
+    std::uint64_t step = 0;
+    for (const SweepPlan::Series &series : plan.series) {
+        SweepSeries out{series.kind, {}, -1, {}};
+        for (double strength : series.strengths) {
+            if (cancelled())
+                return stop();
+            const Perturbation perturbation{series.kind, strength};
+            // The same seed per point as RINE's sweep: both detectors see the same perturbed images.
+            auto perturbed = applyPerturbation(image, perturbation, m_options.seed * 1000003u + step++);
+            if (!perturbed)
+                return R::failure(path + ": " + perturbation.describe() + ": " + perturbed.error());
+            auto scored = score(perturbed.value());
+            if (!scored)
+                return R::failure(scored.error());
+            out.points.push_back({strength, perturbation.describe(), scored->logit, scored->probability, false, {}});
+        }
+        result.series.push_back(std::move(out));
+    }
+    applyThreshold(result, m_options.threshold);
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return result;
 }
 
 Result<SweepResult> RobustnessSweep::run(const std::string &path, const SweepPlan &plan)
@@ -121,7 +188,9 @@ Result<SweepResult> RobustnessSweep::run(const std::string &path, const SweepPla
         return R::failure(changedSince(path, bytes.sha256, m_options.expectedSha256));
     if (!image)
         return R::failure(image.error());
-    const int size = m_detector.info().inputSize;
+    if (m_spai)
+        return runSpai(path, bytes.sha256, image->rgb, plan, started);
+    const int size = m_detector->info().inputSize;
     const Preprocessing preprocessing{m_options.crop == CropMode::Texture ? CropMode::Texture : CropMode::Center, size};
     // The crops of each point (one; TextureCrop: its windows), all in one list; each point's first.
     std::vector<std::vector<std::uint8_t>> crops;
@@ -184,7 +253,7 @@ Result<SweepResult> RobustnessSweep::run(const std::string &path, const SweepPla
         std::vector<const std::uint8_t *> batch;
         for (std::size_t i = first; i < std::min(crops.size(), first + std::size_t(m_options.batchSize)); ++i)
             batch.push_back(crops[i].data());
-        auto scored = m_detector.score(batch);
+        auto scored = m_detector->score(batch);
         if (!scored)
             return R::failure(path + ": " + scored.error());
         scores.insert(scores.end(), scored->begin(), scored->end());

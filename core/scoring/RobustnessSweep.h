@@ -3,8 +3,10 @@
 #include "image/Perturbations.h"
 #include "image/Preprocessing.h"
 #include "model/Detector.h"
+#include "model/SpaiDetector.h"
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
@@ -50,6 +52,7 @@ struct SweepSeries {
 };
 
 struct SweepResult {
+    std::string detector = "rine"; // "rine" or "spai": who scored every point
     std::string path, sha256;
     std::string plan;
     double threshold = 0.5;
@@ -57,7 +60,7 @@ struct SweepResult {
     bool baselineFake = false;
     std::vector<SweepSeries> series;
     std::string summary; // "stable under all tested perturbations", or the flips
-    int crops = 0; // crops scored, baseline included
+    int crops = 0; // crops scored, baseline included (SPAI: patches)
     int forwardPasses = 0;
     double seconds = 0;
     bool resizedTo256 = false; // the plan's protocol step
@@ -75,7 +78,9 @@ int firstFlip(bool baselineFake, const std::vector<SweepPoint> &points);
 void applyThreshold(SweepResult &result, double threshold);
 
 // Scores an image under every perturbation of a plan, all crops batched through the detector
-// (the first head). Deterministic for a seed.
+// (the first head); or with SPAI, each perturbed image (resized to 256 x 256 when the plan's
+// protocol says so) scored whole, at its own resolution, one point after another so that one
+// perturbed copy is held at a time. Deterministic for a seed.
 class RobustnessSweep {
 public:
     struct Options {
@@ -95,11 +100,16 @@ public:
         std::string expectedSha256;
     };
     RobustnessSweep(Detector &detector, Options options);
+    // options.crop and batchSize do not apply: SPAI scores the whole image.
+    RobustnessSweep(const SpaiDetector &spai, Options options);
 
     Result<SweepResult> run(const std::string &path, const SweepPlan &plan);
 
 private:
-    Detector &m_detector;
+    Result<SweepResult> runSpai(const std::string &path, const std::string &sha256, const RgbImage &image,
+                                const SweepPlan &plan, std::chrono::steady_clock::time_point started);
+    Detector *m_detector = nullptr;
+    const SpaiDetector *m_spai = nullptr;
     Options m_options;
 };
 

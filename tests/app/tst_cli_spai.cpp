@@ -170,6 +170,46 @@ private slots:
         QVERIFY2(run.err.contains("rine_tiny_head.pth"), run.err.constData());
     }
 
+    // rine-cli robustness --detector spai: SPAI sweeps the image whole; its baseline (the fine
+    // preset keeps the image's resolution) is the upstream logit, each point is scored, and with
+    // both detectors RINE's record is the one it gives alone.
+    void robustnessSweepsEither()
+    {
+        const QString chelsea = kSpai + "images/chelsea_449x300.png";
+        const QString both = m_dir.filePath("both.json"), alone = m_dir.filePath("alone.json");
+        Run run = cli(QStringList{"robustness", "--detector", "rine", "--detector", "spai", "--spai-weights", kCheckpoint,
+                                  "--trust", "--quiet", "--preset", "fine", "--json", both}
+                      + tinyRine() + QStringList{chelsea});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        run = cli(QStringList{"robustness", "--trust", "--quiet", "--preset", "fine", "--json", alone} + tinyRine()
+                  + QStringList{chelsea});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QJsonObject document = QJsonDocument::fromJson(readAll(both)).object();
+        QCOMPARE(document.value("detectors").toArray(), (QJsonArray{"rine", "spai"}));
+        QVERIFY(document.contains("model") && document.contains("spai"));
+        const QJsonArray records = document.value("records").toArray();
+        QCOMPARE(records.size(), 2);
+        QJsonObject rine = records[0].toObject(), spai = records[1].toObject();
+        QCOMPARE(rine.value("detector").toString(), QStringLiteral("rine"));
+        QCOMPARE(spai.value("detector").toString(), QStringLiteral("spai"));
+        QJsonObject rineAlone = QJsonDocument::fromJson(readAll(alone)).object().value("records").toArray()[0].toObject();
+        rine.remove("seconds");
+        rineAlone.remove("seconds");
+        QCOMPARE(rine, rineAlone);
+        const double expected = m_reference.value("chelsea_449x300.png").toObject().value("logit").toDouble();
+        QVERIFY(std::abs(spai.value("baseline").toObject().value("logit").toDouble() - expected) < 5e-5);
+        int points = 0;
+        for (const QJsonValue &series : spai.value("series").toArray())
+            for (const QJsonValue &point : series.toObject().value("points").toArray()) {
+                ++points;
+                const double p = point.toObject().value("probability").toDouble();
+                QVERIFY(p > 0 && p < 1);
+                QCOMPARE(point.toObject().value("verdict").toString(), p >= 0.5 ? QStringLiteral("fake") : QStringLiteral("real"));
+            }
+        QCOMPARE(spai.value("forward_passes").toInt(), points + 1);
+        QCOMPARE(rine.value("series").toArray().size(), spai.value("series").toArray().size());
+    }
+
     void badUsageExitsTwo()
     {
         QCOMPARE(cli({"score", "--detector", "dire", "--quiet", m_images[0]}).exitCode, 2);
