@@ -3,27 +3,18 @@
 #include "model/Detector.h"
 
 #include <cmath>
+#include <functional>
 #include <map>
 
 namespace rine {
 
-Result<EvaluationResult> evaluate(const CropScorer &scorer, const EvaluationRequest &request,
-                                  const std::atomic<bool> *cancel, const EvaluationProgress &progress)
-{
-    using R = Result<EvaluationResult>;
-    ScoreOptions options;
-    options.crop = request.preprocessing.crop;
-    options.batchSize = request.batchSize;
-    options.limits = request.limits;
-    options.cancel = cancel;
-    std::vector<std::string> paths;
-    for (const LabeledImage &image : request.images)
-        paths.push_back(image.path);
-    ImageScorer imageScorer(scorer, request.preprocessing.inputSize, options);
-    const std::vector<ImageRecord> records = imageScorer.scoreFiles(paths, progress);
-    if (imageScorer.cancelled())
-        return R::failure("cancelled");
+namespace {
 
+// A detector's score of one record: its probability, or nothing when it did not score it.
+using Pick = std::function<const double *(const ImageRecord &)>;
+
+EvaluationResult summarise(const std::vector<ImageRecord> &records, const EvaluationRequest &request, const Pick &pick)
+{
     EvaluationResult out;
     out.preprocessing = request.preprocessing;
     out.threshold = request.threshold;
@@ -39,15 +30,16 @@ Result<EvaluationResult> evaluate(const CropScorer &scorer, const EvaluationRequ
     for (std::size_t i = 0; i < records.size(); ++i) {
         const LabeledImage &image = request.images[i];
         Group &group = groups[image.generator.empty() ? std::string("(all)") : image.generator];
-        if (!records[i].ok) {
+        const double *probability = pick(records[i]);
+        if (!probability) {
             ++group.failed;
             ++out.failed;
-            out.errors.push_back(records[i].error);
+            out.errors.push_back(records[i].error.empty() ? records[i].path + ": not scored" : records[i].error);
             continue;
         }
-        group.scores.push_back(records[i].probability);
+        group.scores.push_back(*probability);
         group.labels.push_back(image.label);
-        out.scores.push_back(records[i].probability);
+        out.scores.push_back(*probability);
         out.labels.push_back(image.label);
         okLabels.push_back(image.label);
         formats.push_back(records[i].format);
@@ -65,6 +57,58 @@ Result<EvaluationResult> evaluate(const CropScorer &scorer, const EvaluationRequ
         out.byGenerator.push_back(r);
     }
     out.warnings = datasetWarnings(okLabels, formats, pixels, qualities);
+    return out;
+}
+
+ScoreOptions scoreOptions(const EvaluationRequest &request, const std::atomic<bool> *cancel)
+{
+    ScoreOptions options;
+    options.crop = request.preprocessing.crop;
+    options.batchSize = request.batchSize;
+    options.limits = request.limits;
+    options.cancel = cancel;
+    return options;
+}
+
+std::vector<std::string> pathsOf(const EvaluationRequest &request)
+{
+    std::vector<std::string> paths;
+    for (const LabeledImage &image : request.images)
+        paths.push_back(image.path);
+    return paths;
+}
+
+const double *rineProbability(const ImageRecord &record) { return record.rineScored ? &record.probability : nullptr; }
+
+} // namespace
+
+Result<EvaluationResult> evaluate(const CropScorer &scorer, const EvaluationRequest &request,
+                                  const std::atomic<bool> *cancel, const EvaluationProgress &progress)
+{
+    ImageScorer imageScorer(scorer, request.preprocessing.inputSize, scoreOptions(request, cancel));
+    const std::vector<ImageRecord> records = imageScorer.scoreFiles(pathsOf(request), progress);
+    if (imageScorer.cancelled())
+        return Result<EvaluationResult>::failure("cancelled");
+    return summarise(records, request, rineProbability);
+}
+
+Result<std::vector<EvaluationResult>> evaluate(DetectorSet detectors, const EvaluationRequest &request,
+                                               const std::atomic<bool> *cancel, const EvaluationProgress &progress)
+{
+    using R = Result<std::vector<EvaluationResult>>;
+    ImageScorer imageScorer(detectors, scoreOptions(request, cancel));
+    const std::vector<ImageRecord> records = imageScorer.scoreFiles(pathsOf(request), progress);
+    if (imageScorer.cancelled())
+        return R::failure("cancelled");
+    std::vector<EvaluationResult> out;
+    if (detectors.rine)
+        out.push_back(summarise(records, request, rineProbability));
+    if (detectors.spai) {
+        out.push_back(summarise(records, request, [](const ImageRecord &record) {
+            return record.spai ? &record.spai->probability : nullptr;
+        }));
+        out.back().detector = "spai";
+    }
     return out;
 }
 

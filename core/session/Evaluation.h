@@ -35,7 +35,8 @@ struct GeneratorResult {
 };
 
 struct EvaluationResult {
-    Preprocessing preprocessing;
+    std::string detector = "rine"; // "rine" or "spai"
+    Preprocessing preprocessing; // RINE's (SPAI scores every image at its own resolution)
     double threshold = 0.5;
     std::vector<GeneratorResult> byGenerator; // in name order
     double meanAccuracy = 0, meanAveragePrecision = 0; // over the generators
@@ -56,6 +57,13 @@ Result<EvaluationResult> evaluate(const CropScorer &scorer, const EvaluationRequ
 // The detector's first head.
 Result<EvaluationResult> evaluate(Detector &detector, const EvaluationRequest &request,
                                   const std::atomic<bool> *cancel = nullptr, const EvaluationProgress &progress = {});
+
+// Every detector of the set on the same images, each image read and decoded once: one result
+// per detector, RINE's first when it is in the set. An image one detector could not score is
+// left out of that detector's result only.
+Result<std::vector<EvaluationResult>> evaluate(DetectorSet detectors, const EvaluationRequest &request,
+                                               const std::atomic<bool> *cancel = nullptr,
+                                               const EvaluationProgress &progress = {});
 
 // A trained head file measured on test sets (<testRoot>/<generator>/[<class>/]{0_real,1_fake})
 // on the detector's backbone features, without loading the backbone again: what the wizard

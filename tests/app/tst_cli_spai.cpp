@@ -16,7 +16,9 @@
 #include "RunCli.h"
 #include "TestFiles.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 using rine::test::readAll;
 using rine::test::Run;
@@ -208,6 +210,58 @@ private slots:
             }
         QCOMPARE(spai.value("forward_passes").toInt(), points + 1);
         QCOMPARE(rine.value("series").toArray().size(), spai.value("series").toArray().size());
+    }
+
+    // rine-cli evaluate --detector spai: accuracy and average precision from the upstream
+    // probabilities, worked out here; with both detectors, RINE's evaluation is the one it
+    // gives alone.
+    void evaluateMeasuresEither()
+    {
+        // 4 real, 4 fake, in the flat layout.
+        QDir root(m_dir.filePath("eval"));
+        QVERIFY(root.mkpath("0_real") && root.mkpath("1_fake"));
+        const QStringList names = m_reference.keys();
+        std::vector<std::pair<double, int>> expected; // upstream probability, label
+        for (int i = 0; i < names.size(); ++i) {
+            const int label = i % 2;
+            QVERIFY(QFile::copy(kSpai + "images/" + names[i], root.filePath((label ? "1_fake/" : "0_real/") + names[i])));
+            expected.push_back({m_reference.value(names[i]).toObject().value("prob").toDouble(), label});
+        }
+        int correct = 0;
+        for (const auto &[p, label] : expected)
+            correct += (p >= 0.5) == (label == 1) ? 1 : 0;
+        // Average precision: the precision at each fake's rank, averaged over the fakes.
+        std::sort(expected.begin(), expected.end(), [](auto a, auto b) { return a.first > b.first; });
+        double ap = 0;
+        int fakesSeen = 0;
+        for (std::size_t i = 0; i < expected.size(); ++i)
+            if (expected[i].second == 1)
+                ap += double(++fakesSeen) / double(i + 1) / 4.0;
+
+        const QString both = m_dir.filePath("eval-both.json"), alone = m_dir.filePath("eval-rine.json");
+        Run run = cli(QStringList{"evaluate", "--data", root.path(), "--detector", "rine", "--detector", "spai",
+                                  "--spai-weights", kCheckpoint, "--trust", "--quiet", "--json", both}
+                      + tinyRine());
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY2(run.out.contains("RINE\n") && run.out.contains("SPAI\n"), run.out.constData());
+        run = cli(QStringList{"evaluate", "--data", root.path(), "--trust", "--quiet", "--json", alone} + tinyRine());
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QJsonObject document = QJsonDocument::fromJson(readAll(both)).object();
+        QCOMPARE(document.value("detectors").toArray(), (QJsonArray{"rine", "spai"}));
+        const QJsonArray evaluations = document.value("evaluations").toArray();
+        QCOMPARE(evaluations.size(), 2);
+        const QJsonObject spai = evaluations[1].toObject();
+        QCOMPARE(spai.value("detector").toString(), QStringLiteral("spai"));
+        const QJsonObject row = spai.value("generators").toArray()[0].toObject();
+        QCOMPARE(row.value("real").toInt(), 4);
+        QCOMPARE(row.value("fake").toInt(), 4);
+        QCOMPARE(row.value("accuracy").toDouble(), correct / 8.0);
+        QVERIFY(std::abs(spai.value("mean_average_precision").toDouble() - ap) < 1e-12);
+        // RINE's, with SPAI beside it, as alone; and at the root, as before SPAI.
+        const QJsonObject rineAlone = QJsonDocument::fromJson(readAll(alone)).object();
+        QCOMPARE(evaluations[0].toObject().value("generators"), rineAlone.value("generators"));
+        QCOMPARE(document.value("generators"), rineAlone.value("generators"));
+        QCOMPARE(document.value("mean_average_precision"), rineAlone.value("mean_average_precision"));
     }
 
     void badUsageExitsTwo()
