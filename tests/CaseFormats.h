@@ -37,10 +37,34 @@ inline QString runSql(const QString &path, const QStringList &statements)
     return error;
 }
 
+// Rewrites the case at path as format 5: results without the detector column of format 6 (and
+// with format 5's key), no spai_patches table (the case must hold no SPAI result). Returns ""
+// or the SQL error.
+inline QString downgradeToFormat5(const QString &path)
+{
+    return runSql(
+        path,
+        {QStringLiteral("PRAGMA journal_mode=DELETE"),
+         QStringLiteral("CREATE TABLE results5(id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL, backbone_sha256 TEXT NOT "
+                        "NULL, head_sha256 TEXT NOT NULL, preprocessing TEXT NOT NULL, logit REAL NOT NULL, probability "
+                        "REAL NOT NULL, contributions TEXT NOT NULL, device TEXT NOT NULL, backbone_dtype TEXT NOT NULL, "
+                        "from_cached_features INTEGER NOT NULL, scan_id INTEGER NOT NULL, scored_at TEXT NOT NULL, "
+                        "precision TEXT NOT NULL, audit_id INTEGER, UNIQUE(sha256, backbone_sha256, head_sha256, "
+                        "preprocessing, precision))"),
+         QStringLiteral("INSERT INTO results5 SELECT id, sha256, backbone_sha256, head_sha256, preprocessing, logit, "
+                        "probability, contributions, device, backbone_dtype, from_cached_features, scan_id, scored_at, "
+                        "precision, audit_id FROM results"),
+         QStringLiteral("DROP TABLE results"), QStringLiteral("ALTER TABLE results5 RENAME TO results"),
+         QStringLiteral("CREATE INDEX results_audit ON results(audit_id)"), QStringLiteral("DROP TABLE spai_patches"),
+         QStringLiteral("PRAGMA user_version=5")});
+}
+
 // Rewrites the case at path as format 4: without the windows table of format 5 (TextureCrop's
 // windows; the case must hold none). Returns "" or the SQL error.
 inline QString downgradeToFormat4(const QString &path)
 {
+    if (const QString error = downgradeToFormat5(path); !error.isEmpty())
+        return error;
     return runSql(path, {QStringLiteral("PRAGMA journal_mode=DELETE"), QStringLiteral("DROP TABLE windows"),
                          QStringLiteral("PRAGMA user_version=4")});
 }

@@ -111,7 +111,7 @@ int runScanCommand(const QStringList &arguments, ScanCheck *checked)
                                       QStringLiteral("Name of a new case (default: the database's file name)."),
                                       QStringLiteral("NAME"));
     ModelOptions model(ModelOptions::Heads::Several);
-    model.addTo(parser);
+    model.withDetectors().addTo(parser);
     const QCommandLineOption include(QStringLiteral("include"),
                                      QStringLiteral("Only files matching this shell pattern (repeatable). A pattern "
                                                     "with '/' matches the path under the folder, else the file name."),
@@ -260,6 +260,15 @@ int runScanCommand(const QStringList &arguments, ScanCheck *checked)
     }
     request.crop = model.crop();
     request.batchSize = model.batchSize();
+    if (!model.usesRine()) {
+        err(cmd, QStringLiteral("a scan runs RINE, and SPAI beside it: give --detector rine --detector spai"));
+        return UsageOrSetup;
+    }
+    if (model.usesSpai() && (request.shardCount > 1 || checked)) {
+        err(cmd, QStringLiteral("sharded scans (--shard, rine-cli slurm) run RINE only: merging does not take SPAI's "
+                                "results over yet"));
+        return UsageOrSetup;
+    }
 
     if (checkOnly) {
         for (const std::string &root : request.roots)
@@ -267,16 +276,18 @@ int runScanCommand(const QStringList &arguments, ScanCheck *checked)
                 err(cmd, QStringLiteral("%1: no such folder or file").arg(QString::fromStdString(root)));
                 return UsageOrSetup;
             }
-        const std::unique_ptr<Detector> detector = model.load(error);
-        if (!detector) {
+        ModelOptions::Loaded detectors;
+        if (!model.loadDetectors(detectors, error)) {
             err(cmd, error);
             return UsageOrSetup;
         }
-        const ModelInfo &info = detector->info();
+        const ModelInfo &info = detectors.rine->info();
         ScanCheck result;
         result.models.push_back({QStringLiteral("backbone"), q(info.backboneSha256), q(info.backbonePath)});
         for (const HeadInfo &head : info.heads)
             result.models.push_back({QStringLiteral("head"), q(head.sha256), q(head.path)});
+        if (detectors.spai)
+            result.models.push_back({QStringLiteral("spai"), q(detectors.spai->sha256()), q(detectors.spai->path())});
         result.preprocessing = q(Preprocessing{request.crop, info.inputSize}.name());
         result.precision = q(info.precision);
         for (const std::string &root : request.roots)
@@ -355,11 +366,12 @@ int runScanCommand(const QStringList &arguments, ScanCheck *checked)
         return UsageOrSetup;
     }
     moveBack.armed = casePath != parser.value(db);
-    const std::unique_ptr<Detector> detector = model.load(error);
-    if (!detector) {
+    ModelOptions::Loaded detectors;
+    if (!model.loadDetectors(detectors, error)) {
         err(cmd, error);
         return UsageOrSetup;
     }
+    Detector *detector = detectors.rine.get();
     if (const std::string warning = slowBlasWarning(); !warning.empty() && !cudaAvailable())
         err(cmd, QStringLiteral("warning: ") + QString::fromStdString(warning));
 
@@ -421,7 +433,7 @@ int runScanCommand(const QStringList &arguments, ScanCheck *checked)
     struct sigaction oldInt {}, oldTerm {};
     sigaction(SIGINT, &action, &oldInt);
     sigaction(SIGTERM, &action, &oldTerm);
-    ScanEngine engine(*detector, session.value()->database());
+    ScanEngine engine(*detector, session.value()->database(), detectors.spai.get());
     auto outcome = engine.run(request, s_cancel, progress);
     sigaction(SIGINT, &oldInt, nullptr);
     sigaction(SIGTERM, &oldTerm, nullptr);

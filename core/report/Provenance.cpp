@@ -90,16 +90,22 @@ QJsonObject spaiJson(const SpaiDetector &spai)
     };
 }
 
+QJsonArray spaiPatchesJson(const std::vector<SpaiPatchScore> &patches)
+{
+    QJsonArray out;
+    for (const SpaiPatchScore &p : patches)
+        out.append(QJsonObject{{QStringLiteral("top"), p.top},
+                               {QStringLiteral("left"), p.left},
+                               {QStringLiteral("attention"), numbersJson(p.attention)},
+                               {QStringLiteral("attention_mean"), p.attentionMean},
+                               {QStringLiteral("solo_logit"), p.soloLogit}});
+    return out;
+}
+
 QJsonObject spaiScoreJson(const SpaiScore &score)
 {
     const SpaiLayout &l = score.layout;
-    QJsonArray patches;
-    for (const SpaiPatchScore &p : score.patches)
-        patches.append(QJsonObject{{QStringLiteral("top"), p.top},
-                                   {QStringLiteral("left"), p.left},
-                                   {QStringLiteral("attention"), numbersJson(p.attention)},
-                                   {QStringLiteral("attention_mean"), p.attentionMean},
-                                   {QStringLiteral("solo_logit"), p.soloLogit}});
+    const QJsonArray patches = spaiPatchesJson(score.patches);
     return QJsonObject{
         {QStringLiteral("logit"), score.logit},
         {QStringLiteral("probability"), score.probability},

@@ -20,6 +20,8 @@ QJsonObject spaiJson(const SpaiDetector &spai);
 // One image's SPAI score: logit, probability, the layout (padding, grid or five-crop) and per
 // patch its place, attention per head and mean, and the logit it would get alone.
 QJsonObject spaiScoreJson(const SpaiScore &score);
+// Each patch: top, left (in the padded image), attention per head, attention_mean, solo_logit.
+QJsonArray spaiPatchesJson(const std::vector<SpaiPatchScore> &patches);
 // A list of numbers as JSON (block importance, contributions).
 QJsonArray numbersJson(const std::vector<double> &values);
 

@@ -1,5 +1,6 @@
 #include "ScanExport.h"
 
+#include "report/Provenance.h"
 #include "util/Csv.h"
 #include "util/QtStrings.h"
 
@@ -58,6 +59,17 @@ QByteArray scanToJson(const ScanExport &scan, const VerdictRule &rule)
                                       {QStringLiteral("precision"), score.precision},
                                       {QStringLiteral("from_cached_features"), score.fromCachedFeatures}});
         }
+        QJsonValue spai;
+        if (f.spai) {
+            QJsonObject o{{QStringLiteral("logit"), f.spai->logit},
+                          {QStringLiteral("probability"), f.spai->probability},
+                          {QStringLiteral("patches"), spaiPatchesJson(f.spai->patches)}};
+            o.insert(QStringLiteral("weights_sha256"), f.spai->weightsSha256);
+            o.insert(QStringLiteral("verdict"), verdictName(rule.of(f.spai->probability)).toLower());
+            o.insert(QStringLiteral("scored_at"), f.spai->scoredAt);
+            o.insert(QStringLiteral("precision"), f.spai->precision);
+            spai = o;
+        }
         files.append(QJsonObject{{QStringLiteral("path"), f.path},
                                  {QStringLiteral("size"), f.size},
                                  {QStringLiteral("mtime"), f.mtime},
@@ -68,7 +80,8 @@ QByteArray scanToJson(const ScanExport &scan, const VerdictRule &rule)
                                  {QStringLiteral("width"), f.width},
                                  {QStringLiteral("height"), f.height},
                                  {QStringLiteral("warnings"), QJsonArray::fromStringList(f.warnings)},
-                                 {QStringLiteral("scores"), scores}});
+                                 {QStringLiteral("scores"), scores},
+                                 {QStringLiteral("spai"), spai}});
     }
     const QJsonObject root{
         {QStringLiteral("case"), s.caseName},
@@ -84,7 +97,8 @@ QByteArray scanToJson(const ScanExport &scan, const VerdictRule &rule)
          QJsonObject{{QStringLiteral("backbone_sha256"), s.backboneSha256},
                      {QStringLiteral("head_sha256s"), heads},
                      {QStringLiteral("preprocessing"), s.preprocessing},
-                     {QStringLiteral("precision"), s.precision}}},
+                     {QStringLiteral("precision"), s.precision},
+                     {QStringLiteral("spai_sha256"), orNull(s.spaiSha256)}}},
         {QStringLiteral("runtime"),
          QJsonObject{{QStringLiteral("app_version"), q(s.runtime.appVersion)},
                      {QStringLiteral("libtorch"), q(s.runtime.libtorch)},
@@ -140,7 +154,10 @@ QJsonArray textureWindowsJson(const std::vector<WindowScore> &windows)
 
 QByteArray scanToCsv(const ScanExport &scan, const VerdictRule &rule)
 {
-    const QStringList header{QStringLiteral("path"),        QStringLiteral("sha256"),          QStringLiteral("size"),
+    // A scan that ran SPAI: one more row per scored file (SPAI's), and a last column naming
+    // each row's detector.
+    const bool spai = !scan.summary.spaiSha256.isEmpty();
+    QStringList header{QStringLiteral("path"),        QStringLiteral("sha256"),          QStringLiteral("size"),
                              QStringLiteral("mtime"),       QStringLiteral("status"),          QStringLiteral("error"),
                              QStringLiteral("format"),      QStringLiteral("width"),           QStringLiteral("height"),
                              QStringLiteral("warnings"),    QStringLiteral("backbone_sha256"), QStringLiteral("head_sha256"),
@@ -149,6 +166,9 @@ QByteArray scanToCsv(const ScanExport &scan, const VerdictRule &rule)
                              QStringLiteral("verdict"),     QStringLiteral("threshold"),       QStringLiteral("band"),
                              QStringLiteral("case_integrity"), QStringLiteral("case_chain_entries"),
                              QStringLiteral("case_chain_head"), QStringLiteral("windows")};
+    if (spai)
+        header << QStringLiteral("detector");
+    const QString rine = spai ? QStringLiteral(",rine") : QString();
     const QString threshold = number(rule.threshold), band = number(rule.band);
     // The case's state when exported, on every row: a row copied elsewhere still says it.
     const QString integrity = csvCell(integrityStateName(scan.integrity.state), true) + QLatin1Char(',')
@@ -175,7 +195,7 @@ QByteArray scanToCsv(const ScanExport &scan, const VerdictRule &rule)
                                          verdictName(Verdict::None).toLower(), threshold, band, integrity, QString()})
                        .join(QLatin1Char(','))
                        .toUtf8()
-                 + "\r\n";
+                 + rine.toUtf8() + "\r\n";
             continue;
         }
         for (const FileReport::Score &score : f.scores)
@@ -184,6 +204,15 @@ QByteArray scanToCsv(const ScanExport &scan, const VerdictRule &rule)
                                          csvCell(score.precision, true), number(score.logit), number(score.probability),
                                          verdictName(rule.of(score.probability)).toLower(), threshold, band,
                                          integrity, textureWindowsCell(score.windows)})
+                       .join(QLatin1Char(','))
+                       .toUtf8()
+                 + rine.toUtf8() + "\r\n";
+        if (f.spai)
+            out += (common + QStringList{QString(), csvCell(f.spai->weightsSha256, true),
+                                         QString::fromLatin1(kSpaiPreprocessing), csvCell(f.spai->precision, true),
+                                         number(f.spai->logit), number(f.spai->probability),
+                                         verdictName(rule.of(f.spai->probability)).toLower(), threshold, band,
+                                         integrity, QString(), QStringLiteral("spai")})
                        .join(QLatin1Char(','))
                        .toUtf8()
                  + "\r\n";

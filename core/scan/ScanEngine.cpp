@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <thread>
@@ -52,6 +53,14 @@ struct Work {
     std::string error;
     std::vector<std::vector<std::uint8_t>> crops;
     std::vector<WindowScore> windows; // TextureCrop: the kept windows (logits filled per head later)
+    std::optional<SpaiScore> spai; // Decoded, in a scan with SPAI: its score of the whole image
+};
+
+// SPAI beside RINE: the detector, and the lock that lets one decode thread run it at a time
+// (it uses every core on its own).
+struct SpaiRun {
+    const SpaiDetector *detector = nullptr;
+    std::mutex lock;
 };
 
 // The outcome recorded for a content, so that other paths with the same bytes get it too.
@@ -180,7 +189,7 @@ private:
 Work examine(const WalkEntry &entry, qint64 fileId, const ScanRequest &request, const DecodeLimits &limits,
              DecodeGate &gate, int inputSize, const std::unordered_set<std::string> &known,
              const std::unordered_set<std::string> &cached, std::unordered_set<std::string> &claimed,
-             std::mutex &claimedMutex, DecodeJournal &journal, qint64 scanId)
+             std::mutex &claimedMutex, DecodeJournal &journal, qint64 scanId, SpaiRun &spai)
 {
     Work work;
     work.fileId = fileId;
@@ -251,6 +260,19 @@ Work examine(const WalkEntry &entry, qint64 fileId, const ScanRequest &request, 
         work.width = image->width;
         work.height = image->height;
         work.warnings = image->warnings;
+        if (spai.detector) {
+            const RgbImage &rgb = image->rgb;
+            try {
+                std::lock_guard<std::mutex> lock(spai.lock);
+                work.spai = spai.detector->score(rgb.pixels.data(), rgb.width, rgb.height, std::size_t(rgb.width) * 3);
+            } catch (const std::exception &e) {
+                // Out of memory on a huge image, say: the file fails with the reason; RINE's
+                // score alone would leave the content half-scored.
+                work.kind = Work::Kind::DecodeFailed;
+                work.error = entry.path + ": SPAI could not score it: " + e.what();
+                return work;
+            }
+        }
         CropPlan plan = Preprocessing{request.crop, inputSize}.plan(image->rgb);
         work.warnings.insert(work.warnings.end(), plan.warnings.begin(), plan.warnings.end());
         for (std::size_t w = 0; w < plan.entropies.size(); ++w)
@@ -269,8 +291,9 @@ Work examine(const WalkEntry &entry, qint64 fileId, const ScanRequest &request, 
 class Committer {
 public:
     Committer(Detector &detector, CaseDatabase &database, qint64 scanId, const ScanRequest &request,
-              ScanOutcome &outcome)
+              ScanOutcome &outcome, std::string spaiSha256)
         : m_detector(detector), m_database(database), m_scanId(scanId), m_request(request), m_outcome(outcome),
+          m_spaiSha256(std::move(spaiSha256)),
           m_backbone(detector.info().backboneSha256),
           m_preprocessing(Preprocessing{request.crop, detector.info().inputSize}.name()),
           m_runtime(scanRuntime(detector.info()))
@@ -365,6 +388,16 @@ public:
                 m_batch.features.push_back(std::move(record));
             }
             next += count;
+            if (work.spai) {
+                ScoreRecord record;
+                record.detector = "spai";
+                record.sha256 = work.sha256;
+                record.headSha256 = m_spaiSha256;
+                record.logit = work.spai->logit;
+                record.probability = work.spai->probability;
+                record.patches = std::move(work.spai->patches);
+                m_batch.scores.push_back(std::move(record));
+            }
             addContent(work, work.warnings.empty() ? FileStatus::Scored : FileStatus::Degraded, {});
         }
         m_batch.imagesInferred += qint64(m_decoded.size());
@@ -479,6 +512,7 @@ private:
     const qint64 m_scanId;
     const ScanRequest &m_request;
     ScanOutcome &m_outcome;
+    const std::string m_spaiSha256; // empty: RINE only
     const std::string m_backbone, m_preprocessing;
     const ScanRuntime m_runtime;
     std::vector<std::string> m_heads;
@@ -551,7 +585,10 @@ ScanRuntime scanRuntime(const ModelInfo &model)
             model.backboneDtype, model.precision};
 }
 
-ScanEngine::ScanEngine(Detector &detector, CaseDatabase &database) : m_detector(detector), m_database(database) {}
+ScanEngine::ScanEngine(Detector &detector, CaseDatabase &database, const SpaiDetector *spai)
+    : m_detector(detector), m_database(database), m_spai(spai)
+{
+}
 
 Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomic<bool> &cancel,
                                     const Progress &progress)
@@ -576,6 +613,16 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
         settings.headSha256s.push_back(head.sha256);
         models.emplace_back("head", head.sha256);
         modelPaths.push_back(head.path);
+    }
+    if (m_spai) {
+        if (m_database.formatVersion() < 6)
+            return R::failure(m_database.path().toStdString() + ": a case of format "
+                              + std::to_string(m_database.formatVersion()) + " cannot hold SPAI's results");
+        if (request.shardCount > 1)
+            return R::failure("a sharded scan runs RINE only: merging does not take SPAI's results over yet");
+        settings.spaiSha256 = m_spai->sha256();
+        models.emplace_back("spai", m_spai->sha256());
+        modelPaths.push_back(m_spai->path());
     }
     settings.maxFileBytes = request.limits.maxFileBytes;
     settings.maxPixels = request.limits.maxPixels;
@@ -658,13 +705,29 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
                                           settings.precision);
     if (!known)
         return R::failure(known.error());
+    // With SPAI, a content is known when SPAI has scored it too; RINE's cached features serve
+    // only where SPAI has (the others are decoded for SPAI, and RINE runs on them again).
+    std::unordered_set<std::string> spaiKnown;
+    if (m_spai) {
+        auto found = m_database.spaiScoredContents(settings.spaiSha256);
+        if (!found)
+            return R::failure(found.error());
+        spaiKnown = std::move(found.value());
+        for (auto it = known->begin(); it != known->end();)
+            it = spaiKnown.count(*it) ? std::next(it) : known->erase(it);
+    }
     std::unordered_set<std::string> cached;
     if (request.cacheFeatures) {
         auto found = m_database.cachedFeatures(model.backboneSha256, settings.preprocessing, settings.precision);
         if (!found)
             return R::failure(found.error());
         cached = std::move(found.value());
+        if (m_spai)
+            for (auto it = cached.begin(); it != cached.end();)
+                it = spaiKnown.count(*it) ? std::next(it) : cached.erase(it);
     }
+    SpaiRun spai;
+    spai.detector = m_spai;
 
     // Stuck decodes count against this scan alone: another scan in the process (or an
     // earlier one whose crafted files are still being decoded) does not use up its budget.
@@ -697,7 +760,7 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
                 Work work;
                 try {
                     work = examine(entry, fileSlots.value()[index].id, request, limits, gate, model.inputSize,
-                                   known.value(), cached, claimed, claimedMutex, journal, scan->id);
+                                   known.value(), cached, claimed, claimedMutex, journal, scan->id, spai);
                 } catch (const std::exception &e) {
                     // Out of memory on a huge image, say: this file fails, the scan goes on.
                     work = Work{};
@@ -720,7 +783,7 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
             thread.join();
     };
 
-    Committer committer(m_detector, m_database, scan->id, request, outcome);
+    Committer committer(m_detector, m_database, scan->id, request, outcome, settings.spaiSha256);
     const auto scanStarted = Clock::now();
     report.phase = ScanProgress::Phase::Scanning;
     report.total = todo.size();

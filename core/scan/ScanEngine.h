@@ -78,9 +78,14 @@ struct ScanOutcome {
 // Each distinct content is scored once per (backbone, head, preprocessing): files whose
 // bytes already have results are only hashed; a killed scan resumes where its last commit
 // ended. Setting `cancel` finishes the batch in flight, commits it, and returns.
+//
+// With SPAI beside RINE (format 6), each decoded image is also scored by SPAI, whole, on the
+// thread that decoded it (one SPAI pass at a time), before its pixels are let go: the image is
+// read and decoded once for both detectors. A content is done when RINE's heads and SPAI have
+// each scored it.
 class ScanEngine {
 public:
-    ScanEngine(Detector &detector, CaseDatabase &database);
+    ScanEngine(Detector &detector, CaseDatabase &database, const SpaiDetector *spai = nullptr);
 
     using Progress = std::function<void(const ScanProgress &)>;
     Result<ScanOutcome> run(const ScanRequest &request, const std::atomic<bool> &cancel, const Progress &progress = {});
@@ -88,6 +93,7 @@ public:
 private:
     Detector &m_detector;
     CaseDatabase &m_database;
+    const SpaiDetector *m_spai = nullptr;
 };
 
 // The runtime record of a detector (app, library versions, device).

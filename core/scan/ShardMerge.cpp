@@ -131,6 +131,9 @@ Result<bool> examine(Shard &shard)
     }
     if (!indexOk || !countOk || shard.count < 2 || shard.index < 0 || shard.index >= shard.count)
         return Result<bool>::failure(name + ": its scan's shard is not I/N");
+    if (shard.settings.contains(QStringLiteral("spai_sha256")))
+        return Result<bool>::failure(name + ": its scan ran SPAI, whose results merge does not take over yet (nothing "
+                                            "would carry them): scan without --shard, or with RINE only");
     if (scan->state != QLatin1String("completed"))
         shard.problem = QStringLiteral("its scan is %1, not completed (files are left to examine: run its task "
                                        "again)")

@@ -92,6 +92,12 @@ const char *const kAuditTable =
 struct CoveredTable {
     const char *name, *columns, *order;
     int since = 4; // the case format that brought the table
+    // A column a later format added to the table (from format `extraSince`): hashed after the
+    // others only where its value is not `extraDefault`, the value every earlier row has, so
+    // that the rows an entry wrote before the upgrade keep the digest it recorded. A row whose
+    // value differs hashes one field more, so changing the value either way changes the digest.
+    const char *extra = nullptr, *extraDefault = nullptr;
+    int extraSince = 0;
 };
 const CoveredTable kCovered[] = {
     {"cases", "id, name, created_at", "id"},
@@ -107,12 +113,24 @@ const CoveredTable kCovered[] = {
     {"results",
      "id, sha256, backbone_sha256, head_sha256, preprocessing, logit, probability, contributions, device, "
      "backbone_dtype, from_cached_features, scan_id, scored_at, precision",
-     "id"},
+     "id", 4, "detector", "rine", 6},
     {"features", "sha256, backbone_sha256, preprocessing, crops, blocks, width, dtype, data, precision",
      "sha256, backbone_sha256, preprocessing, precision"},
     {"windows", "sha256, backbone_sha256, head_sha256, preprocessing, precision, rank, x, y, side, entropy, logit",
      "sha256, backbone_sha256, head_sha256, preprocessing, precision, rank", 5},
+    {"spai_patches", "sha256, weights_sha256, precision, rank, x, y, attention, attention_mean, solo_logit",
+     "sha256, weights_sha256, precision, rank", 6},
 };
+
+// The columns of a covered table as a case of `version` holds them, and how many are always hashed.
+QString coveredColumns(const CoveredTable &table, int version)
+{
+    QString columns = QString::fromLatin1(table.columns);
+    if (table.extra && version >= table.extraSince)
+        columns += QStringLiteral(", ") + QLatin1String(table.extra);
+    return columns;
+}
+int alwaysHashed(const CoveredTable &table) { return QString::fromLatin1(table.columns).count(QLatin1Char(',')) + 1; }
 
 // One row into a digest: each value with its SQLite type and length, so that no two
 // different rows (a number stored as text, a value moved between columns) hash alike.
@@ -143,6 +161,25 @@ void hashRow(Sha256 &hash, const QSqlQuery &query, int first, int count)
     }
 }
 
+// A covered table's row: its columns, then its later column where that differs from the
+// default (CoveredTable::extra).
+void hashCoveredRow(Sha256 &hash, const QSqlQuery &query, int first, const CoveredTable &table, int version)
+{
+    const int columns = alwaysHashed(table);
+    hashRow(hash, query, first, columns);
+    if (!table.extra || version < table.extraSince)
+        return;
+    const QVariant value = query.value(first + columns);
+    if (value.isNull() || value.toString() != QLatin1String(table.extraDefault)) {
+        const QByteArray bytes = value.isNull() ? QByteArray() : value.toString().toUtf8();
+        const char tag = value.isNull() ? 'n' : 'x';
+        const std::uint64_t size = std::uint64_t(bytes.size());
+        hash.update(&tag, 1);
+        hash.update(&size, sizeof size);
+        hash.update(bytes.constData(), std::size_t(bytes.size()));
+    }
+}
+
 void hashTableName(Sha256 &hash, const char *table)
 {
     const std::uint64_t size = std::strlen(table);
@@ -161,6 +198,22 @@ const char *const kResultsTable =
     " contributions TEXT NOT NULL, device TEXT NOT NULL, backbone_dtype TEXT NOT NULL,"
     " from_cached_features INTEGER NOT NULL, scan_id INTEGER NOT NULL, scored_at TEXT NOT NULL,"
     " precision TEXT NOT NULL, UNIQUE(sha256, backbone_sha256, head_sha256, preprocessing, precision))";
+// Format 6's: the detector names the result too (for cases upgraded from 5 it is a column added
+// with the default 'rine'; their key stays the one above, which SPAI's rows, keyed by their own
+// weight file, never collide in).
+const char *const kResultsTable6 =
+    "CREATE TABLE results(id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL, backbone_sha256 TEXT NOT NULL,"
+    " head_sha256 TEXT NOT NULL, preprocessing TEXT NOT NULL, logit REAL NOT NULL, probability REAL NOT NULL,"
+    " contributions TEXT NOT NULL, device TEXT NOT NULL, backbone_dtype TEXT NOT NULL,"
+    " from_cached_features INTEGER NOT NULL, scan_id INTEGER NOT NULL, scored_at TEXT NOT NULL,"
+    " precision TEXT NOT NULL, detector TEXT NOT NULL DEFAULT 'rine',"
+    " UNIQUE(sha256, detector, backbone_sha256, head_sha256, preprocessing, precision))";
+// SPAI's patches of a result (format 6): where each lay (x, y: its top-left corner in the
+// padded image), its attention per head (JSON) and their mean, the logit it would get alone.
+const char *const kSpaiPatchesTable =
+    "CREATE TABLE spai_patches(sha256 TEXT NOT NULL, weights_sha256 TEXT NOT NULL, precision TEXT NOT NULL,"
+    " rank INTEGER NOT NULL, x INTEGER NOT NULL, y INTEGER NOT NULL, attention TEXT NOT NULL,"
+    " attention_mean REAL NOT NULL, solo_logit REAL NOT NULL, PRIMARY KEY(sha256, weights_sha256, precision, rank))";
 // TextureCrop's kept windows of a result (format 5): where each lay and its own logit, in rank order.
 const char *const kWindowsTable =
     "CREATE TABLE windows(sha256 TEXT NOT NULL, backbone_sha256 TEXT NOT NULL, head_sha256 TEXT NOT NULL,"
@@ -193,9 +246,10 @@ const char *const kSchema[] = {
     "CREATE INDEX files_sha256 ON files(sha256)",
     "CREATE TABLE walk_events(id INTEGER PRIMARY KEY, scan_id INTEGER NOT NULL REFERENCES scans(id),"
     " kind TEXT NOT NULL, path TEXT NOT NULL, message TEXT NOT NULL, UNIQUE(scan_id, kind, path))",
-    kResultsTable,
+    kResultsTable6,
     kFeaturesTable,
     kWindowsTable,
+    kSpaiPatchesTable,
     kAuditTable,
 };
 
@@ -256,6 +310,8 @@ QString ScanSettings::toJson() const
     };
     if (shardCount > 1)
         o.insert(QStringLiteral("shard"), QStringLiteral("%1/%2").arg(shardIndex).arg(shardCount));
+    if (!spaiSha256.empty())
+        o.insert(QStringLiteral("spai_sha256"), q(spaiSha256));
     return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
 }
 
@@ -558,6 +614,11 @@ Result<bool> CaseDatabase::upgrade()
     }
     // Format 4 -> 5: TextureCrop's windows, a table of their own (empty until a texture scan).
     ok = ok && (from >= 5 || query.exec(QString::fromLatin1(kWindowsTable)));
+    // Format 5 -> 6: the detector names each result ('rine' for every earlier one), and SPAI's
+    // patches get a table of their own.
+    ok = ok && (from >= 6
+                || (query.exec(QStringLiteral("ALTER TABLE results ADD COLUMN detector TEXT NOT NULL DEFAULT 'rine'"))
+                    && query.exec(QString::fromLatin1(kSpaiPatchesTable))));
     // Format 3 -> 4: every row is covered by the chain from here on. Rows written before are
     // taken as they are now, by this entry: the chain proves nothing about them before it.
     for (const CoveredTable &table : kCovered) {
@@ -791,9 +852,8 @@ std::pair<qint64, QString> CaseDatabase::rowsDigest(qint64 entry)
     for (const CoveredTable &table : kCovered) {
         if (table.since > m_version)
             continue;
-        const int columns = QString::fromLatin1(table.columns).count(QLatin1Char(',')) + 1;
         query.prepare(QStringLiteral("SELECT %1 FROM %2 WHERE audit_id=? ORDER BY %3")
-                          .arg(QLatin1String(table.columns), QLatin1String(table.name), QLatin1String(table.order)));
+                          .arg(coveredColumns(table, m_version), QLatin1String(table.name), QLatin1String(table.order)));
         query.addBindValue(entry);
         if (!query.exec())
             return {0, QString()};
@@ -802,7 +862,7 @@ std::pair<qint64, QString> CaseDatabase::rowsDigest(qint64 entry)
             if (!named)
                 hashTableName(hash, table.name);
             named = true;
-            hashRow(hash, query, 0, columns);
+            hashCoveredRow(hash, query, 0, table, m_version);
             ++count;
         }
     }
@@ -842,9 +902,8 @@ Result<bool> CaseDatabase::verifyRows(const std::vector<AuditEntry> &log)
         const CoveredTable &table = kCovered[t];
         if (table.since > m_version)
             continue;
-        const int columns = QString::fromLatin1(table.columns).count(QLatin1Char(',')) + 1;
         if (!query.exec(QStringLiteral("SELECT audit_id, %1 FROM %2 ORDER BY audit_id, %3")
-                            .arg(QLatin1String(table.columns), QLatin1String(table.name), QLatin1String(table.order))))
+                            .arg(coveredColumns(table, m_version), QLatin1String(table.name), QLatin1String(table.order))))
             return R::failure(m_path.toStdString() + ": cannot read table " + table.name + ": "
                               + query.lastError().text().toStdString());
         while (query.next()) {
@@ -859,7 +918,7 @@ Result<bool> CaseDatabase::verifyRows(const std::vector<AuditEntry> &log)
             if (a.table != t)
                 hashTableName(a.hash, table.name);
             a.table = t;
-            hashRow(a.hash, query, 1, columns);
+            hashCoveredRow(a.hash, query, 1, table, m_version);
             ++a.count;
         }
     }
@@ -1175,6 +1234,24 @@ Result<std::unordered_set<std::string>> CaseDatabase::scoredContents(const std::
     return out;
 }
 
+Result<std::unordered_set<std::string>> CaseDatabase::spaiScoredContents(const std::string &weightsSha256)
+{
+    using R = Result<std::unordered_set<std::string>>;
+    std::unordered_set<std::string> out;
+    if (m_version < 6)
+        return out;
+    QSqlQuery query(db());
+    query.setForwardOnly(true);
+    query.prepare(QStringLiteral("SELECT sha256 FROM results WHERE detector='spai' AND head_sha256=? AND precision=?"));
+    query.addBindValue(q(weightsSha256));
+    query.addBindValue(QString::fromLatin1(kSpaiPrecision));
+    if (!query.exec())
+        return R::failure(m_path.toStdString() + ": cannot read results: " + query.lastError().text().toStdString());
+    while (query.next())
+        out.insert(query.value(0).toString().toStdString());
+    return out;
+}
+
 Result<std::unordered_set<std::string>> CaseDatabase::cachedFeatures(const std::string &backboneSha256,
                                                                      const std::string &preprocessing,
                                                                      const std::string &precision)
@@ -1256,18 +1333,41 @@ Result<bool> CaseDatabase::commit(qint64 scanId, const CommitBatch &batch, const
     for (const ScoreRecord &s : batch.scores) {
         // OR IGNORE: a result, once stored, is never replaced; the key makes double scoring
         // impossible even if two runs raced.
+        const bool spai = s.detector == "spai";
+        if (spai && m_version < 6)
+            return failWrite(query, "a case of format " + std::to_string(m_version) + " cannot hold SPAI's results");
         query.prepare(QStringLiteral(
             "INSERT OR IGNORE INTO results(sha256, backbone_sha256, head_sha256, preprocessing, logit, probability, "
-            "contributions, device, backbone_dtype, from_cached_features, scan_id, scored_at, precision, audit_id) "
-            "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+            "contributions, device, backbone_dtype, from_cached_features, scan_id, scored_at, precision, audit_id%1) "
+            "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?%2)")
+                          .arg(m_version >= 6 ? QStringLiteral(", detector") : QString(),
+                               m_version >= 6 ? QStringLiteral(", ?") : QString()));
         for (const QVariant &v :
-             {QVariant(q(s.sha256)), QVariant(q(backboneSha256)), QVariant(q(s.headSha256)), QVariant(q(preprocessing)),
-              QVariant(s.logit), QVariant(s.probability), QVariant(jsonNumbers(s.contributions)),
-              QVariant(q(runtime.device)), QVariant(q(runtime.backboneDtype)), QVariant(int(s.fromCachedFeatures)),
-              QVariant(scanId), QVariant(timestamp), QVariant(q(runtime.precision)), QVariant(m_entry)})
+             {QVariant(q(s.sha256)), QVariant(spai ? QStringLiteral("") : q(backboneSha256)) /* no backbone of its own: empty, not NULL */, QVariant(q(s.headSha256)),
+              QVariant(QString::fromLatin1(spai ? kSpaiPreprocessing : preprocessing.c_str())), QVariant(s.logit),
+              QVariant(s.probability), QVariant(jsonNumbers(s.contributions)),
+              QVariant(spai ? QString::fromLatin1(kSpaiDevice) : q(runtime.device)),
+              QVariant(spai ? QStringLiteral("float32") : q(runtime.backboneDtype)), QVariant(int(s.fromCachedFeatures)),
+              QVariant(scanId), QVariant(timestamp),
+              QVariant(spai ? QString::fromLatin1(kSpaiPrecision) : q(runtime.precision)), QVariant(m_entry)})
             query.addBindValue(v);
+        if (m_version >= 6)
+            query.addBindValue(q(s.detector));
         if (!query.exec())
             return fail();
+        for (std::size_t rank = 0; spai && rank < s.patches.size(); ++rank) {
+            const SpaiPatchScore &p = s.patches[rank];
+            query.prepare(QStringLiteral(
+                "INSERT OR IGNORE INTO spai_patches(sha256, weights_sha256, precision, rank, x, y, attention, "
+                "attention_mean, solo_logit, audit_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+            for (const QVariant &v : {QVariant(q(s.sha256)), QVariant(q(s.headSha256)),
+                                      QVariant(QString::fromLatin1(kSpaiPrecision)), QVariant(int(rank) + 1),
+                                      QVariant(p.left), QVariant(p.top), QVariant(jsonNumbers(p.attention)),
+                                      QVariant(p.attentionMean), QVariant(p.soloLogit), QVariant(m_entry)})
+                query.addBindValue(v);
+            if (!query.exec())
+                return fail();
+        }
         for (std::size_t rank = 0; rank < s.windows.size(); ++rank) {
             const WindowScore &w = s.windows[rank];
             query.prepare(QStringLiteral(
@@ -1450,6 +1550,12 @@ Result<ScanSummary> CaseDatabase::scanSummary(qint64 scanId)
         return R::failure(m_path.toStdString() + ": cannot read the scan's models");
     while (query.next())
         s.headSha256s << query.value(0).toString();
+    query.prepare(QStringLiteral("SELECT sha256 FROM scan_models WHERE scan_id=? AND role='spai' ORDER BY position"));
+    query.addBindValue(scanId);
+    if (!query.exec())
+        return R::failure(m_path.toStdString() + ": cannot read the scan's models");
+    if (query.next())
+        s.spaiSha256 = query.value(0).toString();
     query.prepare(QStringLiteral("SELECT kind, path, message FROM walk_events WHERE scan_id=? ORDER BY id"));
     query.addBindValue(scanId);
     if (!query.exec())
@@ -1508,6 +1614,13 @@ Result<std::vector<FileReport>> CaseDatabase::fileReports(qint64 scanId, const s
     scores.prepare(QStringLiteral("SELECT logit, probability, contributions, scored_at, device, backbone_dtype, "
                                   "from_cached_features, %1 FROM results WHERE sha256=? AND backbone_sha256=? AND "
                                   "head_sha256=? AND preprocessing=? AND %1=?").arg(precisionColumn()));
+    QSqlQuery spai(db()), patches(db());
+    if (m_version >= 6) {
+        spai.prepare(QStringLiteral("SELECT logit, probability, scored_at, precision FROM results WHERE sha256=? AND "
+                                    "detector='spai' AND head_sha256=? ORDER BY id LIMIT 1"));
+        patches.prepare(QStringLiteral("SELECT x, y, attention, attention_mean, solo_logit FROM spai_patches WHERE "
+                                       "sha256=? AND weights_sha256=? AND precision=? ORDER BY rank"));
+    }
     QSqlQuery windows(db());
     if (m_version >= 5)
         windows.prepare(QStringLiteral("SELECT x, y, side, entropy, logit FROM windows WHERE sha256=? AND "
@@ -1552,6 +1665,35 @@ Result<std::vector<FileReport>> CaseDatabase::fileReports(qint64 scanId, const s
             }
             r.scores.push_back(std::move(s));
         }
+        if (summary->spaiSha256.isEmpty() || m_version < 6)
+            continue;
+        spai.addBindValue(r.sha256);
+        spai.addBindValue(summary->spaiSha256);
+        if (!spai.exec())
+            return R::failure(m_path.toStdString() + ": cannot read results: " + spai.lastError().text().toStdString());
+        if (!spai.next())
+            continue;
+        FileReport::Spai result;
+        result.weightsSha256 = summary->spaiSha256;
+        result.logit = spai.value(0).toDouble();
+        result.probability = spai.value(1).toDouble();
+        result.scoredAt = spai.value(2).toString();
+        result.precision = spai.value(3).toString();
+        patches.addBindValue(r.sha256);
+        patches.addBindValue(summary->spaiSha256);
+        patches.addBindValue(result.precision);
+        if (!patches.exec())
+            return R::failure(m_path.toStdString() + ": cannot read results: " + patches.lastError().text().toStdString());
+        while (patches.next()) {
+            SpaiPatchScore patch;
+            patch.left = patches.value(0).toInt();
+            patch.top = patches.value(1).toInt();
+            patch.attention = numbersFromJson(patches.value(2).toString());
+            patch.attentionMean = patches.value(3).toDouble();
+            patch.soloLogit = patches.value(4).toDouble();
+            result.patches.push_back(std::move(patch));
+        }
+        r.spai = std::move(result);
     }
     return out;
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "model/Detector.h"
+#include "model/SpaiDetector.h"
 #include "util/CropRegions.h"
 #include "util/WalkRecords.h"
 #include "util/Result.h"
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -32,6 +34,9 @@ struct ScanSettings {
     std::string precision; // "fp32", "bf16", "fp16": the backbone's (ModelInfo::precision)
     std::string backboneSha256;
     std::vector<std::string> headSha256s;
+    // SPAI beside RINE (format 6): its weight file's SHA-256; empty when the scan runs RINE only
+    // (and then absent from the settings, so RINE-only scans keep their identity).
+    std::string spaiSha256;
     std::uint64_t maxFileBytes = 0;
     std::uint64_t maxPixels = 0;
     // A shard of a scan (rine-cli scan --shard I/N): this case holds share I of N of the files
@@ -68,13 +73,23 @@ struct ContentRecord {
 };
 
 struct ScoreRecord {
+    // "rine" (a head's score) or "spai" (SPAI's: headSha256 is its weight file's, and it is
+    // stored with SPAI's preprocessing, device and precision, kSpai* below).
+    std::string detector = "rine";
     std::string sha256;
     std::string headSha256;
     double logit = 0, probability = 0;
     std::vector<double> contributions;
     bool fromCachedFeatures = false;
     std::vector<WindowScore> windows; // TextureCrop: each kept window's box, entropy and logit, rank order
+    std::vector<SpaiPatchScore> patches; // SPAI: every patch, in layout order
 };
+
+// How a SPAI result is identified beside RINE's (results.detector 'spai'): no backbone of its
+// own, its weight file as the "head", the whole image in 224 px patches, fp32 on the CPU.
+inline constexpr const char *kSpaiPreprocessing = "spai-patches224";
+inline constexpr const char *kSpaiPrecision = "fp32";
+inline constexpr const char *kSpaiDevice = "cpu";
 
 struct FeatureRecord {
     std::string sha256;
@@ -126,6 +141,14 @@ struct FileReport {
         std::vector<WindowScore> windows; // TextureCrop: the kept windows, rank order (format 5)
     };
     std::vector<Score> scores; // in the scan's head order; empty unless scored or degraded
+    // SPAI's score, when the scan ran SPAI and the content was scored.
+    struct Spai {
+        QString weightsSha256;
+        double logit = 0, probability = 0;
+        QString scoredAt, precision;
+        std::vector<SpaiPatchScore> patches; // layout order; attention per head and mean, solo logit
+    };
+    std::optional<Spai> spai;
 };
 
 // One entry of a case's audit log: who did what when. Entries are only ever appended; each
@@ -170,6 +193,7 @@ struct ScanSummary {
     QString caseName;
     QString backboneSha256, preprocessing, precision;
     QStringList headSha256s;
+    QString spaiSha256; // the scan ran SPAI too (format 6); empty: RINE only
     ScanRuntime runtime;
     std::vector<WalkEvent> events;
 };
@@ -242,8 +266,9 @@ public:
     QString whyNotWritable();
 
     // 2: the audit log; 3: precision in results' identity; 4: rows covered by the audit chain,
-    // entries signed
-    static constexpr int kSchemaVersion = 5;
+    // entries signed; 5: TextureCrop's windows; 6: the detector in results' identity (RINE,
+    // SPAI) and SPAI's patches
+    static constexpr int kSchemaVersion = 6;
     static constexpr std::int32_t kApplicationId = 0x52494E45; // "RINE"
 
     QString path() const { return m_path; }
@@ -272,6 +297,8 @@ public:
                                                            const std::vector<std::string> &headSha256s,
                                                            const std::string &preprocessing,
                                                            const std::string &precision);
+    // The contents SPAI (this weight file) has scored, in this case.
+    Result<std::unordered_set<std::string>> spaiScoredContents(const std::string &weightsSha256);
     Result<std::unordered_set<std::string>> cachedFeatures(const std::string &backboneSha256,
                                                            const std::string &preprocessing,
                                                            const std::string &precision);

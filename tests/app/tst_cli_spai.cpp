@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <vector>
 
 using rine::test::readAll;
@@ -262,6 +263,53 @@ private slots:
         QCOMPARE(evaluations[0].toObject().value("generators"), rineAlone.value("generators"));
         QCOMPARE(document.value("generators"), rineAlone.value("generators"));
         QCOMPARE(document.value("mean_average_precision"), rineAlone.value("mean_average_precision"));
+    }
+
+    // rine-cli scan --detector rine --detector spai: the case (format 6) holds SPAI's score of
+    // each content beside RINE's, each equal to what score gives alone, and verifies.
+    void scanWithBothDetectors()
+    {
+        QDir evidence(m_dir.filePath("evidence"));
+        QVERIFY(evidence.mkpath("."));
+        const QStringList images{m_images[0], m_images[3], m_images[5]};
+        for (const QString &image : images)
+            QVERIFY(QFile::copy(image, evidence.filePath(QFileInfo(image).fileName())));
+        const QString db = m_dir.filePath("both.sqlite"), json = m_dir.filePath("both-scan.json");
+        Run run = cli(QStringList{"scan", "--db", db, "--detector", "rine", "--detector", "spai", "--spai-weights",
+                                  kCheckpoint, "--trust", "--quiet", "--batch", "1"}
+                      + tinyRine() + QStringList{evidence.path()});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        run = cli({"report", "--db", db, "--json", json});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const Run alone = cli(QStringList{"score", "--detector", "rine", "--detector", "spai", "--spai-weights", kCheckpoint,
+                                          "--trust", "--quiet", "--batch", "1"}
+                              + tinyRine() + images);
+        QVERIFY2(alone.exitCode == 0, alone.err.constData());
+        std::map<QString, QJsonObject> scored;
+        for (const QJsonValue &r : parse(alone).value("records").toArray())
+            scored[r.toObject().value("sha256").toString()] = r.toObject();
+        const QJsonArray files = QJsonDocument::fromJson(readAll(json)).object().value("files").toArray();
+        QCOMPARE(files.size(), 3);
+        for (const QJsonValue &value : files) {
+            const QJsonObject file = value.toObject();
+            const QJsonObject expected = scored.at(file.value("sha256").toString());
+            const QJsonObject spai = file.value("spai").toObject();
+            QCOMPARE(spai.value("logit").toDouble(), expected.value("scores").toObject().value("spai").toObject().value("logit").toDouble());
+            QCOMPARE(spai.value("patches"), expected.value("scores").toObject().value("spai").toObject().value("patches"));
+            QCOMPARE(file.value("scores").toArray()[0].toObject().value("logit").toDouble(), expected.value("logit").toDouble());
+        }
+        run = cli({"audit", "--db", db});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        // SPAI alone, or in shards, is not a scan yet: refused before anything is written.
+        run = cli(QStringList{"scan", "--db", m_dir.filePath("none.sqlite"), "--detector", "spai", "--spai-weights", kCheckpoint,
+                              "--trust", "--quiet", evidence.path()});
+        QCOMPARE(run.exitCode, 2);
+        run = cli(QStringList{"scan", "--db", m_dir.filePath("none.sqlite"), "--detector", "rine", "--detector", "spai",
+                              "--spai-weights", kCheckpoint, "--trust", "--quiet", "--shard", "0/2"}
+                  + tinyRine() + QStringList{evidence.path()});
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.contains("RINE only"), run.err.constData());
+        QVERIFY(!QFile::exists(m_dir.filePath("none.sqlite")));
     }
 
     void badUsageExitsTwo()

@@ -363,6 +363,83 @@ private slots:
         QVERIFY(database->integrity().verified());
     }
 
+    // Format 6: a format-5 case (RINE's results only) still verifies, upgrades, keeps its RINE
+    // results and takes SPAI's beside them; SPAI's score of each content is the one it gives
+    // alone; the chain covers SPAI's rows (their detector and patches).
+    void aFormat5CaseUpgradesAndTakesSpaiResults()
+    {
+        const QString path = dbPath("format5.sqlite");
+        const QString images = QStringLiteral(RINE_TEST_DATA "/spai-tiny/images");
+        ScanRequest request;
+        request.roots = {images.toStdString()};
+        request.workers = 1;
+        std::atomic<bool> cancel{false};
+        {
+            auto database = openCase(path);
+            QVERIFY(ScanEngine(*m_detectorA, *database).run(request, cancel, {}));
+        }
+        QCOMPARE(test::downgradeToFormat5(path), QString());
+        {
+            auto readOnly = openReadOnly(path);
+            QCOMPARE(readOnly->formatVersion(), 5);
+            QVERIFY2(readOnly->integrity().verified(), qPrintable(readOnly->integrity().describe()));
+        }
+        SpaiOptions options;
+        options.path = RINE_TEST_DATA "/spai-tiny/spai_tiny_checkpoint.pth";
+        auto spai = SpaiDetector::load(options);
+        QVERIFY2(spai, spai ? "" : spai.error().c_str());
+        std::map<QString, double> rineBefore;
+        {
+            auto database = openCase(path); // upgrades
+            QCOMPARE(database->formatVersion(), 6);
+            auto log = database->auditLog();
+            QVERIFY(log && log->back().details.contains("\"from\":5"));
+            auto before = database->fileReports(1); // kept: value() refers into it
+            QVERIFY(before);
+            for (const FileReport &f : before.value())
+                rineBefore[f.path] = f.scores.at(0).logit;
+            auto outcome = ScanEngine(*m_detectorA, *database, spai->get()).run(request, cancel, {});
+            QVERIFY2(outcome, outcome ? "" : outcome.error().c_str());
+            QVERIFY2(database->integrity().verified(), qPrintable(database->integrity().describe()));
+            auto files = database->fileReports(outcome->scanId);
+            QVERIFY(files);
+            QCOMPARE(files->size(), std::size_t(8));
+            for (const FileReport &f : files.value()) {
+                QVERIFY2(f.spai.has_value(), qPrintable(f.path));
+                QCOMPARE(f.scores.at(0).logit, rineBefore[f.path]); // kept, not scored again
+                FileBytes bytes;
+                auto image = readImage(f.path.toStdString(), bytes);
+                QVERIFY(image);
+                const SpaiScore alone = spai.value()->score(image->rgb.pixels.data(), image->rgb.width,
+                                                            image->rgb.height, std::size_t(image->rgb.width) * 3);
+                QCOMPARE(f.spai->logit, alone.logit);
+                QCOMPARE(f.spai->patches.size(), alone.patches.size());
+                for (std::size_t i = 0; i < alone.patches.size(); ++i) {
+                    QCOMPARE(f.spai->patches[i].top, alone.patches[i].top);
+                    QCOMPARE(f.spai->patches[i].left, alone.patches[i].left);
+                    QCOMPARE(f.spai->patches[i].soloLogit, alone.patches[i].soloLogit);
+                    QCOMPARE(f.spai->patches[i].attention, alone.patches[i].attention);
+                }
+            }
+            // Run again: every content is known to both detectors, nothing is inferred.
+            auto again = ScanEngine(*m_detectorA, *database, spai->get()).run(request, cancel, {});
+            QVERIFY(again);
+            QCOMPARE(again->inferred, std::size_t(0));
+        }
+        // What the chain covers: a SPAI result relabelled as RINE's, a patch's numbers.
+        for (const QString &tamper : {QStringLiteral("UPDATE results SET detector='rine' WHERE detector='spai' AND id="
+                                                     "(SELECT min(id) FROM results WHERE detector='spai')"),
+                                      QStringLiteral("UPDATE spai_patches SET solo_logit=solo_logit+1 WHERE rank=1 AND "
+                                                     "sha256=(SELECT min(sha256) FROM spai_patches)")}) {
+            const QString copy = dbPath("tampered.sqlite");
+            QFile::remove(copy);
+            QVERIFY(QFile::copy(path, copy));
+            QCOMPARE(test::runSql(copy, {tamper}), QString());
+            auto readOnly = openReadOnly(copy);
+            QVERIFY2(!readOnly->integrity().verified(), qPrintable(tamper));
+        }
+    }
+
     void shardsHoldEveryFileOnceWithTheUnshardedResults()
     {
         // A file's shard: the first 8 bytes of the SHA-256 of its path relative to its root, mod N.
