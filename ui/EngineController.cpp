@@ -47,6 +47,7 @@ Result<CaseRows> allRows(CaseSession &session, qint64 scanId)
             return Result<CaseRows>::failure(scan.error());
         rows.preprocessing = scan->summary.preprocessing;
         rows.headSha256s = scan->summary.headSha256s;
+        rows.spaiSha256 = scan->summary.spaiSha256;
         rows.rows = std::move(scan->files);
         rows.integrity = std::move(scan->integrity);
     } else {
@@ -188,12 +189,14 @@ Job *EngineController::loadModel(const ModelRequest &request)
             return r.fail(loaded.error);
         result.info = loaded.detector->info();
         result.detector = std::shared_ptr<Detector>(std::move(loaded.detector));
+        result.spai = std::shared_ptr<const SpaiDetector>(std::move(loaded.spai));
         r.finish(QVariant::fromValue(result));
     });
-    // Connected first: the detector is in place before any page hears of it.
+    // Connected first: the detectors are in place before any page hears of them.
     job->onFinished<ModelLoadResult>(this, [this](const ModelLoadResult &result) {
         if (result.detector) {
             m_detector = result.detector;
+            m_spai = result.spai;
             m_info = result.info;
         }
     });
@@ -204,7 +207,8 @@ Job *EngineController::inspect(const InspectParams &params)
 {
     if (!m_detector)
         return nullptr;
-    return start(Job::Kind::Inspect, Lane::Detector, [params, detector = m_detector](const Job::Reporter &r) {
+    return start(Job::Kind::Inspect, Lane::Detector, [params, detector = m_detector,
+                                                      spai = m_spai](const Job::Reporter &r) {
         InspectResult result;
         result.path = params.path;
         const ImageAnalysis analysis = analyseImage(detector.get(), toStd(params.path), params.crop);
@@ -239,6 +243,16 @@ Job *EngineController::inspect(const InspectParams &params)
                                                       double(display.height()) / before.height());
         }
         result.display = display;
+        if (spai) {
+            // SPAI sees the image as stored, at its own resolution, as rine-cli score does.
+            result.spaiSha256 = q(spai->sha256());
+            try {
+                const RgbImage &rgb = decoded.rgb;
+                result.spai = spai->score(rgb.pixels.data(), rgb.width, rgb.height, std::size_t(rgb.width) * 3);
+            } catch (const std::exception &e) {
+                result.spaiError = QString::fromLocal8Bit(e.what());
+            }
+        }
         result.regions = analysis.regions;
         result.windows = analysis.windows;
         result.windowScores = analysis.windowScores;
@@ -279,9 +293,10 @@ Job *EngineController::tileMap(const TileParams &params)
 
 Job *EngineController::sweep(const SweepParams &params)
 {
-    if (!m_detector || running(Job::Kind::Sweep))
+    if (!m_detector || running(Job::Kind::Sweep) || (params.spai && !m_spai))
         return nullptr;
-    return start(Job::Kind::Sweep, Lane::Detector, [params, detector = m_detector](const Job::Reporter &r) {
+    return start(Job::Kind::Sweep, Lane::Detector, [params, detector = m_detector,
+                                                    spai = m_spai](const Job::Reporter &r) {
         RobustnessSweep::Options options;
         options.threshold = params.threshold;
         options.batchSize = params.batchSize;
@@ -300,7 +315,9 @@ Job *EngineController::sweep(const SweepParams &params)
             progress.total = total;
             r.progress(QVariant::fromValue(progress));
         };
-        auto result = robustnessSweep(*detector, options, toStd(params.path), params.plan, toStd(params.sha256));
+        options.expectedSha256 = toStd(params.sha256); // bytes other than those shown are refused
+        auto result = params.spai ? RobustnessSweep(*spai, options).run(toStd(params.path), params.plan)
+                                  : RobustnessSweep(*detector, options).run(toStd(params.path), params.plan);
         if (!result)
             return r.fail(q(result.error()));
         SweepUpdate update;
@@ -348,7 +365,10 @@ Job *EngineController::scan(const ScanParams &params)
 {
     if (!m_detector || running(Job::Kind::Scan) || running(Job::Kind::Report))
         return nullptr;
-    return start(Job::Kind::Scan, Lane::Case, [this, params, detector = m_detector](const Job::Reporter &r) {
+    if (params.spai && !m_spai)
+        return nullptr;
+    return start(Job::Kind::Scan, Lane::Case, [this, params, detector = m_detector,
+                                               spai = params.spai ? m_spai : nullptr](const Job::Reporter &r) {
         const QString caseName = params.roots.isEmpty() ? QString() : QFileInfo(params.roots.first()).fileName();
         if (QString error = useCase(m_case, params.casePath, {true, caseName}); !error.isEmpty())
             return r.fail(error);
@@ -359,7 +379,7 @@ Job *EngineController::scan(const ScanParams &params)
         request.batchSize = params.batchSize;
         request.walk.followOutsideRoots = params.followLinksOutside;
         CaseDatabase &database = m_case->database();
-        ScanEngine engine(*detector, database);
+        ScanEngine engine(*detector, database, spai.get());
         QElapsedTimer sinceReport;
         sinceReport.start();
         QStringList heads;
@@ -382,6 +402,7 @@ Job *EngineController::scan(const ScanParams &params)
                     update.rows.scanId = progress.scanId;
                     update.rows.preprocessing = preprocessing;
                     update.rows.headSha256s = heads;
+                    update.rows.spaiSha256 = spai ? q(spai->sha256()) : QString();
                     update.rows.rows = std::move(reports.value());
                     update.rows.replace = false;
                 } // else the final reload shows them

@@ -59,6 +59,8 @@ public:
 
     bool hasModel() const { return bool(m_detector); }
     const ModelInfo &modelInfo() const { return m_info; }
+    // SPAI, when the last load asked for it (Settings); null otherwise.
+    const std::shared_ptr<const SpaiDetector> &spai() const { return m_spai; }
     // The running job of a kind (the latest started), or nullptr.
     Job *running(Job::Kind kind) const;
     bool busy() const { return !m_running.isEmpty(); }
@@ -82,6 +84,7 @@ private:
     ModelsWorker *m_modelsWorker = nullptr; // lives on m_modelsThread
     std::unique_ptr<CaseSession> m_case; // used on m_caseThread only
     std::shared_ptr<Detector> m_detector;
+    std::shared_ptr<const SpaiDetector> m_spai;
     ModelInfo m_info;
     QList<QPointer<Job>> m_running;
 };

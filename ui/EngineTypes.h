@@ -35,6 +35,9 @@ struct ModelLoadResult {
     // Thread-safe (forward passes take turns); shared by the scan and the Inspect lanes.
     std::shared_ptr<Detector> detector;
     ModelInfo info;
+    // SPAI, when the request named its file; immutable once loaded, its passes serialised by
+    // whoever runs them (the scan engine, the detector lane).
+    std::shared_ptr<const SpaiDetector> spai;
     QString error;
     std::vector<UntrustedFile> untrusted; // non-empty: nothing was loaded, the user must decide
 };
@@ -45,6 +48,7 @@ struct ScanParams {
     CropMode crop = CropMode::Center;
     int batchSize = 8;
     bool followLinksOutside = false; // symlinks out of the roots: walk events unless set
+    bool spai = false; // SPAI scores every image too (the controller's loaded SPAI)
 };
 
 // Rows of a case's scan: all of them (replace) or those just committed (merge by file id).
@@ -53,6 +57,7 @@ struct CaseRows {
     qint64 scanId = 0;
     QString preprocessing;
     QStringList headSha256s;
+    QString spaiSha256; // the scan ran SPAI too; empty: RINE only
     std::vector<FileReport> rows;
     bool replace = true;
     QString readOnly; // non-empty: why the case is only read here (received from elsewhere, altered)
@@ -107,6 +112,10 @@ struct InspectResult {
     CropScore score;
     QString headSha256;
     std::vector<double> importance; // the scoring head's learned block importance
+    // SPAI's score of the whole image at its own resolution, when SPAI is loaded.
+    std::optional<SpaiScore> spai;
+    QString spaiSha256;
+    QString spaiError; // decoded, but SPAI failed on it
 };
 
 struct TileParams {
@@ -128,6 +137,7 @@ struct SweepParams {
     std::uint64_t seed = 0;
     int batchSize = 8;
     CropMode crop = CropMode::Center; // the Settings' crop (ten-crop: center; see RobustnessSweep)
+    bool spai = false; // swept with SPAI (each perturbed image whole) instead of RINE
 };
 
 struct SweepUpdate {

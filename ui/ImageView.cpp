@@ -10,6 +10,7 @@
 #include <QWheelEvent>
 
 #include <algorithm>
+#include <cmath>
 
 namespace rine {
 
@@ -30,6 +31,7 @@ void ImageView::clear()
     m_regionItems.clear();
     m_regionLabels.clear();
     m_tileItems.clear();
+    m_spaiItems.clear();
 }
 
 void ImageView::setImage(const QImage &image, const QTransform &toDisplay)
@@ -112,6 +114,67 @@ void ImageView::setTiles(const TileScores &tiles, const VerdictRule &rule)
         item->setData(1, QRectF(tile.left, tile.top, tile.size, tile.size));
         m_tileItems << item;
     }
+}
+
+void ImageView::clearSpaiPatches()
+{
+    qDeleteAll(m_spaiItems);
+    m_spaiItems.clear();
+}
+
+void ImageView::setSpaiPatches(const SpaiScore &score, const VerdictRule &rule)
+{
+    clearSpaiPatches();
+    const SpaiLayout &layout = score.layout;
+    const int storedWidth = layout.width - layout.padLeft - layout.padRight;
+    const int storedHeight = layout.height - layout.padTop - layout.padBottom;
+    double strongest = 0;
+    for (const SpaiPatchScore &patch : score.patches)
+        strongest = std::max(strongest, patch.attentionMean);
+    const int side = 224; // SPAI's patch (SpaiConfig::imageSize)
+    const int count = int(score.patches.size());
+    for (int i = 0; i < count; ++i) {
+        const SpaiPatchScore &patch = score.patches[std::size_t(i)];
+        // Padded coordinates to stored ones, clipped: padding is not in the file.
+        const QRectF stored = QRectF(patch.left - layout.padLeft, patch.top - layout.padTop, side, side)
+                                  .intersected(QRectF(0, 0, storedWidth, storedHeight));
+        const double solo = 1.0 / (1.0 + std::exp(-patch.soloLogit));
+        const double weight = strongest > 0 ? patch.attentionMean / strongest : 0;
+        QPen outline(QColor(255, 255, 255, 160), 1);
+        outline.setCosmetic(true);
+        auto *item = scene()->addRect(m_toDisplay.mapRect(stored), outline,
+                                      probabilityColour(solo, 30 + int(std::lround(150 * weight))));
+        item->setZValue(1.5);
+        item->setVisible(m_spaiVisible);
+        QString heads;
+        for (double a : patch.attention)
+            heads += (heads.isEmpty() ? QString() : QStringLiteral(", ")) + QString::number(a, 'f', 3);
+        item->setToolTip(tr("SPAI patch %1 of %2 (stored pixels from x %3, y %4)\n"
+                            "Attention weight %5 (mean over SPAI's %6 heads; %7 would be an even share)\n"
+                            "This patch alone: logit %8, probability %9, %10\n"
+                            "Per head: %11")
+                             .arg(i + 1)
+                             .arg(count)
+                             .arg(int(stored.left()))
+                             .arg(int(stored.top()))
+                             .arg(patch.attentionMean, 0, 'f', 4)
+                             .arg(patch.attention.size())
+                             .arg(count > 0 ? 1.0 / count : 0.0, 0, 'f', 4)
+                             .arg(patch.soloLogit, 0, 'f', 4)
+                             .arg(solo, 0, 'f', 4)
+                             .arg(verdictName(rule.of(solo)).toLower(), heads));
+        item->setData(0, patch.attentionMean);
+        item->setData(1, patch.soloLogit);
+        item->setData(2, stored);
+        m_spaiItems << item;
+    }
+}
+
+void ImageView::setSpaiVisible(bool visible)
+{
+    m_spaiVisible = visible;
+    for (QGraphicsItem *item : m_spaiItems)
+        item->setVisible(visible);
 }
 
 int ImageView::tileCount() const { return int(m_tileItems.size()); }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "image/ImageDecoder.h"
+#include "model/SpaiDetector.h"
 #include "scoring/TileMap.h"
 
 #include <QGraphicsView>
@@ -33,6 +34,13 @@ public:
                     const QStringList &tooltips = {});
     void setTiles(const TileScores &tiles, const VerdictRule &rule);
     void clearTiles();
+    // SPAI's patches: each filled with the colour of its own score alone, as opaque as its
+    // attention weight is high, its numbers on hover. Patches are given in the padded image
+    // SPAI scored (score.layout) and drawn clipped to the stored pixels they cover.
+    void setSpaiPatches(const SpaiScore &score, const VerdictRule &rule);
+    void clearSpaiPatches();
+    void setSpaiVisible(bool visible);
+    const QList<QGraphicsRectItem *> &spaiItems() const { return m_spaiItems; }
     void setRegionsVisible(bool visible);
     void setTilesVisible(bool visible);
 
@@ -50,9 +58,9 @@ protected:
 
 private:
     QGraphicsPixmapItem *m_picture = nullptr;
-    QList<QGraphicsRectItem *> m_regionItems, m_tileItems;
+    QList<QGraphicsRectItem *> m_regionItems, m_tileItems, m_spaiItems;
     QList<QGraphicsItem *> m_regionLabels;
-    bool m_regionsVisible = true, m_tilesVisible = true;
+    bool m_regionsVisible = true, m_tilesVisible = true, m_spaiVisible = true;
     QTransform m_toDisplay;
     bool m_fitted = true;
 };

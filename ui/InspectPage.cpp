@@ -19,6 +19,7 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 
 namespace rine {
@@ -44,6 +45,10 @@ InspectPage::InspectPage(QWidget *parent) : QWidget(parent)
     m_verdict = new QLabel(this);
     m_verdict->setObjectName(QStringLiteral("inspectVerdict"));
     m_verdict->setTextFormat(Qt::RichText);
+    m_spaiVerdict = new QLabel(this);
+    m_spaiVerdict->setObjectName(QStringLiteral("inspectSpaiVerdict"));
+    m_spaiVerdict->setTextFormat(Qt::RichText);
+    m_spaiVerdict->setVisible(false);
     m_record = new QLabel(this);
     m_record->setObjectName(QStringLiteral("inspectRecord"));
     m_record->setWordWrap(true);
@@ -72,6 +77,13 @@ InspectPage::InspectPage(QWidget *parent) : QWidget(parent)
     m_showTiles = new QCheckBox(tr("Tile map"), this);
     m_showTiles->setChecked(true);
     connect(m_showTiles, &QCheckBox::toggled, m_view, &ImageView::setTilesVisible);
+    m_showSpai = new QCheckBox(tr("SPAI patches"), this);
+    m_showSpai->setObjectName(QStringLiteral("showSpaiPatches"));
+    m_showSpai->setChecked(true);
+    m_showSpai->setVisible(false);
+    m_showSpai->setToolTip(tr("SPAI's 224 px patches: the colour is the patch's own score alone, the opacity its "
+                              "attention weight (how much the verdict draws on it); hover a patch for its numbers"));
+    connect(m_showSpai, &QCheckBox::toggled, m_view, &ImageView::setSpaiVisible);
     m_tilesButton = new QPushButton(tr("Score tiles"), this);
     m_tilesButton->setObjectName(QStringLiteral("tilesButton"));
     m_tilesButton->setToolTip(tr("Cover the image with 224 x 224 tiles and score each one: shows where in the image "
@@ -93,7 +105,7 @@ InspectPage::InspectPage(QWidget *parent) : QWidget(parent)
     m_tilesProgress->setMaximumWidth(200);
 
     auto *tools = new QHBoxLayout;
-    for (QWidget *w : std::initializer_list<QWidget *>{zoomIn, zoomOut, fit, actual, m_showRegion, m_showTiles, m_tilesButton,
+    for (QWidget *w : std::initializer_list<QWidget *>{zoomIn, zoomOut, fit, actual, m_showRegion, m_showTiles, m_showSpai, m_tilesButton,
                                                         m_tilesProgress})
         tools->addWidget(w);
     tools->addStretch();
@@ -155,7 +167,10 @@ InspectPage::InspectPage(QWidget *parent) : QWidget(parent)
     auto *layout = new QVBoxLayout(this);
     auto *header = new QHBoxLayout;
     header->addWidget(m_title, 1);
-    header->addWidget(m_verdict);
+    auto *verdicts = new QVBoxLayout;
+    verdicts->addWidget(m_verdict);
+    verdicts->addWidget(m_spaiVerdict);
+    header->addLayout(verdicts);
     header->addWidget(m_robustnessButton, 0, Qt::AlignTop);
     layout->addLayout(header);
     layout->addWidget(m_record);
@@ -176,6 +191,8 @@ void InspectPage::setRule(VerdictRule rule)
     updateVerdict();
     if (m_tiles.done > 0)
         m_view->setTiles(m_tiles, m_rule);
+    if (m_result.spai)
+        m_view->setSpaiPatches(*m_result.spai, m_rule); // their tooltips name verdicts
 }
 
 void InspectPage::showPending(const QString &path, const QString &why)
@@ -185,6 +202,9 @@ void InspectPage::showPending(const QString &path, const QString &why)
     m_tiles = TileScores{};
     m_title->setText(QStringLiteral("<b>%1</b>").arg(h(QFileInfo(path).fileName())));
     m_verdict->setText(h(why));
+    m_spaiVerdict->clear();
+    m_spaiVerdict->setVisible(false);
+    m_showSpai->setVisible(false);
     m_record->clear();
     m_view->clear();
     m_importance->clearValues();
@@ -202,6 +222,7 @@ void InspectPage::showPending(const QString &path, const QString &why)
 
 void InspectPage::updateVerdict()
 {
+    updateSpaiVerdict();
     if (!m_result.error.isEmpty()) {
         m_verdict->setText(tr("<b>Not examined</b>"));
         return;
@@ -222,6 +243,34 @@ void InspectPage::updateVerdict()
                               .arg(m_rule.threshold, 0, 'f', 2)
                               .arg(m_rule.threshold - m_rule.band, 0, 'f', 2)
                               .arg(m_rule.threshold + m_rule.band, 0, 'f', 2));
+}
+
+void InspectPage::updateSpaiVerdict()
+{
+    const InspectResult &r = m_result;
+    m_spaiVerdict->setVisible(r.spai || !r.spaiError.isEmpty());
+    if (!r.spai) {
+        m_spaiVerdict->setText(r.spaiError.isEmpty() ? QString() : tr("SPAI: <b>not scored</b>"));
+        m_spaiVerdict->setToolTip(h(r.spaiError));
+        return;
+    }
+    const Verdict spai = m_rule.of(r.spai->probability);
+    const Verdict rine = r.scored ? m_rule.of(r.score.probability) : Verdict::None;
+    const bool disagree = (spai == Verdict::Fake && rine == Verdict::Real) || (spai == Verdict::Real && rine == Verdict::Fake);
+    m_spaiVerdict->setText(tr("SPAI: probability generated <b>%1</b> &nbsp; <span style=\"color: %2\"><b>%3</b></span>%4")
+                               .arg(r.spai->probability, 0, 'f', 4)
+                               .arg(verdictColour(spai).name(), verdictName(spai))
+                               .arg(disagree ? tr(" &nbsp; <span style=\"color: #b05a00\"><b>RINE and SPAI "
+                                                  "disagree</b></span>")
+                                             : QString()));
+    m_spaiVerdict->setToolTip(tr("SPAI logit %1 over %2 patches of 224 px (%3), weights SHA-256 %4. The same threshold "
+                                 "and band as RINE's. The detectors fail on different generators: where they disagree, "
+                                 "look at both.")
+                                  .arg(r.spai->logit, 0, 'f', 4)
+                                  .arg(r.spai->patches.size())
+                                  .arg(r.spai->layout.fiveCrop ? tr("five-crop: the image has fewer than 4 patches")
+                                                               : tr("grid at stride 224"))
+                                  .arg(r.spaiSha256.left(16)));
 }
 
 void InspectPage::showResult(const InspectResult &result, const std::optional<FileReport> &stored)
@@ -263,6 +312,10 @@ void InspectPage::showResult(const InspectResult &result, const std::optional<Fi
         m_view->setImage(result.display, result.toDisplay);
         m_view->setRegions(result.regions, labels, tooltips);
         m_view->setRegionsVisible(m_showRegion->isChecked());
+        if (result.spai) {
+            m_view->setSpaiPatches(*result.spai, m_rule);
+            m_view->setSpaiVisible(m_showSpai->isChecked());
+        }
     } else {
         m_view->clear();
     }
@@ -297,12 +350,31 @@ void InspectPage::showResult(const InspectResult &result, const std::optional<Fi
                                            .arg(h(s.headSha256.left(16)));
         }
     }
+    if (stored && stored->spai && result.spai && stored->sha256 == result.sha256) {
+        const FileReport::Spai &s = *stored->spai;
+        const bool sameWeights = s.weightsSha256 == result.spaiSha256;
+        record += (record.isEmpty() ? QString() : QStringLiteral("<br>"))
+                + (!sameWeights ? tr("The case recorded SPAI probability %1 from other weights (SHA-256 %2).")
+                                      .arg(s.probability, 0, 'f', 4)
+                                      .arg(h(s.weightsSha256.left(16)))
+                   : std::abs(s.probability - result.spai->probability) < 1e-4
+                       ? tr("SPAI: the same result as recorded in the case (probability %1, scored %2).")
+                             .arg(s.probability, 0, 'f', 4)
+                             .arg(h(s.scoredAt))
+                       : tr("<b>The case recorded SPAI probability %1</b> for these bytes (scored %2); now %3.")
+                             .arg(s.probability, 0, 'f', 4)
+                             .arg(h(s.scoredAt))
+                             .arg(result.spai->probability, 0, 'f', 4));
+    }
     if (!result.scoreError.isEmpty())
         record += tr("<br><span style=\"color:#c01f1f\">The model failed on this image: %1</span>").arg(h(result.scoreError));
+    if (!result.spaiError.isEmpty())
+        record += tr("<br><span style=\"color:#c01f1f\">SPAI failed on this image: %1</span>").arg(h(result.spaiError));
     if (!result.error.isEmpty())
         record += tr("<span style=\"color:#c01f1f\">%1</span>").arg(h(result.error));
     m_record->setText(record);
     m_record->setVisible(!record.isEmpty());
+    m_showSpai->setVisible(bool(result.spai));
     m_facts->setHtml(factsHtml(result, stored));
     setModelReady(m_modelReady);
 }
@@ -406,6 +478,33 @@ QString InspectPage::factsHtml(const InspectResult &r, const std::optional<FileR
     if (stored)
         html += row(tr("Case record"), tr("status %1, modified %2").arg(h(stored->status), h(stored->mtime)));
     html += QStringLiteral("</table>");
+
+    if (r.spai && !r.spai->patches.empty()) {
+        // The patches SPAI drew on most, strongest first (all of them are on the picture).
+        const SpaiScore &spai = *r.spai;
+        std::vector<std::size_t> order(spai.patches.size());
+        for (std::size_t i = 0; i < order.size(); ++i)
+            order[i] = i;
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+            return spai.patches[a].attentionMean > spai.patches[b].attentionMean;
+        });
+        html += tr("<h4>SPAI's patches</h4><p>%1 patches of 224 x 224 pixels%2; the %3 with the highest attention:</p>")
+                    .arg(spai.patches.size())
+                    .arg(spai.layout.fiveCrop ? tr(" (five-crop: fewer than 4 fit)") : QString())
+                    .arg(std::min<std::size_t>(order.size(), 10));
+        html += tr("<table cellspacing=\"4\"><tr><th>Patch</th><th>x</th><th>y</th><th>Attention</th><th>Alone: "
+                   "probability</th></tr>");
+        for (std::size_t k = 0; k < order.size() && k < 10; ++k) {
+            const SpaiPatchScore &p = spai.patches[order[k]];
+            html += QStringLiteral("<tr><td>%1</td><td>%2</td><td>%3</td><td>%4</td><td>%5</td></tr>")
+                        .arg(order[k] + 1)
+                        .arg(p.left - spai.layout.padLeft)
+                        .arg(p.top - spai.layout.padTop)
+                        .arg(p.attentionMean, 0, 'f', 4)
+                        .arg(1.0 / (1.0 + std::exp(-p.soloLogit)), 0, 'f', 4);
+        }
+        html += QStringLiteral("</table>");
+    }
 
     html += tr("<h4>Metadata</h4><p><i>Stated as found in the file. Metadata is easily removed or forged; it is not "
                "part of the detector's verdict.</i></p><table cellspacing=\"4\">");

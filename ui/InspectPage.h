@@ -51,6 +51,7 @@ signals:
 private:
     void showContributions(); // of the image, or of the TextureCrop window chosen
     void updateVerdict();
+    void updateSpaiVerdict();
     void showTiles(const TileScores &scores, bool finished, const QString &error = {});
     QString factsHtml(const InspectResult &result, const std::optional<FileReport> &stored) const;
 
@@ -62,10 +63,12 @@ private:
     TileScores m_tiles;
     QLabel *m_title;
     QLabel *m_verdict;
+    QLabel *m_spaiVerdict; // SPAI's, when SPAI is loaded
     QLabel *m_record;
     ImageView *m_view;
     QCheckBox *m_showRegion;
     QCheckBox *m_showTiles;
+    QCheckBox *m_showSpai;
     QPushButton *m_tilesButton;
     QPushButton *m_robustnessButton;
     QProgressBar *m_tilesProgress;

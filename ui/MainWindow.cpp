@@ -145,6 +145,7 @@ MainWindow::MainWindow(StudioOptions options, QWidget *parent)
         params.seed = m_robustnessPage->seed();
         params.batchSize = m_settings.batchSize;
         params.crop = m_settings.crop;
+        params.spai = m_robustnessPage->sweepsWithSpai();
         m_robustnessPage->followSweep(m_engine->sweep(params));
     });
     connect(m_modelsPage, &ModelsPage::refreshRequested, m_engine, &EngineController::listModels);
@@ -273,12 +274,16 @@ void MainWindow::createMenus()
 
 void MainWindow::applySettings(const StudioSettings &settings, bool save)
 {
-    const bool precisionChanged = settings.precision != m_settings.precision;
+    const bool precisionChanged = settings.precision != m_settings.precision && !m_options.precision;
+    const bool detectorsChanged = (settings.spai != m_settings.spai || settings.spaiWeights != m_settings.spaiWeights)
+                               && m_options.spaiWeights.isEmpty();
     m_settings = settings;
     if (save)
         m_settings.save();
-    if (precisionChanged && !m_options.precision && save)
-        startModel(); // results of another precision are other results: the model is loaded again
+    // Results of another precision are other results, and other detectors other columns: the
+    // models are loaded again.
+    if ((precisionChanged || detectorsChanged) && save)
+        startModel();
     m_scanPage->setRule(settings.rule);
     m_inspectPage->setRule(settings.rule);
     m_robustnessPage->setRule(settings.rule);
@@ -315,19 +320,22 @@ void MainWindow::activateModel(const QString &role, const QString &path)
                                     "set the model active."));
         return;
     }
-    if (role != QLatin1String("backbone") && role != QLatin1String("head")) {
-        QMessageBox::information(this, tr("Models"),
-                                 tr("%1 is not a RINE backbone or head: the application runs RINE only so far (SPAI "
-                                    "runs from rine-cli score --detector spai).")
-                                     .arg(QDir::toNativeSeparators(path)));
-        return;
-    }
-    if (role == QLatin1String("backbone")) {
+    if (role == QLatin1String("detector")) {
+        // SPAI: run beside RINE from this file (the Settings' Detectors say the same).
+        m_settings.spai = true;
+        m_settings.spaiWeights = path;
+        m_options.spaiWeights.clear();
+    } else if (role == QLatin1String("backbone")) {
         m_settings.activeBackbone = path;
         m_options.backbone = path;
-    } else {
+    } else if (role == QLatin1String("head")) {
         m_settings.activeHead = path;
         m_options.heads = {path};
+    } else {
+        QMessageBox::information(this, tr("Models"),
+                                 tr("%1 is not a backbone, head or detector that RINE Studio runs.")
+                                     .arg(QDir::toNativeSeparators(path)));
+        return;
     }
     m_settings.save();
     statusBar()->showMessage(tr("Loading %1 ...").arg(QDir::toNativeSeparators(path)), 10000);
@@ -348,11 +356,23 @@ void MainWindow::startModel()
         request.heads << m_settings.activeHead;
     if (request.heads.isEmpty() && !ModelLocator::defaultHead().isEmpty())
         request.heads << ModelLocator::defaultHead();
+    // SPAI: the command line's file, else the Settings' (their file, else the model folder's).
+    request.spaiWeights = m_options.spaiWeights;
+    if (request.spaiWeights.isEmpty() && m_settings.spai)
+        request.spaiWeights = m_settings.spaiWeights.isEmpty() ? ModelLocator::defaultSpaiWeights() : m_settings.spaiWeights;
+    if (!request.spaiWeights.isEmpty() && m_options.spaiWeights.isEmpty() && !QFileInfo::exists(request.spaiWeights)) {
+        // SPAI missing is no reason to stop RINE: it runs alone, and the status bar says why.
+        statusBar()->showMessage(tr("SPAI is on in Settings, but its weight file %1 is not there: RINE runs alone. "
+                                    "Download SPAI on the Models page, or choose its file in Settings.")
+                                     .arg(QDir::toNativeSeparators(request.spaiWeights)));
+        request.spaiWeights.clear();
+    }
     request.device = m_options.device;
     request.precision = m_options.precision.value_or(m_settings.precision);
     m_scanPage->setModelReady(false);
     m_inspectPage->setModelReady(false);
     m_robustnessPage->setModel(false, {});
+    m_robustnessPage->setSpai(nullptr);
     m_banner->load(request);
 }
 
@@ -375,7 +395,12 @@ void MainWindow::onModelLoaded()
     QStringList heads;
     for (const HeadInfo &head : info.heads)
         heads << QString::fromStdString(head.path);
-    m_modelsPage->setLoaded(QString::fromStdString(info.backbonePath), heads);
+    const std::shared_ptr<const SpaiDetector> &spai = m_engine->spai();
+    m_modelsPage->setLoaded(QString::fromStdString(info.backbonePath), heads,
+                            spai ? QString::fromStdString(spai->path()) : QString());
+    m_robustnessPage->setSpai(spai);
+    if (spai)
+        m_modelLabel->setText(m_modelLabel->text() + tr("; SPAI (%1)").arg(QString::fromStdString(spai->sha256()).left(12)));
     openStartupFiles();
     emit settledChanged();
 }
@@ -429,6 +454,7 @@ void MainWindow::openFolder(const QString &folder)
     params.crop = m_settings.crop;
     params.batchSize = m_settings.batchSize;
     params.followLinksOutside = m_settings.followLinksOutside;
+    params.spai = m_engine->spai() != nullptr;
     Job *job = m_engine->scan(params);
     if (!job)
         return;

@@ -34,6 +34,7 @@ enum class Page { Scan, Inspect, Robustness, Models };
 struct StudioOptions {
     QString backbone; // empty: $RINE_BACKBONE, the CLIP cache, the model store
     QStringList heads; // empty: the bundled 2-class head
+    QString spaiWeights; // non-empty: SPAI runs beside RINE from this file, whatever the Settings say
     DeviceChoice device = DeviceChoice::Auto;
     std::optional<Precision> precision; // --precision; else the Settings' value
     QStringList open; // folders are scanned, images inspected, .sqlite files opened as cases

@@ -97,7 +97,10 @@ void ModelBanner::onLoaded(const ModelLoadResult &result)
         return askTrust(result);
     if (!result.detector)
         return giveUp(tr("<p><b>The detector could not be loaded.</b></p><pre style=\"white-space: pre-wrap\">%1</pre>")
-                          .arg(h(result.error)),
+                              .arg(h(result.error))
+                          + (result.request.spaiWeights.isEmpty()
+                                 ? QString()
+                                 : tr("<p>SPAI is on: to run RINE alone, turn SPAI off in Settings.</p>")),
                       tr("No model"));
     show({}, false);
     emit loaded();

@@ -252,7 +252,7 @@ bool ModelsPage::isLoaded(const QString &path) const
     for (const QString &head : m_heads)
         if (QFileInfo(head).canonicalFilePath() == canonical)
             return true;
-    return false;
+    return !m_spai.isEmpty() && QFileInfo(m_spai).canonicalFilePath() == canonical;
 }
 
 QString ModelsPage::statusText(const ModelState &s) const
@@ -287,6 +287,8 @@ void ModelsPage::setState(const ModelsState &state)
         for (const QString &head : m_heads)
             heads << QDir::toNativeSeparators(head);
         inUse = tr("backbone %1; head %2").arg(h(QDir::toNativeSeparators(m_backbone)), h(heads.join(QStringLiteral(", "))));
+        if (!m_spai.isEmpty())
+            inUse += tr("; SPAI %1").arg(h(QDir::toNativeSeparators(m_spai)));
     }
     m_folder->setText(tr("Model folder: <b>%1</b> (set RINE_MODEL_STORE to use another)<br>In use now: %2")
                           .arg(h(QDir::toNativeSeparators(state.storeDir)), inUse));
@@ -323,10 +325,11 @@ void ModelsPage::setState(const ModelsState &state)
     updateButtons();
 }
 
-void ModelsPage::setLoaded(const QString &backbonePath, const QStringList &headPaths)
+void ModelsPage::setLoaded(const QString &backbonePath, const QStringList &headPaths, const QString &spaiPath)
 {
     m_backbone = backbonePath;
     m_heads = headPaths;
+    m_spai = spaiPath;
     setState(m_state);
 }
 
@@ -403,11 +406,11 @@ void ModelsPage::updateButtons()
     m_remove->setToolTip(loaded ? tr("In use: set another one active first")
                                 : tr("Delete the file from the model folder (never a bundled file, nor one elsewhere "
                                      "on the machine)"));
-    // SPAI runs from rine-cli score so far: the application's scans and Inspect are RINE's.
+    // A detector (SPAI) is used beside RINE, not in place of a backbone or head.
     const bool detector = any && s->installed.model.role == QLatin1String("detector");
-    m_activate->setEnabled(idle && installed && !loaded && !detector);
-    m_activate->setToolTip(detector ? tr("SPAI runs from rine-cli score --detector spai; the application does not run "
-                                         "it yet")
+    m_activate->setEnabled(idle && installed && !loaded);
+    m_activate->setToolTip(detector ? tr("Run SPAI beside RINE with this file from now on: scans, Inspect, the "
+                                         "Robustness page and reports show both detectors (Settings: Detectors)")
                                     : tr("Use this backbone or head from now on (also at the next start, unless "
                                          "the command line names another)"));
 }

@@ -25,7 +25,8 @@ public:
     explicit ModelsPage(QWidget *parent = nullptr);
 
     void setState(const ModelsState &state);
-    void setLoaded(const QString &backbonePath, const QStringList &headPaths); // what the detector uses now
+    // What the detectors use now (spaiPath empty: SPAI is not loaded).
+    void setLoaded(const QString &backbonePath, const QStringList &headPaths, const QString &spaiPath = {});
     // The job of an action this page asked for (fetch, verify, import, remove): a download's
     // progress and every action's end are shown here; Cancel cancels a download.
     void followAction(Job *job, ModelAction::Kind kind, const QString &name);
@@ -61,6 +62,7 @@ private:
     ModelsState m_state;
     QString m_backbone;
     QStringList m_heads;
+    QString m_spai;
     bool m_busy = false, m_fetching = false;
     QString m_wanted; // selected once the state arrives
     QLabel *m_folder;

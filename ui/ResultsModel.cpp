@@ -67,13 +67,49 @@ void ResultsModel::setRule(VerdictRule rule)
 {
     m_rule = rule;
     if (!m_rows.empty())
-        emit dataChanged(index(0, VerdictColumn), index(int(m_rows.size()) - 1, VerdictColumn));
+        emit dataChanged(index(0, VerdictColumn), index(int(m_rows.size()) - 1, Detectors));
     emit countsChanged();
+}
+
+void ResultsModel::setSpai(bool spai)
+{
+    if (spai == m_spai)
+        return;
+    m_spai = spai;
+    emit headerDataChanged(Qt::Horizontal, 0, ColumnCount - 1);
+}
+
+QString ResultsModel::agreementName(Agreement agreement)
+{
+    switch (agreement) {
+    case Agreement::Agree: return tr("agree");
+    case Agreement::Disagree: return tr("DISAGREE");
+    case Agreement::Unsettled: return tr("one inconclusive");
+    case Agreement::None: break;
+    }
+    return {};
 }
 
 Verdict ResultsModel::verdictOf(const FileReport &report) const
 {
     return hasScore(report) ? m_rule.of(report.scores.front().probability) : Verdict::None;
+}
+
+// SPAI's verdict under the same rule as RINE's: one threshold and band for both detectors,
+// as the analyst set them (SPAI's published threshold is 0.5 too).
+Verdict ResultsModel::spaiVerdictOf(const FileReport &report) const
+{
+    return report.spai ? m_rule.of(report.spai->probability) : Verdict::None;
+}
+
+ResultsModel::Agreement ResultsModel::agreementOf(const FileReport &report) const
+{
+    const Verdict rine = verdictOf(report), spai = spaiVerdictOf(report);
+    if (rine == Verdict::None || spai == Verdict::None)
+        return Agreement::None;
+    if (rine == Verdict::Inconclusive || spai == Verdict::Inconclusive)
+        return Agreement::Unsettled;
+    return rine == spai ? Agreement::Agree : Agreement::Disagree;
 }
 
 ResultsModel::Counts ResultsModel::counts() const
@@ -86,6 +122,7 @@ ResultsModel::Counts ResultsModel::counts() const
         case Verdict::Inconclusive: ++counts.inconclusive; break;
         case Verdict::None: ++counts.notScored; break;
         }
+        counts.disagree += agreementOf(row) == Agreement::Disagree;
     }
     return counts;
 }
@@ -115,7 +152,11 @@ QVariant ResultsModel::data(const QModelIndex &index, int role) const
         return r.status;
     if (role == PathRole)
         return r.path;
+    if (role == AgreementRole)
+        return int(agreementOf(r));
     const int column = index.column();
+    const Verdict spai = spaiVerdictOf(r);
+    const Agreement agreement = agreementOf(r);
     if (role == Qt::DecorationRole && column == Thumbnail && m_thumbnails &&
         (r.status == QLatin1String("scored") || r.status == QLatin1String("degraded"))) {
         const QImage image = m_thumbnails->get(r.path);
@@ -129,6 +170,18 @@ QVariant ResultsModel::data(const QModelIndex &index, int role) const
                 .arg(r.scores.front().probability, 0, 'f', 4)
                 .arg(m_rule.threshold, 0, 'f', 2)
                 .arg(m_rule.band, 0, 'f', 2);
+        if (column == SpaiVerdict && spai != Verdict::None)
+            return tr("SPAI's probability %1 (over %2 patches) against threshold %3 with an inconclusive band of %4 on "
+                      "each side")
+                .arg(r.spai->probability, 0, 'f', 4)
+                .arg(r.spai->patches.size())
+                .arg(m_rule.threshold, 0, 'f', 2)
+                .arg(m_rule.band, 0, 'f', 2);
+        if (column == Detectors && agreement == Agreement::Disagree)
+            return tr("RINE calls it %1 (%2), SPAI %3 (%4). The detectors fail on different generators: look closer "
+                      "(Inspect shows SPAI's patches and RINE's blocks).")
+                .arg(verdictName(verdict), QString::number(r.scores.front().probability, 'f', 4), verdictName(spai),
+                     QString::number(r.spai->probability, 'f', 4));
         if (column == Status && !r.error.isEmpty())
             return plainToolTip(r.error);
         if (column == Status && !r.warnings.isEmpty())
@@ -137,7 +190,11 @@ QVariant ResultsModel::data(const QModelIndex &index, int role) const
     }
     if (role == Qt::ForegroundRole && column == VerdictColumn)
         return verdictColour(verdict);
-    if (role == Qt::TextAlignmentRole && (column == Probability || column == Size))
+    if (role == Qt::ForegroundRole && column == SpaiVerdict)
+        return verdictColour(spai);
+    if (role == Qt::ForegroundRole && column == Detectors && agreement == Agreement::Disagree)
+        return QColor(0xb0, 0x5a, 0x00);
+    if (role == Qt::TextAlignmentRole && (column == Probability || column == SpaiProbability || column == Size))
         return int(Qt::AlignRight | Qt::AlignVCenter);
     if (role != Qt::DisplayRole && role != SortRole)
         return {};
@@ -149,6 +206,15 @@ QVariant ResultsModel::data(const QModelIndex &index, int role) const
             return sort ? QVariant(-1.0) : QVariant();
         return sort ? QVariant(r.scores.front().probability) : QVariant(QString::number(r.scores.front().probability, 'f', 4));
     case VerdictColumn: return sort ? QVariant(int(verdict)) : QVariant(verdictName(verdict));
+    case SpaiProbability:
+        if (!r.spai)
+            return sort ? QVariant(-1.0) : QVariant();
+        return sort ? QVariant(r.spai->probability) : QVariant(QString::number(r.spai->probability, 'f', 4));
+    case SpaiVerdict:
+        if (!m_spai)
+            return {};
+        return sort ? QVariant(int(spai)) : QVariant(verdictName(spai));
+    case Detectors: return sort ? QVariant(int(agreement)) : QVariant(agreementName(agreement));
     case Status: return r.status;
     case Size: return sort ? QVariant(r.size) : QVariant(QLocale().formattedDataSize(r.size));
     case Dimensions:
@@ -167,8 +233,11 @@ QVariant ResultsModel::headerData(int section, Qt::Orientation orientation, int 
     switch (section) {
     case Thumbnail: return QString();
     case File: return tr("File");
-    case Probability: return tr("Probability");
-    case VerdictColumn: return tr("Verdict");
+    case Probability: return m_spai ? tr("RINE probability") : tr("Probability");
+    case VerdictColumn: return m_spai ? tr("RINE verdict") : tr("Verdict");
+    case SpaiProbability: return tr("SPAI probability");
+    case SpaiVerdict: return tr("SPAI verdict");
+    case Detectors: return tr("Detectors");
     case Status: return tr("Status");
     case Size: return tr("Size");
     case Dimensions: return tr("Dimensions");
@@ -204,8 +273,12 @@ void ResultsFilter::setText(const QString &text)
 bool ResultsFilter::filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const
 {
     const QModelIndex index = sourceModel()->index(sourceRow, 0, sourceParent);
-    if (m_verdict >= 0 && index.data(ResultsModel::VerdictRole).toInt() != m_verdict)
+    if (m_verdict == kDisagree) {
+        if (index.data(ResultsModel::AgreementRole).toInt() != int(ResultsModel::Agreement::Disagree))
+            return false;
+    } else if (m_verdict >= 0 && index.data(ResultsModel::VerdictRole).toInt() != m_verdict) {
         return false;
+    }
     if (!m_status.isEmpty() && index.data(ResultsModel::StatusRole).toString() != m_status)
         return false;
     if (!m_text.isEmpty() && !index.data(ResultsModel::PathRole).toString().contains(m_text, Qt::CaseInsensitive))

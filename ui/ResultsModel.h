@@ -19,8 +19,31 @@ class ResultsModel : public QAbstractTableModel {
     Q_OBJECT
 
 public:
-    enum Column { Thumbnail, File, Probability, VerdictColumn, Status, Size, Dimensions, Folder, ColumnCount };
-    enum Role { SortRole = Qt::UserRole + 1, VerdictRole, StatusRole, PathRole };
+    // Probability and VerdictColumn are RINE's (its first head); the Spai… columns and
+    // Detectors show only for a scan that ran SPAI (ScanPage hides them otherwise).
+    enum Column {
+        Thumbnail,
+        File,
+        Probability,
+        VerdictColumn,
+        SpaiProbability,
+        SpaiVerdict,
+        Detectors,
+        Status,
+        Size,
+        Dimensions,
+        Folder,
+        ColumnCount
+    };
+    enum Role { SortRole = Qt::UserRole + 1, VerdictRole, StatusRole, PathRole, AgreementRole };
+    // How RINE's and SPAI's verdicts stand to each other (the Detectors column).
+    enum class Agreement {
+        None, // not both scored
+        Agree, // the same verdict
+        Disagree, // one says generated, the other real
+        Unsettled, // at least one is inconclusive
+    };
+    static QString agreementName(Agreement agreement);
 
     explicit ResultsModel(QObject *parent = nullptr);
 
@@ -29,9 +52,13 @@ public:
     void mergeRows(const std::vector<FileReport> &rows);
     void setRule(VerdictRule rule);
     VerdictRule rule() const { return m_rule; }
+    // The rows carry SPAI's scores (the scan ran SPAI): the headers name each detector.
+    void setSpai(bool spai);
+    bool spai() const { return m_spai; }
 
     struct Counts {
-        int fake = 0, real = 0, inconclusive = 0, notScored = 0;
+        int fake = 0, real = 0, inconclusive = 0, notScored = 0; // RINE's verdicts
+        int disagree = 0; // RINE and SPAI call the image differently
     };
     Counts counts() const;
     std::vector<double> probabilities() const; // of the rows that have a score
@@ -48,7 +75,10 @@ signals:
 
 private:
     Verdict verdictOf(const FileReport &report) const;
+    Verdict spaiVerdictOf(const FileReport &report) const;
+    Agreement agreementOf(const FileReport &report) const;
     std::vector<FileReport> m_rows;
+    bool m_spai = false;
     QHash<qint64, int> m_rowOfId;
     QHash<QString, int> m_rowOfPath;
     VerdictRule m_rule;
@@ -61,7 +91,8 @@ class ResultsFilter : public QSortFilterProxyModel {
 
 public:
     explicit ResultsFilter(QObject *parent = nullptr);
-    void setVerdict(int verdict); // -1: all, else a Verdict
+    void setVerdict(int verdict); // -1: all, kDisagree: the detectors disagree, else a Verdict
+    static constexpr int kDisagree = 100;
     void setStatus(const QString &status); // "": all
     void setText(const QString &text);
 

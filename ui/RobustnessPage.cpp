@@ -24,6 +24,7 @@
 #include <QPushButton>
 #include <QScrollArea>
 #include <QSpinBox>
+#include <QStandardItemModel>
 #include <QSplitter>
 #include <QVBoxLayout>
 
@@ -112,9 +113,18 @@ RobustnessPage::RobustnessPage(QWidget *parent) : QWidget(parent)
     m_preset->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     m_preset->setMinimumContentsLength(12);
 
+    m_detector = new QComboBox(this);
+    m_detector->setObjectName(QStringLiteral("detectorCombo"));
+    m_detector->addItem(tr("RINE"), QStringLiteral("rine"));
+    m_detector->addItem(tr("SPAI (each version scored whole)"), QStringLiteral("spai"));
+    m_detector->setToolTip(tr("Which detector scores the versions. SPAI is offered when it is on in Settings; it "
+                              "scores each version at its own resolution (after the 256 x 256 resize when that is "
+                              "on), and the previews show each version's centre."));
+
     auto *settings = new QGroupBox(tr("Perturbations"), this);
     auto *form = new QFormLayout(settings);
     form->setVerticalSpacing(3);
+    form->addRow(tr("Detector:"), m_detector);
     form->addRow(tr("Preset:"), m_preset);
     const PerturbationKind kinds[] = {PerturbationKind::Jpeg, PerturbationKind::Blur, PerturbationKind::Crop,
                                       PerturbationKind::Noise, PerturbationKind::Resize};
@@ -331,10 +341,27 @@ void RobustnessPage::setModel(bool ready, const ModelInfo &info)
     updateButtons();
 }
 
+void RobustnessPage::setSpai(std::shared_ptr<const SpaiDetector> spai)
+{
+    m_spai = std::move(spai);
+    if (auto *items = qobject_cast<QStandardItemModel *>(m_detector->model()))
+        if (QStandardItem *item = items->item(1))
+            item->setEnabled(bool(m_spai));
+    if (!m_spai)
+        m_detector->setCurrentIndex(0);
+    updateButtons();
+}
+
+bool RobustnessPage::sweepsWithSpai() const
+{
+    return m_spai && m_detector->currentData().toString() == QLatin1String("spai");
+}
+
 void RobustnessPage::setRunning(bool running)
 {
     m_running = running;
     if (running) {
+        m_sweepSpai = sweepsWithSpai() ? m_spai : nullptr;
         if (auto planned = plan())
             m_sweepPlan = planned.value();
         m_sweepSeed = seed();
@@ -453,7 +480,7 @@ void RobustnessPage::showSweep()
     m_chart->setSweep(m_sweep);
     clearPreviews();
     const QString verdictWord = m_sweep.baselineFake ? tr("generated") : tr("real");
-    m_summary->setText(tr("<b>%1</b>. The original scores %2 (%3 at threshold %4)%5. Flips are where the probability "
+    m_summary->setText(tr("%9: <b>%1</b>. The original scores %2 (%3 at threshold %4)%5. Flips are where the probability "
                           "crosses the threshold; the colours show the verdict with the inconclusive band. %6 versions "
                           "scored in %7 passes, %8 s.")
                            .arg(QString::fromStdString(m_sweep.summary).toHtmlEscaped())
@@ -463,7 +490,8 @@ void RobustnessPage::showSweep()
                            .arg(m_sweep.resizedTo256 ? tr(", after the protocol's resize to 256 x 256") : QString())
                            .arg(m_sweep.crops)
                            .arg(m_sweep.forwardPasses)
-                           .arg(m_sweep.seconds, 0, 'f', 1));
+                           .arg(m_sweep.seconds, 0, 'f', 1)
+                           .arg(m_sweep.detector == "spai" ? tr("SPAI") : tr("RINE")));
     for (int s = 0; s < int(m_sweep.series.size()); ++s) {
         const SweepSeries &series = m_sweep.series[std::size_t(s)];
         auto *name = new QLabel(QStringLiteral("<b>%1</b>").arg(kindTitle(series.kind).toHtmlEscaped()), m_grid);
@@ -496,8 +524,10 @@ bool RobustnessPage::saveJson(const QString &path, QString &error) const
         error = tr("There is no sweep to save.");
         return false;
     }
-    const QByteArray text = robustnessDocument(m_sweepPlan, m_sweep.threshold, m_sweepSeed, m_model,
-                                               QJsonArray{sweepToJson(m_sweep)}, m_sweep.crop);
+    const bool spai = m_sweep.detector == "spai" && m_sweepSpai;
+    const QByteArray text = robustnessDocument(m_sweepPlan, m_sweep.threshold, m_sweepSeed, spai ? nullptr : &m_model,
+                                               spai ? m_sweepSpai.get() : nullptr, QJsonArray{sweepToJson(m_sweep)},
+                                               m_sweep.crop);
     auto written = writeFileAtomically(path, text);
     if (!written) {
         error = QString::fromStdString(written.error());

@@ -8,6 +8,7 @@
 #include <QWidget>
 
 #include <array>
+#include <memory>
 
 class QCheckBox;
 class QComboBox;
@@ -37,6 +38,9 @@ public:
     void setImage(const InspectResult &image);
     void setRule(VerdictRule rule);
     void setModel(bool ready, const ModelInfo &info);
+    // SPAI, when loaded: the page can sweep with it instead of RINE (the detector choice).
+    void setSpai(std::shared_ptr<const SpaiDetector> spai);
+    bool sweepsWithSpai() const; // the detector chosen for the next sweep
     void setRunning(bool running);
     // The sweep job of the image shown: its progress and end are shown here, and the page's
     // button cancels it. A new image (setImage) cancels and drops it.
@@ -73,6 +77,7 @@ private:
     QString m_path, m_sha256;
     VerdictRule m_rule;
     ModelInfo m_model;
+    std::shared_ptr<const SpaiDetector> m_spai, m_sweepSpai; // loaded; the one m_sweep was made with
     bool m_modelReady = false, m_running = false, m_hasSweep = false;
     QPointer<Job> m_sweepJob;
     SweepResult m_sweep;
@@ -84,6 +89,7 @@ private:
     QLabel *m_title;
     QLabel *m_summary;
     QComboBox *m_preset;
+    QComboBox *m_detector; // RINE or SPAI
     std::array<KindRow, 5> m_kinds;
     QCheckBox *m_resize;
     QSpinBox *m_seed;

@@ -22,6 +22,7 @@
 #include <QPushButton>
 #include <QSlider>
 #include <QSplitter>
+#include <QStandardItemModel>
 #include <QTableView>
 #include <QTimer>
 #include <QVBoxLayout>
@@ -92,6 +93,8 @@ ScanPage::ScanPage(QWidget *parent) : QWidget(parent)
     m_verdictFilter->addItem(tr("All verdicts"), -1);
     for (Verdict v : {Verdict::Fake, Verdict::Inconclusive, Verdict::Real, Verdict::None})
         m_verdictFilter->addItem(verdictName(v), int(v));
+    // Shown only for a scan that ran SPAI (showSpai).
+    m_verdictFilter->addItem(tr("Detectors disagree"), ResultsFilter::kDisagree);
     m_statusFilter = new QComboBox(this);
     m_statusFilter->setObjectName(QStringLiteral("statusFilter"));
     m_statusFilter->addItem(tr("All statuses"), QString());
@@ -161,6 +164,11 @@ ScanPage::ScanPage(QWidget *parent) : QWidget(parent)
     m_inconclusiveCount->setObjectName(QStringLiteral("inconclusiveCount"));
     m_notScoredCount = new QLabel(this);
     m_notScoredCount->setObjectName(QStringLiteral("notScoredCount"));
+    m_disagreeCount = new QLabel(this);
+    m_disagreeCount->setObjectName(QStringLiteral("disagreeCount"));
+    m_disagreeCount->setToolTip(tr("Files RINE and SPAI call differently (one generated, the other real): filter the "
+                                   "table by \"Detectors disagree\" to see them"));
+    m_disagreeLabel = new QLabel(tr("Detectors disagree"), this);
     m_histogram = new ScoreHistogram(this);
     m_histogram->setObjectName(QStringLiteral("scoreHistogram"));
     m_histogram->setMinimumWidth(260);
@@ -181,6 +189,7 @@ ScanPage::ScanPage(QWidget *parent) : QWidget(parent)
     form->addRow(tr("Inconclusive"), m_inconclusiveCount);
     form->addRow(tr("Real"), m_realCount);
     form->addRow(tr("Not scored"), m_notScoredCount);
+    form->addRow(m_disagreeLabel, m_disagreeCount);
     auto *sideWidget = new QWidget(this);
     auto *side = new QVBoxLayout(sideWidget);
     side->setContentsMargins(0, 0, 0, 0);
@@ -216,7 +225,23 @@ ScanPage::ScanPage(QWidget *parent) : QWidget(parent)
     layout->addWidget(split, 1);
     emitRule();
     updateCounts();
+    showSpai(false);
     setModelReady(false);
+}
+
+void ScanPage::showSpai(bool spai)
+{
+    m_model->setSpai(spai);
+    for (int column : {ResultsModel::SpaiProbability, ResultsModel::SpaiVerdict, ResultsModel::Detectors})
+        m_table->setColumnHidden(column, !spai);
+    m_disagreeCount->setVisible(spai);
+    m_disagreeLabel->setVisible(spai);
+    const int disagree = m_verdictFilter->findData(ResultsFilter::kDisagree);
+    if (auto *items = qobject_cast<QStandardItemModel *>(m_verdictFilter->model()))
+        if (QStandardItem *item = items->item(disagree))
+            item->setEnabled(spai);
+    if (!spai && m_verdictFilter->currentIndex() == disagree)
+        m_verdictFilter->setCurrentIndex(0);
 }
 
 void ScanPage::setRule(VerdictRule rule)
@@ -245,6 +270,7 @@ void ScanPage::updateCounts()
     m_realCount->setText(locale.toString(c.real));
     m_inconclusiveCount->setText(locale.toString(c.inconclusive));
     m_notScoredCount->setText(locale.toString(c.notScored));
+    m_disagreeCount->setText(locale.toString(c.disagree));
     if (!m_histogramTimer->isActive())
         m_histogramTimer->start();
 }
@@ -252,12 +278,13 @@ void ScanPage::updateCounts()
 QString ScanPage::caseSummary() const
 {
     const ResultsModel::Counts c = m_model->counts();
-    return tr("%1 files: %2 fake, %3 inconclusive, %4 real, %5 not scored")
-        .arg(m_model->rowCount())
-        .arg(c.fake)
-        .arg(c.inconclusive)
-        .arg(c.real)
-        .arg(c.notScored);
+    const QString summary = tr("%1 files: %2 fake, %3 inconclusive, %4 real, %5 not scored")
+                                .arg(m_model->rowCount())
+                                .arg(c.fake)
+                                .arg(c.inconclusive)
+                                .arg(c.real)
+                                .arg(c.notScored);
+    return m_model->spai() ? summary + tr(" (RINE); RINE and SPAI disagree on %n", nullptr, c.disagree) : summary;
 }
 
 QStringList ScanPage::selectedPaths() const
@@ -271,6 +298,7 @@ QStringList ScanPage::selectedPaths() const
 
 void ScanPage::setCase(const CaseRows &rows)
 {
+    showSpai(!rows.spaiSha256.isEmpty());
     m_model->setRows(rows.rows);
     m_histogramTimer->stop();
     m_histogram->setProbabilities(m_model->probabilities());
@@ -303,13 +331,19 @@ void ScanPage::setCase(const CaseRows &rows)
     m_case->setToolTip(plainToolTip(QStringList{rows.readOnly, integrity.describe()}.join(QLatin1Char('\n')).trimmed()));
 }
 
-void ScanPage::mergeRows(const CaseRows &rows) { m_model->mergeRows(rows.rows); }
+void ScanPage::mergeRows(const CaseRows &rows)
+{
+    if (!rows.spaiSha256.isEmpty() && !m_model->spai())
+        showSpai(true);
+    m_model->mergeRows(rows.rows);
+}
 
 void ScanPage::scanStarted(const QStringList &roots, const QString &casePath)
 {
     m_scanning = true;
     m_message->setVisible(false);
     m_model->setRows({});
+    showSpai(false); // until rows with SPAI's scores come
     m_openFolder->setEnabled(false);
     m_openCase->setEnabled(false);
     m_cancel->setEnabled(true);

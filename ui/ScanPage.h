@@ -63,6 +63,7 @@ private:
     void scanEnded(const ScanFinished &finished, const QString &error = {});
     QPointer<Job> m_scanJob;
     void updateCounts();
+    void showSpai(bool spai); // the case's scan ran SPAI: its columns, count and filter
 
     ResultsModel *m_model;
     ResultsFilter *m_filter;
@@ -76,7 +77,7 @@ private:
     QSlider *m_threshold;
     QLabel *m_thresholdValue;
     QDoubleSpinBox *m_band;
-    QLabel *m_fakeCount, *m_realCount, *m_inconclusiveCount, *m_notScoredCount;
+    QLabel *m_fakeCount, *m_realCount, *m_inconclusiveCount, *m_notScoredCount, *m_disagreeCount, *m_disagreeLabel;
     ScoreHistogram *m_histogram;
     QTimer *m_histogramTimer;
     bool m_modelReady = false;

@@ -1,5 +1,7 @@
 #include "SettingsDialog.h"
 
+#include "catalog/ModelLocator.h"
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -34,6 +36,8 @@ StudioSettings StudioSettings::load()
     out.followLinksOutside = s.value(QStringLiteral("scan/follow_links_outside"), false).toBool();
     out.activeBackbone = s.value(QStringLiteral("models/backbone")).toString();
     out.activeHead = s.value(QStringLiteral("models/head")).toString();
+    out.spai = s.value(QStringLiteral("detectors/spai"), false).toBool();
+    out.spaiWeights = s.value(QStringLiteral("detectors/spai_weights")).toString();
     return out;
 }
 
@@ -49,6 +53,8 @@ void StudioSettings::save() const
     s.setValue(QStringLiteral("scan/follow_links_outside"), followLinksOutside);
     s.setValue(QStringLiteral("models/backbone"), activeBackbone);
     s.setValue(QStringLiteral("models/head"), activeHead);
+    s.setValue(QStringLiteral("detectors/spai"), spai);
+    s.setValue(QStringLiteral("detectors/spai_weights"), spaiWeights);
 }
 
 SettingsDialog::SettingsDialog(const StudioSettings &settings, QWidget *parent) : QDialog(parent), m_base(settings)
@@ -110,6 +116,38 @@ SettingsDialog::SettingsDialog(const StudioSettings &settings, QWidget *parent) 
                                    "the scan's walk events and not followed (a link to / would otherwise scan the whole "
                                    "machine into the case). The choice is recorded in each scan's settings."));
     form->addRow(tr("Links"), m_followOutside);
+
+    auto *rine = new QCheckBox(tr("RINE (every scan)"), this);
+    rine->setChecked(true);
+    rine->setEnabled(false);
+    rine->setToolTip(tr("RINE scores every image: its heads, backbone and preprocessing are set above and on the Models "
+                        "page."));
+    m_spai = new QCheckBox(tr("SPAI beside RINE (catches many diffusion models RINE misses; slower on large images)"),
+                           this);
+    m_spai->setObjectName(QStringLiteral("spaiCheck"));
+    m_spai->setChecked(settings.spai);
+    m_spai->setToolTip(tr("SPAI (CVPR 2025) scores every 224 px patch of the image at its own resolution. Scans, "
+                          "Inspect, the Robustness page and reports then show both detectors and flag where they "
+                          "disagree. Changing it reloads the models."));
+    m_spaiWeights = new QLineEdit(settings.spaiWeights, this);
+    m_spaiWeights->setObjectName(QStringLiteral("spaiWeights"));
+    m_spaiWeights->setPlaceholderText(ModelLocator::defaultSpaiWeights());
+    m_spaiWeights->setToolTip(tr("SPAI's weight file. Empty: the model folder's (Models page: download or import it)."));
+    auto *browseSpai = new QPushButton(tr("Browse..."), this);
+    connect(browseSpai, &QPushButton::clicked, this, [this] {
+        const QString file = QFileDialog::getOpenFileName(this, tr("SPAI weight file"), m_spaiWeights->text(),
+                                                          tr("Model files (*.pth *.pt);;All files (*)"));
+        if (!file.isEmpty())
+            m_spaiWeights->setText(file);
+    });
+    auto *spaiRow = new QHBoxLayout;
+    spaiRow->addWidget(m_spaiWeights, 1);
+    spaiRow->addWidget(browseSpai);
+    auto *detectors = new QVBoxLayout;
+    detectors->addWidget(rine);
+    detectors->addWidget(m_spai);
+    detectors->addLayout(spaiRow);
+    form->addRow(tr("Detectors"), detectors);
     auto *note = new QLabel(tr("A case database is never created inside the folder being scanned: evidence folders "
                                "are only read."),
                             this);
@@ -132,6 +170,8 @@ StudioSettings SettingsDialog::settings() const
     out.precision = Precision(m_precision->currentData().toInt());
     out.casesFolder = m_cases->text();
     out.followLinksOutside = m_followOutside->isChecked();
+    out.spai = m_spai->isChecked();
+    out.spaiWeights = m_spaiWeights->text().trimmed();
     return out;
 }
 

@@ -15,7 +15,7 @@ class QSpinBox;
 namespace rine {
 
 // What an analyst sets once and keeps (QSettings): the verdict rule, the preprocessing, the
-// batch size, the backbone's precision, and where new cases are created.
+// batch size, the backbone's precision, the detectors, and where new cases are created.
 struct StudioSettings {
     VerdictRule rule;
     CropMode crop = CropMode::Center;
@@ -27,6 +27,10 @@ struct StudioSettings {
     // Set active on the Models page; the command line's --backbone/--head win over these.
     QString activeBackbone;
     QString activeHead;
+    // The detectors: RINE always; SPAI beside it when set, from spaiWeights (empty: the model
+    // folder's spai.pth or $RINE_SPAI_WEIGHTS). The command line's --spai-weights wins.
+    bool spai = false;
+    QString spaiWeights;
 
     static StudioSettings load();
     void save() const;
@@ -44,8 +48,8 @@ private:
     QDoubleSpinBox *m_threshold, *m_band;
     QComboBox *m_crop, *m_precision;
     QSpinBox *m_batch;
-    QLineEdit *m_cases;
-    QCheckBox *m_followOutside;
+    QLineEdit *m_cases, *m_spaiWeights;
+    QCheckBox *m_followOutside, *m_spai;
 };
 
 } // namespace rine

@@ -34,6 +34,10 @@ const QCommandLineOption kPrecision(QStringLiteral("precision"),
                                                    "on the CPU, fp16 on CUDA), auto, fp32, bf16 or fp16 (see rine-cli "
                                                    "score --help)."),
                                     QStringLiteral("standard|auto|fp32|bf16|fp16"));
+const QCommandLineOption kSpaiWeights(QStringLiteral("spai-weights"),
+                                      QStringLiteral("Run SPAI beside RINE with this weight file (over the Settings' "
+                                                     "detectors; trusted as --head is)."),
+                                      QStringLiteral("FILE"));
 const QCommandLineOption kPage(QStringLiteral("page"),
                                QStringLiteral("The page to show first: scan, inspect, robustness or models."),
                                QStringLiteral("scan|inspect|robustness|models"));
@@ -64,7 +68,7 @@ void describe(QCoreApplication &app, QCommandLineParser &parser)
                        ".sqlite file is opened as a case. Evidence files are only read."));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addOptions({kBackbone, kHead, kDevice, kPrecision, kPage, kTileMap, kRobustness, kTrain, kScreenshot});
+    parser.addOptions({kBackbone, kHead, kSpaiWeights, kDevice, kPrecision, kPage, kTileMap, kRobustness, kTrain, kScreenshot});
     parser.addPositionalArgument(QStringLiteral("files"), QStringLiteral("Folders, images or case databases to open."),
                                  QStringLiteral("[FILE...]"));
     parser.process(app); // prints and exits for --help and --version
@@ -93,6 +97,7 @@ static int runStudio(int argc, char *argv[])
     rine::StudioOptions options;
     options.backbone = parser.value(kBackbone);
     options.heads = parser.values(kHead);
+    options.spaiWeights = parser.value(kSpaiWeights);
     const QString device = parser.value(kDevice);
     if (device != QLatin1String("auto") && device != QLatin1String("cpu") && device != QLatin1String("cuda")) {
         QTextStream(stderr) << "rine-studio: --device must be auto, cpu or cuda, not '" << device << "'" << Qt::endl;

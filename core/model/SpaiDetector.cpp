@@ -243,6 +243,7 @@ Result<std::unique_ptr<SpaiDetector>> SpaiDetector::load(const SpaiOptions &opti
 
 SpaiScore SpaiDetector::score(const std::uint8_t *rgb, int width, int height, std::size_t stride) const
 {
+    std::lock_guard<std::mutex> turn(m_turn);
     c10::InferenceMode inference;
     SpaiScore result;
     result.layout = spaiLayout(width, height, m_config);

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -113,7 +114,8 @@ public:
     const std::string &path() const { return m_path; }
 
     // rgb: height rows of width x 3 bytes, `stride` bytes apart (8-bit RGB as PIL's
-    // convert("RGB") gives it).
+    // convert("RGB") gives it). Thread-safe: callers on several threads (the application's
+    // scan and Inspect) take turns, one image at a time.
     SpaiScore score(const std::uint8_t *rgb, int width, int height, std::size_t stride) const;
 
 private:
@@ -123,6 +125,7 @@ private:
     std::string m_sha256, m_path;
     int m_patchBatch = 16;
     std::unique_ptr<SpaiModel> m_model;
+    mutable std::mutex m_turn; // one image's passes at a time (score)
 };
 
 } // namespace rine

@@ -255,6 +255,35 @@ QString modelName(const QList<KnownModel> &known, const QString &sha, const QStr
 }
 
 // The document: HTML laid out by QTextDocument, then drawn page by page with a footer.
+// SPAI's part of "Methods and limits", for scans that ran it.
+QString spaiMethods()
+{
+    return QObject::tr(
+        "<p><b>The second detector.</b> SPAI (Karageorgiou et al., \"Any-Resolution AI-Generated Image Detection by "
+        "Spectral Learning\", CVPR 2025, from RINE's group) scores the image at its own resolution: every "
+        "non-overlapping 224 x 224 patch (an image with fewer than 4 patches: five overlapping crops; a side under "
+        "224 px: padded by reflection) goes through a ViT-B/16 pretrained by masked frequency modelling, as it is and "
+        "with its low and high spatial frequencies separated. How far each patch departs from the spectral "
+        "distribution of real images gives a vector; an attention over the patches weighs them into one logit, and "
+        "the probability shown is its sigmoid. Each patch's attention weight and its score alone are reported.</p>"
+        "<p><b>SPAI's limits.</b> The published weights were trained on latent-diffusion images against real "
+        "photographs (COCO, LSUN); they detect many recent diffusion models that RINE's ProGAN-trained heads miss, but "
+        "are not calibrated for every generator, and the same recompression, resizing and filtering caveats apply. "
+        "Its cost grows with the image's area. Both detectors are given the same threshold and band.</p>"
+        "<p><b>When the detectors disagree.</b> RINE and SPAI look at different evidence (CLIP's intermediate "
+        "representations of one crop; the spectrum of every patch) and fail on different generators. A file one "
+        "calls generated and the other real is flagged; neither score settles it alone.</p>");
+}
+
+// RINE (its first head) and SPAI call the file differently: one generated, the other real.
+bool detectorsDisagree(const FileReport &f, const VerdictRule &rule)
+{
+    if (f.scores.empty() || !f.spai)
+        return false;
+    const Verdict rine = rule.of(f.scores.front().probability), spai = rule.of(f.spai->probability);
+    return (rine == Verdict::Fake && spai == Verdict::Real) || (rine == Verdict::Real && spai == Verdict::Fake);
+}
+
 Result<QByteArray> renderPdf(const QString &html, QTextDocument &document, const QString &footer, const QString &title, int &pages)
 {
     QByteArray bytes;
@@ -390,6 +419,22 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
     // Counts and probabilities under the rule.
     std::map<QString, int> statusCounts;
     int fake = 0, real = 0, inconclusive = 0, unscored = 0;
+    // SPAI's verdicts under the same rule, and where the two detectors call a file differently.
+    const bool withSpai = !s.spaiSha256.isEmpty();
+    int spaiFake = 0, spaiReal = 0, spaiInconclusive = 0, spaiUnscored = 0, disagree = 0;
+    for (const FileReport &f : scan->files) {
+        if (!withSpai)
+            break;
+        if (!f.spai) {
+            ++spaiUnscored;
+            continue;
+        }
+        const Verdict spai = request.rule.of(f.spai->probability);
+        spaiFake += spai == Verdict::Fake;
+        spaiReal += spai == Verdict::Real;
+        spaiInconclusive += spai == Verdict::Inconclusive;
+        disagree += detectorsDisagree(f, request.rule);
+    }
     std::vector<double> probabilities;
     for (const FileReport &f : scan->files) {
         ++statusCounts[f.status];
@@ -507,7 +552,16 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
         h(Preprocessing::fromName(toStd(s.preprocessing))
               ? q(Preprocessing::fromName(toStd(s.preprocessing))->describe())
               : QObject::tr("%1 (not known to this version)").arg(s.preprocessing)));
-    row(QObject::tr("Verdict rule"), h(request.rule.describe()));
+    if (withSpai) {
+        row(QObject::tr("SPAI"), h(modelName(known, s.spaiSha256, database.modelPath(s.spaiSha256))) + QStringLiteral("<br>")
+                                     + hashHtml(s.spaiSha256));
+        row(QObject::tr("SPAI preprocessing"),
+            h(QObject::tr("every 224 x 224 patch of the image at its own resolution (%1; five-crop when fewer than 4 "
+                          "fit), %2 on the %3")
+                  .arg(QString::fromLatin1(kSpaiPreprocessing), QString::fromLatin1(kSpaiPrecision),
+                       QString::fromLatin1(kSpaiDevice).toUpper())));
+    }
+    row(QObject::tr("Verdict rule"), h(request.rule.describe()) + (withSpai ? h(QObject::tr(" (both detectors)")) : QString()));
     html += QStringLiteral("</table>");
     html += QObject::tr("<p class=\"muted\">Every file is identified by the SHA-256 of the exact bytes that were scored. "
                         "With the same bytes, the same weight files (by SHA-256) and the same preprocessing, the scores "
@@ -522,6 +576,16 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
                 .arg(inconclusive)
                 .arg(real)
                 .arg(unscored);
+    if (withSpai)
+        html += QObject::tr("<p>Those verdicts are RINE's. SPAI's, under the same rule: <b>%1 fake</b>, <b>%2 "
+                            "inconclusive</b>, <b>%3 real</b>, %4 not scored. <b>The detectors disagree on %5 "
+                            "file(s)</b> (one calls it generated, the other real): they fail on different "
+                            "generators, so those files deserve a closer look.</p>")
+                    .arg(spaiFake)
+                    .arg(spaiInconclusive)
+                    .arg(spaiReal)
+                    .arg(spaiUnscored)
+                    .arg(disagree);
     QStringList statuses;
     for (const auto &[status, count] : statusCounts)
         statuses << QStringLiteral("%1 %2").arg(count).arg(h(status));
@@ -538,9 +602,11 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
     for (const QString &note : thumbs.notes)
         html += QStringLiteral("<p class=\"muted\">%1</p>").arg(h(note));
     html += QStringLiteral("<table width=\"100%\" cellspacing=\"0\" border=\"1\" style=\"border-collapse: collapse; "
-                           "border-color: #bbb\"><thead><tr><th>%1</th><th>%2</th><th>%3</th><th>%4</th></tr></thead>")
-                .arg(QString(), QObject::tr("File, folder, SHA-256 of the bytes scored"), QObject::tr("Probability"),
-                     QObject::tr("Verdict"));
+                           "border-color: #bbb\"><thead><tr><th>%1</th><th>%2</th><th>%3</th><th>%4</th>%5</tr></thead>")
+                .arg(QString(), QObject::tr("File, folder, SHA-256 of the bytes scored"),
+                     withSpai ? QObject::tr("RINE probability") : QObject::tr("Probability"),
+                     withSpai ? QObject::tr("RINE verdict") : QObject::tr("Verdict"),
+                     withSpai ? QObject::tr("<th>SPAI probability</th><th>SPAI verdict</th>") : QString());
     int thumbIndex = 0;
     for (const FileReport &f : scan->files) {
         QString picture;
@@ -554,10 +620,19 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
         const bool scored = !f.scores.empty();
         const QString verdict = scored ? verdictName(request.rule.of(f.scores.front().probability))
                                        : QStringLiteral("%1 (%2)").arg(verdictName(Verdict::None), f.status);
+        QString spaiCells;
+        if (withSpai)
+            spaiCells = f.spai ? QStringLiteral("<td align=\"right\">%1</td><td>%2%3</td>")
+                                     .arg(QString::number(f.spai->probability, 'f', 4),
+                                          h(verdictName(request.rule.of(f.spai->probability))),
+                                          detectorsDisagree(f, request.rule)
+                                              ? QObject::tr("<br><b style=\"color: #b05a00\">DISAGREE</b>")
+                                              : QString())
+                               : QStringLiteral("<td></td><td>%1</td>").arg(h(verdictName(Verdict::None)));
         html += QStringLiteral("<tr><td width=\"46\">%1</td><td>%2<br><span class=\"muted\" style=\"font-size: 7pt\">%3</span>"
-                               "<br>%4</td><td align=\"right\">%5</td><td>%6</td></tr>")
+                               "<br>%4</td><td align=\"right\">%5</td><td>%6</td>%7</tr>")
                     .arg(picture, h(QFileInfo(f.path).fileName()), h(QFileInfo(f.path).path()), hashHtml(f.sha256),
-                         scored ? QString::number(f.scores.front().probability, 'f', 4) : QString(), h(verdict));
+                         scored ? QString::number(f.scores.front().probability, 'f', 4) : QString(), h(verdict), spaiCells);
     }
     html += QStringLiteral("</table>");
 
@@ -575,6 +650,17 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
                         .arg(verdictName(request.rule.of(score.probability)), h(score.scoredAt), h(score.device));
         } else {
             html += QObject::tr("<p><b>Not scored</b> (%1): %2</p>").arg(h(f.status), h(f.error));
+        }
+        if (f.spai) {
+            const FileReport::Spai &spai = *f.spai;
+            html += QObject::tr("<p><b>SPAI: probability %1 (logit %2): %3.</b> Scored %4 over %5 patches.%6</p>")
+                        .arg(spai.probability, 0, 'f', 4)
+                        .arg(spai.logit, 0, 'f', 4)
+                        .arg(verdictName(request.rule.of(spai.probability)), h(spai.scoredAt))
+                        .arg(spai.patches.size())
+                        .arg(detectorsDisagree(f, request.rule)
+                                 ? QObject::tr(" <b style=\"color: #b05a00\">RINE and SPAI disagree on this file.</b>")
+                                 : QString());
         }
         if (!d.picture.isNull()) {
             const QString url = QStringLiteral("rine:detail%1").arg(i);
@@ -611,6 +697,35 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
                             .arg(1.0 / (1.0 + std::exp(-windows[w].logit)), 0, 'f', 4);
             html += QObject::tr("</table><p class=\"muted\">The image's logit is the mean of these; its probability "
                                 "the sigmoid of that mean.</p>");
+        }
+        if (f.spai && !f.spai->patches.empty()) {
+            // The patches SPAI drew on most, strongest first.
+            const auto &patches = f.spai->patches;
+            std::vector<std::size_t> order(patches.size());
+            for (std::size_t k = 0; k < order.size(); ++k)
+                order[k] = k;
+            std::stable_sort(order.begin(), order.end(),
+                             [&](std::size_t a, std::size_t b) { return patches[a].attentionMean > patches[b].attentionMean; });
+            const std::size_t shown = std::min<std::size_t>(order.size(), 12);
+            html += QObject::tr("<h3>SPAI's patches (%1 of %2, by attention)</h3><table cellspacing=\"0\" "
+                                "cellpadding=\"3\" border=\"1\"><tr><th>Patch</th><th>x</th><th>y</th><th>Attention</th>"
+                                "<th>Alone: logit</th><th>Alone: probability</th></tr>")
+                        .arg(shown)
+                        .arg(patches.size());
+            for (std::size_t k = 0; k < shown; ++k) {
+                const SpaiPatchScore &p = patches[order[k]];
+                html += QStringLiteral("<tr><td>%1</td><td>%2</td><td>%3</td><td>%4</td><td>%5</td><td>%6</td></tr>")
+                            .arg(order[k] + 1)
+                            .arg(p.left)
+                            .arg(p.top)
+                            .arg(p.attentionMean, 0, 'f', 4)
+                            .arg(p.soloLogit, 0, 'f', 4)
+                            .arg(1.0 / (1.0 + std::exp(-p.soloLogit)), 0, 'f', 4);
+            }
+            html += QObject::tr("</table><p class=\"muted\">x and y: the patch's corner in the image as SPAI padded it "
+                                "(images under 224 px are padded by reflection to 224). Attention: the patch's weight in "
+                                "SPAI's verdict, the mean over its attention heads (the weights sum to 1). Alone: the "
+                                "score the patch would get by itself.</p>");
         }
         if (!importance.empty()) {
             const QString url = QStringLiteral("rine:importance%1").arg(i);
@@ -654,6 +769,7 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
         "those in the training data (the published heads were trained on ProGAN images) may go undetected; real "
         "photographs that were edited, upscaled or denoised by neural tools may score as generated. Only the analysed "
         "region enters the score: the tile map shows how the score varies over the rest of the image.</p>"
+        "%2"
         "<p><b>Metadata</b> (EXIF, PNG text, XMP, C2PA) is reported as found. It is easily removed or forged, is not "
         "part of the score, and a C2PA manifest's signature is not validated by this software.</p>"
         "%1")
@@ -662,7 +778,8 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
                                "another installation, or its audit log does not verify), so this report is <b>not</b> "
                                "recorded in its audit log; its SHA-256 is printed by the program that wrote it.</p>")
                  : QObject::tr("<p><b>Integrity.</b> This report, and each export, is recorded with its SHA-256 in the "
-                               "case database's audit log, whose entries are chained by hash.</p>"));
+                               "case database's audit log, whose entries are chained by hash.</p>"),
+             withSpai ? spaiMethods() : QString());
     if (!outcome.notes.isEmpty()) {
         html += QObject::tr("<h3>Notes on this report</h3><ul>");
         for (const QString &note : outcome.notes)

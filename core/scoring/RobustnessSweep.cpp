@@ -110,6 +110,29 @@ RobustnessSweep::RobustnessSweep(Detector &detector, Options options) : m_detect
 
 RobustnessSweep::RobustnessSweep(const SpaiDetector &spai, Options options) : m_spai(&spai), m_options(options) {}
 
+namespace {
+
+// SPAI scores whole images of any size: what a preview keeps of one is its centre square,
+// 224 px at 1:1 where the image is that large (JPEG blocks, blur and noise show as they are),
+// else the largest centre square resized to 224.
+std::vector<std::uint8_t> spaiPreview(const RgbImage &image)
+{
+    constexpr int kSide = 224;
+    const int side = std::min({kSide, image.width, image.height});
+    if (side < 1)
+        return {};
+    RgbImage square;
+    square.width = square.height = side;
+    square.pixels.resize(std::size_t(side) * std::size_t(side) * 3);
+    const int left = (image.width - side) / 2, top = (image.height - side) / 2;
+    for (int y = 0; y < side; ++y)
+        std::copy_n(image.pixels.data() + (std::size_t(top + y) * std::size_t(image.width) + std::size_t(left)) * 3,
+                    std::size_t(side) * 3, square.pixels.data() + std::size_t(y) * std::size_t(side) * 3);
+    return side == kSide ? std::move(square.pixels) : resizeTo(square, kSide, kSide).pixels;
+}
+
+} // namespace
+
 Result<SweepResult> RobustnessSweep::runSpai(const std::string &path, const std::string &sha256, const RgbImage &image,
                                              const SweepPlan &plan, std::chrono::steady_clock::time_point started)
 {
@@ -126,10 +149,15 @@ Result<SweepResult> RobustnessSweep::runSpai(const std::string &path, const std:
         total += int(series.strengths.size());
     int done = 0;
     auto cancelled = [&] { return m_options.cancel && m_options.cancel->load(); };
+    std::vector<std::uint8_t> preview; // of the last image scored, when keepCrops
+    if (m_options.keepCrops)
+        result.cropSize = 224;
     auto score = [&](const RgbImage &picture) -> Result<SpaiScore> {
         try {
             const RgbImage resized = plan.resizeTo256 ? resizeTo(picture, 256, 256) : RgbImage{};
             const RgbImage &scored = plan.resizeTo256 ? resized : picture;
+            if (m_options.keepCrops)
+                preview = spaiPreview(scored);
             SpaiScore out = m_spai->score(scored.pixels.data(), scored.width, scored.height, std::size_t(scored.width) * 3);
             result.crops += int(out.patches.size());
             ++result.forwardPasses;
@@ -152,6 +180,7 @@ Result<SweepResult> RobustnessSweep::runSpai(const std::string &path, const std:
         return R::failure(baseline.error());
     result.baselineLogit = baseline->logit;
     result.baselineProbability = baseline->probability;
+    result.baselineCrop = std::move(preview);
     std::uint64_t step = 0;
     for (const SweepPlan::Series &series : plan.series) {
         SweepSeries out{series.kind, {}, -1, {}};
@@ -166,7 +195,8 @@ Result<SweepResult> RobustnessSweep::runSpai(const std::string &path, const std:
             auto scored = score(perturbed.value());
             if (!scored)
                 return R::failure(scored.error());
-            out.points.push_back({strength, perturbation.describe(), scored->logit, scored->probability, false, {}});
+            out.points.push_back({strength, perturbation.describe(), scored->logit, scored->probability, false,
+                                  std::move(preview)});
         }
         result.series.push_back(std::move(out));
     }

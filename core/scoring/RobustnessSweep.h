@@ -87,7 +87,8 @@ public:
         double threshold = 0.5;
         int batchSize = 16;
         std::uint64_t seed = 0;
-        bool keepCrops = false; // keep each scored crop in the result (previews; TextureCrop: its first window)
+        bool keepCrops = false; // keep each scored crop in the result (previews; TextureCrop: its first window;
+                                // SPAI: the centre 224 px of each image it scored whole)
         // Center (the published protocol) or TextureCrop: the ten windows of each perturbed image,
         // the mean of their logits. Ten-crop is not offered here.
         CropMode crop = CropMode::Center;

@@ -156,6 +156,70 @@ private slots:
         QCOMPARE(integrity[QStringLiteral("chain_length")].toInt(), entries.size());
     }
 
+    void aPdfOfAScanWithBothDetectorsShowsEachAndWhereTheyDisagree()
+    {
+        // Four images both references scored, one under a name with markup. RINE's
+        // probabilities come from the reference code, SPAI's from the upstream code; which
+        // files the detectors call differently is worked out here from the two.
+        const QString spaiData = QStringLiteral(RINE_TEST_DATA "/spai-tiny");
+        const QString evidence = m_dir.filePath(QStringLiteral("both"));
+        QVERIFY(QDir().mkpath(evidence));
+        const QMap<QString, QString> names = {{QStringLiteral("<b>astro<i>.png"), QStringLiteral("astronaut.png")},
+                                              {QStringLiteral("block.png"), QStringLiteral("block.png")},
+                                              {QStringLiteral("logo.png"), QStringLiteral("logo.png")},
+                                              {QStringLiteral("aadlygmazf.jpg"), QStringLiteral("aadlygmazf.jpg")}};
+        for (auto it = names.cbegin(); it != names.cend(); ++it)
+            QVERIFY(QFile::copy(spaiData + QStringLiteral("/images/") + it.value(), evidence + QLatin1Char('/') + it.key()));
+        const QString weights = spaiData + QStringLiteral("/spai_tiny_checkpoint.pth");
+        const QString casePath = m_dir.filePath(QStringLiteral("both.sqlite"));
+        const QStringList detectors = {QStringLiteral("--detector"), QStringLiteral("rine"), QStringLiteral("--detector"),
+                                       QStringLiteral("spai"), QStringLiteral("--spai-weights"), weights};
+        const Run scan = rineCli(QStringList{QStringLiteral("scan"), QStringLiteral("--db"), casePath} + modelArguments()
+                                 + detectors + QStringList{evidence});
+        QVERIFY2(scan.exitCode == 0, scan.err.constData());
+        const QString pdf = m_dir.filePath(QStringLiteral("both.pdf"));
+        const Run run = rineCli({QStringLiteral("report"), QStringLiteral("--db"), casePath, QStringLiteral("--pdf"), pdf,
+                                 QStringLiteral("--detail"), evidence + QStringLiteral("/logo.png")});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QString text = QString::fromUtf8(poppler(QStringLiteral("pdftotext"), {pdf, QStringLiteral("-")})).simplified();
+        QVERIFY(!text.isEmpty());
+
+        auto images = [](const QString &folder) {
+            return QJsonDocument::fromJson(readAll(folder + QStringLiteral("/reference.json"))).object()
+                .value(QStringLiteral("images")).toObject();
+        };
+        const QJsonObject rine = images(kData), spai = images(spaiData);
+        auto verdict = [](double p) { return p >= 0.55 ? 1 : p < 0.45 ? -1 : 0; }; // the default rule, 0.5 +/- 0.05
+        int disagree = 0, spaiFake = 0, spaiReal = 0;
+        for (auto it = names.cbegin(); it != names.cend(); ++it) {
+            const double r = rine[it.value()].toObject()[QStringLiteral("prob")].toDouble();
+            const double p = spai[it.value()].toObject()[QStringLiteral("prob")].toDouble();
+            disagree += verdict(r) * verdict(p) == -1;
+            spaiFake += verdict(p) == 1;
+            spaiReal += verdict(p) == -1;
+            QVERIFY2(text.contains(QString::number(p, 'f', 4)), qPrintable(it.key())); // SPAI's probability per file
+            QVERIFY2(text.contains(QString::number(r, 'f', 4)), qPrintable(it.key())); // and RINE's
+        }
+        QCOMPARE(disagree, 3);
+        QVERIFY2(text.contains(QStringLiteral("SPAI's, under the same rule: %1 fake, 0 inconclusive, %2 real")
+                                   .arg(spaiFake)
+                                   .arg(spaiReal)),
+                 qPrintable(text));
+        QVERIFY(text.contains(QStringLiteral("The detectors disagree on %1 ").arg(disagree)));
+        QCOMPARE(text.count(QStringLiteral("DISAGREE")), disagree); // one mark per file in the table
+        QVERIFY(text.contains(QStringLiteral("<b>astro<i>.png"))); // markup in a name is shown as text
+        QVERIFY(text.contains(sha256Hex(weights)));
+        QVERIFY(text.contains(QStringLiteral("SPAI probability")));
+        // The detail page: SPAI's patches, by attention; the methods: both detectors and their limits.
+        QVERIFY(text.contains(QStringLiteral("SPAI's patches (4 of 4, by attention)")));
+        const double strongest = spai[QStringLiteral("logo.png")].toObject()[QStringLiteral("attention_mean_over_heads")]
+                                     .toArray()[2].toDouble(); // 0.3289: patch 3 draws most
+        QVERIFY2(text.contains(QStringLiteral("3 0 224 %1").arg(strongest, 0, 'f', 4)), qPrintable(text));
+        QVERIFY(text.contains(QStringLiteral("The second detector. SPAI")));
+        QVERIFY(text.contains(QStringLiteral("SPAI's limits.")));
+        QVERIFY(text.contains(QStringLiteral("When the detectors disagree.")));
+    }
+
     void csvRoundTripsHostileNames()
     {
         const QString csv = m_dir.filePath(QStringLiteral("files.csv"));

@@ -192,8 +192,7 @@ private slots:
         QVERIFY(pinned); // although the same bytes were trusted elsewhere before: the pin is its own record
 
         // SPAI: the third party's record shown as such; a web page in place of the weights is
-        // rejected and nothing pinned; the checkpoint is pinned; it cannot be set active (the
-        // application runs RINE only so far).
+        // rejected and nothing pinned; the checkpoint is pinned.
         page->select(QStringLiteral("spai"));
         const QString details = page->findChild<QTextBrowser *>(QStringLiteral("modelDetails"))->toPlainText();
         QVERIFY2(details.contains(QStringLiteral("unverified")) && details.contains(QStringLiteral("934865338")), qPrintable(details));
@@ -204,8 +203,23 @@ private slots:
         action = act(window, [&] { emit page->fetchRequested(QStringLiteral("spai"), m_server.url("/spai.pth"), true); });
         QVERIFY2(action.ok && action.message.contains(QStringLiteral("pinned")), qPrintable(action.message));
         QCOMPARE(status(page, QStringLiteral("spai")), QStringLiteral("Installed - 1 rejected download(s) kept aside"));
+        // Set active: SPAI runs beside RINE from this file (pinned, so no dialog), and Settings
+        // remember it.
         page->select(QStringLiteral("spai"));
-        QVERIFY(!button(page, "activateButton")->isEnabled());
+        QVERIFY(button(page, "activateButton")->isEnabled());
+        {
+            test::JobSpy loaded(window.engine(), Job::Kind::LoadModel);
+            button(page, "activateButton")->click();
+            QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
+            QTRY_VERIFY(window.engine()->hasModel());
+            QVERIFY(window.engine()->spai());
+            const QString spaiFile = ModelStore().dir() + QStringLiteral("/spai.pth");
+            QCOMPARE(QString::fromStdString(window.engine()->spai()->sha256()),
+                     sha(readAll(QStringLiteral(RINE_TEST_DATA "/spai-tiny/spai_tiny_checkpoint.pth"))));
+            QVERIFY(QSettings().value(QStringLiteral("detectors/spai")).toBool());
+            QCOMPARE(QSettings().value(QStringLiteral("detectors/spai_weights")).toString(), spaiFile);
+            QTRY_VERIFY(status(page, QStringLiteral("spai")).contains(QStringLiteral("in use")));
+        }
 
         // Verify hashes the file again.
         page->select(QStringLiteral("rine-1class"));
@@ -306,6 +320,7 @@ private slots:
         options.backbone = backbone;
         options.heads = {kData + QStringLiteral("/rine_tiny_head.pth")};
         options.device = DeviceChoice::Cpu;
+        QSettings().remove(QStringLiteral("detectors")); // SPAI, set active above, is not trusted in this folder
         MainWindow window(options);
         window.show();
         QTRY_VERIFY_WITH_TIMEOUT(window.engine()->hasModel(), 60000);
