@@ -264,11 +264,6 @@ int runScanCommand(const QStringList &arguments, ScanCheck *checked)
         err(cmd, QStringLiteral("a scan runs RINE, and SPAI beside it: give --detector rine --detector spai"));
         return UsageOrSetup;
     }
-    if (model.usesSpai() && (request.shardCount > 1 || checked)) {
-        err(cmd, QStringLiteral("sharded scans (--shard, rine-cli slurm) run RINE only: merging does not take SPAI's "
-                                "results over yet"));
-        return UsageOrSetup;
-    }
 
     if (checkOnly) {
         for (const std::string &root : request.roots)

@@ -290,6 +290,10 @@ int runSubmit(const QStringList &arguments)
     // The tasks load the backbone this check found (the default is looked up per machine).
     if (!hasOption(plan.scanArguments, QStringLiteral("backbone")) && !plan.check.models.empty())
         plan.scanArguments = QStringList{QStringLiteral("--backbone"), plan.check.models.front().path} + plan.scanArguments;
+    // And SPAI's file, when the scan runs SPAI (its default is looked up per machine too).
+    for (const ScanCheck::Model &model : plan.check.models)
+        if (model.role == QLatin1String("spai") && !hasOption(plan.scanArguments, QStringLiteral("spai-weights")))
+            plan.scanArguments = QStringList{QStringLiteral("--spai-weights"), model.path} + plan.scanArguments;
     plan.rineCli = QCoreApplication::applicationFilePath();
     plan.scratch = parser.value(scratch);
 
@@ -472,6 +476,8 @@ int runStatus(const QStringList &arguments)
                     if (auto summary = database.value()->scanSummary(scan.id)) {
                         QStringList models{summary->backboneSha256};
                         models << summary->headSha256s;
+                        if (!summary->spaiSha256.isEmpty())
+                            models << summary->spaiSha256;
                         if (!expectedModels.isEmpty() && models != expectedModels)
                             shard[QStringLiteral("problem")] = QStringLiteral("its models differ from those checked at "
                                                                               "submission");

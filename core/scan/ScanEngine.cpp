@@ -56,11 +56,10 @@ struct Work {
     std::optional<SpaiScore> spai; // Decoded, in a scan with SPAI: its score of the whole image
 };
 
-// SPAI beside RINE: the detector, and the lock that lets one decode thread run it at a time
-// (it uses every core on its own).
+// SPAI beside RINE. Its passes take turns inside SpaiDetector::score, so one decode thread
+// runs it at a time (it uses every core on its own).
 struct SpaiRun {
     const SpaiDetector *detector = nullptr;
-    std::mutex lock;
 };
 
 // The outcome recorded for a content, so that other paths with the same bytes get it too.
@@ -263,7 +262,6 @@ Work examine(const WalkEntry &entry, qint64 fileId, const ScanRequest &request, 
         if (spai.detector) {
             const RgbImage &rgb = image->rgb;
             try {
-                std::lock_guard<std::mutex> lock(spai.lock);
                 work.spai = spai.detector->score(rgb.pixels.data(), rgb.width, rgb.height, std::size_t(rgb.width) * 3);
             } catch (const std::exception &e) {
                 // Out of memory on a huge image, say: the file fails with the reason; RINE's
@@ -618,8 +616,6 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
         if (m_database.formatVersion() < 6)
             return R::failure(m_database.path().toStdString() + ": a case of format "
                               + std::to_string(m_database.formatVersion()) + " cannot hold SPAI's results");
-        if (request.shardCount > 1)
-            return R::failure("a sharded scan runs RINE only: merging does not take SPAI's results over yet");
         settings.spaiSha256 = m_spai->sha256();
         models.emplace_back("spai", m_spai->sha256());
         modelPaths.push_back(m_spai->path());

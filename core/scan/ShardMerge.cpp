@@ -131,9 +131,6 @@ Result<bool> examine(Shard &shard)
     }
     if (!indexOk || !countOk || shard.count < 2 || shard.index < 0 || shard.index >= shard.count)
         return Result<bool>::failure(name + ": its scan's shard is not I/N");
-    if (shard.settings.contains(QStringLiteral("spai_sha256")))
-        return Result<bool>::failure(name + ": its scan ran SPAI, whose results merge does not take over yet (nothing "
-                                            "would carry them): scan without --shard, or with RINE only");
     if (scan->state != QLatin1String("completed"))
         shard.problem = QStringLiteral("its scan is %1, not completed (files are left to examine: run its task "
                                        "again)")
@@ -169,6 +166,10 @@ QJsonObject shardRecord(const Shard &shard)
         models.append(QJsonObject{{QStringLiteral("role"), QStringLiteral("head")},
                                   {QStringLiteral("sha256"), head},
                                   {QStringLiteral("path"), shard.database->modelPath(head)}});
+    if (!s.spaiSha256.isEmpty())
+        models.append(QJsonObject{{QStringLiteral("role"), QStringLiteral("spai")},
+                                  {QStringLiteral("sha256"), s.spaiSha256},
+                                  {QStringLiteral("path"), shard.database->modelPath(s.spaiSha256)}});
     record[QStringLiteral("models")] = models;
     record[QStringLiteral("runtime")] = QJsonObject{{QStringLiteral("app_version"), q(s.runtime.appVersion)},
                                                     {QStringLiteral("libtorch"), q(s.runtime.libtorch)},
@@ -289,6 +290,12 @@ Result<MergeOutcome> mergeShards(const MergeRequest &request)
     for (const QString &head : first.headSha256s) {
         import.models.emplace_back("head", head.toStdString());
         import.modelPaths.push_back(usable.front()->database->modelPath(head).toStdString());
+    }
+    // SPAI beside RINE: the same weights in every shard (their settings agree on spai_sha256).
+    if (!first.spaiSha256.isEmpty()) {
+        import.spaiSha256 = first.spaiSha256.toStdString();
+        import.models.emplace_back("spai", import.spaiSha256);
+        import.modelPaths.push_back(usable.front()->database->modelPath(first.spaiSha256).toStdString());
     }
     // Runtime: where shards ran on different devices or versions, each is listed.
     auto joined = [&](auto field) {

@@ -1893,6 +1893,61 @@ Result<qint64> CaseDatabase::importScans(const ScanImport &import, ImportCounts 
                 }
             }
         }
+        if (!import.spaiSha256.empty()) {
+            // SPAI's results of this scan's weights, and the patches of each one kept.
+            if (m_version < 6 || source.from->m_version < 6)
+                return R::failure(from + ": SPAI's results need case format 6 on both sides");
+            in.prepare(QStringLiteral("SELECT sha256, backbone_sha256, head_sha256, preprocessing, logit, probability, "
+                                      "contributions, device, backbone_dtype, from_cached_features, scored_at, precision "
+                                      "FROM results WHERE ") + ofScan
+                       + QStringLiteral(" AND detector='spai' AND head_sha256=:spai AND preprocessing=:preprocessing "
+                                        "AND precision=:precision ORDER BY id"));
+            in.bindValue(QStringLiteral(":scan"), source.scanId);
+            in.bindValue(QStringLiteral(":spai"), QString::fromStdString(import.spaiSha256));
+            in.bindValue(QStringLiteral(":preprocessing"), QString::fromLatin1(kSpaiPreprocessing));
+            in.bindValue(QStringLiteral(":precision"), QString::fromLatin1(kSpaiPrecision));
+            if (!in.exec())
+                return fail(in, "cannot read SPAI's results of " + from);
+            query.prepare(QStringLiteral("INSERT OR IGNORE INTO results(sha256, backbone_sha256, head_sha256, "
+                                         "preprocessing, logit, probability, contributions, device, backbone_dtype, "
+                                         "from_cached_features, scored_at, precision, scan_id, audit_id, detector) "
+                                         "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'spai')"));
+            QVariantList keptSpai;
+            while (in.next()) {
+                for (int i = 0; i < 12; ++i)
+                    query.addBindValue(in.value(i));
+                query.addBindValue(scanId);
+                query.addBindValue(m_entry);
+                if (!query.exec())
+                    return fail(query, "cannot write SPAI's merged results");
+                if (query.numRowsAffected() > 0) {
+                    ++counts.spaiResults;
+                    keptSpai << in.value(0);
+                }
+            }
+            QSqlQuery patches(source.from->db());
+            patches.prepare(QStringLiteral("SELECT sha256, weights_sha256, precision, rank, x, y, attention, "
+                                           "attention_mean, solo_logit FROM spai_patches WHERE sha256=? AND "
+                                           "weights_sha256=? AND precision=? ORDER BY rank"));
+            query.prepare(QStringLiteral("INSERT OR IGNORE INTO spai_patches(sha256, weights_sha256, precision, rank, x, "
+                                         "y, attention, attention_mean, solo_logit, audit_id) "
+                                         "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+            for (const QVariant &content : keptSpai) {
+                patches.addBindValue(content);
+                patches.addBindValue(QString::fromStdString(import.spaiSha256));
+                patches.addBindValue(QString::fromLatin1(kSpaiPrecision));
+                if (!patches.exec())
+                    return fail(patches, "cannot read SPAI's patches of " + from);
+                while (patches.next()) {
+                    for (int i = 0; i < 9; ++i)
+                        query.addBindValue(patches.value(i));
+                    query.addBindValue(m_entry);
+                    if (!query.exec())
+                        return fail(query, "cannot write SPAI's merged patches");
+                    counts.spaiPatches += query.numRowsAffected() > 0;
+                }
+            }
+        }
         in.prepare(QStringLiteral("SELECT sha256, backbone_sha256, preprocessing, crops, blocks, width, dtype, data, "
                                   "precision FROM features WHERE ") + ofScan
                    + QStringLiteral(" AND backbone_sha256=:backbone AND preprocessing=:preprocessing "
@@ -1934,6 +1989,7 @@ Result<qint64> CaseDatabase::importScans(const ScanImport &import, ImportCounts 
         {QStringLiteral("files"), counts.files},       {QStringLiteral("contents"), counts.contents},
         {QStringLiteral("results"), counts.results},   {QStringLiteral("windows"), counts.windows},
         {QStringLiteral("features"), counts.features}, {QStringLiteral("walk_events"), counts.walkEvents},
+        {QStringLiteral("spai_results"), counts.spaiResults}, {QStringLiteral("spai_patches"), counts.spaiPatches},
         {QStringLiteral("duplicate_paths"), counts.duplicatePaths},
         {QStringLiteral("contents_disagreeing"), counts.contentsDisagreeing}};
     if (auto finished = finishWrite(query, import.action, details); !finished)

@@ -211,6 +211,7 @@ struct ScanImport {
     QString settingsJson; // the new scan's identity
     std::string backboneSha256, preprocessing, precision;
     std::vector<std::string> headSha256s;
+    std::string spaiSha256; // the shards ran SPAI too (format 6): its results and patches are taken over
     ScanRuntime runtime;
     std::vector<std::pair<std::string, std::string>> models; // role, sha256
     std::vector<std::string> modelPaths;
@@ -226,7 +227,7 @@ struct ScanImport {
 
 struct ImportCounts {
     qint64 files = 0, duplicatePaths = 0, contents = 0, contentsDisagreeing = 0, results = 0, windows = 0,
-           features = 0, walkEvents = 0;
+           features = 0, walkEvents = 0, spaiResults = 0, spaiPatches = 0;
 };
 
 // A case: one SQLite file (WAL) holding its scans, the files they found, the distinct

@@ -300,16 +300,47 @@ private slots:
         }
         run = cli({"audit", "--db", db});
         QVERIFY2(run.exitCode == 0, run.err.constData());
-        // SPAI alone, or in shards, is not a scan yet: refused before anything is written.
+        // SPAI alone is not a scan yet: refused before anything is written.
         run = cli(QStringList{"scan", "--db", m_dir.filePath("none.sqlite"), "--detector", "spai", "--spai-weights", kCheckpoint,
                               "--trust", "--quiet", evidence.path()});
         QCOMPARE(run.exitCode, 2);
-        run = cli(QStringList{"scan", "--db", m_dir.filePath("none.sqlite"), "--detector", "rine", "--detector", "spai",
-                              "--spai-weights", kCheckpoint, "--trust", "--quiet", "--shard", "0/2"}
-                  + tinyRine() + QStringList{evidence.path()});
-        QCOMPARE(run.exitCode, 2);
-        QVERIFY2(run.err.contains("RINE only"), run.err.constData());
         QVERIFY(!QFile::exists(m_dir.filePath("none.sqlite")));
+
+        // In two shards, merged: the same files with the same scores from both detectors,
+        // SPAI's patches included, as the scan in one piece; the merged case verifies.
+        QStringList shards;
+        for (const char *shard : {"0/2", "1/2"}) {
+            shards << m_dir.filePath(QStringLiteral("shard-%1.sqlite").arg(QLatin1Char(shard[0])));
+            run = cli(QStringList{"scan", "--db", shards.last(), "--detector", "rine", "--detector", "spai",
+                                  "--spai-weights", kCheckpoint, "--trust", "--quiet", "--batch", "1", "--shard", shard}
+                      + tinyRine() + QStringList{evidence.path()});
+            QVERIFY2(run.exitCode == 0, run.err.constData());
+        }
+        const QString merged = m_dir.filePath("merged.sqlite"), mergedJson = m_dir.filePath("merged.json");
+        run = cli(QStringList{"merge", "--db", merged} + shards);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        run = cli({"audit", "--db", merged});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        run = cli({"report", "--db", merged, "--json", mergedJson});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QJsonObject whole = QJsonDocument::fromJson(readAll(json)).object();
+        const QJsonObject pieces = QJsonDocument::fromJson(readAll(mergedJson)).object();
+        QCOMPARE(pieces.value("models").toObject().value("spai_sha256"), whole.value("models").toObject().value("spai_sha256"));
+        QVERIFY(!whole.value("models").toObject().value("spai_sha256").toString().isEmpty());
+        std::map<QString, QJsonObject> byPath;
+        for (const QJsonValue &value : whole.value("files").toArray())
+            byPath[value.toObject().value("path").toString()] = value.toObject();
+        const QJsonArray mergedFiles = pieces.value("files").toArray();
+        QCOMPARE(mergedFiles.size(), 3);
+        for (const QJsonValue &value : mergedFiles) {
+            const QJsonObject file = value.toObject();
+            const QJsonObject expected = byPath.at(file.value("path").toString());
+            QCOMPARE(file.value("sha256"), expected.value("sha256"));
+            QCOMPARE(file.value("spai").toObject().value("logit"), expected.value("spai").toObject().value("logit"));
+            QCOMPARE(file.value("spai").toObject().value("patches"), expected.value("spai").toObject().value("patches"));
+            QCOMPARE(file.value("scores").toArray()[0].toObject().value("logit"),
+                     expected.value("scores").toArray()[0].toObject().value("logit"));
+        }
     }
 
     void badUsageExitsTwo()
