@@ -234,8 +234,9 @@ int runBench(const QStringList &arguments)
                                                      "with the backbone's alone at the same batch size."));
     const QCommandLineOption spai(QStringLiteral("spai"),
                                   QStringLiteral("Instead: SPAI at full size (ViT-B/16, random weights) on the CPU: "
-                                                 "patches/s at --batch patches per pass (default 16), and the seconds "
-                                                 "one 1-megapixel image takes."));
+                                                 "patches/s at --batch patches per pass (default 4) and the seconds "
+                                                 "one 1-megapixel image takes, beside RINE's images/s (ViT-L/14, "
+                                                 "random weights, batch 8) and the best fp32 matrix product here."));
     const QCommandLineOption folder(QStringLiteral("folder"),
                                     QStringLiteral("--end-to-end: the folder to scan (default: synthetic 1024x768 "
                                                    "JPEG photos, quality 90, in a temporary folder)."),
@@ -298,27 +299,65 @@ int runBench(const QStringList &arguments)
     }
     if (parser.isSet(spai)) {
         bool okBatch = true, okSeconds = true;
-        const int patchBatch = parser.isSet(batch) ? parser.value(batch).toInt(&okBatch) : 16;
+        const int patchBatch = parser.isSet(batch) ? parser.value(batch).toInt(&okBatch) : 4;
         const double minSeconds = parser.value(seconds).toDouble(&okSeconds);
         if (!okBatch || !okSeconds || patchBatch < 1 || patchBatch > 256 || minSeconds <= 0) {
             QTextStream(stderr) << "rine-cli bench: --batch (1 to 256) and --seconds must be positive numbers" << Qt::endl;
             return UsageOrSetup;
         }
+        if (parser.isSet(precision) && chosen != Precision::Fp32) {
+            QTextStream(stderr) << "rine-cli bench: --spai measures fp32 only: SPAI has no reduced-precision path yet"
+                                << Qt::endl;
+            return UsageOrSetup;
+        }
+        std::fprintf(stderr, "rine-cli bench: SPAI (ViT-B/16, random weights), then RINE's backbone (ViT-L/14, "
+                             "random weights) at batch 8, at least %g s each\n", minSeconds);
         auto report = runSpaiBenchmark(patchBatch, minSeconds);
         if (!report) {
             QTextStream(stderr) << "rine-cli bench: " << QString::fromStdString(report.error()) << Qt::endl;
             return UsageOrSetup;
         }
+        // RINE beside it, in this process, with the same kernels: one 224 px crop per image
+        // whatever its size, so its images/s is also its rate on 1-megapixel images.
+        BenchOptions rineOptions;
+        rineOptions.batches = {8};
+        rineOptions.minSeconds = minSeconds;
+        auto rine = runBenchmark(rineOptions, {});
+        if (!rine) {
+            QTextStream(stderr) << "rine-cli bench: " << QString::fromStdString(rine.error()) << Qt::endl;
+            return UsageOrSetup;
+        }
         const SpaiBenchReport &r = report.value();
-        QTextStream(stdout) << "SPAI (" << QString::fromStdString(r.configuration) << ", random weights, fp32, CPU, "
-                            << r.threads << " threads for the matrix products): " << QString::number(r.patchesPerSecond, 'f', 3)
-                            << " patches/s at " << r.patchBatch << " patches per pass ("
-                            << QString::number(r.gflopPerPatch, 'f', 1) << " GFLOP per patch, "
-                            << QString::number(r.patchesPerSecond * r.gflopPerPatch, 'f', 1) << " GFLOP/s); a "
-                            << "1000 x 1000 image (" << r.megapixelPatches << " patches) in "
-                            << QString::number(r.megapixelSeconds, 'f', 2) << " s\n"
-                            << "RINE's images/s on this machine: rine-cli bench (the backbone) and rine-cli bench "
-                               "--end-to-end (a scan)\n";
+        double bestGemm = rine->gemmGflops;
+        QString bestKernels = QString::fromStdString(rine->blasKernels);
+        for (const GemmRate &other : rine->otherGemms)
+            if (other.gflops > bestGemm) {
+                bestGemm = other.gflops;
+                bestKernels = QString::fromStdString(other.kernels);
+            }
+        const double spaiGflops = r.patchesPerSecond * r.gflopPerPatch;
+        const double rineImagesPerSecond = rine->batches.front().imagesPerSecond;
+        const double rineGflops = rineImagesPerSecond * rine->computedGflopPerImage; // what its forward spends
+        QTextStream out(stdout);
+        out << "SPAI (" << QString::fromStdString(r.configuration) << ", random weights, fp32, CPU, " << r.threads
+            << " threads for the matrix products)\n"
+            << "  " << QString::number(r.patchesPerSecond, 'f', 3) << " patches/s at " << r.patchBatch
+            << " patches per pass (" << QString::number(r.gflopPerPatch, 'f', 1) << " GFLOP per patch, "
+            << QString::number(spaiGflops, 'f', 1) << " GFLOP/s)\n"
+            << "  a 1000 x 1000 image (" << r.megapixelPatches << " patches) in "
+            << QString::number(r.megapixelSeconds, 'f', 2) << " s\n"
+            << "RINE (ViT-L/14, random weights, fp32, CPU, " << QString::fromStdString(rine->blasKernels) << ")\n"
+            << "  " << QString::number(rineImagesPerSecond, 'f', 3) << " images/s at batch 8 ("
+            << QString::number(rineGflops, 'f', 1) << " GFLOP/s at "
+            << QString::number(rine->computedGflopPerImage, 'f', 1) << " GFLOP per image)\n"
+            << "  a 1000 x 1000 image (one 224 px crop) in " << QString::number(1.0 / rineImagesPerSecond, 'f', 2)
+            << " s\n"
+            << "best fp32 matrix product here: " << QString::number(bestGemm, 'f', 1) << " GFLOP/s (" << bestKernels
+            << "); SPAI runs at " << QString::number(100.0 * spaiGflops / bestGemm, 'f', 0) << "% of it, RINE at "
+            << QString::number(100.0 * rineGflops / bestGemm, 'f', 0) << "%\n"
+            << "peak memory " << QString::number(rine->peakRssMiB, 'f', 0) << " MiB (resident)\n";
+        if (!rine->blasWarning.empty())
+            out << "WARNING: " << QString::fromStdString(rine->blasWarning) << "\n";
         return Success;
     }
     if (parser.isSet(agreement)) {

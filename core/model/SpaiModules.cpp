@@ -74,37 +74,58 @@ SpaiVit::SpaiVit(const SpaiConfig &c) : config(c)
     }
 }
 
-torch::Tensor SpaiVit::layerTokens(const torch::Tensor &images) const
+void SpaiVit::forEachLayer(const torch::Tensor &images,
+                           const std::function<void(std::size_t, const torch::Tensor &)> &visit) const
 {
-    const std::int64_t batch = images.size(0), width = config.width, heads = config.heads;
+    // As RINE's CPU path (VisionTransformer::workspaceFeatures) learnt: a fresh intermediate
+    // larger than glibc's mmap threshold pays a page fault per 4 KB every time it is made, and
+    // at::matmul's batched attention runs far below the BLAS rate. So every intermediate is
+    // allocated once per pass and written in place, block after block, and attention is two
+    // plain matrix products per image and head on strided views of the qkv rows.
+    const std::int64_t batch = images.size(0), width = config.width, heads = config.heads, d = width / heads;
     torch::Tensor x = at::conv2d(images, patch_embed->proj->weight, patch_embed->proj->bias, {config.patch, config.patch});
     x = x.flatten(2).transpose(1, 2); // [B, G*G, W]
-    x = torch::cat({cls_token.expand({batch, -1, -1}), x}, 1) + pos_embed;
-    const std::int64_t tokens = x.size(1);
-    const double scale = 1.0 / std::sqrt(double(width / heads));
-    std::vector<torch::Tensor> kept;
+    x = (torch::cat({cls_token.expand({batch, -1, -1}), x}, 1) + pos_embed).contiguous();
+    const std::int64_t tokens = x.size(1), rows = batch * tokens;
+    const std::int64_t hidden = m_blocks.front()->mlp->fc1->weight.size(0);
+    const auto options = x.options();
+    torch::Tensor residual = x.view({rows, width});
+    torch::Tensor h = torch::empty({rows, width}, options), mean = torch::empty({rows, 1}, options),
+                  rstd = torch::empty({rows, 1}, options), qkv = torch::empty({rows, 3 * width}, options),
+                  merged = torch::empty({rows, width}, options), u = torch::empty({rows, hidden}, options),
+                  scores = torch::empty({tokens, tokens}, options), probs = torch::empty({tokens, tokens}, options);
+    const double scale = 1.0 / std::sqrt(double(d));
+    std::size_t kept = 0;
     std::int64_t deepest = 0;
     for (std::int64_t layer : config.layers)
         deepest = std::max(deepest, layer);
     for (std::int64_t i = 0; i <= deepest; ++i) {
         const SpaiBlock &block = *m_blocks[std::size_t(i)];
-        // BEiT: the qkv bias is (q_bias, 0, v_bias).
+        // x = x + attn(norm1(x)); BEiT's qkv bias is (q_bias, 0, v_bias).
         const torch::Tensor bias = torch::cat({block.attn->q_bias, torch::zeros_like(block.attn->v_bias), block.attn->v_bias});
-        torch::Tensor h = layerNorm(x, *block.norm1, kVitEps);
-        torch::Tensor qkv = at::linear(h, block.attn->qkv->weight, bias)
-                                .reshape({batch, tokens, 3, heads, width / heads})
-                                .permute({2, 0, 3, 1, 4});
-        torch::Tensor q = qkv[0] * scale, k = qkv[1], v = qkv[2];
-        torch::Tensor attention = torch::matmul(q, k.transpose(-2, -1)).softmax(-1);
-        torch::Tensor out = torch::matmul(attention, v).transpose(1, 2).reshape({batch, tokens, width});
-        x = x + linear(out, *block.attn->proj);
-        h = layerNorm(x, *block.norm2, kVitEps);
-        x = x + linear(at::gelu(linear(h, *block.mlp->fc1)), *block.mlp->fc2);
+        at::native_layer_norm_out(h, mean, rstd, residual, {width}, block.norm1->weight, block.norm1->bias, kVitEps);
+        at::addmm_out(qkv, bias, h, block.attn->qkv->weight.t());
+        qkv.narrow(1, 0, width).mul_(scale);
+        for (std::int64_t image = 0; image < batch; ++image) {
+            const torch::Tensor sample = qkv.narrow(0, image * tokens, tokens);
+            torch::Tensor attended = merged.narrow(0, image * tokens, tokens);
+            for (std::int64_t head = 0; head < heads; ++head) {
+                at::mm_out(scores, sample.narrow(1, head * d, d), sample.narrow(1, width + head * d, d).t());
+                at::_softmax_out(probs, scores, 1, false);
+                torch::Tensor target = attended.narrow(1, head * d, d);
+                at::mm_out(target, probs, sample.narrow(1, 2 * width + head * d, d));
+            }
+        }
+        residual.addmm_(merged, block.attn->proj->weight.t()).add_(block.attn->proj->bias);
+        // x = x + mlp(norm2(x)), GELU exact (erf).
+        at::native_layer_norm_out(h, mean, rstd, residual, {width}, block.norm2->weight, block.norm2->bias, kVitEps);
+        at::addmm_out(u, block.mlp->fc1->bias, h, block.mlp->fc1->weight.t());
+        at::gelu_(u);
+        residual.addmm_(u, block.mlp->fc2->weight.t()).add_(block.mlp->fc2->bias);
         for (std::int64_t layer : config.layers)
             if (layer == i)
-                kept.push_back(x.slice(1, 1));
+                visit(kept++, x.slice(1, 1));
     }
-    return torch::stack(kept, 1); // [B, N, G*G, W]
 }
 
 SpaiProjector::SpaiProjector(std::int64_t in, std::int64_t out, bool withInputNorm, bool gelu)
@@ -208,26 +229,32 @@ torch::Tensor SpaiModel::patchFeatures(const torch::Tensor &patches) const
 {
     const std::int64_t batch = patches.size(0);
     const std::vector<torch::Tensor> three = bands(patches);
-    // One ViT pass over the patch, low and high versions together.
-    const torch::Tensor tokens = mfvit->vit->layerTokens(torch::cat(three, 0)); // [3B, N, L, W]
     const SpaiPatchProjectors &projectors = *mfvit->features_processor->patch_projector;
-    std::vector<torch::Tensor> projected;
-    for (std::size_t i = 0; i < projectors.m_projectors.size(); ++i)
-        projected.push_back(projectors.m_projectors[i]->forward(tokens.select(1, std::int64_t(i))));
-    const torch::Tensor all = torch::stack(projected, 1); // [3B, N, L, P]
-    const torch::Tensor orig = all.slice(0, 0, batch), low = all.slice(0, batch, 2 * batch),
-                        high = all.slice(0, 2 * batch, 3 * batch);
-    const torch::Tensor origLow = torch::cosine_similarity(orig, low, -1, 1e-8); // [B, N, L]
-    const torch::Tensor origHigh = torch::cosine_similarity(orig, high, -1, 1e-8);
-    const torch::Tensor lowHigh = torch::cosine_similarity(low, high, -1, 1e-8);
+    // Per listed block, as soon as the ViT has run it (patch, low and high versions in one
+    // pass): its tokens projected, the three cosine similarities per token [B, L], and the
+    // patch version's mean and standard deviation over the tokens [B, P]. What is kept is
+    // small; the tokens of a block go when the next one runs.
+    const std::size_t layers = projectors.m_projectors.size();
+    std::vector<torch::Tensor> origLow(layers), origHigh(layers), lowHigh(layers), origMean(layers), origStd(layers);
+    mfvit->vit->forEachLayer(torch::cat(three, 0), [&](std::size_t i, const torch::Tensor &tokens) {
+        const torch::Tensor projected = projectors.m_projectors[i]->forward(tokens); // [3B, L, P]
+        const torch::Tensor orig = projected.slice(0, 0, batch), low = projected.slice(0, batch, 2 * batch),
+                            high = projected.slice(0, 2 * batch, 3 * batch);
+        origLow[i] = torch::cosine_similarity(orig, low, -1, 1e-8);
+        origHigh[i] = torch::cosine_similarity(orig, high, -1, 1e-8);
+        lowHigh[i] = torch::cosine_similarity(low, high, -1, 1e-8);
+        origMean[i] = orig.mean(1);
+        origStd[i] = orig.std(1, /*unbiased=*/true);
+    });
     std::vector<torch::Tensor> parts;
-    for (const torch::Tensor &similarity : {origLow, origHigh, lowHigh}) {
-        parts.push_back(similarity.mean(-1));
-        parts.push_back(similarity.std(-1, /*unbiased=*/true));
+    for (const std::vector<torch::Tensor> *similarity : {&origLow, &origHigh, &lowHigh}) {
+        const torch::Tensor s = torch::stack(*similarity, 1); // [B, N, L]
+        parts.push_back(s.mean(-1));
+        parts.push_back(s.std(-1, /*unbiased=*/true));
     }
     // The patch branch.
     const SpaiImportanceProjector &importance = *mfvit->features_processor->original_features_processor;
-    torch::Tensor branch = torch::cat({orig.mean(2), orig.std(2, /*unbiased=*/true)}, -1); // [B, N, 2P]
+    torch::Tensor branch = torch::cat({torch::stack(origMean, 1), torch::stack(origStd, 1)}, -1); // [B, N, 2P]
     branch = importance.proj1->forward(branch);
     branch = (torch::softmax(importance.alpha, 1) * branch).sum(1);
     branch = importance.proj2->forward(branch);

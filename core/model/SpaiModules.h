@@ -64,9 +64,13 @@ struct SpaiBlock : torch::nn::Module {
 
 struct SpaiVit : torch::nn::Module {
     explicit SpaiVit(const SpaiConfig &config);
-    // images: [B, 3, S, S] normalised. Returns [B, layers, grid^2, width]: the patch tokens
-    // (no CLS) of each listed block's output, no final norm.
-    torch::Tensor layerTokens(const torch::Tensor &images) const;
+    // images: [B, 3, S, S] normalised. Calls visit(i, tokens) for the i-th listed block, in
+    // block order, as soon as it has run: tokens [B, grid^2, width] are that block's output's
+    // patch tokens (no CLS, no final norm), a view of the pass's buffer that the next block
+    // overwrites, so copy what outlives the call. One block's tokens at a time: the listed
+    // blocks' outputs are never all held.
+    void forEachLayer(const torch::Tensor &images,
+                      const std::function<void(std::size_t, const torch::Tensor &)> &visit) const;
 
     SpaiConfig config;
     std::shared_ptr<SpaiPatchEmbed> patch_embed;

@@ -10,6 +10,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcessEnvironment>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -341,6 +342,32 @@ private slots:
             QCOMPARE(file.value("scores").toArray()[0].toObject().value("logit"),
                      expected.value("scores").toArray()[0].toObject().value("logit"));
         }
+    }
+
+    void benchSpaiPrintsItsFigures()
+    {
+        // Figures are printed, never asserted as limits. What is asserted is the arithmetic:
+        // the published SPAI (ViT-B/16: 197 tokens t, 768 wide w, 3072 hidden, 12 blocks;
+        // twelve projectors 768 -> 1024 -> 1024 over the 196 patch tokens), counted by hand
+        // at 2 FLOP per multiply-add:
+        //   patch embedding 2 x 196 x (3 x 16 x 16) x 768 = 0.231 GFLOP;
+        //   a block 24 t w^2 + 4 t^2 w = 2.908 GFLOP, twelve 34.895 GFLOP;
+        //   projectors 12 x 2 x 196 x (768 x 1024 + 1024 x 1024) = 8.632 GFLOP;
+        // three passes (the patch, its low and its high frequencies): 3 x 43.758 = 131.3 GFLOP
+        // per patch. A 1000 x 1000 image has floor((1000 - 224) / 224) + 1 = 4 patches a side.
+        const Run run = cli({"bench", "--spai", "--batch", "1", "--seconds", "0.1"});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        for (const char *line : {"131.3 GFLOP per patch", "a 1000 x 1000 image (16 patches) in", "RINE (ViT-L/14",
+                                 "images/s at batch 8", "best fp32 matrix product here", "peak memory"})
+            QVERIFY2(run.out.contains(line), run.out.constData());
+        const QRegularExpression rates(QStringLiteral("([0-9.]+) patches/s.*\\n.*\\n.*\\n  ([0-9.]+) images/s"));
+        const QRegularExpressionMatch match = rates.match(QString::fromUtf8(run.out));
+        QVERIFY2(match.hasMatch(), run.out.constData());
+        QVERIFY(match.captured(1).toDouble() > 0 && match.captured(2).toDouble() > 0);
+        // SPAI has no reduced-precision path: asking for one is refused, not ignored.
+        const Run bf16 = cli({"bench", "--spai", "--precision", "bf16"});
+        QCOMPARE(bf16.exitCode, 2);
+        QVERIFY2(bf16.err.contains("fp32 only"), bf16.err.constData());
     }
 
     void badUsageExitsTwo()
