@@ -248,7 +248,11 @@ Job *EngineController::inspect(const InspectParams &params)
             result.spaiSha256 = q(spai->sha256());
             try {
                 const RgbImage &rgb = decoded.rgb;
-                result.spai = spai->score(rgb.pixels.data(), rgb.width, rgb.height, std::size_t(rgb.width) * 3);
+                SpaiWatch watch; // closing the window stops a large image between two passes
+                watch.cancel = &r.cancelFlag();
+                result.spai = spai->score(rgb.pixels.data(), rgb.width, rgb.height, std::size_t(rgb.width) * 3, watch);
+                if (!result.spai)
+                    return r.cancelled();
             } catch (const std::exception &e) {
                 result.spaiError = QString::fromLocal8Bit(e.what());
             }

@@ -364,9 +364,18 @@ void ScanPage::showProgress(const ScanProgress &p)
     m_progress->setFormat(tr("%v / %m files"));
     if (!m_cancel->isEnabled())
         return; // "Cancelling..." stays
-    m_rate->setText(tr("%1 of %2 files, %3 images/s, %4 left")
+    QString spai;
+    if (p.spaiPatches > 0 || p.spaiImagePatches > 0) {
+        spai = tr(", SPAI %1 patches/s").arg(p.spaiPatchesPerSecond, 0, 'f', 2);
+        if (p.spaiImagePatches > 0)
+            spai += tr(" (patch %1 of %2 of the image in hand)")
+                        .arg(QLocale().toString(qulonglong(p.spaiImageScored)),
+                             QLocale().toString(qulonglong(p.spaiImagePatches)));
+    }
+    m_rate->setText(tr("%1 of %2 files, %3 images/s%4, %5 left")
                         .arg(QLocale().toString(qulonglong(p.done)), QLocale().toString(qulonglong(p.total)))
                         .arg(p.imagesPerSecond, 0, 'f', 2)
+                        .arg(spai)
                         .arg(p.etaSeconds < 0 ? tr("time") : tr("about %1").arg(durationText(p.etaSeconds))));
 }
 

@@ -164,9 +164,9 @@ int runScanCommand(const QStringList &arguments, ScanCheck *checked)
         QStringLiteral("DIR"));
     const QCommandLineOption progressFile(
         QStringLiteral("progress"),
-        QStringLiteral("Also write the progress (files done and total, images/s, state) to this JSON file, replaced "
-                       "whole every few seconds and at the end: what rine-cli slurm status reads while a shard's "
-                       "case is on a node's scratch space."),
+        QStringLiteral("Also write the progress (files done and total, images/s, state; with SPAI its patches) to "
+                       "this JSON file, replaced whole every few seconds and at the end: what rine-cli slurm status "
+                       "reads while a shard's case is on a node's scratch space."),
         QStringLiteral("FILE"));
     const QCommandLineOption progressEvery(QStringLiteral("progress-every"),
                                            QStringLiteral("Seconds between two writes of --progress (default 5; 0: "
@@ -387,6 +387,12 @@ int runScanCommand(const QStringList &arguments, ScanCheck *checked)
             o[QStringLiteral("total")] = qint64(p->total);
             o[QStringLiteral("images_per_second")] = p->imagesPerSecond;
             o[QStringLiteral("eta_seconds")] = p->etaSeconds;
+            if (p->spaiPatches > 0 || p->spaiImagePatches > 0) {
+                o[QStringLiteral("spai_patches")] = qint64(p->spaiPatches);
+                o[QStringLiteral("spai_patches_per_second")] = p->spaiPatchesPerSecond;
+                o[QStringLiteral("spai_image_scored")] = qint64(p->spaiImageScored);
+                o[QStringLiteral("spai_image_patches")] = qint64(p->spaiImagePatches);
+            }
         }
         if (auto written = writeFileAtomically(progressPath, QJsonDocument(o).toJson()); !written)
             err(cmd, QStringLiteral("warning: ") + QString::fromStdString(written.error()));
@@ -417,8 +423,16 @@ int runScanCommand(const QStringList &arguments, ScanCheck *checked)
             return;
         }
         const QString eta = p.etaSeconds >= 0 ? duration(p.etaSeconds) : QStringLiteral("?");
-        std::fprintf(stderr, "rine-cli scan: %zu/%zu files, %.2f images/s, ETA %s\n", p.done, p.total,
-                     p.imagesPerSecond, qPrintable(eta));
+        QString spai;
+        if (p.spaiPatches > 0 || p.spaiImagePatches > 0) {
+            spai = QStringLiteral(", SPAI %1 patches/s").arg(p.spaiPatchesPerSecond, 0, 'f', 2);
+            if (p.spaiImagePatches > 0)
+                spai += QStringLiteral(" (%1 of %2 patches of the image in hand)")
+                            .arg(p.spaiImageScored)
+                            .arg(p.spaiImagePatches);
+        }
+        std::fprintf(stderr, "rine-cli scan: %zu/%zu files, %.2f images/s%s, ETA %s\n", p.done, p.total,
+                     p.imagesPerSecond, qPrintable(spai), qPrintable(eta));
     };
 
     s_cancel = false;

@@ -243,6 +243,12 @@ Result<std::unique_ptr<SpaiDetector>> SpaiDetector::load(const SpaiOptions &opti
 
 SpaiScore SpaiDetector::score(const std::uint8_t *rgb, int width, int height, std::size_t stride) const
 {
+    return score(rgb, width, height, stride, SpaiWatch{}).value(); // nothing cancels it
+}
+
+std::optional<SpaiScore> SpaiDetector::score(const std::uint8_t *rgb, int width, int height, std::size_t stride,
+                                             const SpaiWatch &watch) const
+{
     std::lock_guard<std::mutex> turn(m_turn);
     c10::InferenceMode inference;
     SpaiScore result;
@@ -259,13 +265,19 @@ SpaiScore SpaiDetector::score(const std::uint8_t *rgb, int width, int height, st
     const std::int64_t size = m_config.imageSize;
     const float scale = 1.0f / 255.0f; // x * float32(1/255), as upstream's ToTensor
     std::vector<torch::Tensor> features;
-    for (std::size_t start = 0; start < layout.patches.size(); start += std::size_t(m_patchBatch)) {
+    const std::size_t total = layout.patches.size();
+    for (std::size_t start = 0; start < total; start += std::size_t(m_patchBatch)) {
+        if (watch.cancel && watch.cancel->load())
+            return std::nullopt;
+        const std::size_t end = std::min(total, start + std::size_t(m_patchBatch));
         std::vector<torch::Tensor> batch;
-        for (std::size_t i = start; i < std::min(layout.patches.size(), start + std::size_t(m_patchBatch)); ++i)
+        for (std::size_t i = start; i < end; ++i)
             batch.push_back(image.slice(1, layout.patches[i].top, layout.patches[i].top + size)
                                 .slice(2, layout.patches[i].left, layout.patches[i].left + size));
         const torch::Tensor patches = torch::stack(batch).to(torch::kFloat) * scale;
         features.push_back(m_model->patchFeatures(patches));
+        if (watch.patches)
+            watch.patches(end, total);
     }
     const torch::Tensor all = torch::cat(features, 0);
     const SpaiAggregate aggregate = m_model->aggregate(all);

@@ -8,10 +8,13 @@
 #include "Detector.h"
 #include "util/Result.h"
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -70,6 +73,14 @@ struct SpaiScore {
     std::vector<SpaiPatchScore> patches; // in layout order
 };
 
+// What a caller sees of one image while SPAI scores it: after each ViT pass, how many of the
+// image's patches are scored; and a flag read before each pass that stops the image there (a
+// 50-megapixel image is about a thousand patches, minutes on a CPU).
+struct SpaiWatch {
+    std::function<void(std::size_t scored, std::size_t total)> patches;
+    const std::atomic<bool> *cancel = nullptr;
+};
+
 struct SpaiOptions {
     std::string path;
     std::string sha256; // as trusted; empty: not checked
@@ -121,6 +132,9 @@ public:
     // convert("RGB") gives it). Thread-safe: callers on several threads (the application's
     // scan and Inspect) take turns, one image at a time.
     SpaiScore score(const std::uint8_t *rgb, int width, int height, std::size_t stride) const;
+    // The same, watched: nothing when watch.cancel was set before the image's last pass.
+    std::optional<SpaiScore> score(const std::uint8_t *rgb, int width, int height, std::size_t stride,
+                                   const SpaiWatch &watch) const;
 
 private:
     friend Result<SpaiBenchReport> runSpaiBenchmark(int patchBatch, double minSeconds);

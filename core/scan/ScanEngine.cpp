@@ -40,6 +40,7 @@ struct Work {
         Duplicate, // the same bytes are being examined for another path right now
         Decoded, // crops ready for the backbone
         Deferred, // not examined: the scan's stuck decodes filled its budget; stays pending
+        Stopped, // the scan was cancelled while SPAI scored it: stays pending, nothing recorded
     };
     Kind kind = Kind::ReadFailed;
     qint64 fileId = 0;
@@ -57,9 +58,44 @@ struct Work {
 };
 
 // SPAI beside RINE. Its passes take turns inside SpaiDetector::score, so one decode thread
-// runs it at a time (it uses every core on its own).
+// runs it at a time (it uses every core on its own); the image in hand is that thread's.
 struct SpaiRun {
     const SpaiDetector *detector = nullptr;
+    const std::atomic<bool> *cancel = nullptr; // stops the image in hand between passes
+    std::atomic<std::size_t> scored{0}; // patches scored in this run, the image in hand's included
+
+    struct InHand {
+        qint64 fileId = 0; // 0: none
+        std::size_t scored = 0, total = 0;
+    };
+    InHand inHand() const
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        return m_inHand;
+    }
+    // SPAI's watch over one file's image: counts its patches as they are scored.
+    SpaiWatch watch(qint64 fileId)
+    {
+        SpaiWatch watch;
+        watch.cancel = cancel;
+        watch.patches = [this, fileId, before = std::size_t(0)](std::size_t done, std::size_t total) mutable {
+            scored += done - before;
+            before = done;
+            std::lock_guard<std::mutex> lock(m_mutex);
+            m_inHand = {fileId, done, total};
+        };
+        return watch;
+    }
+    void finished(qint64 fileId)
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        if (m_inHand.fileId == fileId) // not yet another thread's image
+            m_inHand = {};
+    }
+
+private:
+    mutable std::mutex m_mutex;
+    InHand m_inHand;
 };
 
 // The outcome recorded for a content, so that other paths with the same bytes get it too.
@@ -262,12 +298,22 @@ Work examine(const WalkEntry &entry, qint64 fileId, const ScanRequest &request, 
         if (spai.detector) {
             const RgbImage &rgb = image->rgb;
             try {
-                work.spai = spai.detector->score(rgb.pixels.data(), rgb.width, rgb.height, std::size_t(rgb.width) * 3);
+                struct Finished {
+                    SpaiRun &spai;
+                    qint64 file;
+                    ~Finished() { spai.finished(file); }
+                } finished{spai, fileId};
+                work.spai = spai.detector->score(rgb.pixels.data(), rgb.width, rgb.height, std::size_t(rgb.width) * 3,
+                                                 spai.watch(fileId));
             } catch (const std::exception &e) {
                 // Out of memory on a huge image, say: the file fails with the reason; RINE's
                 // score alone would leave the content half-scored.
                 work.kind = Work::Kind::DecodeFailed;
                 work.error = entry.path + ": SPAI could not score it: " + e.what();
+                return work;
+            }
+            if (!work.spai) { // cancelled in the middle of its patches
+                work.kind = Work::Kind::Stopped;
                 return work;
             }
         }
@@ -301,6 +347,7 @@ public:
     }
 
     std::size_t done() const { return m_done; }
+    std::size_t spaiPatchesDone() const { return m_patchesDone; } // SPAI's patches of the files done
     std::vector<qint64> takeCommittedFileIds() { return std::exchange(m_committedFileIds, {}); }
     bool batchFull() const { return int(m_decoded.size()) >= m_request.batchSize; }
     bool commitDue() const { return m_batch.files.size() + m_batch.contents.size() >= 256; }
@@ -343,6 +390,8 @@ public:
             ++m_outcome.deferred; // left pending: the next run of this scan examines it
             ++m_done;
             break;
+        case K::Stopped:
+            break; // left pending: the next run examines it
         }
         return true;
     }
@@ -352,6 +401,9 @@ public:
     {
         if (m_decoded.empty())
             return true;
+        for (const Work &work : m_decoded)
+            if (work.spai)
+                m_pendingPatches += work.spai->patches.size();
         std::vector<const std::uint8_t *> crops;
         for (const Work &work : m_decoded)
             for (const auto &crop : work.crops)
@@ -413,6 +465,7 @@ public:
             return committed;
         m_done += m_pendingDone;
         m_pendingDone = 0;
+        m_patchesDone += std::exchange(m_pendingPatches, 0);
         for (const FileUpdate &file : m_batch.files)
             m_committedFileIds.push_back(file.fileId);
         m_batch = CommitBatch{};
@@ -517,6 +570,7 @@ private:
     std::vector<Work> m_decoded;
     CommitBatch m_batch;
     std::size_t m_pendingDone = 0, m_done = 0;
+    std::size_t m_pendingPatches = 0, m_patchesDone = 0;
     std::vector<qint64> m_committedFileIds;
     std::unordered_map<std::string, Resolution> m_resolved;
     std::unordered_map<std::string, std::vector<Work>> m_waiting;
@@ -581,6 +635,26 @@ ScanRuntime scanRuntime(const ModelInfo &model)
 {
     return {RINE_VERSION " (" RINE_GIT_DESCRIBE ")", model.libtorchVersion, opencvVersion(), qVersion(), model.device,
             model.backboneDtype, model.precision};
+}
+
+double spaiEtaSeconds(const SpaiEta &eta)
+{
+    if (eta.patchesScored == 0 || !(eta.seconds > 0))
+        return -1;
+    const double rate = double(eta.patchesScored) / eta.seconds;
+    const bool inHand = eta.inHandPatches > 0;
+    const std::size_t seen = eta.filesDone + (inHand ? 1 : 0); // files whose patches are known
+    if (seen == 0)
+        return -1;
+    const double perFile = double(eta.patchesOfFilesDone + eta.inHandPatches) / double(seen);
+    const double notBegun = eta.files > seen ? double(eta.files - seen) : 0.0;
+    // Patches of images SPAI has finished whose files are not committed yet: already spent.
+    const std::size_t accounted = eta.patchesOfFilesDone + eta.inHandScored;
+    const double awaiting = eta.patchesScored > accounted ? double(eta.patchesScored - accounted) : 0.0;
+    const double inHandLeft = inHand && eta.inHandPatches > eta.inHandScored
+                                ? double(eta.inHandPatches - eta.inHandScored)
+                                : 0.0;
+    return (inHandLeft + std::max(0.0, notBegun * perFile - awaiting)) / rate;
 }
 
 ScanEngine::ScanEngine(Detector &detector, CaseDatabase &database, const SpaiDetector *spai)
@@ -724,6 +798,7 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
     }
     SpaiRun spai;
     spai.detector = m_spai;
+    spai.cancel = &cancel;
 
     // Stuck decodes count against this scan alone: another scan in the process (or an
     // earlier one whose crafted files are still being decoded) does not use up its budget.
@@ -783,17 +858,36 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
     const auto scanStarted = Clock::now();
     report.phase = ScanProgress::Phase::Scanning;
     report.total = todo.size();
+    auto lastTold = Clock::now();
     auto tell = [&] {
         if (!progress)
             return;
-        const double elapsed = std::chrono::duration<double>(Clock::now() - scanStarted).count();
+        lastTold = Clock::now();
+        const double elapsed = std::chrono::duration<double>(lastTold - scanStarted).count();
         report.done = committer.done();
         report.committedFileIds = committer.takeCommittedFileIds();
         report.inferred = outcome.inferred;
         report.imagesPerSecond = elapsed > 0 ? double(outcome.inferred) / elapsed : 0;
-        report.etaSeconds = report.done > 0 && elapsed > 0
-                              ? double(report.total - report.done) * elapsed / double(report.done)
-                              : -1;
+        if (m_spai) {
+            const SpaiRun::InHand inHand = spai.inHand();
+            SpaiEta eta;
+            eta.files = report.total;
+            eta.filesDone = report.done;
+            eta.patchesOfFilesDone = committer.spaiPatchesDone();
+            eta.patchesScored = spai.scored.load();
+            eta.inHandScored = inHand.scored;
+            eta.inHandPatches = inHand.total;
+            eta.seconds = elapsed;
+            report.spaiPatches = eta.patchesScored;
+            report.spaiPatchesPerSecond = elapsed > 0 ? double(eta.patchesScored) / elapsed : 0;
+            report.spaiImageScored = inHand.scored;
+            report.spaiImagePatches = inHand.total;
+            report.etaSeconds = spaiEtaSeconds(eta);
+        } else {
+            report.etaSeconds = report.done > 0 && elapsed > 0
+                                  ? double(report.total - report.done) * elapsed / double(report.done)
+                                  : -1;
+        }
         progress(report);
     };
     tell();
@@ -804,6 +898,10 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
         if (!work) {
             if (queue.drained())
                 break;
+            // SPAI on a large image holds the queue empty for minutes: its patches still move
+            // the progress, once a second.
+            if (m_spai && Clock::now() - lastTold >= std::chrono::seconds(1))
+                tell();
             continue;
         }
         failed = committer.take(std::move(*work));

@@ -39,12 +39,32 @@ struct ScanProgress {
     std::size_t done = 0;
     std::size_t inferred = 0; // images through the backbone in this run
     double imagesPerSecond = 0; // backbone images per second in this run
-    double etaSeconds = -1; // -1: not known yet
+    double etaSeconds = -1; // -1: not known yet (with SPAI: counted in patches, spaiEtaSeconds)
+    // With SPAI: its patches scored in this run (the image in hand's included) and their rate,
+    // and the image in hand: its patches scored so far of its total (0 of 0: none in hand).
+    std::size_t spaiPatches = 0;
+    double spaiPatchesPerSecond = 0;
+    std::size_t spaiImageScored = 0, spaiImagePatches = 0;
     qint64 scanId = 0;
     // Files whose outcome was committed since the previous report (their rows can be read
     // from the database now).
     std::vector<qint64> committedFileIds;
 };
+
+// The seconds left of a scan with SPAI, counted in patches (SPAI's time grows with an image's
+// patches; RINE runs beside it): the image in hand's patches still to score, plus the files
+// not begun at the patches per file seen so far (the files done and the image in hand), less
+// the patches of images already scored whose files are not committed yet; at this run's
+// patches per second. -1: not known yet (no patch scored).
+struct SpaiEta {
+    std::size_t files = 0; // this run examines
+    std::size_t filesDone = 0;
+    std::size_t patchesOfFilesDone = 0; // SPAI's patches of the files done (0 for a failed or known file)
+    std::size_t patchesScored = 0; // in this run
+    std::size_t inHandScored = 0, inHandPatches = 0; // 0 of 0: no image in hand
+    double seconds = 0; // since the run began scanning
+};
+double spaiEtaSeconds(const SpaiEta &eta);
 
 struct ScanOutcome {
     qint64 scanId = 0;

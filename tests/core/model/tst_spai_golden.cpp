@@ -13,7 +13,10 @@
 #include <QJsonObject>
 #include <QTest>
 
+#include <atomic>
 #include <cmath>
+#include <utility>
+#include <vector>
 
 using namespace rine;
 
@@ -168,6 +171,44 @@ private slots:
         QCOMPARE(score.layout.padTop, 111);
         QVERIFY(std::isfinite(score.logit));
         QCOMPARE(score.patches.size(), std::size_t(5));
+    }
+
+    // The watch: hubble_deep_field.jpg is 1000 x 872, a grid of 4 x 3 = 12 patches at stride
+    // 224; four per pass report 4, 8, 12 of 12. A cancel set after the first pass stops the
+    // image before the second (nothing returned), and the next image is scored as usual.
+    void watchCountsPatchesAndStopsBetweenPasses()
+    {
+        FileBytes bytes;
+        auto decoded = readImage((kData + "images/hubble_deep_field.jpg").toStdString(), bytes);
+        QVERIFY(decoded);
+        const RgbImage &rgb = decoded->rgb;
+        std::vector<std::pair<std::size_t, std::size_t>> seen;
+        std::atomic<bool> cancel{false};
+        SpaiWatch watch;
+        watch.cancel = &cancel;
+        watch.patches = [&](std::size_t scored, std::size_t total) { seen.emplace_back(scored, total); };
+        auto whole = m_spai->score(rgb.pixels.data(), rgb.width, rgb.height, std::size_t(rgb.width) * 3, watch);
+        QVERIFY(whole.has_value());
+        const std::vector<std::pair<std::size_t, std::size_t>> expected{{4, 12}, {8, 12}, {12, 12}};
+        QCOMPARE(seen, expected);
+        const double upstream = m_reference["images"].toObject()["hubble_deep_field.jpg"].toObject()["logit"].toDouble();
+        QVERIFY(std::abs(whole->logit - upstream) < 5e-5);
+
+        seen.clear();
+        watch.patches = [&](std::size_t scored, std::size_t total) {
+            seen.emplace_back(scored, total);
+            cancel = true;
+        };
+        auto stopped = m_spai->score(rgb.pixels.data(), rgb.width, rgb.height, std::size_t(rgb.width) * 3, watch);
+        QVERIFY(!stopped.has_value());
+        QCOMPARE(seen, (std::vector<std::pair<std::size_t, std::size_t>>{{4, 12}}));
+        // Set before the first pass: no pass runs.
+        seen.clear();
+        QVERIFY(!m_spai->score(rgb.pixels.data(), rgb.width, rgb.height, std::size_t(rgb.width) * 3, watch));
+        QVERIFY(seen.empty());
+        // The detector is free again: the next image is scored in full.
+        const SpaiScore again = m_spai->score(rgb.pixels.data(), rgb.width, rgb.height, std::size_t(rgb.width) * 3);
+        QVERIFY(std::abs(again.logit - upstream) < 5e-5);
     }
 };
 

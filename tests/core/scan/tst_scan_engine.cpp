@@ -440,6 +440,101 @@ private slots:
         }
     }
 
+    // The ETA of a scan with SPAI, by hand. 10 files, 4 done with 20 patches, the image in hand
+    // at 3 of 12, 5 patches of a scored image not yet committed: 28 patches in 14 s, 2 per
+    // second. Per file (20 + 12) / 5 = 6.4; 5 files not begun: 32 patches, less the 5 spent,
+    // 27; with the 9 left of the image in hand, 36 patches: 18 s.
+    void spaiEtaCountsPatches()
+    {
+        SpaiEta eta;
+        eta.files = 10;
+        eta.filesDone = 4;
+        eta.patchesOfFilesDone = 20;
+        eta.patchesScored = 28;
+        eta.inHandScored = 3;
+        eta.inHandPatches = 12;
+        eta.seconds = 14;
+        QCOMPARE(spaiEtaSeconds(eta), 18.0);
+        // One 50-megapixel image (1,020 patches), 40 scored in 20 s: 980 left at 2/s, 490 s,
+        // where counting files would know nothing until the image is done.
+        eta = {};
+        eta.files = 1;
+        eta.patchesScored = 40;
+        eta.inHandScored = 40;
+        eta.inHandPatches = 1020;
+        eta.seconds = 20;
+        QCOMPARE(spaiEtaSeconds(eta), 490.0);
+        // Nothing scored yet: not known.
+        eta = {};
+        eta.files = 3;
+        eta.seconds = 5;
+        QCOMPARE(spaiEtaSeconds(eta), -1.0);
+        // All done: nothing left.
+        eta.filesDone = 3;
+        eta.patchesOfFilesDone = eta.patchesScored = 15;
+        QCOMPARE(spaiEtaSeconds(eta), 0.0);
+    }
+
+    // A scan with SPAI reports its patches: spai-tiny's 8 images hold 4 x 5 (five crops of the
+    // four small ones) + 4 + 4 + 6 + 12 (grids at stride 224 of 512 x 512, 500 x 500, 741 x 500
+    // and 1000 x 872) = 46. A cancel while SPAI scores leaves files pending, never failed or
+    // half-scored, and the rerun scores every file with both detectors.
+    void spaiProgressCountsPatchesAndACancelLeavesFilesPending()
+    {
+        const std::string images = RINE_TEST_DATA "/spai-tiny/images";
+        SpaiOptions options;
+        options.path = RINE_TEST_DATA "/spai-tiny/spai_tiny_checkpoint.pth";
+        auto spai = SpaiDetector::load(options);
+        QVERIFY2(spai, spai ? "" : spai.error().c_str());
+        ScanRequest request;
+        request.roots = {images};
+        request.workers = 2;
+        std::atomic<bool> cancel{false};
+        {
+            auto database = openCase(dbPath("spai-progress.sqlite"));
+            std::vector<ScanProgress> seen;
+            auto outcome = ScanEngine(*m_detectorA, *database, spai->get()).run(request, cancel, [&](const ScanProgress &p) {
+                if (p.phase == ScanProgress::Phase::Scanning)
+                    seen.push_back(p);
+            });
+            QVERIFY2(outcome, outcome ? "" : outcome.error().c_str());
+            QVERIFY(!seen.empty());
+            for (const ScanProgress &p : seen) {
+                QVERIFY(p.spaiImageScored <= p.spaiImagePatches);
+                QVERIFY(p.spaiImagePatches == 0 || p.spaiImagePatches == 4 || p.spaiImagePatches == 5
+                        || p.spaiImagePatches == 6 || p.spaiImagePatches == 12);
+            }
+            QCOMPARE(seen.back().spaiPatches, std::size_t(46));
+            QCOMPARE(seen.back().spaiImagePatches, std::size_t(0));
+            QVERIFY(seen.back().spaiPatchesPerSecond > 0);
+            QCOMPARE(seen.back().etaSeconds, 0.0);
+        }
+        auto database = openCase(dbPath("spai-cancelled.sqlite"));
+        ScanEngine engine(*m_detectorA, *database, spai->get());
+        auto first = engine.run(request, cancel, [&](const ScanProgress &p) {
+            if (p.phase == ScanProgress::Phase::Scanning)
+                cancel = true; // while the first images are in SPAI's hands
+        });
+        QVERIFY2(first, first ? "" : first.error().c_str());
+        QVERIFY(first->cancelled);
+        auto files = database->fileReports(first->scanId);
+        QVERIFY(files);
+        for (const FileReport &f : files.value()) {
+            QVERIFY2(f.status == QLatin1String("pending") || (f.spai.has_value() && !f.scores.empty()),
+                     qPrintable(f.path + ": " + f.status + " " + f.error));
+        }
+        cancel = false;
+        auto second = engine.run(request, cancel, {});
+        QVERIFY2(second, second ? "" : second.error().c_str());
+        QVERIFY(!second->cancelled);
+        files = database->fileReports(second->scanId);
+        QVERIFY(files);
+        QCOMPARE(files->size(), std::size_t(8));
+        for (const FileReport &f : files.value())
+            QVERIFY2(f.spai.has_value() && !f.scores.empty(), qPrintable(f.path + ": " + f.status + " " + f.error));
+        QVERIFY2(database->integrity().verified(), qPrintable(database->integrity().describe()));
+    }
+
     void shardsHoldEveryFileOnceWithTheUnshardedResults()
     {
         // A file's shard: the first 8 bytes of the SHA-256 of its path relative to its root, mod N.
