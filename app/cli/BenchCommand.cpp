@@ -236,7 +236,8 @@ int runBench(const QStringList &arguments)
                                   QStringLiteral("Instead: SPAI at full size (ViT-B/16, random weights) on the CPU: "
                                                  "patches/s at --batch patches per pass (default 4) and the seconds "
                                                  "one 1-megapixel image takes, beside RINE's images/s (ViT-L/14, "
-                                                 "random weights, batch 8) and the best fp32 matrix product here."));
+                                                 "random weights, batch 8) and the best fp32 matrix product here. "
+                                                 "--precision bf16 measures both in bf16."));
     const QCommandLineOption folder(QStringLiteral("folder"),
                                     QStringLiteral("--end-to-end: the folder to scan (default: synthetic 1024x768 "
                                                    "JPEG photos, quality 90, in a temporary folder)."),
@@ -305,13 +306,13 @@ int runBench(const QStringList &arguments)
             QTextStream(stderr) << "rine-cli bench: --batch (1 to 256) and --seconds must be positive numbers" << Qt::endl;
             return UsageOrSetup;
         }
-        if (parser.isSet(precision) && chosen != Precision::Fp32) {
-            QTextStream(stderr) << "rine-cli bench: --spai measures fp32 only: SPAI has no reduced-precision path yet"
-                                << Qt::endl;
+        // fp32 (default) or bf16, for SPAI and RINE beside it; bf16 only where the processor has it.
+        const Precision spaiPrecision = parser.isSet(precision) ? chosen : Precision::Fp32;
+        if (spaiPrecision != Precision::Fp32 && spaiPrecision != Precision::Bf16) {
+            QTextStream(stderr) << "rine-cli bench: --spai measures fp32 or bf16: SPAI runs on the CPU" << Qt::endl;
             return UsageOrSetup;
         }
-        std::fprintf(stderr, "rine-cli bench: SPAI (ViT-B/16, random weights), then RINE's backbone (ViT-L/14, "
-                             "random weights) at batch 8, at least %g s each\n", minSeconds);
+        const char *precisionText = spaiPrecision == Precision::Bf16 ? "bf16" : "fp32";
         auto report = runSpaiBenchmark(patchBatch, minSeconds);
         if (!report) {
             QTextStream(stderr) << "rine-cli bench: " << QString::fromStdString(report.error()) << Qt::endl;
@@ -322,6 +323,7 @@ int runBench(const QStringList &arguments)
         BenchOptions rineOptions;
         rineOptions.batches = {8};
         rineOptions.minSeconds = minSeconds;
+        rineOptions.precision = spaiPrecision;
         auto rine = runBenchmark(rineOptions, {});
         if (!rine) {
             QTextStream(stderr) << "rine-cli bench: " << QString::fromStdString(rine.error()) << Qt::endl;
@@ -339,14 +341,14 @@ int runBench(const QStringList &arguments)
         const double rineImagesPerSecond = rine->batches.front().imagesPerSecond;
         const double rineGflops = rineImagesPerSecond * rine->computedGflopPerImage; // what its forward spends
         QTextStream out(stdout);
-        out << "SPAI (" << QString::fromStdString(r.configuration) << ", random weights, fp32, CPU, " << r.threads
+        out << "SPAI (" << QString::fromStdString(r.configuration) << ", random weights, " << precisionText << ", CPU, " << r.threads
             << " threads for the matrix products)\n"
             << "  " << QString::number(r.patchesPerSecond, 'f', 3) << " patches/s at " << r.patchBatch
             << " patches per pass (" << QString::number(r.gflopPerPatch, 'f', 1) << " GFLOP per patch, "
             << QString::number(spaiGflops, 'f', 1) << " GFLOP/s)\n"
             << "  a 1000 x 1000 image (" << r.megapixelPatches << " patches) in "
             << QString::number(r.megapixelSeconds, 'f', 2) << " s\n"
-            << "RINE (ViT-L/14, random weights, fp32, CPU, " << QString::fromStdString(rine->blasKernels) << ")\n"
+            << "RINE (ViT-L/14, random weights, " << precisionText << ", CPU, " << QString::fromStdString(rine->blasKernels) << ")\n"
             << "  " << QString::number(rineImagesPerSecond, 'f', 3) << " images/s at batch 8 ("
             << QString::number(rineGflops, 'f', 1) << " GFLOP/s at "
             << QString::number(rine->computedGflopPerImage, 'f', 1) << " GFLOP per image)\n"
@@ -354,7 +356,8 @@ int runBench(const QStringList &arguments)
             << " s\n"
             << "best fp32 matrix product here: " << QString::number(bestGemm, 'f', 1) << " GFLOP/s (" << bestKernels
             << "); SPAI runs at " << QString::number(100.0 * spaiGflops / bestGemm, 'f', 0) << "% of it, RINE at "
-            << QString::number(100.0 * rineGflops / bestGemm, 'f', 0) << "%\n"
+            << QString::number(100.0 * rineGflops / bestGemm, 'f', 0) << "%"
+            << (spaiPrecision == Precision::Bf16 ? " (in bf16 both can pass it)" : "") << "\n"
             << "peak memory " << QString::number(rine->peakRssMiB, 'f', 0) << " MiB (resident)\n";
         if (!rine->blasWarning.empty())
             out << "WARNING: " << QString::fromStdString(rine->blasWarning) << "\n";

@@ -3,10 +3,10 @@
 #include "SpaiModules.h"
 #include "TensorArchive.h"
 
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <type_traits>
 
 namespace rine {
@@ -219,6 +219,11 @@ Result<SpaiSummary> inspectSpai(const std::string &path, const std::string &sha2
 Result<std::unique_ptr<SpaiDetector>> SpaiDetector::load(const SpaiOptions &options)
 {
     using R = Result<std::unique_ptr<SpaiDetector>>;
+    if (options.precision == Precision::Fp16)
+        return R::failure("--precision fp16: SPAI runs on the CPU, in fp32 or bf16; --precision standard gives "
+                          "RINE fp16 on CUDA and SPAI fp32");
+    if (const std::string refusal = precisionRefusal(options.precision, false, options.emulatedBf16); !refusal.empty())
+        return R::failure(refusal);
     auto archive = readTrustedArchive(options.path, options.sha256);
     if (!archive)
         return R::failure(archive.error());
@@ -238,7 +243,52 @@ Result<std::unique_ptr<SpaiDetector>> SpaiDetector::load(const SpaiOptions &opti
         return R::failure(options.path + ": cannot build the SPAI model: " + error.what_without_backtrace());
     }
     detector->m_model->eval();
+    try {
+        if (options.precision == Precision::Bf16) {
+            detector->m_model->setComputeDtype(torch::kBFloat16);
+            detector->m_precision = "bf16";
+            detector->m_precisionNote = "asked for: bf16 matrix products, fp32 LayerNorms, softmax and GELU";
+        } else if (options.precision == Precision::Fp32) {
+            detector->m_precisionNote = "asked for: fp32, as published";
+        } else if (options.precision == Precision::Auto) {
+            if (cpuHasBf16())
+                detector->chooseAutoPrecision();
+            else
+                detector->m_precisionNote = "auto: fp32 (this processor has no bf16 matrix instructions)";
+        }
+    } catch (const c10::Error &error) {
+        return R::failure(options.path + ": cannot run SPAI in bf16: " + error.what_without_backtrace());
+    }
     return detector;
+}
+
+void SpaiDetector::chooseAutoPrecision()
+{
+    // Two synthetic 448 px images (four patches each), scored whole in both precisions.
+    constexpr int kImages = 2, kSize = 448;
+    const torch::Tensor images = syntheticCrops(kImages, kSize, 7);
+    auto probabilities = [&] {
+        std::vector<double> out;
+        for (int i = 0; i < kImages; ++i)
+            out.push_back(score(images[i].data_ptr<std::uint8_t>(), kSize, kSize, std::size_t(kSize) * 3).probability);
+        return out;
+    };
+    const std::vector<double> reference = probabilities();
+    m_model->setComputeDtype(torch::kBFloat16);
+    const std::vector<double> reduced = probabilities();
+    double worst = 0;
+    for (int i = 0; i < kImages; ++i)
+        worst = std::max(worst, std::abs(reference[std::size_t(i)] - reduced[std::size_t(i)]));
+    char figure[32];
+    std::snprintf(figure, sizeof figure, "%.2g", worst);
+    const std::string measured = std::string(" in probability on ") + std::to_string(kImages) + " synthetic images, bound 0.01";
+    if (worst > kPrecisionBound) {
+        m_model->setComputeDtype(torch::kFloat);
+        m_precisionNote = std::string("auto: fp32 (bf16 differed by up to ") + figure + measured + ")";
+        return;
+    }
+    m_precision = "bf16";
+    m_precisionNote = std::string("auto: bf16 (agrees with fp32 within ") + figure + measured + ")";
 }
 
 SpaiScore SpaiDetector::score(const std::uint8_t *rgb, int width, int height, std::size_t stride) const
@@ -302,8 +352,12 @@ std::optional<SpaiScore> SpaiDetector::score(const std::uint8_t *rgb, int width,
     return result;
 }
 
-Result<SpaiBenchReport> runSpaiBenchmark(int patchBatch, double minSeconds)
+Result<SpaiBenchReport> runSpaiBenchmark(int patchBatch, double minSeconds, Precision precision)
 {
+    if (precision != Precision::Fp32 && precision != Precision::Bf16)
+        return Result<SpaiBenchReport>::failure("SPAI benchmark: fp32 or bf16");
+    if (const std::string refusal = precisionRefusal(precision, false, false); !refusal.empty())
+        return Result<SpaiBenchReport>::failure(refusal);
     using Clock = std::chrono::steady_clock;
     try {
         c10::InferenceMode inference;
@@ -326,6 +380,11 @@ Result<SpaiBenchReport> runSpaiBenchmark(int patchBatch, double minSeconds)
             }
         }
         detector->m_model->eval();
+        if (precision == Precision::Bf16) {
+            detector->m_model->setComputeDtype(torch::kBFloat16);
+            detector->m_precision = "bf16";
+        }
+        report.precision = detector->m_precision;
         report.configuration = config.describe();
         report.patchBatch = detector->m_patchBatch;
         report.threads = cpuThreads(); // BLAS threads (LibTorch's own pool is held to one beside OpenBLAS)

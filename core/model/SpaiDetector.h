@@ -92,6 +92,13 @@ struct SpaiOptions {
     // fresh pages each time: 235 GFLOP/s on a 2-core EPYC against 133 at sixteen
     // (docs/performance.md).
     int patchBatch = 4;
+    // SPAI runs on the CPU. Standard and fp32: the published computation, in fp32. bf16: the
+    // ViT's matrix products in bf16 (CPUs with AVX512-BF16 or AMX; refused elsewhere), about
+    // 2x faster. Auto: bf16 where the processor has it and this model's bf16 probabilities
+    // agree with its fp32 ones within kPrecisionBound on two synthetic images (measured at
+    // load, a few seconds), else fp32. fp16 is refused (CUDA's; SPAI does not run there).
+    Precision precision = Precision::Standard;
+    bool emulatedBf16 = false; // tests: the bf16 path on a processor without bf16 instructions
 };
 
 class SpaiModel;
@@ -116,8 +123,9 @@ struct SpaiBenchReport {
     int megapixelPatches = 0; // patches of a 1000 x 1000 image
     double megapixelSeconds = 0; // one such image scored, end to end
     int threads = 0;
+    std::string precision; // "fp32", "bf16"
 };
-Result<SpaiBenchReport> runSpaiBenchmark(int patchBatch, double minSeconds);
+Result<SpaiBenchReport> runSpaiBenchmark(int patchBatch, double minSeconds, Precision precision = Precision::Fp32);
 
 class SpaiDetector {
 public:
@@ -127,6 +135,10 @@ public:
     const SpaiConfig &config() const { return m_config; }
     const std::string &sha256() const { return m_sha256; }
     const std::string &path() const { return m_path; }
+    // "fp32" or "bf16": what a result's identity records; and how it was chosen, for records
+    // and reports ("asked for", or auto's measured agreement).
+    const std::string &precision() const { return m_precision; }
+    const std::string &precisionNote() const { return m_precisionNote; }
 
     // rgb: height rows of width x 3 bytes, `stride` bytes apart (8-bit RGB as PIL's
     // convert("RGB") gives it). Thread-safe: callers on several threads (the application's
@@ -137,10 +149,13 @@ public:
                                    const SpaiWatch &watch) const;
 
 private:
-    friend Result<SpaiBenchReport> runSpaiBenchmark(int patchBatch, double minSeconds);
+    friend Result<SpaiBenchReport> runSpaiBenchmark(int patchBatch, double minSeconds, Precision precision);
     SpaiDetector() = default;
+    // Auto: fp32 and bf16 probabilities of the same synthetic images; bf16 kept when they agree.
+    void chooseAutoPrecision();
     SpaiConfig m_config;
     std::string m_sha256, m_path;
+    std::string m_precision = "fp32", m_precisionNote = "standard: fp32, as published";
     int m_patchBatch = 4;
     std::unique_ptr<SpaiModel> m_model;
     mutable std::mutex m_turn; // one image's passes at a time (score)

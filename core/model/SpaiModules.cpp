@@ -74,6 +74,28 @@ SpaiVit::SpaiVit(const SpaiConfig &c) : config(c)
     }
 }
 
+void SpaiVit::setComputeDtype(torch::ScalarType dtype)
+{
+    m_reduced.clear();
+    m_computeDtype = dtype;
+    if (dtype == torch::kFloat)
+        return;
+    torch::NoGradGuard noGrad;
+    for (const auto &block : m_blocks) {
+        Reduced r;
+        // BEiT's qkv bias is (q_bias, 0, v_bias).
+        r.qkvBias = torch::cat({block->attn->q_bias, torch::zeros_like(block->attn->v_bias), block->attn->v_bias}).to(dtype);
+        r.qkvT = block->attn->qkv->weight.to(dtype).t();
+        r.projBias = block->attn->proj->bias.to(dtype);
+        r.projT = block->attn->proj->weight.to(dtype).t();
+        r.fc1Bias = block->mlp->fc1->bias.to(dtype);
+        r.fc1T = block->mlp->fc1->weight.to(dtype).t();
+        r.fc2Bias = block->mlp->fc2->bias.to(dtype);
+        r.fc2T = block->mlp->fc2->weight.to(dtype).t();
+        m_reduced.push_back(std::move(r));
+    }
+}
+
 void SpaiVit::forEachLayer(const torch::Tensor &images,
                            const std::function<void(std::size_t, const torch::Tensor &)> &visit) const
 {
@@ -82,18 +104,36 @@ void SpaiVit::forEachLayer(const torch::Tensor &images,
     // at::matmul's batched attention runs far below the BLAS rate. So every intermediate is
     // allocated once per pass and written in place, block after block, and attention is two
     // plain matrix products per image and head on strided views of the qkv rows.
+    //
+    // In bf16 (as RINE's) the matrix products read and write bf16 while the residual stream,
+    // the LayerNorms (so the tokens the projectors read), the softmax and GELU stay fp32: the
+    // products are where the time goes, the rest is where rounding would accumulate.
     const std::int64_t batch = images.size(0), width = config.width, heads = config.heads, d = width / heads;
     torch::Tensor x = at::conv2d(images, patch_embed->proj->weight, patch_embed->proj->bias, {config.patch, config.patch});
     x = x.flatten(2).transpose(1, 2); // [B, G*G, W]
     x = (torch::cat({cls_token.expand({batch, -1, -1}), x}, 1) + pos_embed).contiguous();
     const std::int64_t tokens = x.size(1), rows = batch * tokens;
     const std::int64_t hidden = m_blocks.front()->mlp->fc1->weight.size(0);
-    const auto options = x.options();
+    const bool reduced = !m_reduced.empty();
+    const auto options = x.options(), compute = options.dtype(m_computeDtype);
     torch::Tensor residual = x.view({rows, width});
     torch::Tensor h = torch::empty({rows, width}, options), mean = torch::empty({rows, 1}, options),
-                  rstd = torch::empty({rows, 1}, options), qkv = torch::empty({rows, 3 * width}, options),
-                  merged = torch::empty({rows, width}, options), u = torch::empty({rows, hidden}, options),
+                  rstd = torch::empty({rows, 1}, options), qkv = torch::empty({rows, 3 * width}, compute),
+                  merged = torch::empty({rows, width}, compute), u = torch::empty({rows, hidden}, compute),
                   scores = torch::empty({tokens, tokens}, options), probs = torch::empty({tokens, tokens}, options);
+    // bf16 only: the LayerNorm's output, the MLP's GELU in fp32, a product's output before it is
+    // added to the residual stream, and the attention of all heads of one image.
+    torch::Tensor hc, gate, out, scoresC, scoresF, probsF, probsC, headsOut;
+    if (reduced) {
+        hc = torch::empty({rows, width}, compute);
+        gate = torch::empty({rows, hidden}, options);
+        out = torch::empty({rows, width}, compute);
+        scoresC = torch::empty({heads, tokens, tokens}, compute);
+        scoresF = torch::empty({heads, tokens, tokens}, options);
+        probsF = torch::empty({heads, tokens, tokens}, options);
+        probsC = torch::empty({heads, tokens, tokens}, compute);
+        headsOut = torch::empty({heads, tokens, d}, compute);
+    }
     const double scale = 1.0 / std::sqrt(double(d));
     std::size_t kept = 0;
     std::int64_t deepest = 0;
@@ -102,26 +142,55 @@ void SpaiVit::forEachLayer(const torch::Tensor &images,
     for (std::int64_t i = 0; i <= deepest; ++i) {
         const SpaiBlock &block = *m_blocks[std::size_t(i)];
         // x = x + attn(norm1(x)); BEiT's qkv bias is (q_bias, 0, v_bias).
-        const torch::Tensor bias = torch::cat({block.attn->q_bias, torch::zeros_like(block.attn->v_bias), block.attn->v_bias});
         at::native_layer_norm_out(h, mean, rstd, residual, {width}, block.norm1->weight, block.norm1->bias, kVitEps);
-        at::addmm_out(qkv, bias, h, block.attn->qkv->weight.t());
-        qkv.narrow(1, 0, width).mul_(scale);
-        for (std::int64_t image = 0; image < batch; ++image) {
-            const torch::Tensor sample = qkv.narrow(0, image * tokens, tokens);
-            torch::Tensor attended = merged.narrow(0, image * tokens, tokens);
-            for (std::int64_t head = 0; head < heads; ++head) {
-                at::mm_out(scores, sample.narrow(1, head * d, d), sample.narrow(1, width + head * d, d).t());
-                at::_softmax_out(probs, scores, 1, false);
-                torch::Tensor target = attended.narrow(1, head * d, d);
-                at::mm_out(target, probs, sample.narrow(1, 2 * width + head * d, d));
+        if (reduced) {
+            const Reduced &r = m_reduced[std::size_t(i)];
+            hc.copy_(h);
+            at::addmm_out(qkv, r.qkvBias, hc, r.qkvT);
+            qkv.narrow(1, 0, width).mul_(scale);
+            for (std::int64_t image = 0; image < batch; ++image) {
+                // All heads of one image in two batched products, the softmax in fp32.
+                const torch::Tensor split = qkv.narrow(0, image * tokens, tokens).view({tokens, 3, heads, d}).permute({1, 2, 0, 3});
+                at::bmm_out(scoresC, split[0], split[1].transpose(1, 2));
+                scoresF.copy_(scoresC);
+                at::_softmax_out(probsF, scoresF, 2, false);
+                probsC.copy_(probsF);
+                at::bmm_out(headsOut, probsC, split[2]);
+                merged.narrow(0, image * tokens, tokens).view({tokens, heads, d}).copy_(headsOut.permute({1, 0, 2}));
             }
+            at::addmm_out(out, r.projBias, merged, r.projT);
+            residual.add_(out);
+            // x = x + mlp(norm2(x)), GELU exact (erf) in fp32.
+            at::native_layer_norm_out(h, mean, rstd, residual, {width}, block.norm2->weight, block.norm2->bias, kVitEps);
+            hc.copy_(h);
+            at::addmm_out(u, r.fc1Bias, hc, r.fc1T);
+            gate.copy_(u);
+            at::gelu_(gate);
+            u.copy_(gate);
+            at::addmm_out(out, r.fc2Bias, u, r.fc2T);
+            residual.add_(out);
+        } else {
+            const torch::Tensor bias =
+                torch::cat({block.attn->q_bias, torch::zeros_like(block.attn->v_bias), block.attn->v_bias});
+            at::addmm_out(qkv, bias, h, block.attn->qkv->weight.t());
+            qkv.narrow(1, 0, width).mul_(scale);
+            for (std::int64_t image = 0; image < batch; ++image) {
+                const torch::Tensor sample = qkv.narrow(0, image * tokens, tokens);
+                torch::Tensor attended = merged.narrow(0, image * tokens, tokens);
+                for (std::int64_t head = 0; head < heads; ++head) {
+                    at::mm_out(scores, sample.narrow(1, head * d, d), sample.narrow(1, width + head * d, d).t());
+                    at::_softmax_out(probs, scores, 1, false);
+                    torch::Tensor target = attended.narrow(1, head * d, d);
+                    at::mm_out(target, probs, sample.narrow(1, 2 * width + head * d, d));
+                }
+            }
+            residual.addmm_(merged, block.attn->proj->weight.t()).add_(block.attn->proj->bias);
+            // x = x + mlp(norm2(x)), GELU exact (erf).
+            at::native_layer_norm_out(h, mean, rstd, residual, {width}, block.norm2->weight, block.norm2->bias, kVitEps);
+            at::addmm_out(u, block.mlp->fc1->bias, h, block.mlp->fc1->weight.t());
+            at::gelu_(u);
+            residual.addmm_(u, block.mlp->fc2->weight.t()).add_(block.mlp->fc2->bias);
         }
-        residual.addmm_(merged, block.attn->proj->weight.t()).add_(block.attn->proj->bias);
-        // x = x + mlp(norm2(x)), GELU exact (erf).
-        at::native_layer_norm_out(h, mean, rstd, residual, {width}, block.norm2->weight, block.norm2->bias, kVitEps);
-        at::addmm_out(u, block.mlp->fc1->bias, h, block.mlp->fc1->weight.t());
-        at::gelu_(u);
-        residual.addmm_(u, block.mlp->fc2->weight.t()).add_(block.mlp->fc2->bias);
         for (std::int64_t layer : config.layers)
             if (layer == i)
                 visit(kept++, x.slice(1, 1));
@@ -294,6 +363,8 @@ torch::Tensor SpaiModel::soloLogits(const torch::Tensor &features) const
     x = linear(x, *cls_head->l6);
     return x.reshape({features.size(0)});
 }
+
+void SpaiModel::setComputeDtype(torch::ScalarType dtype) { mfvit->vit->setComputeDtype(dtype); }
 
 Result<bool> SpaiModel::load(const TensorArchive &archive, const std::string &prefix)
 {

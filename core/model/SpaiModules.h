@@ -71,12 +71,24 @@ struct SpaiVit : torch::nn::Module {
     // blocks' outputs are never all held.
     void forEachLayer(const torch::Tensor &images,
                       const std::function<void(std::size_t, const torch::Tensor &)> &visit) const;
+    // The dtype of the blocks' matrix products: fp32 (the published computation), or bf16
+    // (oneDNN's kernels on CPUs with AVX512-BF16 or AMX) with the residual stream, the
+    // LayerNorms, the softmax and GELU in fp32. bf16 keeps its own copies of the weights.
+    void setComputeDtype(torch::ScalarType dtype);
+    torch::ScalarType computeDtype() const { return m_computeDtype; }
 
     SpaiConfig config;
     std::shared_ptr<SpaiPatchEmbed> patch_embed;
     torch::Tensor cls_token, pos_embed;
     torch::nn::ModuleList blocks;
     std::vector<std::shared_ptr<SpaiBlock>> m_blocks;
+
+private:
+    struct Reduced { // one block's matrix weights (transposed views) and biases in the compute dtype
+        torch::Tensor qkvBias, qkvT, projBias, projT, fc1Bias, fc1T, fc2Bias, fc2T;
+    };
+    torch::ScalarType m_computeDtype = torch::kFloat;
+    std::vector<Reduced> m_reduced; // empty in fp32
 };
 
 // upstream Projector: [LayerNorm] -> Linear -> GELU -> Linear -> [GELU] -> LayerNorm (the
@@ -145,6 +157,9 @@ public:
 
     // Copies the weights (prefix "" for a state dict, as the checkpoint's "model" holds them).
     Result<bool> load(const TensorArchive &archive, const std::string &prefix);
+    // The ViT's matrix products in fp32 or bf16 (SpaiVit::setComputeDtype); the band split,
+    // the projectors and the aggregation stay fp32.
+    void setComputeDtype(torch::ScalarType dtype);
 
 private:
     SpaiConfig m_config;

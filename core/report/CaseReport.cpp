@@ -558,7 +558,7 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
         row(QObject::tr("SPAI preprocessing"),
             h(QObject::tr("every 224 x 224 patch of the image at its own resolution (%1; five-crop when fewer than 4 "
                           "fit), %2 on the %3")
-                  .arg(QString::fromLatin1(kSpaiPreprocessing), QString::fromLatin1(kSpaiPrecision),
+                  .arg(QString::fromLatin1(kSpaiPreprocessing), s.spaiPrecision,
                        QString::fromLatin1(kSpaiDevice).toUpper())));
     }
     row(QObject::tr("Verdict rule"), h(request.rule.describe()) + (withSpai ? h(QObject::tr(" (both detectors)")) : QString()));

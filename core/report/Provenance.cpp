@@ -83,7 +83,8 @@ QJsonObject spaiJson(const SpaiDetector &spai)
              .arg(c.stride)
              .arg(c.minimumPatches)},
         {QStringLiteral("device"), QStringLiteral("cpu")},
-        {QStringLiteral("precision"), QStringLiteral("fp32")},
+        {QStringLiteral("precision"), q(spai.precision())},
+        {QStringLiteral("precision_note"), q(spai.precisionNote())},
         {QStringLiteral("citation"),
          QStringLiteral("Karageorgiou, Papadopoulos, Kompatsiaris and Gavves, Any-Resolution AI-Generated Image "
                         "Detection by Spectral Learning, CVPR 2025")},

@@ -335,9 +335,9 @@ Work examine(const WalkEntry &entry, qint64 fileId, const ScanRequest &request, 
 class Committer {
 public:
     Committer(Detector &detector, CaseDatabase &database, qint64 scanId, const ScanRequest &request,
-              ScanOutcome &outcome, std::string spaiSha256)
+              ScanOutcome &outcome, std::string spaiSha256, std::string spaiPrecision)
         : m_detector(detector), m_database(database), m_scanId(scanId), m_request(request), m_outcome(outcome),
-          m_spaiSha256(std::move(spaiSha256)),
+          m_spaiSha256(std::move(spaiSha256)), m_spaiPrecision(std::move(spaiPrecision)),
           m_backbone(detector.info().backboneSha256),
           m_preprocessing(Preprocessing{request.crop, detector.info().inputSize}.name()),
           m_runtime(scanRuntime(detector.info()))
@@ -443,6 +443,7 @@ public:
                 record.detector = "spai";
                 record.sha256 = work.sha256;
                 record.headSha256 = m_spaiSha256;
+                record.spaiPrecision = m_spaiPrecision;
                 record.logit = work.spai->logit;
                 record.probability = work.spai->probability;
                 record.patches = std::move(work.spai->patches);
@@ -564,6 +565,7 @@ private:
     const ScanRequest &m_request;
     ScanOutcome &m_outcome;
     const std::string m_spaiSha256; // empty: RINE only
+    const std::string m_spaiPrecision;
     const std::string m_backbone, m_preprocessing;
     const ScanRuntime m_runtime;
     std::vector<std::string> m_heads;
@@ -691,6 +693,7 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
             return R::failure(m_database.path().toStdString() + ": a case of format "
                               + std::to_string(m_database.formatVersion()) + " cannot hold SPAI's results");
         settings.spaiSha256 = m_spai->sha256();
+        settings.spaiPrecision = m_spai->precision();
         models.emplace_back("spai", m_spai->sha256());
         modelPaths.push_back(m_spai->path());
     }
@@ -779,7 +782,7 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
     // only where SPAI has (the others are decoded for SPAI, and RINE runs on them again).
     std::unordered_set<std::string> spaiKnown;
     if (m_spai) {
-        auto found = m_database.spaiScoredContents(settings.spaiSha256);
+        auto found = m_database.spaiScoredContents(settings.spaiSha256, settings.spaiPrecision);
         if (!found)
             return R::failure(found.error());
         spaiKnown = std::move(found.value());
@@ -854,7 +857,7 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
             thread.join();
     };
 
-    Committer committer(m_detector, m_database, scan->id, request, outcome, settings.spaiSha256);
+    Committer committer(m_detector, m_database, scan->id, request, outcome, settings.spaiSha256, settings.spaiPrecision);
     const auto scanStarted = Clock::now();
     report.phase = ScanProgress::Phase::Scanning;
     report.total = todo.size();

@@ -294,6 +294,7 @@ Result<MergeOutcome> mergeShards(const MergeRequest &request)
     // SPAI beside RINE: the same weights in every shard (their settings agree on spai_sha256).
     if (!first.spaiSha256.isEmpty()) {
         import.spaiSha256 = first.spaiSha256.toStdString();
+        import.spaiPrecision = first.spaiPrecision.toStdString(); // agreed: spai_precision is in the settings
         import.models.emplace_back("spai", import.spaiSha256);
         import.modelPaths.push_back(usable.front()->database->modelPath(first.spaiSha256).toStdString());
     }

@@ -73,6 +73,7 @@ ModelLoad loadModels(const ModelRequest &request)
             SpaiOptions spai;
             spai.path = toStd(request.spaiWeights);
             spai.sha256 = toStd(hashes.last());
+            spai.precision = request.precision; // its own where RINE's is not SPAI's (fp16 is refused)
             auto loaded = SpaiDetector::load(spai);
             if (!loaded) {
                 out.error = q(loaded.error());

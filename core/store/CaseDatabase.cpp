@@ -312,6 +312,8 @@ QString ScanSettings::toJson() const
         o.insert(QStringLiteral("shard"), QStringLiteral("%1/%2").arg(shardIndex).arg(shardCount));
     if (!spaiSha256.empty())
         o.insert(QStringLiteral("spai_sha256"), q(spaiSha256));
+    if (!spaiSha256.empty() && spaiPrecision != "fp32")
+        o.insert(QStringLiteral("spai_precision"), q(spaiPrecision));
     return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
 }
 
@@ -1234,7 +1236,8 @@ Result<std::unordered_set<std::string>> CaseDatabase::scoredContents(const std::
     return out;
 }
 
-Result<std::unordered_set<std::string>> CaseDatabase::spaiScoredContents(const std::string &weightsSha256)
+Result<std::unordered_set<std::string>> CaseDatabase::spaiScoredContents(const std::string &weightsSha256,
+                                                                        const std::string &precision)
 {
     using R = Result<std::unordered_set<std::string>>;
     std::unordered_set<std::string> out;
@@ -1244,7 +1247,7 @@ Result<std::unordered_set<std::string>> CaseDatabase::spaiScoredContents(const s
     query.setForwardOnly(true);
     query.prepare(QStringLiteral("SELECT sha256 FROM results WHERE detector='spai' AND head_sha256=? AND precision=?"));
     query.addBindValue(q(weightsSha256));
-    query.addBindValue(QString::fromLatin1(kSpaiPrecision));
+    query.addBindValue(q(precision));
     if (!query.exec())
         return R::failure(m_path.toStdString() + ": cannot read results: " + query.lastError().text().toStdString());
     while (query.next())
@@ -1347,9 +1350,9 @@ Result<bool> CaseDatabase::commit(qint64 scanId, const CommitBatch &batch, const
               QVariant(QString::fromLatin1(spai ? kSpaiPreprocessing : preprocessing.c_str())), QVariant(s.logit),
               QVariant(s.probability), QVariant(jsonNumbers(s.contributions)),
               QVariant(spai ? QString::fromLatin1(kSpaiDevice) : q(runtime.device)),
-              QVariant(spai ? QStringLiteral("float32") : q(runtime.backboneDtype)), QVariant(int(s.fromCachedFeatures)),
+              QVariant(spai ? QString::fromLatin1(s.spaiPrecision == "bf16" ? "bfloat16" : "float32") : q(runtime.backboneDtype)), QVariant(int(s.fromCachedFeatures)),
               QVariant(scanId), QVariant(timestamp),
-              QVariant(spai ? QString::fromLatin1(kSpaiPrecision) : q(runtime.precision)), QVariant(m_entry)})
+              QVariant(spai ? q(s.spaiPrecision) : q(runtime.precision)), QVariant(m_entry)})
             query.addBindValue(v);
         if (m_version >= 6)
             query.addBindValue(q(s.detector));
@@ -1361,7 +1364,7 @@ Result<bool> CaseDatabase::commit(qint64 scanId, const CommitBatch &batch, const
                 "INSERT OR IGNORE INTO spai_patches(sha256, weights_sha256, precision, rank, x, y, attention, "
                 "attention_mean, solo_logit, audit_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
             for (const QVariant &v : {QVariant(q(s.sha256)), QVariant(q(s.headSha256)),
-                                      QVariant(QString::fromLatin1(kSpaiPrecision)), QVariant(int(rank) + 1),
+                                      QVariant(q(s.spaiPrecision)), QVariant(int(rank) + 1),
                                       QVariant(p.left), QVariant(p.top), QVariant(jsonNumbers(p.attention)),
                                       QVariant(p.attentionMean), QVariant(p.soloLogit), QVariant(m_entry)})
                 query.addBindValue(v);
@@ -1556,6 +1559,10 @@ Result<ScanSummary> CaseDatabase::scanSummary(qint64 scanId)
         return R::failure(m_path.toStdString() + ": cannot read the scan's models");
     if (query.next())
         s.spaiSha256 = query.value(0).toString();
+    // Absent from the settings of an fp32 scan (and of every scan before bf16 was offered).
+    const QJsonValue spaiPrecision = QJsonDocument::fromJson(s.scan.settingsJson.toUtf8()).object().value(QStringLiteral("spai_precision"));
+    if (spaiPrecision.isString())
+        s.spaiPrecision = spaiPrecision.toString();
     query.prepare(QStringLiteral("SELECT kind, path, message FROM walk_events WHERE scan_id=? ORDER BY id"));
     query.addBindValue(scanId);
     if (!query.exec())
@@ -1617,7 +1624,7 @@ Result<std::vector<FileReport>> CaseDatabase::fileReports(qint64 scanId, const s
     QSqlQuery spai(db()), patches(db());
     if (m_version >= 6) {
         spai.prepare(QStringLiteral("SELECT logit, probability, scored_at, precision FROM results WHERE sha256=? AND "
-                                    "detector='spai' AND head_sha256=? ORDER BY id LIMIT 1"));
+                                    "detector='spai' AND head_sha256=? AND precision=? ORDER BY id LIMIT 1"));
         patches.prepare(QStringLiteral("SELECT x, y, attention, attention_mean, solo_logit FROM spai_patches WHERE "
                                        "sha256=? AND weights_sha256=? AND precision=? ORDER BY rank"));
     }
@@ -1669,6 +1676,7 @@ Result<std::vector<FileReport>> CaseDatabase::fileReports(qint64 scanId, const s
             continue;
         spai.addBindValue(r.sha256);
         spai.addBindValue(summary->spaiSha256);
+        spai.addBindValue(summary->spaiPrecision);
         if (!spai.exec())
             return R::failure(m_path.toStdString() + ": cannot read results: " + spai.lastError().text().toStdString());
         if (!spai.next())
@@ -1905,7 +1913,7 @@ Result<qint64> CaseDatabase::importScans(const ScanImport &import, ImportCounts 
             in.bindValue(QStringLiteral(":scan"), source.scanId);
             in.bindValue(QStringLiteral(":spai"), QString::fromStdString(import.spaiSha256));
             in.bindValue(QStringLiteral(":preprocessing"), QString::fromLatin1(kSpaiPreprocessing));
-            in.bindValue(QStringLiteral(":precision"), QString::fromLatin1(kSpaiPrecision));
+            in.bindValue(QStringLiteral(":precision"), QString::fromStdString(import.spaiPrecision));
             if (!in.exec())
                 return fail(in, "cannot read SPAI's results of " + from);
             query.prepare(QStringLiteral("INSERT OR IGNORE INTO results(sha256, backbone_sha256, head_sha256, "
@@ -1935,7 +1943,7 @@ Result<qint64> CaseDatabase::importScans(const ScanImport &import, ImportCounts 
             for (const QVariant &content : keptSpai) {
                 patches.addBindValue(content);
                 patches.addBindValue(QString::fromStdString(import.spaiSha256));
-                patches.addBindValue(QString::fromLatin1(kSpaiPrecision));
+                patches.addBindValue(QString::fromStdString(import.spaiPrecision));
                 if (!patches.exec())
                     return fail(patches, "cannot read SPAI's patches of " + from);
                 while (patches.next()) {

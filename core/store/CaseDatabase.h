@@ -37,6 +37,9 @@ struct ScanSettings {
     // SPAI beside RINE (format 6): its weight file's SHA-256; empty when the scan runs RINE only
     // (and then absent from the settings, so RINE-only scans keep their identity).
     std::string spaiSha256;
+    // SPAI's precision ("fp32", "bf16"): recorded in the settings only when not fp32, so the
+    // scans of earlier versions (all fp32) keep their identity.
+    std::string spaiPrecision = "fp32";
     std::uint64_t maxFileBytes = 0;
     std::uint64_t maxPixels = 0;
     // A shard of a scan (rine-cli scan --shard I/N): this case holds share I of N of the files
@@ -83,12 +86,13 @@ struct ScoreRecord {
     bool fromCachedFeatures = false;
     std::vector<WindowScore> windows; // TextureCrop: each kept window's box, entropy and logit, rank order
     std::vector<SpaiPatchScore> patches; // SPAI: every patch, in layout order
+    std::string spaiPrecision = "fp32"; // SPAI: its precision (RINE's is the scan's runtime's)
 };
 
 // How a SPAI result is identified beside RINE's (results.detector 'spai'): no backbone of its
-// own, its weight file as the "head", the whole image in 224 px patches, fp32 on the CPU.
+// own, its weight file as the "head", the whole image in 224 px patches, on the CPU; its
+// precision ("fp32" as published, or "bf16") is a part of the key like RINE's.
 inline constexpr const char *kSpaiPreprocessing = "spai-patches224";
-inline constexpr const char *kSpaiPrecision = "fp32";
 inline constexpr const char *kSpaiDevice = "cpu";
 
 struct FeatureRecord {
@@ -194,6 +198,7 @@ struct ScanSummary {
     QString backboneSha256, preprocessing, precision;
     QStringList headSha256s;
     QString spaiSha256; // the scan ran SPAI too (format 6); empty: RINE only
+    QString spaiPrecision = QStringLiteral("fp32"); // its precision (the settings' spai_precision)
     ScanRuntime runtime;
     std::vector<WalkEvent> events;
 };
@@ -212,6 +217,7 @@ struct ScanImport {
     std::string backboneSha256, preprocessing, precision;
     std::vector<std::string> headSha256s;
     std::string spaiSha256; // the shards ran SPAI too (format 6): its results and patches are taken over
+    std::string spaiPrecision = "fp32";
     ScanRuntime runtime;
     std::vector<std::pair<std::string, std::string>> models; // role, sha256
     std::vector<std::string> modelPaths;
@@ -299,7 +305,8 @@ public:
                                                            const std::string &preprocessing,
                                                            const std::string &precision);
     // The contents SPAI (this weight file) has scored, in this case.
-    Result<std::unordered_set<std::string>> spaiScoredContents(const std::string &weightsSha256);
+    Result<std::unordered_set<std::string>> spaiScoredContents(const std::string &weightsSha256,
+                                                                const std::string &precision);
     Result<std::unordered_set<std::string>> cachedFeatures(const std::string &backboneSha256,
                                                            const std::string &preprocessing,
                                                            const std::string &precision);

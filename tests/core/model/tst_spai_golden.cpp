@@ -129,6 +129,41 @@ private slots:
         }
     }
 
+    void bf16AgreesWithUpstreamWithinTheBound()
+    {
+        // The bf16 path (emulated where the processor lacks bf16 instructions, so it is checked
+        // on every machine): every image's probability within kPrecisionBound (0.01) of the
+        // upstream fp32 reference, the same layout, and the result names its precision.
+        SpaiOptions options = tinyOptions();
+        options.precision = Precision::Bf16;
+        options.emulatedBf16 = true;
+        auto loaded = SpaiDetector::load(options);
+        QVERIFY2(loaded, loaded ? "" : loaded.error().c_str());
+        QCOMPARE(loaded.value()->precision(), std::string("bf16"));
+        double worst = 0;
+        bool differs = false;
+        for (const QString &name : m_reference["images"].toObject().keys()) {
+            const QJsonObject expected = m_reference["images"].toObject()[name].toObject();
+            FileBytes bytes;
+            auto decoded = readImage((kData + "images/" + name).toStdString(), bytes);
+            QVERIFY(decoded);
+            const RgbImage &rgb = decoded->rgb;
+            const SpaiScore score = loaded.value()->score(rgb.pixels.data(), rgb.width, rgb.height, std::size_t(rgb.width) * 3);
+            QCOMPARE(int(score.patches.size()), expected["num_patches"].toInt());
+            worst = std::max(worst, std::abs(score.probability - expected["prob"].toDouble()));
+            differs = differs || std::abs(score.logit - expected["logit"].toDouble()) > 5e-5;
+        }
+        qInfo("bf16: worst |dprobability| against upstream fp32 %.2g", worst);
+        QVERIFY2(worst < kPrecisionBound, qPrintable(QString::number(worst)));
+        QVERIFY2(differs, "bf16 gave the fp32 logits to 5e-5: its matrix products did not run in bf16");
+
+        // fp16 is CUDA's: SPAI refuses it by name rather than running something else.
+        options.precision = Precision::Fp16;
+        auto refused = SpaiDetector::load(options);
+        QVERIFY(!refused);
+        QVERIFY2(QString::fromStdString(refused.error()).contains("fp16"), refused.error().c_str());
+    }
+
     void layoutByHand()
     {
         SpaiConfig config = SpaiConfig::published();

@@ -425,6 +425,43 @@ private slots:
             auto again = ScanEngine(*m_detectorA, *database, spai->get()).run(request, cancel, {});
             QVERIFY(again);
             QCOMPARE(again->inferred, std::size_t(0));
+
+            // SPAI in bf16 (emulated where the processor lacks it) is another identity: scored
+            // again, stored beside the fp32 results, each scan reading back its own.
+            SpaiOptions reduced = options;
+            reduced.precision = Precision::Bf16;
+            reduced.emulatedBf16 = true;
+            auto spaiBf16 = SpaiDetector::load(reduced);
+            QVERIFY2(spaiBf16, spaiBf16 ? "" : spaiBf16.error().c_str());
+            auto bf16 = ScanEngine(*m_detectorA, *database, spaiBf16->get()).run(request, cancel, {});
+            QVERIFY2(bf16, bf16 ? "" : bf16.error().c_str());
+            auto summary = database->scanSummary(bf16->scanId);
+            QVERIFY(summary);
+            QCOMPARE(summary->spaiPrecision, QStringLiteral("bf16"));
+            QVERIFY(summary->scan.settingsJson.contains("\"spai_precision\":\"bf16\""));
+            auto reducedFiles = database->fileReports(bf16->scanId);
+            QVERIFY(reducedFiles);
+            QCOMPARE(reducedFiles->size(), std::size_t(8));
+            for (const FileReport &f : reducedFiles.value()) {
+                QVERIFY2(f.spai.has_value(), qPrintable(f.path));
+                QCOMPARE(f.spai->precision, QStringLiteral("bf16"));
+                FileBytes bytes;
+                auto image = readImage(f.path.toStdString(), bytes);
+                QVERIFY(image);
+                const SpaiScore alone = spaiBf16.value()->score(image->rgb.pixels.data(), image->rgb.width,
+                                                                image->rgb.height, std::size_t(image->rgb.width) * 3);
+                QCOMPARE(f.spai->logit, alone.logit);
+                QCOMPARE(f.spai->patches.size(), alone.patches.size());
+            }
+            auto firstSummary = database->scanSummary(outcome->scanId);
+            QVERIFY(firstSummary);
+            QCOMPARE(firstSummary->spaiPrecision, QStringLiteral("fp32"));
+            QVERIFY(!firstSummary->scan.settingsJson.contains("spai_precision")); // fp32: identity as before
+            auto fp32Files = database->fileReports(outcome->scanId);
+            QVERIFY(fp32Files);
+            for (const FileReport &f : fp32Files.value())
+                QCOMPARE(f.spai->precision, QStringLiteral("fp32"));
+            QVERIFY2(database->integrity().verified(), qPrintable(database->integrity().describe()));
         }
         // What the chain covers: a SPAI result relabelled as RINE's, a patch's numbers.
         for (const QString &tamper : {QStringLiteral("UPDATE results SET detector='rine' WHERE detector='spai' AND id="
