@@ -152,18 +152,26 @@ Result<SweepResult> RobustnessSweep::runSpai(const std::string &path, const std:
     std::vector<std::uint8_t> preview; // of the last image scored, when keepCrops
     if (m_options.keepCrops)
         result.cropSize = 224;
+    bool stoppedInImage = false; // the cancel came between two of an image's passes
     auto score = [&](const RgbImage &picture) -> Result<SpaiScore> {
         try {
             const RgbImage resized = plan.resizeTo256 ? resizeTo(picture, 256, 256) : RgbImage{};
             const RgbImage &scored = plan.resizeTo256 ? resized : picture;
             if (m_options.keepCrops)
                 preview = spaiPreview(scored);
-            SpaiScore out = m_spai->score(scored.pixels.data(), scored.width, scored.height, std::size_t(scored.width) * 3);
-            result.crops += int(out.patches.size());
+            SpaiWatch watch; // a large image at `fine` is minutes of passes: a cancel stops it between two
+            watch.cancel = m_options.cancel;
+            std::optional<SpaiScore> out = m_spai->score(scored.pixels.data(), scored.width, scored.height,
+                                                         std::size_t(scored.width) * 3, watch);
+            if (!out) {
+                stoppedInImage = true;
+                return Result<SpaiScore>::failure(path + ": cancelled");
+            }
+            result.crops += int(out->patches.size());
             ++result.forwardPasses;
             if (m_options.progress)
                 m_options.progress(++done, total);
-            return out;
+            return std::move(*out);
         } catch (const std::exception &e) {
             return Result<SpaiScore>::failure(path + ": SPAI could not score it: " + e.what());
         }
@@ -176,6 +184,8 @@ Result<SweepResult> RobustnessSweep::runSpai(const std::string &path, const std:
         return result;
     };
     auto baseline = score(image);
+    if (stoppedInImage)
+        return stop();
     if (!baseline)
         return R::failure(baseline.error());
     result.baselineLogit = baseline->logit;
@@ -193,6 +203,8 @@ Result<SweepResult> RobustnessSweep::runSpai(const std::string &path, const std:
             if (!perturbed)
                 return R::failure(path + ": " + perturbation.describe() + ": " + perturbed.error());
             auto scored = score(perturbed.value());
+            if (stoppedInImage)
+                return stop();
             if (!scored)
                 return R::failure(scored.error());
             out.points.push_back({strength, perturbation.describe(), scored->logit, scored->probability, false,

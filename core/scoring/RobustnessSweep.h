@@ -92,7 +92,7 @@ public:
         // Center (the published protocol) or TextureCrop: the ten windows of each perturbed image,
         // the mean of their logits. Ten-crop is not offered here.
         CropMode crop = CropMode::Center;
-        const std::atomic<bool> *cancel = nullptr; // checked between perturbations and batches
+        const std::atomic<bool> *cancel = nullptr; // checked between perturbations and batches (SPAI: passes)
         // Called after each perturbation is prepared and each batch is scored; done counts
         // both, of total = points + crops.
         std::function<void(int done, int total)> progress;

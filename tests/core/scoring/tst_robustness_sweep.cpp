@@ -4,6 +4,7 @@
 #include "scoring/RobustnessSweep.h"
 
 #include "image/ImageDecoder.h"
+#include "model/SpaiDetector.h"
 
 #include <QFile>
 #include <QJsonDocument>
@@ -229,6 +230,36 @@ private slots:
         for (const SweepSeries &series : result->series)
             QVERIFY(series.points.empty());
         QCOMPARE(calls, 3);
+    }
+
+    // SPAI scores a large image in many passes: a cancel stops it between two, not after the
+    // image. Set before the sweep, no pass runs at all (before, the baseline ran in full).
+    void spaiCancelStopsBetweenPasses()
+    {
+        SpaiOptions spaiOptions;
+        spaiOptions.path = RINE_TEST_DATA "/spai-tiny/spai_tiny_state_dict.pt";
+        spaiOptions.config.heads = 3;
+        spaiOptions.config.layers = {0, 1, 2, 3};
+        auto spai = SpaiDetector::load(spaiOptions);
+        QVERIFY2(spai, spai ? "" : spai.error().c_str());
+        const std::string image = RINE_TEST_DATA "/spai-tiny/images/hubble_deep_field.jpg"; // 12 patches, 3 passes
+        const SweepPlan plan{"custom", {{PerturbationKind::Noise, {5}}}, false};
+        std::atomic<bool> cancel{false};
+        RobustnessSweep::Options options;
+        options.cancel = &cancel;
+        auto whole = RobustnessSweep(*spai.value(), options).run(image, plan);
+        QVERIFY2(whole, whole.error().c_str());
+        QCOMPARE(whole->forwardPasses, 2);
+        QCOMPARE(spai.value()->passes(), std::size_t(6));
+
+        cancel = true;
+        auto stopped = RobustnessSweep(*spai.value(), options).run(image, plan);
+        QVERIFY2(stopped, stopped.error().c_str());
+        QVERIFY(stopped->cancelled);
+        QCOMPARE(stopped->forwardPasses, 0);
+        QCOMPARE(spai.value()->passes(), std::size_t(6));
+        for (const SweepSeries &series : stopped->series)
+            QVERIFY(series.points.empty());
     }
 
     void unreadableImagesFailClearly()
