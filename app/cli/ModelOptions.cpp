@@ -31,8 +31,10 @@ ModelOptions::ModelOptions(Heads heads)
                                  "precisions of the published results and of earlier cases); fp32; bf16 (CPUs with "
                                  "AVX512-BF16 or AMX, about 2x faster than fp32); fp16 (CUDA); auto (fp16 on CUDA; on "
                                  "the CPU bf16 when the processor has it and the model's bf16 scores agree with fp32 "
-                                 "within 0.01 in probability, measured once per model, else fp32). Results are stored "
-                                 "and reported with their precision and never mixed."),
+                                 "within 0.01 in probability, measured once per model, else fp32). SPAI runs in fp32 or "
+                                 "bf16 (standard: fp32; fp16 refused; auto: bf16 only on processors with AMX, where it "
+                                 "agrees within 0.01). Results are stored and reported with their precision and never "
+                                 "mixed."),
                   QStringLiteral("standard|auto|fp32|bf16|fp16"), QStringLiteral("standard")),
       m_batch(QStringLiteral("batch"), QStringLiteral("Images per forward pass (default 8)."), QStringLiteral("N"),
               QStringLiteral("8")),

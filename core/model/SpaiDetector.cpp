@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <type_traits>
 
 namespace rine {
@@ -170,6 +171,15 @@ std::string SpaiConfig::describe() const
 
 SpaiDetector::~SpaiDetector() = default;
 
+std::string spaiAutoKeepsFp32(const CpuFeatures &cpu)
+{
+    if (cpu.amxBf16)
+        return {};
+    if (cpu.avx512bf16)
+        return "bf16 is no faster for SPAI on a processor without AMX";
+    return "this processor has no bf16 matrix instructions";
+}
+
 namespace {
 
 // The architecture of a SPAI weight file: from the checkpoint's stored configuration when it
@@ -251,10 +261,10 @@ Result<std::unique_ptr<SpaiDetector>> SpaiDetector::load(const SpaiOptions &opti
         } else if (options.precision == Precision::Fp32) {
             detector->m_precisionNote = "asked for: fp32, as published";
         } else if (options.precision == Precision::Auto) {
-            if (cpuHasBf16())
+            if (const std::string reason = spaiAutoKeepsFp32(cpuFeatures()); reason.empty())
                 detector->chooseAutoPrecision();
             else
-                detector->m_precisionNote = "auto: fp32 (this processor has no bf16 matrix instructions)";
+                detector->m_precisionNote = "auto: fp32 (" + reason + ")";
         }
     } catch (const c10::Error &error) {
         return R::failure(options.path + ": cannot run SPAI in bf16: " + error.what_without_backtrace());
@@ -291,6 +301,205 @@ void SpaiDetector::chooseAutoPrecision()
     m_precisionNote = std::string("auto: bf16 (agrees with fp32 within ") + figure + measured + ")";
 }
 
+// One image being scored: its padded bytes, how many of its patches were handed to a pass and
+// how many are scored. The caller's thread waits in serve() until it is finished; whichever
+// thread runs a pass writes `features` and, after its last patch, `result`.
+struct SpaiDetector::Job {
+    torch::Tensor image; // [3, H, W] bytes after padding (a view of the caller's pixels when none)
+    SpaiScore result; // the layout from the start, the scores once finished
+    const SpaiWatch *watch = nullptr;
+    std::size_t total = 0, handed = 0, scored = 0;
+    std::vector<torch::Tensor> features; // per pass this image had patches in
+    bool abandoned = false; // its watch threw: dropped like a cancelled image
+    bool finished = false, cancelled = false;
+    std::exception_ptr error;
+};
+
+// The patches of one ViT pass: consecutive patches of one or more images, in queue order.
+struct SpaiDetector::Pass {
+    struct Part {
+        Job *job = nullptr;
+        std::size_t begin = 0, end = 0;
+    };
+    std::vector<Part> parts;
+};
+
+SpaiDetector::Pass SpaiDetector::takePass() const
+{
+    Pass pass;
+    std::size_t room = std::size_t(m_patchBatch);
+    while (room > 0 && !m_queue.empty()) {
+        Job &job = *m_queue.front();
+        const std::atomic<bool> *cancel = job.watch ? job.watch->cancel : nullptr;
+        if (job.abandoned || (cancel && cancel->load())) {
+            job.finished = job.cancelled = true; // no pass runs now, so none holds its patches
+            m_queue.pop_front();
+            continue;
+        }
+        const std::size_t take = std::min(room, job.total - job.handed);
+        pass.parts.push_back({&job, job.handed, job.handed + take});
+        job.handed += take;
+        room -= take;
+        if (job.handed == job.total)
+            m_queue.pop_front();
+    }
+    return pass;
+}
+
+void SpaiDetector::runPass(Pass &pass) const
+{
+    c10::InferenceMode inference;
+    const std::int64_t size = m_config.imageSize;
+    const float scale = 1.0f / 255.0f; // x * float32(1/255), as upstream's ToTensor
+    std::vector<torch::Tensor> batch;
+    for (const Pass::Part &part : pass.parts)
+        for (std::size_t i = part.begin; i < part.end; ++i) {
+            const SpaiLayout::Place &place = part.job->result.layout.patches[i];
+            batch.push_back(part.job->image.slice(1, place.top, place.top + size).slice(2, place.left, place.left + size));
+        }
+    const torch::Tensor features = m_model->patchFeatures(torch::stack(batch).to(torch::kFloat) * scale);
+    ++m_passes;
+    std::int64_t row = 0;
+    for (const Pass::Part &part : pass.parts) {
+        Job &job = *part.job;
+        const std::int64_t count = std::int64_t(part.end - part.begin);
+        job.features.push_back(features.slice(0, row, row + count));
+        row += count;
+        if (part.end < job.total)
+            continue;
+        // The image's last patch: its patches weighed into one logit.
+        const torch::Tensor all = torch::cat(job.features, 0);
+        job.features.clear();
+        const SpaiAggregate aggregate = m_model->aggregate(all);
+        SpaiScore &result = job.result;
+        result.logit = aggregate.logit.item<double>();
+        result.probability = 1.0 / (1.0 + std::exp(-result.logit));
+        const torch::Tensor attention = aggregate.attention.to(torch::kDouble).contiguous();
+        const torch::Tensor solo = m_model->soloLogits(all).to(torch::kDouble).contiguous();
+        const auto weights = attention.accessor<double, 2>();
+        const auto soloOf = solo.accessor<double, 1>();
+        const torch::Tensor means = attention.mean(0).contiguous(); // over heads, as the upstream code averages
+        const auto meanOf = means.accessor<double, 1>();
+        for (std::size_t i = 0; i < result.layout.patches.size(); ++i) {
+            SpaiPatchScore patch;
+            patch.top = result.layout.patches[i].top;
+            patch.left = result.layout.patches[i].left;
+            for (std::int64_t h = 0; h < attention.size(0); ++h)
+                patch.attention.push_back(weights[h][std::int64_t(i)]);
+            patch.attentionMean = meanOf[std::int64_t(i)];
+            patch.soloLogit = soloOf[std::int64_t(i)];
+            result.patches.push_back(std::move(patch));
+        }
+    }
+}
+
+// Waits until the caller's images are finished, running passes (for every waiting image, the
+// caller's or not) whenever none is running, and telling the caller's watches, on this thread,
+// how many of each image's patches are scored after each pass.
+void SpaiDetector::serve(const std::vector<Job *> &mine) const
+{
+    std::unique_lock<std::mutex> lock(m_queueMutex);
+    for (Job *job : mine)
+        m_queue.push_back(job);
+    std::vector<std::size_t> told(mine.size(), 0);
+    std::exception_ptr watchFailed;
+    for (;;) {
+        bool reported = false;
+        for (std::size_t i = 0; i < mine.size() && !reported; ++i) {
+            Job &job = *mine[i];
+            if (job.scored == told[i] || job.error)
+                continue;
+            told[i] = job.scored;
+            reported = true;
+            if (!job.watch || !job.watch->patches)
+                continue;
+            lock.unlock();
+            try {
+                job.watch->patches(told[i], job.total);
+            } catch (...) {
+                if (!watchFailed)
+                    watchFailed = std::current_exception();
+                lock.lock();
+                job.abandoned = true;
+                continue;
+            }
+            lock.lock();
+        }
+        if (reported)
+            continue; // the queue may have moved meanwhile
+        if (std::all_of(mine.begin(), mine.end(), [](const Job *job) { return job->finished; }))
+            break;
+        if (m_running) {
+            m_passEnded.wait(lock);
+            continue;
+        }
+        Pass pass = takePass();
+        if (pass.parts.empty()) { // only cancelled images were left: they are finished now
+            m_passEnded.notify_all();
+            continue;
+        }
+        m_running = true;
+        lock.unlock();
+        std::exception_ptr failed;
+        try {
+            runPass(pass);
+        } catch (...) {
+            failed = std::current_exception();
+        }
+        lock.lock();
+        for (const Pass::Part &part : pass.parts) {
+            Job &job = *part.job;
+            if (failed) {
+                job.error = failed;
+                job.finished = true;
+                m_queue.erase(std::remove(m_queue.begin(), m_queue.end(), &job), m_queue.end());
+                continue;
+            }
+            job.scored = part.end;
+            job.finished = job.scored == job.total;
+        }
+        m_running = false;
+        m_passEnded.notify_all();
+    }
+    lock.unlock();
+    for (const Job *job : mine)
+        if (job->error)
+            std::rethrow_exception(job->error);
+    if (watchFailed)
+        std::rethrow_exception(watchFailed);
+}
+
+std::vector<std::optional<SpaiScore>> SpaiDetector::score(const std::vector<Image> &images) const
+{
+    std::vector<Job> jobs(images.size());
+    std::vector<Job *> mine;
+    {
+        c10::InferenceMode inference;
+        for (std::size_t i = 0; i < images.size(); ++i) {
+            const Image &in = images[i];
+            Job &job = jobs[i];
+            job.result.layout = spaiLayout(in.width, in.height, m_config);
+            const SpaiLayout &layout = job.result.layout;
+            // The image as bytes [3, H, W], padded by reflection; patches become floats pass by pass.
+            job.image = torch::from_blob(const_cast<std::uint8_t *>(in.rgb), {in.height, in.width, 3},
+                                         {std::int64_t(in.stride), 3, 1}, torch::kUInt8)
+                            .permute({2, 0, 1});
+            if (layout.padTop || layout.padBottom)
+                job.image = job.image.index_select(1, reflectIndex(layout.padTop, in.height, layout.padBottom));
+            if (layout.padLeft || layout.padRight)
+                job.image = job.image.index_select(2, reflectIndex(layout.padLeft, in.width, layout.padRight));
+            job.watch = &in.watch;
+            job.total = layout.patches.size(); // at least 1: a side under 224 px is padded to it
+            mine.push_back(&job);
+        }
+    }
+    serve(mine);
+    std::vector<std::optional<SpaiScore>> out;
+    for (Job &job : jobs)
+        out.push_back(job.cancelled ? std::nullopt : std::optional<SpaiScore>(std::move(job.result)));
+    return out;
+}
+
 SpaiScore SpaiDetector::score(const std::uint8_t *rgb, int width, int height, std::size_t stride) const
 {
     return score(rgb, width, height, stride, SpaiWatch{}).value(); // nothing cancels it
@@ -299,57 +508,7 @@ SpaiScore SpaiDetector::score(const std::uint8_t *rgb, int width, int height, st
 std::optional<SpaiScore> SpaiDetector::score(const std::uint8_t *rgb, int width, int height, std::size_t stride,
                                              const SpaiWatch &watch) const
 {
-    std::lock_guard<std::mutex> turn(m_turn);
-    c10::InferenceMode inference;
-    SpaiScore result;
-    result.layout = spaiLayout(width, height, m_config);
-    const SpaiLayout &layout = result.layout;
-    // The image as bytes [3, H, W], padded by reflection; patches become floats batch by batch.
-    torch::Tensor image = torch::from_blob(const_cast<std::uint8_t *>(rgb), {height, width, 3},
-                                           {std::int64_t(stride), 3, 1}, torch::kUInt8)
-                              .permute({2, 0, 1});
-    if (layout.padTop || layout.padBottom)
-        image = image.index_select(1, reflectIndex(layout.padTop, height, layout.padBottom));
-    if (layout.padLeft || layout.padRight)
-        image = image.index_select(2, reflectIndex(layout.padLeft, width, layout.padRight));
-    const std::int64_t size = m_config.imageSize;
-    const float scale = 1.0f / 255.0f; // x * float32(1/255), as upstream's ToTensor
-    std::vector<torch::Tensor> features;
-    const std::size_t total = layout.patches.size();
-    for (std::size_t start = 0; start < total; start += std::size_t(m_patchBatch)) {
-        if (watch.cancel && watch.cancel->load())
-            return std::nullopt;
-        const std::size_t end = std::min(total, start + std::size_t(m_patchBatch));
-        std::vector<torch::Tensor> batch;
-        for (std::size_t i = start; i < end; ++i)
-            batch.push_back(image.slice(1, layout.patches[i].top, layout.patches[i].top + size)
-                                .slice(2, layout.patches[i].left, layout.patches[i].left + size));
-        const torch::Tensor patches = torch::stack(batch).to(torch::kFloat) * scale;
-        features.push_back(m_model->patchFeatures(patches));
-        if (watch.patches)
-            watch.patches(end, total);
-    }
-    const torch::Tensor all = torch::cat(features, 0);
-    const SpaiAggregate aggregate = m_model->aggregate(all);
-    result.logit = aggregate.logit.item<double>();
-    result.probability = 1.0 / (1.0 + std::exp(-result.logit));
-    const torch::Tensor attention = aggregate.attention.to(torch::kDouble).contiguous();
-    const torch::Tensor solo = m_model->soloLogits(all).to(torch::kDouble).contiguous();
-    const auto weights = attention.accessor<double, 2>();
-    const auto soloOf = solo.accessor<double, 1>();
-    const torch::Tensor means = attention.mean(0).contiguous(); // over heads, as the upstream code averages
-    const auto meanOf = means.accessor<double, 1>();
-    for (std::size_t i = 0; i < layout.patches.size(); ++i) {
-        SpaiPatchScore patch;
-        patch.top = layout.patches[i].top;
-        patch.left = layout.patches[i].left;
-        for (std::int64_t h = 0; h < attention.size(0); ++h)
-            patch.attention.push_back(weights[h][std::int64_t(i)]);
-        patch.attentionMean = meanOf[std::int64_t(i)];
-        patch.soloLogit = soloOf[std::int64_t(i)];
-        result.patches.push_back(std::move(patch));
-    }
-    return result;
+    return std::move(score(std::vector<Image>{{rgb, width, height, stride, watch}}).front());
 }
 
 Result<SpaiBenchReport> runSpaiBenchmark(int patchBatch, double minSeconds, Precision precision)

@@ -6,11 +6,14 @@
 // them into one logit. Plain types only: the modules are in SpaiModules.h.
 
 #include "Detector.h"
+#include "util/BlasKernels.h"
 #include "util/Result.h"
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -93,15 +96,22 @@ struct SpaiOptions {
     // (docs/performance.md).
     int patchBatch = 4;
     // SPAI runs on the CPU. Standard and fp32: the published computation, in fp32. bf16: the
-    // ViT's matrix products in bf16 (CPUs with AVX512-BF16 or AMX; refused elsewhere), about
-    // 2x faster. Auto: bf16 where the processor has it and this model's bf16 probabilities
-    // agree with its fp32 ones within kPrecisionBound on two synthetic images (measured at
-    // load, a few seconds), else fp32. fp16 is refused (CUDA's; SPAI does not run there).
+    // ViT's matrix products in bf16 (CPUs with AVX512-BF16 or AMX; refused elsewhere). Auto:
+    // see spaiAutoKeepsFp32. fp16 is refused (CUDA's; SPAI does not run there).
     Precision precision = Precision::Standard;
     bool emulatedBf16 = false; // tests: the bf16 path on a processor without bf16 instructions
 };
 
 class SpaiModel;
+
+// Auto's rule for SPAI: why it stays in fp32 on this processor, or "" when bf16 is worth
+// measuring (then bf16 is kept where this model's bf16 probabilities agree with its fp32 ones
+// within kPrecisionBound on two synthetic images, measured at load). Unlike RINE's ViT-L,
+// SPAI's ViT-B spends much of its time outside the matrix products: on a 2-core Zen 5 with
+// AVX512-BF16 and no AMX, bf16 ran at 1.59 patches/s against fp32's 1.72
+// (docs/performance.md), so auto tries bf16 only where AMX makes the products several times
+// faster.
+std::string spaiAutoKeepsFp32(const CpuFeatures &cpu);
 
 // A SPAI weight file's architecture, read and shape-checked without building the model (an
 // import's check, the Models page).
@@ -141,12 +151,25 @@ public:
     const std::string &precisionNote() const { return m_precisionNote; }
 
     // rgb: height rows of width x 3 bytes, `stride` bytes apart (8-bit RGB as PIL's
-    // convert("RGB") gives it). Thread-safe: callers on several threads (the application's
-    // scan and Inspect) take turns, one image at a time.
+    // convert("RGB") gives it). Thread-safe: images scored on several threads at once (a
+    // scan's decode threads, the application's scan and Inspect) share the ViT's passes, one
+    // pass at a time, each filled with up to patchBatch patches from the images waiting in
+    // the order they came.
     SpaiScore score(const std::uint8_t *rgb, int width, int height, std::size_t stride) const;
     // The same, watched: nothing when watch.cancel was set before the image's last pass.
     std::optional<SpaiScore> score(const std::uint8_t *rgb, int width, int height, std::size_t stride,
                                    const SpaiWatch &watch) const;
+    // Several images at once, their patches in shared passes: five-crop images (5 patches
+    // each) at 4 per pass need 5 passes for 4 images instead of 8. In the images' order.
+    struct Image {
+        const std::uint8_t *rgb = nullptr;
+        int width = 0, height = 0;
+        std::size_t stride = 0;
+        SpaiWatch watch;
+    };
+    std::vector<std::optional<SpaiScore>> score(const std::vector<Image> &images) const;
+    // The ViT passes run since load (bench, tests): how well the passes were filled.
+    std::size_t passes() const { return m_passes.load(); }
 
 private:
     friend Result<SpaiBenchReport> runSpaiBenchmark(int patchBatch, double minSeconds, Precision precision);
@@ -158,7 +181,19 @@ private:
     std::string m_precision = "fp32", m_precisionNote = "standard: fp32, as published";
     int m_patchBatch = 4;
     std::unique_ptr<SpaiModel> m_model;
-    mutable std::mutex m_turn; // one image's passes at a time (score)
+
+    // The images being scored, and who runs the model: whichever waiting caller finds no pass
+    // running takes the next patches of the queue and runs the pass for everyone.
+    struct Job;
+    struct Pass;
+    Pass takePass() const; // under m_queueMutex
+    void runPass(Pass &pass) const; // the model's turn: outside the lock
+    void serve(const std::vector<Job *> &mine) const;
+    mutable std::mutex m_queueMutex;
+    mutable std::condition_variable m_passEnded;
+    mutable std::deque<Job *> m_queue; // images with patches not yet in a pass, in arrival order
+    mutable bool m_running = false;
+    mutable std::atomic<std::size_t> m_passes{0};
 };
 
 } // namespace rine

@@ -57,8 +57,9 @@ struct Work {
     std::optional<SpaiScore> spai; // Decoded, in a scan with SPAI: its score of the whole image
 };
 
-// SPAI beside RINE. Its passes take turns inside SpaiDetector::score, so one decode thread
-// runs it at a time (it uses every core on its own); the image in hand is that thread's.
+// SPAI beside RINE. The decode threads' images share SpaiDetector's passes (one pass at a time:
+// it uses every core on its own), so a small image's last patches fill a pass with the next
+// image's first. The image in hand is the one whose patches were reported last.
 struct SpaiRun {
     const SpaiDetector *detector = nullptr;
     const std::atomic<bool> *cancel = nullptr; // stops the image in hand between passes

@@ -100,8 +100,8 @@ struct ScanOutcome {
 // ended. Setting `cancel` finishes the batch in flight, commits it, and returns.
 //
 // With SPAI beside RINE (format 6), each decoded image is also scored by SPAI, whole, on the
-// thread that decoded it (one SPAI pass at a time), before its pixels are let go: the image is
-// read and decoded once for both detectors. A content is done when RINE's heads and SPAI have
+// thread that decoded it (one SPAI pass at a time, shared by the images the threads hold), before
+// its pixels are let go: the image is read and decoded once for both detectors. A content is done when RINE's heads and SPAI have
 // each scored it.
 class ScanEngine {
 public:

@@ -36,6 +36,34 @@ QStringList tinyRine()
     return {"--backbone", kTiny + "clip_tiny_traced.pt", "--head", kTiny + "rine_tiny_head.pth", "--device", "cpu"};
 }
 
+// Two JSON values equal but for numbers, which may differ by `tolerance`: SPAI's scores from a
+// scan, whose decode threads share SPAI's passes, against the same images scored one by one
+// (a patch's neighbours in a pass move the last bits of the matrix products: ~1e-6).
+bool nearlyEqual(const QJsonValue &a, const QJsonValue &b, double tolerance = 5e-6)
+{
+    if (a.isDouble() && b.isDouble())
+        return std::abs(a.toDouble() - b.toDouble()) < tolerance;
+    if (a.isArray() && b.isArray()) {
+        const QJsonArray x = a.toArray(), y = b.toArray();
+        if (x.size() != y.size())
+            return false;
+        for (qsizetype i = 0; i < x.size(); ++i)
+            if (!nearlyEqual(x[i], y[i], tolerance))
+                return false;
+        return true;
+    }
+    if (a.isObject() && b.isObject()) {
+        const QJsonObject x = a.toObject(), y = b.toObject();
+        if (x.keys() != y.keys())
+            return false;
+        for (const QString &key : x.keys())
+            if (!nearlyEqual(x.value(key), y.value(key), tolerance))
+                return false;
+        return true;
+    }
+    return a == b;
+}
+
 } // namespace
 
 class TestCliSpai : public QObject {
@@ -267,7 +295,8 @@ private slots:
     }
 
     // rine-cli scan --detector rine --detector spai: the case (format 6) holds SPAI's score of
-    // each content beside RINE's, each equal to what score gives alone, and verifies.
+    // each content beside RINE's, each equal to what score gives alone (RINE's to the last bit,
+    // SPAI's within 5e-6: the scan's images share SPAI's passes), and verifies.
     void scanWithBothDetectors()
     {
         QDir evidence(m_dir.filePath("evidence"));
@@ -307,8 +336,10 @@ private slots:
             const QJsonObject file = value.toObject();
             const QJsonObject expected = scored.at(file.value("sha256").toString());
             const QJsonObject spai = file.value("spai").toObject();
-            QCOMPARE(spai.value("logit").toDouble(), expected.value("scores").toObject().value("spai").toObject().value("logit").toDouble());
-            QCOMPARE(spai.value("patches"), expected.value("scores").toObject().value("spai").toObject().value("patches"));
+            const QJsonObject spaiAlone = expected.value("scores").toObject().value("spai").toObject();
+            QVERIFY(nearlyEqual(spai.value("logit"), spaiAlone.value("logit")));
+            QVERIFY(!spai.value("patches").toArray().isEmpty());
+            QVERIFY(nearlyEqual(spai.value("patches"), spaiAlone.value("patches")));
             QCOMPARE(file.value("scores").toArray()[0].toObject().value("logit").toDouble(), expected.value("logit").toDouble());
         }
         run = cli({"audit", "--db", db});
@@ -349,8 +380,8 @@ private slots:
             const QJsonObject file = value.toObject();
             const QJsonObject expected = byPath.at(file.value("path").toString());
             QCOMPARE(file.value("sha256"), expected.value("sha256"));
-            QCOMPARE(file.value("spai").toObject().value("logit"), expected.value("spai").toObject().value("logit"));
-            QCOMPARE(file.value("spai").toObject().value("patches"), expected.value("spai").toObject().value("patches"));
+            QVERIFY(nearlyEqual(file.value("spai").toObject().value("logit"), expected.value("spai").toObject().value("logit")));
+            QVERIFY(nearlyEqual(file.value("spai").toObject().value("patches"), expected.value("spai").toObject().value("patches")));
             QCOMPARE(file.value("scores").toArray()[0].toObject().value("logit"),
                      expected.value("scores").toArray()[0].toObject().value("logit"));
         }

@@ -2,7 +2,8 @@
 // mever-team/spai on a shrunk configuration): for all 8 images the logit within 5e-5 (what
 // batching moves is < 1.6e-6), the patch layout and padding exactly, and per patch the
 // attention of every head and the logit the patch would get alone. Also by hand: the
-// five-crop centre rounded half to even, padding by reflect-101 wider than the image.
+// five-crop centre rounded half to even, padding by reflect-101 wider than the image. Images
+// scored together (one call, or threads) share the ViT's passes and get the same scores.
 
 #include "image/ImageDecoder.h"
 #include "model/SpaiDetector.h"
@@ -15,6 +16,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -51,6 +53,24 @@ class TestSpaiGolden : public QObject {
 private:
     QJsonObject m_reference;
     std::unique_ptr<SpaiDetector> m_spai;
+
+    // The 8 reference images, decoded, in the reference's order.
+    std::vector<RgbImage> allImages()
+    {
+        std::vector<RgbImage> images;
+        for (const QString &name : m_reference["images"].toObject().keys()) {
+            FileBytes bytes;
+            auto decoded = readImage((kData + "images/" + name).toStdString(), bytes);
+            if (!decoded)
+                return {};
+            images.push_back(std::move(decoded->rgb));
+        }
+        return images;
+    }
+    double upstreamLogit(std::size_t i) const
+    {
+        return m_reference["images"].toObject()[m_reference["images"].toObject().keys()[qsizetype(i)]].toObject()["logit"].toDouble();
+    }
 
 private slots:
     void initTestCase()
@@ -244,6 +264,116 @@ private slots:
         // The detector is free again: the next image is scored in full.
         const SpaiScore again = m_spai->score(rgb.pixels.data(), rgb.width, rgb.height, std::size_t(rgb.width) * 3);
         QVERIFY(std::abs(again.logit - upstream) < 5e-5);
+    }
+
+    // Auto's rule, by hand: bf16 is measured only on processors with AMX; with AVX512-BF16
+    // alone it was slower than fp32 for SPAI (docs/performance.md); without either, fp32.
+    // The load follows the rule on this processor.
+    void autoTriesBf16OnlyWithAmx()
+    {
+        CpuFeatures zen5;
+        zen5.avx = zen5.fma = zen5.avx2 = zen5.avx512 = zen5.avx512bf16 = true;
+        QVERIFY(spaiAutoKeepsFp32(zen5).find("no faster") != std::string::npos);
+        CpuFeatures sapphireRapids = zen5;
+        sapphireRapids.amxBf16 = true;
+        QVERIFY(spaiAutoKeepsFp32(sapphireRapids).empty());
+        CpuFeatures haswell;
+        haswell.avx = haswell.fma = haswell.avx2 = true;
+        QVERIFY(spaiAutoKeepsFp32(haswell).find("no bf16") != std::string::npos);
+
+        SpaiOptions options = tinyOptions();
+        options.precision = Precision::Auto;
+        auto loaded = SpaiDetector::load(options);
+        QVERIFY2(loaded, loaded ? "" : loaded.error().c_str());
+        const std::string reason = spaiAutoKeepsFp32(cpuFeatures());
+        const std::string &note = loaded.value()->precisionNote();
+        if (!reason.empty()) {
+            QCOMPARE(loaded.value()->precision(), std::string("fp32"));
+            QCOMPARE(note, "auto: fp32 (" + reason + ")");
+        } else {
+            QVERIFY2(note.find("synthetic images") != std::string::npos, note.c_str()); // measured
+        }
+    }
+
+    // The 8 images together: 46 patches (5 + 5 + 5 + 5 + 4 + 4 + 6 + 12, reference.json's
+    // num_patches) in 12 passes of 4, where one at a time takes 15 (2 + 2 + 2 + 2 + 1 + 1 + 2 + 3);
+    // each score within 5e-5 of upstream and within 5e-6 of the image scored alone (a patch's
+    // neighbours in a pass move the last bits of the matrix products, as batching does: ~1e-6).
+    void imagesSharePasses()
+    {
+        const std::vector<RgbImage> images = allImages();
+        QCOMPARE(images.size(), std::size_t(8));
+        std::vector<SpaiScore> alone;
+        std::size_t before = m_spai->passes();
+        for (const RgbImage &rgb : images)
+            alone.push_back(m_spai->score(rgb.pixels.data(), rgb.width, rgb.height, std::size_t(rgb.width) * 3));
+        QCOMPARE(m_spai->passes() - before, std::size_t(15));
+
+        std::vector<SpaiDetector::Image> together;
+        std::vector<std::pair<std::size_t, std::size_t>> lastSeen(images.size());
+        for (std::size_t i = 0; i < images.size(); ++i) {
+            SpaiWatch watch;
+            watch.patches = [&lastSeen, i](std::size_t scored, std::size_t total) { lastSeen[i] = {scored, total}; };
+            together.push_back({images[i].pixels.data(), images[i].width, images[i].height, std::size_t(images[i].width) * 3, watch});
+        }
+        before = m_spai->passes();
+        const auto shared = m_spai->score(together);
+        QCOMPARE(m_spai->passes() - before, std::size_t(12));
+        QCOMPARE(shared.size(), images.size());
+        for (std::size_t i = 0; i < images.size(); ++i) {
+            QVERIFY(shared[i].has_value());
+            QVERIFY2(std::abs(shared[i]->logit - upstreamLogit(i)) < 5e-5, qPrintable(QString::number(i)));
+            QVERIFY2(std::abs(shared[i]->logit - alone[i].logit) < 5e-6,
+                     qPrintable(QStringLiteral("image %1: %2 shared, %3 alone").arg(i).arg(shared[i]->logit, 0, 'g', 12).arg(alone[i].logit, 0, 'g', 12)));
+            QCOMPARE(shared[i]->patches.size(), alone[i].patches.size());
+            for (std::size_t p = 0; p < alone[i].patches.size(); ++p)
+                QVERIFY2(std::abs(shared[i]->patches[p].soloLogit - alone[i].patches[p].soloLogit) < 5e-6, qPrintable(QStringLiteral("image %1 patch %2: %3").arg(i).arg(p).arg(shared[i]->patches[p].soloLogit - alone[i].patches[p].soloLogit)));
+            QCOMPARE(lastSeen[i], std::make_pair(alone[i].patches.size(), alone[i].patches.size()));
+        }
+
+        // One of them cancelled before any pass: left out, the others scored in full; 40
+        // patches in 10 passes.
+        std::atomic<bool> stop{true};
+        together[6].watch.cancel = &stop; // motorcycle_left.png, 6 patches
+        before = m_spai->passes();
+        const auto withoutOne = m_spai->score(together);
+        QCOMPARE(m_spai->passes() - before, std::size_t(10));
+        for (std::size_t i = 0; i < images.size(); ++i) {
+            QCOMPARE(withoutOne[i].has_value(), i != 6);
+            if (i != 6)
+                QVERIFY(std::abs(withoutOne[i]->logit - alone[i].logit) < 5e-6);
+        }
+    }
+
+    // Four threads scoring two images each at once (a scan's decode threads, Inspect): every
+    // image as upstream, whoever ran the passes its patches were in.
+    void threadsSharePasses()
+    {
+        const std::vector<RgbImage> images = allImages();
+        QCOMPARE(images.size(), std::size_t(8));
+        std::vector<double> logits(images.size(), 0.0);
+        std::vector<std::size_t> reported(images.size(), 0);
+        std::atomic<int> ready{0};
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 4; ++t)
+            threads.emplace_back([&, t] {
+                ++ready;
+                while (ready.load() < 4) // start together
+                    std::this_thread::yield();
+                for (std::size_t i = std::size_t(t); i < images.size(); i += 4) {
+                    SpaiWatch watch;
+                    watch.patches = [&reported, i](std::size_t scored, std::size_t) { reported[i] = scored; };
+                    const RgbImage &rgb = images[i];
+                    logits[i] = m_spai->score(rgb.pixels.data(), rgb.width, rgb.height, std::size_t(rgb.width) * 3, watch)->logit;
+                }
+            });
+        for (std::thread &thread : threads)
+            thread.join();
+        for (std::size_t i = 0; i < images.size(); ++i) {
+            QVERIFY2(std::abs(logits[i] - upstreamLogit(i)) < 5e-5,
+                     qPrintable(QStringLiteral("image %1: %2, upstream %3").arg(i).arg(logits[i]).arg(upstreamLogit(i))));
+            QCOMPARE(reported[i], std::size_t(m_reference["images"].toObject()[m_reference["images"].toObject().keys()[qsizetype(i)]].toObject()["num_patches"].toInt()));
+        }
     }
 };
 
