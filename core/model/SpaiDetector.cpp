@@ -2,6 +2,7 @@
 
 #include "SpaiModules.h"
 #include "TensorArchive.h"
+#include "util/BlasKernels.h"
 
 #include <algorithm>
 #include <chrono>
@@ -311,8 +312,9 @@ struct SpaiDetector::Job {
     std::size_t total = 0, handed = 0, scored = 0;
     std::vector<torch::Tensor> features; // per pass this image had patches in
     bool abandoned = false; // its watch threw: dropped like a cancelled image
-    bool finished = false, cancelled = false;
-    std::exception_ptr error;
+    bool cancelled = false;
+    std::exception_ptr error; // of the pass that failed it
+    bool finished() const { return cancelled || error || scored == total; }
 };
 
 // The patches of one ViT pass: consecutive patches of one or more images, in queue order.
@@ -332,7 +334,7 @@ SpaiDetector::Pass SpaiDetector::takePass() const
         Job &job = *m_queue.front();
         const std::atomic<bool> *cancel = job.watch ? job.watch->cancel : nullptr;
         if (job.abandoned || (cancel && cancel->load())) {
-            job.finished = job.cancelled = true; // no pass runs now, so none holds its patches
+            job.cancelled = true; // no pass runs now, so none holds its patches
             m_queue.pop_front();
             continue;
         }
@@ -346,7 +348,7 @@ SpaiDetector::Pass SpaiDetector::takePass() const
     return pass;
 }
 
-void SpaiDetector::runPass(Pass &pass) const
+void SpaiDetector::runPass(const Pass &pass) const
 {
     c10::InferenceMode inference;
     const std::int64_t size = m_config.imageSize;
@@ -427,7 +429,7 @@ void SpaiDetector::serve(const std::vector<Job *> &mine) const
         }
         if (reported)
             continue; // the queue may have moved meanwhile
-        if (std::all_of(mine.begin(), mine.end(), [](const Job *job) { return job->finished; }))
+        if (std::all_of(mine.begin(), mine.end(), [](const Job *job) { return job->finished(); }))
             break;
         if (m_running) {
             m_passEnded.wait(lock);
@@ -451,12 +453,10 @@ void SpaiDetector::serve(const std::vector<Job *> &mine) const
             Job &job = *part.job;
             if (failed) {
                 job.error = failed;
-                job.finished = true;
                 m_queue.erase(std::remove(m_queue.begin(), m_queue.end(), &job), m_queue.end());
                 continue;
             }
             job.scored = part.end;
-            job.finished = job.scored == job.total;
         }
         m_running = false;
         m_passEnded.notify_all();

@@ -6,7 +6,6 @@
 // them into one logit. Plain types only: the modules are in SpaiModules.h.
 
 #include "Detector.h"
-#include "util/BlasKernels.h"
 #include "util/Result.h"
 
 #include <atomic>
@@ -103,6 +102,7 @@ struct SpaiOptions {
 };
 
 class SpaiModel;
+struct CpuFeatures; // util/BlasKernels.h
 
 // Auto's rule for SPAI: why it stays in fp32 on this processor, or "" when bf16 is worth
 // measuring (then bf16 is kept where this model's bf16 probabilities agree with its fp32 ones
@@ -187,7 +187,7 @@ private:
     struct Job;
     struct Pass;
     Pass takePass() const; // under m_queueMutex
-    void runPass(Pass &pass) const; // the model's turn: outside the lock
+    void runPass(const Pass &pass) const; // the model's turn: outside the lock
     void serve(const std::vector<Job *> &mine) const;
     mutable std::mutex m_queueMutex;
     mutable std::condition_variable m_passEnded;

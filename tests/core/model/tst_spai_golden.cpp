@@ -7,6 +7,7 @@
 
 #include "image/ImageDecoder.h"
 #include "model/SpaiDetector.h"
+#include "util/BlasKernels.h"
 
 #include <QFile>
 #include <QJsonArray>
