@@ -79,6 +79,17 @@ void ResultsModel::setSpai(bool spai)
     emit headerDataChanged(Qt::Horizontal, 0, ColumnCount - 1);
 }
 
+void ResultsModel::setRine(bool rine)
+{
+    if (rine == m_rine)
+        return;
+    m_rine = rine;
+    if (!m_rows.empty())
+        emit dataChanged(index(0, 0), index(int(m_rows.size()) - 1, ColumnCount - 1));
+    emit headerDataChanged(Qt::Horizontal, 0, ColumnCount - 1);
+    emit countsChanged();
+}
+
 QString ResultsModel::agreementName(Agreement agreement)
 {
     switch (agreement) {
@@ -92,6 +103,8 @@ QString ResultsModel::agreementName(Agreement agreement)
 
 Verdict ResultsModel::verdictOf(const FileReport &report) const
 {
+    if (!m_rine)
+        return spaiVerdictOf(report);
     return hasScore(report) ? m_rule.of(report.scores.front().probability) : Verdict::None;
 }
 
@@ -104,6 +117,8 @@ Verdict ResultsModel::spaiVerdictOf(const FileReport &report) const
 
 ResultsModel::Agreement ResultsModel::agreementOf(const FileReport &report) const
 {
+    if (!m_rine)
+        return Agreement::None; // one detector: nothing to agree with
     const Verdict rine = verdictOf(report), spai = spaiVerdictOf(report);
     if (rine == Verdict::None || spai == Verdict::None)
         return Agreement::None;
@@ -131,7 +146,9 @@ std::vector<double> ResultsModel::probabilities() const
 {
     std::vector<double> out;
     for (const FileReport &row : m_rows)
-        if (hasScore(row))
+        if (!m_rine && row.spai)
+            out.push_back(row.spai->probability);
+        else if (m_rine && hasScore(row))
             out.push_back(row.scores.front().probability);
     return out;
 }
@@ -165,7 +182,7 @@ QVariant ResultsModel::data(const QModelIndex &index, int role) const
     if (role == Qt::SizeHintRole && column == Thumbnail && m_thumbnails)
         return QSize(m_thumbnails->side() + 4, m_thumbnails->side() + 4);
     if (role == Qt::ToolTipRole) {
-        if (column == VerdictColumn && verdict != Verdict::None)
+        if (column == VerdictColumn && verdict != Verdict::None && m_rine)
             return tr("Probability %1 against threshold %2 with an inconclusive band of %3 on each side")
                 .arg(r.scores.front().probability, 0, 'f', 4)
                 .arg(m_rule.threshold, 0, 'f', 2)
@@ -205,7 +222,10 @@ QVariant ResultsModel::data(const QModelIndex &index, int role) const
         if (!hasScore(r))
             return sort ? QVariant(-1.0) : QVariant();
         return sort ? QVariant(r.scores.front().probability) : QVariant(QString::number(r.scores.front().probability, 'f', 4));
-    case VerdictColumn: return sort ? QVariant(int(verdict)) : QVariant(verdictName(verdict));
+    case VerdictColumn:
+        if (!m_rine)
+            return {};
+        return sort ? QVariant(int(verdict)) : QVariant(verdictName(verdict));
     case SpaiProbability:
         if (!r.spai)
             return sort ? QVariant(-1.0) : QVariant();

@@ -55,9 +55,13 @@ public:
     // The rows carry SPAI's scores (the scan ran SPAI): the headers name each detector.
     void setSpai(bool spai);
     bool spai() const { return m_spai; }
+    // The scan ran RINE (the default). Without it (SPAI alone), a row's verdict, the counts and
+    // the probabilities are SPAI's.
+    void setRine(bool rine);
+    bool rine() const { return m_rine; }
 
     struct Counts {
-        int fake = 0, real = 0, inconclusive = 0, notScored = 0; // RINE's verdicts
+        int fake = 0, real = 0, inconclusive = 0, notScored = 0; // RINE's verdicts (SPAI alone: SPAI's)
         int disagree = 0; // RINE and SPAI call the image differently
     };
     Counts counts() const;
@@ -79,6 +83,7 @@ private:
     Agreement agreementOf(const FileReport &report) const;
     std::vector<FileReport> m_rows;
     bool m_spai = false;
+    bool m_rine = true;
     QHash<qint64, int> m_rowOfId;
     QHash<QString, int> m_rowOfPath;
     VerdictRule m_rule;

@@ -225,22 +225,27 @@ ScanPage::ScanPage(QWidget *parent) : QWidget(parent)
     layout->addWidget(split, 1);
     emitRule();
     updateCounts();
-    showSpai(false);
+    showDetectors(true, false);
     setModelReady(false);
 }
 
-void ScanPage::showSpai(bool spai)
+void ScanPage::showDetectors(bool rine, bool spai)
 {
     m_model->setSpai(spai);
-    for (int column : {ResultsModel::SpaiProbability, ResultsModel::SpaiVerdict, ResultsModel::Detectors})
+    m_model->setRine(rine);
+    const bool both = rine && spai;
+    for (int column : {ResultsModel::SpaiProbability, ResultsModel::SpaiVerdict})
         m_table->setColumnHidden(column, !spai);
-    m_disagreeCount->setVisible(spai);
-    m_disagreeLabel->setVisible(spai);
+    for (int column : {ResultsModel::Probability, ResultsModel::VerdictColumn})
+        m_table->setColumnHidden(column, !rine);
+    m_table->setColumnHidden(ResultsModel::Detectors, !both);
+    m_disagreeCount->setVisible(both);
+    m_disagreeLabel->setVisible(both);
     const int disagree = m_verdictFilter->findData(ResultsFilter::kDisagree);
     if (auto *items = qobject_cast<QStandardItemModel *>(m_verdictFilter->model()))
         if (QStandardItem *item = items->item(disagree))
-            item->setEnabled(spai);
-    if (!spai && m_verdictFilter->currentIndex() == disagree)
+            item->setEnabled(both);
+    if (!both && m_verdictFilter->currentIndex() == disagree)
         m_verdictFilter->setCurrentIndex(0);
 }
 
@@ -284,6 +289,8 @@ QString ScanPage::caseSummary() const
                                 .arg(c.inconclusive)
                                 .arg(c.real)
                                 .arg(c.notScored);
+    if (!m_model->rine())
+        return summary + tr(" (SPAI alone)");
     return m_model->spai() ? summary + tr(" (RINE); RINE and SPAI disagree on %n", nullptr, c.disagree) : summary;
 }
 
@@ -298,7 +305,8 @@ QStringList ScanPage::selectedPaths() const
 
 void ScanPage::setCase(const CaseRows &rows)
 {
-    showSpai(!rows.spaiSha256.isEmpty());
+    // A scan with SPAI alone has no heads (one with neither is RINE's, unscored).
+    showDetectors(!rows.headSha256s.isEmpty() || rows.spaiSha256.isEmpty(), !rows.spaiSha256.isEmpty());
     m_model->setRows(rows.rows);
     m_histogramTimer->stop();
     m_histogram->setProbabilities(m_model->probabilities());
@@ -334,7 +342,7 @@ void ScanPage::setCase(const CaseRows &rows)
 void ScanPage::mergeRows(const CaseRows &rows)
 {
     if (!rows.spaiSha256.isEmpty() && !m_model->spai())
-        showSpai(true);
+        showDetectors(m_model->rine(), true);
     m_model->mergeRows(rows.rows);
 }
 
@@ -343,7 +351,7 @@ void ScanPage::scanStarted(const QStringList &roots, const QString &casePath)
     m_scanning = true;
     m_message->setVisible(false);
     m_model->setRows({});
-    showSpai(false); // until rows with SPAI's scores come
+    showDetectors(true, false); // until rows with SPAI's scores come
     m_openFolder->setEnabled(false);
     m_openCase->setEnabled(false);
     m_cancel->setEnabled(true);

@@ -63,7 +63,9 @@ private:
     void scanEnded(const ScanFinished &finished, const QString &error = {});
     QPointer<Job> m_scanJob;
     void updateCounts();
-    void showSpai(bool spai); // the case's scan ran SPAI: its columns, count and filter
+    // Which detectors the case's scan ran: RINE's columns, SPAI's, and with both their
+    // agreement, count and filter.
+    void showDetectors(bool rine, bool spai);
 
     ResultsModel *m_model;
     ResultsFilter *m_filter;

@@ -97,7 +97,8 @@ int runScanCommand(const QStringList &arguments, ScanCheck *checked)
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "Scans folders (recursively) or files into a case database: every file is read once, read-only, hashed "
-        "(SHA-256), recognised by its content, decoded within limits and scored by RINE. Each distinct content is "
+        "(SHA-256), recognised by its content, decoded within limits and scored by RINE (--detector rine, the "
+        "default), SPAI (--detector spai) or both (give --detector twice). Each distinct content is "
         "scored once per model, whatever its paths. Running the same scan again resumes it: only what is missing "
         "is scored. Ctrl-C finishes the batch in flight, commits it and exits.\n"
         "Every file ends as scored, degraded (scored, with a warning about its decoding), failed (with the reason) "
@@ -260,8 +261,9 @@ int runScanCommand(const QStringList &arguments, ScanCheck *checked)
     }
     request.crop = model.crop();
     request.batchSize = model.batchSize();
-    if (!model.usesRine()) {
-        err(cmd, QStringLiteral("a scan runs RINE, and SPAI beside it: give --detector rine --detector spai"));
+    if (!model.usesRine() && request.cacheFeatures) {
+        err(cmd, QStringLiteral("--cache-features keeps RINE's backbone features: a scan with --detector spai alone "
+                                "has none; leave it out, or add --detector rine"));
         return UsageOrSetup;
     }
 
@@ -276,15 +278,20 @@ int runScanCommand(const QStringList &arguments, ScanCheck *checked)
             err(cmd, error);
             return UsageOrSetup;
         }
-        const ModelInfo &info = detectors.rine->info();
         ScanCheck result;
-        result.models.push_back({QStringLiteral("backbone"), q(info.backboneSha256), q(info.backbonePath)});
-        for (const HeadInfo &head : info.heads)
-            result.models.push_back({QStringLiteral("head"), q(head.sha256), q(head.path)});
+        if (detectors.rine) {
+            const ModelInfo &info = detectors.rine->info();
+            result.models.push_back({QStringLiteral("backbone"), q(info.backboneSha256), q(info.backbonePath)});
+            for (const HeadInfo &head : info.heads)
+                result.models.push_back({QStringLiteral("head"), q(head.sha256), q(head.path)});
+            result.preprocessing = q(Preprocessing{request.crop, info.inputSize}.name());
+            result.precision = q(info.precision);
+        } else { // SPAI alone: the scan's preprocessing and precision are SPAI's
+            result.preprocessing = QString::fromLatin1(kSpaiPreprocessing);
+            result.precision = q(detectors.spai->precision());
+        }
         if (detectors.spai)
             result.models.push_back({QStringLiteral("spai"), q(detectors.spai->sha256()), q(detectors.spai->path())});
-        result.preprocessing = q(Preprocessing{request.crop, info.inputSize}.name());
-        result.precision = q(info.precision);
         for (const std::string &root : request.roots)
             result.roots << QFileInfo(QString::fromStdString(root)).absoluteFilePath();
         QTextStream out(checked ? stderr : stdout); // rine-cli slurm prints its scripts on stdout
@@ -442,7 +449,8 @@ int runScanCommand(const QStringList &arguments, ScanCheck *checked)
     struct sigaction oldInt {}, oldTerm {};
     sigaction(SIGINT, &action, &oldInt);
     sigaction(SIGTERM, &action, &oldTerm);
-    ScanEngine engine(*detector, session.value()->database(), detectors.spai.get());
+    ScanEngine engine = detector ? ScanEngine(*detector, session.value()->database(), detectors.spai.get())
+                                 : ScanEngine(*detectors.spai, session.value()->database());
     auto outcome = engine.run(request, s_cancel, progress);
     sigaction(SIGINT, &oldInt, nullptr);
     sigaction(SIGTERM, &oldTerm, nullptr);
@@ -472,7 +480,8 @@ int runScanCommand(const QStringList &arguments, ScanCheck *checked)
         QTextStream(stderr) << "rine-cli scan: " << (o.cancelled ? "interrupted" : "done") << ": scan " << o.scanId
                             << (o.resumed ? " (resumed)" : "") << " in " << parser.value(db) << ": " << o.listed
                             << " files listed, " << o.examined << " examined in this run, " << o.inferred
-                            << " images through the backbone, " << o.fromCache << " from cached features, "
+                            << (detector ? " images through the backbone, " : " images scored by SPAI, ") << o.fromCache
+                            << " from cached features, "
                             << o.alreadyScored << " already scored; " << counts.join(QStringLiteral(", "))
                             << "; " << o.walkEvents << " walk events; " << duration(o.seconds) << Qt::endl;
         if (o.cancelled)

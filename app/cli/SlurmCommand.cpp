@@ -287,13 +287,14 @@ int runSubmit(const QStringList &arguments)
     if (const int checked = runScanCommand(QStringList{QStringLiteral("rine-cli scan")} + plan.scanArguments, &plan.check);
         checked != Success)
         return checked;
-    // The tasks load the backbone this check found (the default is looked up per machine).
-    if (!hasOption(plan.scanArguments, QStringLiteral("backbone")) && !plan.check.models.empty())
-        plan.scanArguments = QStringList{QStringLiteral("--backbone"), plan.check.models.front().path} + plan.scanArguments;
-    // And SPAI's file, when the scan runs SPAI (its default is looked up per machine too).
-    for (const ScanCheck::Model &model : plan.check.models)
+    // The tasks load the backbone this check found, and SPAI's file when the scan runs SPAI (their
+    // defaults are looked up per machine). A scan with SPAI alone has no backbone.
+    for (const ScanCheck::Model &model : plan.check.models) {
+        if (model.role == QLatin1String("backbone") && !hasOption(plan.scanArguments, QStringLiteral("backbone")))
+            plan.scanArguments = QStringList{QStringLiteral("--backbone"), model.path} + plan.scanArguments;
         if (model.role == QLatin1String("spai") && !hasOption(plan.scanArguments, QStringLiteral("spai-weights")))
             plan.scanArguments = QStringList{QStringLiteral("--spai-weights"), model.path} + plan.scanArguments;
+    }
     plan.rineCli = QCoreApplication::applicationFilePath();
     plan.scratch = parser.value(scratch);
 
@@ -474,7 +475,9 @@ int runStatus(const QStringList &arguments)
                     doneFiles += done;
                     totalFiles += total;
                     if (auto summary = database.value()->scanSummary(scan.id)) {
-                        QStringList models{summary->backboneSha256};
+                        QStringList models; // as the check listed them: no backbone with SPAI alone
+                        if (!summary->backboneSha256.isEmpty())
+                            models << summary->backboneSha256;
                         models << summary->headSha256s;
                         if (!summary->spaiSha256.isEmpty())
                             models << summary->spaiSha256;

@@ -28,6 +28,7 @@
 #include <QUrl>
 
 #include <algorithm>
+#include <optional>
 #include <QRegularExpression>
 
 #include <cmath>
@@ -139,6 +140,7 @@ struct Detail {
     bool tiles = false;
     int tileCount = 0;
     double tileLow = 0, tileHigh = 0;
+    bool spaiPatches = false; // SPAI's patches are drawn (numbered as in the patch table)
 };
 
 struct Thumbnails {
@@ -156,8 +158,9 @@ Result<DecodedImage> readRecorded(const FileReport &file, FileBytes &bytes)
     return decoded;
 }
 
+// spaiAlone: the scan ran SPAI alone; there is no RINE region or tile map to draw.
 Detail makeDetail(const FileReport &file, const QString &preprocessing, const std::shared_ptr<Detector> &detector,
-                  bool detectorMatches, const std::atomic<bool> &cancel)
+                  bool detectorMatches, bool spaiAlone, const std::atomic<bool> &cancel)
 {
     Detail d;
     d.file = file;
@@ -170,9 +173,11 @@ Detail makeDetail(const FileReport &file, const QString &preprocessing, const st
     }
     const DecodedImage *decoded = &*image.decoded;
     const Preprocessing scored = Preprocessing::fromName(toStd(preprocessing)).value_or(Preprocessing{});
-    std::vector<CropRegion> regions = scored.regions(decoded->width, decoded->height);
+    std::vector<CropRegion> regions;
+    if (!spaiAlone)
+        regions = scored.regions(decoded->width, decoded->height);
     QStringList labels; // TextureCrop: each kept window once, numbered by rank, as the case recorded them
-    if (scored.crop == CropMode::Texture) {
+    if (!spaiAlone && scored.crop == CropMode::Texture) {
         if (!file.scores.empty())
             for (const KeptWindow &k : distinctWindows(file.scores.front().windows)) {
                 regions.push_back(k.region);
@@ -182,7 +187,9 @@ Detail makeDetail(const FileReport &file, const QString &preprocessing, const st
             regions.push_back(centerCropRegion(decoded->width, decoded->height, scored.inputSize));
     }
     std::optional<TileScores> tiles;
-    if (detector && detectorMatches) {
+    if (spaiAlone) {
+        // SPAI's patches and their weights are in the table below the picture.
+    } else if (detector && detectorMatches) {
         auto scored = scoreTiles(*detector, decoded->rgb, 8, cancel);
         if (scored && !scored->cancelled) {
             tiles = scored.value();
@@ -217,24 +224,54 @@ Detail makeDetail(const FileReport &file, const QString &preprocessing, const st
             p.fillRect(toPicture.mapRect(QRectF(cell.left, cell.top, w, hgt)), probabilityColour(tiles->probabilities[i], 120));
         }
     }
+    QFont font = p.font();
+    font.setPixelSize(std::max(12, picture.width() / 45));
+    font.setBold(true);
+    p.setFont(font);
+    auto label = [&](const QRectF &box, const QString &text, const QColor &colour) {
+        const QRectF area = p.boundingRect(QRectF(box.topLeft(), QSizeF(1, 1)), Qt::AlignLeft | Qt::AlignTop | Qt::TextDontClip,
+                                           text).adjusted(-3, -1, 3, 1).translated(3, 1);
+        p.fillRect(area, QColor(0, 0, 0, 170));
+        p.setPen(colour);
+        p.drawText(area, Qt::AlignCenter, text);
+    };
+    // SPAI's patches where no tile map is drawn (the two colourings would mix), as Inspect draws
+    // them: colour the patch's own score alone, opacity its share of the attention; numbered
+    // as in the patch table. The case records them in SPAI's padded coordinates.
+    if (!tiles && file.spai && !file.spai->patches.empty()) {
+        d.spaiPatches = true;
+        const SpaiLayout pads = spaiLayout(decoded->width, decoded->height, SpaiConfig::published());
+        const QRectF storedArea(0, 0, decoded->width, decoded->height);
+        const auto &patches = file.spai->patches;
+        double strongest = 0;
+        for (const SpaiPatchScore &patch : patches)
+            strongest = std::max(strongest, patch.attentionMean);
+        const int side = int(SpaiConfig::published().imageSize);
+        for (const SpaiPatchScore &patch : patches) {
+            const QRectF stored = QRectF(patch.left - pads.padLeft, patch.top - pads.padTop, side, side).intersected(storedArea);
+            const double solo = 1.0 / (1.0 + std::exp(-patch.soloLogit));
+            const double weight = strongest > 0 ? patch.attentionMean / strongest : 0;
+            p.setPen(QPen(QColor(255, 255, 255, 200), 1));
+            p.setBrush(probabilityColour(solo, 20 + int(std::lround(90 * weight)))); // lighter than Inspect: five-crop patches overlap
+            p.drawRect(toPicture.mapRect(stored));
+        }
+        p.setBrush(Qt::NoBrush);
+        if (patches.size() <= 64) // beyond, the numbers would hide the picture
+            for (std::size_t k = 0; k < patches.size(); ++k) {
+                const QRectF stored = QRectF(patches[k].left - pads.padLeft, patches[k].top - pads.padTop, side, side)
+                                          .intersected(storedArea);
+                label(toPicture.mapRect(stored), QString::number(k + 1), Qt::white);
+            }
+    }
     QPen pen(QColor(0xff, 0xd0, 0x00), std::max(2, picture.width() / 250), Qt::DashLine);
     p.setPen(pen);
     p.setBrush(Qt::NoBrush);
     for (const CropRegion &region : regions)
         p.drawRect(toPicture.mapRect(QRectF(region.left, region.top, region.size, region.size)));
-    QFont font = p.font();
-    font.setPixelSize(std::max(12, picture.width() / 45));
-    font.setBold(true);
-    p.setFont(font);
-    for (int i = 0; i < labels.size(); ++i) {
-        const QRectF box = toPicture.mapRect(QRectF(regions[std::size_t(i)].left, regions[std::size_t(i)].top,
-                                                    regions[std::size_t(i)].size, regions[std::size_t(i)].size));
-        const QRectF text = p.boundingRect(QRectF(box.topLeft(), QSizeF(1, 1)), Qt::AlignLeft | Qt::AlignTop | Qt::TextDontClip,
-                                           labels[i]).adjusted(-3, -1, 3, 1).translated(3, 1);
-        p.fillRect(text, QColor(0, 0, 0, 170));
-        p.setPen(QColor(0xff, 0xd0, 0x00));
-        p.drawText(text, Qt::AlignCenter, labels[i]);
-    }
+    for (int i = 0; i < labels.size(); ++i)
+        label(toPicture.mapRect(QRectF(regions[std::size_t(i)].left, regions[std::size_t(i)].top,
+                                       regions[std::size_t(i)].size, regions[std::size_t(i)].size)),
+              labels[i], QColor(0xff, 0xd0, 0x00));
     p.end();
     d.picture = picture;
     return d;
@@ -255,24 +292,35 @@ QString modelName(const QList<KnownModel> &known, const QString &sha, const QStr
 }
 
 // The document: HTML laid out by QTextDocument, then drawn page by page with a footer.
-// SPAI's part of "Methods and limits", for scans that ran it.
-QString spaiMethods()
+// SPAI's part of "Methods and limits", for scans that ran it (alone: the scan's only detector).
+QString spaiMethods(bool alone)
 {
-    return QObject::tr(
-        "<p><b>The second detector.</b> SPAI (Karageorgiou et al., \"Any-Resolution AI-Generated Image Detection by "
+    QString text = alone ? QObject::tr("<p><b>What the score is.</b> ") : QObject::tr("<p><b>The second detector.</b> ");
+    text += QObject::tr(
+        "SPAI (Karageorgiou et al., \"Any-Resolution AI-Generated Image Detection by "
         "Spectral Learning\", CVPR 2025, from RINE's group) scores the image at its own resolution: every "
         "non-overlapping 224 x 224 patch (an image with fewer than 4 patches: five overlapping crops; a side under "
         "224 px: padded by reflection) goes through a ViT-B/16 pretrained by masked frequency modelling, as it is and "
         "with its low and high spatial frequencies separated. How far each patch departs from the spectral "
         "distribution of real images gives a vector; an attention over the patches weighs them into one logit, and "
-        "the probability shown is its sigmoid. Each patch's attention weight and its score alone are reported.</p>"
+        "the probability shown is its sigmoid. Each patch's attention weight and its score alone are reported.</p>");
+    if (alone)
+        text += QObject::tr("<p><b>What it is not.</b> It is not a calibrated probability for images unlike the "
+                            "training data, and it is not proof. A verdict depends on the threshold chosen; "
+                            "probabilities near the threshold are reported as inconclusive.</p>");
+    text += QObject::tr(
         "<p><b>SPAI's limits.</b> The published weights were trained on latent-diffusion images against real "
         "photographs (COCO, LSUN); they detect many recent diffusion models that RINE's ProGAN-trained heads miss, but "
-        "are not calibrated for every generator, and the same recompression, resizing and filtering caveats apply. "
-        "Its cost grows with the image's area. Both detectors are given the same threshold and band.</p>"
-        "<p><b>When the detectors disagree.</b> RINE and SPAI look at different evidence (CLIP's intermediate "
-        "representations of one crop; the spectrum of every patch) and fail on different generators. A file one "
-        "calls generated and the other real is flagged; neither score settles it alone.</p>");
+        "are not calibrated for every generator, and the same recompression, resizing and filtering caveats apply "
+        "(recompression, resizing, heavy filtering and screenshots can flip verdicts either way). Its cost grows with "
+        "the image's area.</p>");
+    if (!alone)
+        text += QObject::tr(
+            "<p><b>When the detectors disagree.</b> Both detectors are given the same threshold and band. RINE and SPAI "
+            "look at different evidence (CLIP's intermediate representations of one crop; the spectrum of every "
+            "patch) and fail on different generators. A file one calls generated and the other real is flagged; "
+            "neither score settles it alone.</p>");
+    return text;
 }
 
 // RINE (its first head) and SPAI call the file differently: one generated, the other real.
@@ -389,6 +437,17 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
     if (request.pdfPath.isEmpty())
         return outcome;
 
+    // Which detectors the scan ran: RINE (its heads), SPAI beside it, or SPAI alone. A file's
+    // verdict in the summary, the histogram and the table is its first head's, or SPAI's alone.
+    const bool withSpai = !s.spaiSha256.isEmpty();
+    const bool spaiAlone = withSpai && s.headSha256s.isEmpty();
+    const bool both = withSpai && !spaiAlone;
+    auto primary = [&](const FileReport &f) -> std::optional<double> {
+        if (spaiAlone)
+            return f.spai ? std::optional<double>(f.spai->probability) : std::nullopt;
+        return f.scores.empty() ? std::nullopt : std::optional<double>(f.scores.front().probability);
+    };
+
     // Block importance of the head that scored the scan.
     std::vector<double> importance;
     const bool detectorMatches = detector && q(detector->info().backboneSha256) == s.backboneSha256 &&
@@ -419,11 +478,10 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
     // Counts and probabilities under the rule.
     std::map<QString, int> statusCounts;
     int fake = 0, real = 0, inconclusive = 0, unscored = 0;
-    // SPAI's verdicts under the same rule, and where the two detectors call a file differently.
-    const bool withSpai = !s.spaiSha256.isEmpty();
+    // SPAI's verdicts beside RINE's under the same rule, and where the two call a file differently.
     int spaiFake = 0, spaiReal = 0, spaiInconclusive = 0, spaiUnscored = 0, disagree = 0;
     for (const FileReport &f : scan->files) {
-        if (!withSpai)
+        if (!both)
             break;
         if (!f.spai) {
             ++spaiUnscored;
@@ -438,11 +496,12 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
     std::vector<double> probabilities;
     for (const FileReport &f : scan->files) {
         ++statusCounts[f.status];
-        if (f.scores.empty()) {
+        const std::optional<double> scored = primary(f);
+        if (!scored) {
             ++unscored;
             continue;
         }
-        const double p = f.scores.front().probability;
+        const double p = *scored;
         probabilities.push_back(p);
         switch (request.rule.of(p)) {
         case Verdict::Fake: ++fake; break;
@@ -469,7 +528,7 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
         if (cancel.load())
             return R::failure("cancelled: no report was written");
         tell(QObject::tr("Thumbnails"), ++index, int(scan->files.size()));
-        if (!withThumbnails || f.scores.empty())
+        if (!withThumbnails || !primary(f))
             continue;
         FileBytes bytes;
         auto decoded = readRecorded(f, bytes);
@@ -489,7 +548,7 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
             outcome.notes << QObject::tr("%1: not a file of this scan; no detail page.").arg(request.detailPaths[i]);
             continue;
         }
-        details.push_back(makeDetail(*found, s.preprocessing, detector, detectorMatches, cancel));
+        details.push_back(makeDetail(*found, s.preprocessing, detector, detectorMatches, spaiAlone, cancel));
     }
     tell(QObject::tr("Writing the PDF"), 0, 1);
 
@@ -544,14 +603,20 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
                                            .arg(q(s.runtime.appVersion), q(s.runtime.libtorch), q(s.runtime.opencv), q(s.runtime.qt))));
     row(QObject::tr("Device and precision"), h(q(s.runtime.device) + QStringLiteral(", ") + s.precision
                                                   + QStringLiteral(" (") + q(s.runtime.backboneDtype) + QStringLiteral(")")));
-    const QString backbonePath = database.modelPath(s.backboneSha256);
-    row(QObject::tr("Backbone"), h(modelName(known, s.backboneSha256, backbonePath)) + QStringLiteral("<br>") + hashHtml(s.backboneSha256));
-    for (const QString &head : s.headSha256s)
-        row(QObject::tr("RINE head"), h(modelName(known, head, database.modelPath(head))) + QStringLiteral("<br>") + hashHtml(head));
-    row(QObject::tr("Preprocessing"),
-        h(Preprocessing::fromName(toStd(s.preprocessing))
-              ? q(Preprocessing::fromName(toStd(s.preprocessing))->describe())
-              : QObject::tr("%1 (not known to this version)").arg(s.preprocessing)));
+    if (spaiAlone) {
+        row(QObject::tr("Detectors"), h(QObject::tr("SPAI alone (RINE was not run)")));
+    } else {
+        const QString backbonePath = database.modelPath(s.backboneSha256);
+        row(QObject::tr("Backbone"),
+            h(modelName(known, s.backboneSha256, backbonePath)) + QStringLiteral("<br>") + hashHtml(s.backboneSha256));
+        for (const QString &head : s.headSha256s)
+            row(QObject::tr("RINE head"),
+                h(modelName(known, head, database.modelPath(head))) + QStringLiteral("<br>") + hashHtml(head));
+        row(QObject::tr("Preprocessing"),
+            h(Preprocessing::fromName(toStd(s.preprocessing))
+                  ? q(Preprocessing::fromName(toStd(s.preprocessing))->describe())
+                  : QObject::tr("%1 (not known to this version)").arg(s.preprocessing)));
+    }
     if (withSpai) {
         row(QObject::tr("SPAI"), h(modelName(known, s.spaiSha256, database.modelPath(s.spaiSha256))) + QStringLiteral("<br>")
                                      + hashHtml(s.spaiSha256));
@@ -561,7 +626,7 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
                   .arg(QString::fromLatin1(kSpaiPreprocessing), s.spaiPrecision,
                        QString::fromLatin1(kSpaiDevice).toUpper())));
     }
-    row(QObject::tr("Verdict rule"), h(request.rule.describe()) + (withSpai ? h(QObject::tr(" (both detectors)")) : QString()));
+    row(QObject::tr("Verdict rule"), h(request.rule.describe()) + (both ? h(QObject::tr(" (both detectors)")) : QString()));
     html += QStringLiteral("</table>");
     html += QObject::tr("<p class=\"muted\">Every file is identified by the SHA-256 of the exact bytes that were scored. "
                         "With the same bytes, the same weight files (by SHA-256) and the same preprocessing, the scores "
@@ -576,7 +641,9 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
                 .arg(inconclusive)
                 .arg(real)
                 .arg(unscored);
-    if (withSpai)
+    if (spaiAlone)
+        html += QObject::tr("<p>Those verdicts are SPAI's: this scan ran SPAI alone.</p>");
+    if (both)
         html += QObject::tr("<p>Those verdicts are RINE's. SPAI's, under the same rule: <b>%1 fake</b>, <b>%2 "
                             "inconclusive</b>, <b>%3 real</b>, %4 not scored. <b>The detectors disagree on %5 "
                             "file(s)</b> (one calls it generated, the other real): they fail on different "
@@ -604,9 +671,9 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
     html += QStringLiteral("<table width=\"100%\" cellspacing=\"0\" border=\"1\" style=\"border-collapse: collapse; "
                            "border-color: #bbb\"><thead><tr><th>%1</th><th>%2</th><th>%3</th><th>%4</th>%5</tr></thead>")
                 .arg(QString(), QObject::tr("File, folder, SHA-256 of the bytes scored"),
-                     withSpai ? QObject::tr("RINE probability") : QObject::tr("Probability"),
-                     withSpai ? QObject::tr("RINE verdict") : QObject::tr("Verdict"),
-                     withSpai ? QObject::tr("<th>SPAI probability</th><th>SPAI verdict</th>") : QString());
+                     spaiAlone ? QObject::tr("SPAI probability") : both ? QObject::tr("RINE probability") : QObject::tr("Probability"),
+                     spaiAlone ? QObject::tr("SPAI verdict") : both ? QObject::tr("RINE verdict") : QObject::tr("Verdict"),
+                     both ? QObject::tr("<th>SPAI probability</th><th>SPAI verdict</th>") : QString());
     int thumbIndex = 0;
     for (const FileReport &f : scan->files) {
         QString picture;
@@ -617,11 +684,11 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
             const QSize shown = t->second.size().scaled(40, 40, Qt::KeepAspectRatio);
             picture = QStringLiteral("<img src=\"%1\" width=\"%2\" height=\"%3\">").arg(url).arg(shown.width()).arg(shown.height());
         }
-        const bool scored = !f.scores.empty();
-        const QString verdict = scored ? verdictName(request.rule.of(f.scores.front().probability))
+        const std::optional<double> scored = primary(f);
+        const QString verdict = scored ? verdictName(request.rule.of(*scored))
                                        : QStringLiteral("%1 (%2)").arg(verdictName(Verdict::None), f.status);
         QString spaiCells;
-        if (withSpai)
+        if (both)
             spaiCells = f.spai ? QStringLiteral("<td align=\"right\">%1</td><td>%2%3</td>")
                                      .arg(QString::number(f.spai->probability, 'f', 4),
                                           h(verdictName(request.rule.of(f.spai->probability))),
@@ -632,7 +699,7 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
         html += QStringLiteral("<tr><td width=\"46\">%1</td><td>%2<br><span class=\"muted\" style=\"font-size: 7pt\">%3</span>"
                                "<br>%4</td><td align=\"right\">%5</td><td>%6</td>%7</tr>")
                     .arg(picture, h(QFileInfo(f.path).fileName()), h(QFileInfo(f.path).path()), hashHtml(f.sha256),
-                         scored ? QString::number(f.scores.front().probability, 'f', 4) : QString(), h(verdict), spaiCells);
+                         scored ? QString::number(*scored, 'f', 4) : QString(), h(verdict), spaiCells);
     }
     html += QStringLiteral("</table>");
 
@@ -648,7 +715,7 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
                         .arg(score.probability, 0, 'f', 4)
                         .arg(score.logit, 0, 'f', 4)
                         .arg(verdictName(request.rule.of(score.probability)), h(score.scoredAt), h(score.device));
-        } else {
+        } else if (!(spaiAlone && f.spai)) {
             html += QObject::tr("<p><b>Not scored</b> (%1): %2</p>").arg(h(f.status), h(f.error));
         }
         if (f.spai) {
@@ -667,7 +734,8 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
             document.addResource(QTextDocument::ImageResource, QUrl(url), d.picture);
             const QSize shown = d.picture.size().scaled(420, 330, Qt::KeepAspectRatio);
             html += QStringLiteral("<p><img src=\"%1\" width=\"%2\" height=\"%3\"><br>").arg(url).arg(shown.width()).arg(shown.height());
-            html += f.scores.empty() || f.scores.front().windows.empty()
+            html += spaiAlone ? QObject::tr("<span class=\"muted\">SPAI scored all of the image, patch by patch.")
+                    : f.scores.empty() || f.scores.front().windows.empty()
                         ? QObject::tr("<span class=\"muted\">Dashed: the %1 region the model analysed.").arg(h(s.preprocessing))
                         : QObject::tr("<span class=\"muted\">Dashed: the windows TextureCrop kept (%1), numbered by "
                                       "rank.").arg(h(s.preprocessing));
@@ -677,6 +745,10 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
                             .arg(d.tileCount)
                             .arg(d.tileLow, 0, 'f', 3)
                             .arg(d.tileHigh, 0, 'f', 3);
+            if (d.spaiPatches)
+                html += QObject::tr(" SPAI's patches, numbered as in the table below: the colour is the patch's own "
+                                    "score alone (blue: real, white: 0.5, red: generated), the opacity its share of "
+                                    "SPAI's attention.");
             html += QStringLiteral("</span></p>");
         }
         for (const QString &note : d.notes)
@@ -753,33 +825,34 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
                     .arg(facts.isEmpty() ? QObject::tr("No EXIF, no C2PA, no generator traces found.") : facts);
     }
 
-    // Methods and limits
-    html += QObject::tr(
-        "<h2 style=\"page-break-before: always\">Methods and limits</h2>"
-        "<p><b>What the score is.</b> RINE (Koutlis and Papadopoulos, \"Leveraging Representations from Intermediate "
-        "Encoder-Blocks for Synthetic Image Detection\", ECCV 2024) passes a 224 x 224 crop of the image, without "
-        "resizing, through OpenAI's CLIP ViT-L/14, takes the class token of every transformer block, and lets a small "
-        "trained head weigh the blocks and output a logit. The probability shown is the sigmoid of that logit: the "
-        "detector's score that the image was made by a generative model.</p>"
-        "<p><b>What it is not.</b> It is not a calibrated probability for images unlike the head's training data, and "
-        "it is not proof. A verdict depends on the threshold chosen; probabilities near the threshold are reported "
-        "as inconclusive.</p>"
-        "<p><b>Known failure modes.</b> Recompression (social media, messaging apps), resizing, heavy filtering and "
-        "screenshots change the traces the detector relies on and can flip verdicts either way; generators unlike "
-        "those in the training data (the published heads were trained on ProGAN images) may go undetected; real "
-        "photographs that were edited, upscaled or denoised by neural tools may score as generated. Only the analysed "
-        "region enters the score: the tile map shows how the score varies over the rest of the image.</p>"
-        "%2"
-        "<p><b>Metadata</b> (EXIF, PNG text, XMP, C2PA) is reported as found. It is easily removed or forged, is not "
-        "part of the score, and a C2PA manifest's signature is not validated by this software.</p>"
-        "%1")
-        .arg(database.readOnly()
-                 ? QObject::tr("<p><b>Integrity.</b> The case database was opened read-only (it was received from "
-                               "another installation, or its audit log does not verify), so this report is <b>not</b> "
-                               "recorded in its audit log; its SHA-256 is printed by the program that wrote it.</p>")
-                 : QObject::tr("<p><b>Integrity.</b> This report, and each export, is recorded with its SHA-256 in the "
-                               "case database's audit log, whose entries are chained by hash.</p>"),
-             withSpai ? spaiMethods() : QString());
+    // Methods and limits: RINE's where it ran, SPAI's where it ran.
+    html += QObject::tr("<h2 style=\"page-break-before: always\">Methods and limits</h2>");
+    if (!spaiAlone)
+        html += QObject::tr(
+            "<p><b>What the score is.</b> RINE (Koutlis and Papadopoulos, \"Leveraging Representations from Intermediate "
+            "Encoder-Blocks for Synthetic Image Detection\", ECCV 2024) passes a 224 x 224 crop of the image, without "
+            "resizing, through OpenAI's CLIP ViT-L/14, takes the class token of every transformer block, and lets a small "
+            "trained head weigh the blocks and output a logit. The probability shown is the sigmoid of that logit: the "
+            "detector's score that the image was made by a generative model.</p>"
+            "<p><b>What it is not.</b> It is not a calibrated probability for images unlike the head's training data, and "
+            "it is not proof. A verdict depends on the threshold chosen; probabilities near the threshold are reported "
+            "as inconclusive.</p>"
+            "<p><b>Known failure modes.</b> Recompression (social media, messaging apps), resizing, heavy filtering and "
+            "screenshots change the traces the detector relies on and can flip verdicts either way; generators unlike "
+            "those in the training data (the published heads were trained on ProGAN images) may go undetected; real "
+            "photographs that were edited, upscaled or denoised by neural tools may score as generated. Only the analysed "
+            "region enters the score: the tile map shows how the score varies over the rest of the image.</p>");
+    if (withSpai)
+        html += spaiMethods(spaiAlone);
+    html += QObject::tr("<p><b>Metadata</b> (EXIF, PNG text, XMP, C2PA) is reported as found. It is easily removed or "
+                        "forged, is not part of the score, and a C2PA manifest's signature is not validated by this "
+                        "software.</p>");
+    html += database.readOnly()
+              ? QObject::tr("<p><b>Integrity.</b> The case database was opened read-only (it was received from "
+                            "another installation, or its audit log does not verify), so this report is <b>not</b> "
+                            "recorded in its audit log; its SHA-256 is printed by the program that wrote it.</p>")
+              : QObject::tr("<p><b>Integrity.</b> This report, and each export, is recorded with its SHA-256 in the "
+                            "case database's audit log, whose entries are chained by hash.</p>");
     if (!outcome.notes.isEmpty()) {
         html += QObject::tr("<h3>Notes on this report</h3><ul>");
         for (const QString &note : outcome.notes)

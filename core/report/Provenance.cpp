@@ -11,24 +11,28 @@ namespace rine {
 
 QJsonObject modelJson(const ModelInfo &m)
 {
-    const HeadInfo &head = m.heads.front();
-    return QJsonObject{
+    QJsonObject o{
         {QStringLiteral("blocks"), m.blocks},
         {QStringLiteral("width"), m.width},
         {QStringLiteral("heads"), m.attentionHeads},
         {QStringLiteral("patch"), m.patch},
         {QStringLiteral("input_size"), m.inputSize},
-        {QStringLiteral("nproj"), head.nproj},
-        {QStringLiteral("proj_dim"), head.projDim},
         {QStringLiteral("backbone_path"), q(m.backbonePath)},
         {QStringLiteral("backbone_sha256"), q(m.backboneSha256)},
         {QStringLiteral("backbone_format"), q(m.backboneFormat)},
-        {QStringLiteral("head_path"), q(head.path)},
-        {QStringLiteral("head_sha256"), q(head.sha256)},
-        {QStringLiteral("block_importance"), numbersJson(head.blockImportance)},
-        {QStringLiteral("block_importance_meaning"),
-         QStringLiteral("softmax(alpha) over blocks, averaged over the projection dimension; the same for every image")},
     };
+    if (m.heads.empty()) // the backbone alone (training): no head to describe
+        return o;
+    const HeadInfo &head = m.heads.front();
+    o.insert(QStringLiteral("nproj"), head.nproj);
+    o.insert(QStringLiteral("proj_dim"), head.projDim);
+    o.insert(QStringLiteral("head_path"), q(head.path));
+    o.insert(QStringLiteral("head_sha256"), q(head.sha256));
+    o.insert(QStringLiteral("block_importance"), numbersJson(head.blockImportance));
+    o.insert(QStringLiteral("block_importance_meaning"),
+             QStringLiteral("softmax(alpha) over blocks, averaged over the projection dimension; the same for every "
+                            "image"));
+    return o;
 }
 
 QJsonObject provenanceJson(const ModelInfo &m, CropMode crop)

@@ -41,6 +41,11 @@ QByteArray scanToJson(const ScanExport &scan, const VerdictRule &rule)
     QJsonObject counts;
     for (const FileReport &f : scan.files)
         counts[f.status] = counts.value(f.status).toInt() + 1;
+    QJsonArray detectors; // a scan with SPAI alone has no backbone or heads
+    if (!s.headSha256s.isEmpty())
+        detectors.append(QStringLiteral("rine"));
+    if (!s.spaiSha256.isEmpty())
+        detectors.append(QStringLiteral("spai"));
     for (const FileReport &f : scan.files) {
         QJsonArray scores;
         for (const FileReport::Score &score : f.scores) {
@@ -94,7 +99,8 @@ QByteArray scanToJson(const ScanExport &scan, const VerdictRule &rule)
                      {QStringLiteral("images_inferred"), s.scan.imagesInferred},
                      {QStringLiteral("settings"), QJsonDocument::fromJson(s.scan.settingsJson.toUtf8()).object()}}},
         {QStringLiteral("models"),
-         QJsonObject{{QStringLiteral("backbone_sha256"), s.backboneSha256},
+         QJsonObject{{QStringLiteral("detectors"), detectors},
+                     {QStringLiteral("backbone_sha256"), orNull(s.backboneSha256)},
                      {QStringLiteral("head_sha256s"), heads},
                      {QStringLiteral("preprocessing"), s.preprocessing},
                      {QStringLiteral("precision"), s.precision},
@@ -158,6 +164,8 @@ QByteArray scanToCsv(const ScanExport &scan, const VerdictRule &rule)
     // A scan that ran SPAI: one more row per scored file (SPAI's), and a last column naming
     // each row's detector.
     const bool spai = !scan.summary.spaiSha256.isEmpty();
+    // SPAI alone (no heads): a file's row is SPAI's, or one unscored row.
+    const bool spaiAlone = spai && scan.summary.headSha256s.isEmpty();
     QStringList header{QStringLiteral("path"),        QStringLiteral("sha256"),          QStringLiteral("size"),
                              QStringLiteral("mtime"),       QStringLiteral("status"),          QStringLiteral("error"),
                              QStringLiteral("format"),      QStringLiteral("width"),           QStringLiteral("height"),
@@ -169,7 +177,7 @@ QByteArray scanToCsv(const ScanExport &scan, const VerdictRule &rule)
                              QStringLiteral("case_chain_head"), QStringLiteral("windows")};
     if (spai)
         header << QStringLiteral("detector");
-    const QString rine = spai ? QStringLiteral(",rine") : QString();
+    const QString rine = spaiAlone ? QStringLiteral(",spai") : spai ? QStringLiteral(",rine") : QString();
     const QString threshold = number(rule.threshold), band = number(rule.band);
     // The case's state when exported, on every row: a row copied elsewhere still says it.
     const QString integrity = csvCell(integrityStateName(scan.integrity.state), true) + QLatin1Char(',')
@@ -189,7 +197,7 @@ QByteArray scanToCsv(const ScanExport &scan, const VerdictRule &rule)
                                  f.width ? QString::number(f.width) : QString(),
                                  f.height ? QString::number(f.height) : QString(),
                                  csvCell(f.warnings.join(QStringLiteral("; ")), true)};
-        if (f.scores.empty()) {
+        if (f.scores.empty() && !(spaiAlone && f.spai)) {
             out += (common + QStringList{csvCell(scan.summary.backboneSha256, true), QString(),
                                          csvCell(scan.summary.preprocessing, true),
                                          csvCell(scan.summary.precision, true), QString(), QString(),
@@ -197,7 +205,8 @@ QByteArray scanToCsv(const ScanExport &scan, const VerdictRule &rule)
                        .join(QLatin1Char(','))
                        .toUtf8()
                  + rine.toUtf8() + "\r\n";
-            continue;
+            if (!f.spai)
+                continue;
         }
         for (const FileReport::Score &score : f.scores)
             out += (common + QStringList{csvCell(scan.summary.backboneSha256, true), csvCell(score.headSha256, true),

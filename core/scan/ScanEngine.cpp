@@ -222,6 +222,7 @@ private:
     std::atomic<bool> m_saturated{false};
 };
 
+// inputSize: RINE's crop side; 0 when the scan runs SPAI alone (no crops are made).
 Work examine(const WalkEntry &entry, qint64 fileId, const ScanRequest &request, const DecodeLimits &limits,
              DecodeGate &gate, int inputSize, const std::unordered_set<std::string> &known,
              const std::unordered_set<std::string> &cached, std::unordered_set<std::string> &claimed,
@@ -318,6 +319,8 @@ Work examine(const WalkEntry &entry, qint64 fileId, const ScanRequest &request, 
                 return work;
             }
         }
+        if (inputSize == 0)
+            return work; // SPAI alone: its score is all this file needs
         CropPlan plan = Preprocessing{request.crop, inputSize}.plan(image->rgb);
         work.warnings.insert(work.warnings.end(), plan.warnings.begin(), plan.warnings.end());
         for (std::size_t w = 0; w < plan.entropies.size(); ++w)
@@ -335,16 +338,14 @@ Work examine(const WalkEntry &entry, qint64 fileId, const ScanRequest &request, 
 // The consumer side: batches decoded images through the detector and builds the commits.
 class Committer {
 public:
-    Committer(Detector &detector, CaseDatabase &database, qint64 scanId, const ScanRequest &request,
-              ScanOutcome &outcome, std::string spaiSha256, std::string spaiPrecision)
+    // detector: RINE, or null when the scan runs SPAI alone.
+    Committer(Detector *detector, CaseDatabase &database, qint64 scanId, const ScanRequest &request,
+              ScanOutcome &outcome, const ScanSettings &settings, ScanRuntime runtime)
         : m_detector(detector), m_database(database), m_scanId(scanId), m_request(request), m_outcome(outcome),
-          m_spaiSha256(std::move(spaiSha256)), m_spaiPrecision(std::move(spaiPrecision)),
-          m_backbone(detector.info().backboneSha256),
-          m_preprocessing(Preprocessing{request.crop, detector.info().inputSize}.name()),
-          m_runtime(scanRuntime(detector.info()))
+          m_spaiSha256(settings.spaiSha256), m_spaiPrecision(settings.spaiPrecision),
+          m_backbone(settings.backboneSha256), m_preprocessing(settings.preprocessing), m_runtime(std::move(runtime)),
+          m_heads(settings.headSha256s)
     {
-        for (const HeadInfo &head : detector.info().heads)
-            m_heads.push_back(head.sha256);
     }
 
     std::size_t done() const { return m_done; }
@@ -405,13 +406,23 @@ public:
         for (const Work &work : m_decoded)
             if (work.spai)
                 m_pendingPatches += work.spai->patches.size();
+        if (!m_detector) { // SPAI alone: the images are scored already
+            for (Work &work : m_decoded) {
+                addSpaiScore(work);
+                addContent(work, work.warnings.empty() ? FileStatus::Scored : FileStatus::Degraded, {});
+            }
+            m_batch.imagesInferred += qint64(m_decoded.size());
+            m_outcome.inferred += m_decoded.size();
+            m_decoded.clear();
+            return true;
+        }
         std::vector<const std::uint8_t *> crops;
         for (const Work &work : m_decoded)
             for (const auto &crop : work.crops)
                 crops.push_back(crop.data());
-        auto features = m_detector.features(crops);
+        auto features = m_detector->features(crops);
         Result<std::vector<std::vector<CropScore>>> scores =
-            features ? m_detector.scoreFeatures(features.value())
+            features ? m_detector->scoreFeatures(features.value())
                      : Result<std::vector<std::vector<CropScore>>>::failure(features.error());
         if (!scores) {
             // The model failed on this batch (out of memory on the device, say): the files
@@ -439,17 +450,7 @@ public:
                 m_batch.features.push_back(std::move(record));
             }
             next += count;
-            if (work.spai) {
-                ScoreRecord record;
-                record.detector = "spai";
-                record.sha256 = work.sha256;
-                record.headSha256 = m_spaiSha256;
-                record.spaiPrecision = m_spaiPrecision;
-                record.logit = work.spai->logit;
-                record.probability = work.spai->probability;
-                record.patches = std::move(work.spai->patches);
-                m_batch.scores.push_back(std::move(record));
-            }
+            addSpaiScore(work);
             addContent(work, work.warnings.empty() ? FileStatus::Scored : FileStatus::Degraded, {});
         }
         m_batch.imagesInferred += qint64(m_decoded.size());
@@ -482,7 +483,7 @@ private:
             resolve(work, FileStatus::Failed, features.error());
             return true;
         }
-        auto scores = m_detector.scoreFeatures(features.value());
+        auto scores = m_detector->scoreFeatures(features.value());
         if (!scores) {
             resolve(work, FileStatus::Failed, work.path + ": " + scores.error());
             return true;
@@ -510,6 +511,21 @@ private:
         for (std::size_t w = 0; w < windows.size(); ++w)
             windows[w].logit = scores[first + w].logit;
         return windows;
+    }
+
+    void addSpaiScore(Work &work)
+    {
+        if (!work.spai)
+            return;
+        ScoreRecord record;
+        record.detector = "spai";
+        record.sha256 = work.sha256;
+        record.headSha256 = m_spaiSha256;
+        record.spaiPrecision = m_spaiPrecision;
+        record.logit = work.spai->logit;
+        record.probability = work.spai->probability;
+        record.patches = std::move(work.spai->patches);
+        m_batch.scores.push_back(std::move(record));
     }
 
     void addScore(const std::string &sha256, std::size_t head, const CropScore &score, bool fromCache,
@@ -560,7 +576,7 @@ private:
         ++m_pendingDone;
     }
 
-    Detector &m_detector;
+    Detector *m_detector; // null: SPAI alone
     CaseDatabase &m_database;
     const qint64 m_scanId;
     const ScanRequest &m_request;
@@ -569,7 +585,7 @@ private:
     const std::string m_spaiPrecision;
     const std::string m_backbone, m_preprocessing;
     const ScanRuntime m_runtime;
-    std::vector<std::string> m_heads;
+    const std::vector<std::string> m_heads;
     std::vector<Work> m_decoded;
     CommitBatch m_batch;
     std::size_t m_pendingDone = 0, m_done = 0;
@@ -660,34 +676,61 @@ double spaiEtaSeconds(const SpaiEta &eta)
     return (inHandLeft + std::max(0.0, notBegun * perFile - awaiting)) / rate;
 }
 
+ScanRuntime spaiScanRuntime(const SpaiDetector &spai)
+{
+    return {RINE_VERSION " (" RINE_GIT_DESCRIBE ")", libtorchVersion(), opencvVersion(), qVersion(), kSpaiDevice,
+            spai.precision() == "bf16" ? "bfloat16" : "float32", spai.precision()};
+}
+
 ScanEngine::ScanEngine(Detector &detector, CaseDatabase &database, const SpaiDetector *spai)
-    : m_detector(detector), m_database(database), m_spai(spai)
+    : m_detector(&detector), m_database(database), m_spai(spai)
 {
 }
+
+ScanEngine::ScanEngine(const SpaiDetector &spai, CaseDatabase &database) : m_database(database), m_spai(&spai) {}
 
 Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomic<bool> &cancel,
                                     const Progress &progress)
 {
     using R = Result<ScanOutcome>;
     const auto started = Clock::now();
-    const ModelInfo &model = m_detector.info();
     ScanOutcome outcome;
+    if (!m_detector && !m_spai)
+        return R::failure("a scan needs a detector: RINE, SPAI or both");
     if (auto outside = caseOutsideRoots(m_database.path(), request.roots); !outside)
         return R::failure(outside.error());
+    if (!m_detector && request.cacheFeatures)
+        return R::failure("cached features are RINE's (its backbone's per-block tokens): a scan with SPAI alone has "
+                          "none to keep; scan without caching, or with RINE too");
 
     ScanSettings settings;
     for (const std::string &root : request.roots)
         settings.roots.push_back(absolutePath(root));
     settings.walk = request.walk;
-    settings.preprocessing = Preprocessing{request.crop, model.inputSize}.name();
-    settings.backboneSha256 = model.backboneSha256;
-    settings.precision = model.precision;
-    std::vector<std::pair<std::string, std::string>> models{{"backbone", model.backboneSha256}};
-    std::vector<std::string> modelPaths{model.backbonePath};
-    for (const HeadInfo &head : model.heads) {
-        settings.headSha256s.push_back(head.sha256);
-        models.emplace_back("head", head.sha256);
-        modelPaths.push_back(head.path);
+    std::vector<std::pair<std::string, std::string>> models;
+    std::vector<std::string> modelPaths;
+    ScanRuntime runtime;
+    int inputSize = 0; // RINE's crops; none with SPAI alone
+    if (m_detector) {
+        const ModelInfo &model = m_detector->info();
+        inputSize = model.inputSize;
+        runtime = scanRuntime(model);
+        settings.preprocessing = Preprocessing{request.crop, model.inputSize}.name();
+        settings.backboneSha256 = model.backboneSha256;
+        settings.precision = model.precision;
+        models.emplace_back("backbone", model.backboneSha256);
+        modelPaths.push_back(model.backbonePath);
+        for (const HeadInfo &head : model.heads) {
+            settings.headSha256s.push_back(head.sha256);
+            models.emplace_back("head", head.sha256);
+            modelPaths.push_back(head.path);
+        }
+    } else {
+        // SPAI alone: no backbone or heads (an empty backbone hash, as SPAI's results have);
+        // the scan's preprocessing, device and precision are SPAI's.
+        runtime = spaiScanRuntime(*m_spai);
+        settings.preprocessing = kSpaiPreprocessing;
+        settings.precision = m_spai->precision();
     }
     if (m_spai) {
         if (m_database.formatVersion() < 6)
@@ -708,7 +751,7 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
         settings.shardCount = request.shardCount;
     }
 
-    auto scan = m_database.beginScan(settings, scanRuntime(model), models, modelPaths);
+    auto scan = m_database.beginScan(settings, runtime, models, modelPaths);
     if (!scan)
         return R::failure(scan.error());
     outcome.scanId = scan->id;
@@ -728,8 +771,8 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
             byScan[file.scanId].files.push_back(update);
         }
         for (const auto &[scanId, batch] : byScan)
-            if (auto committed = m_database.commit(scanId, batch, model.backboneSha256, settings.preprocessing,
-                                                   scanRuntime(model));
+            if (auto committed = m_database.commit(scanId, batch, settings.backboneSha256, settings.preprocessing,
+                                                   runtime);
                 !committed)
                 return R::failure(committed.error());
         outcome.stoppedInDecode = 0;
@@ -775,8 +818,9 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
             todo.push_back(i);
     outcome.examined = todo.size();
 
-    auto known = m_database.scoredContents(model.backboneSha256, settings.headSha256s, settings.preprocessing,
-                                          settings.precision);
+    auto known = m_detector ? m_database.scoredContents(settings.backboneSha256, settings.headSha256s,
+                                                        settings.preprocessing, settings.precision)
+                            : Result<std::unordered_set<std::string>>(std::unordered_set<std::string>{});
     if (!known)
         return R::failure(known.error());
     // With SPAI, a content is known when SPAI has scored it too; RINE's cached features serve
@@ -787,12 +831,14 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
         if (!found)
             return R::failure(found.error());
         spaiKnown = std::move(found.value());
+        if (!m_detector)
+            known.value() = spaiKnown;
         for (auto it = known->begin(); it != known->end();)
             it = spaiKnown.count(*it) ? std::next(it) : known->erase(it);
     }
     std::unordered_set<std::string> cached;
     if (request.cacheFeatures) {
-        auto found = m_database.cachedFeatures(model.backboneSha256, settings.preprocessing, settings.precision);
+        auto found = m_database.cachedFeatures(settings.backboneSha256, settings.preprocessing, settings.precision);
         if (!found)
             return R::failure(found.error());
         cached = std::move(found.value());
@@ -834,7 +880,7 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
                 const WalkEntry &entry = walked.files[index];
                 Work work;
                 try {
-                    work = examine(entry, fileSlots.value()[index].id, request, limits, gate, model.inputSize,
+                    work = examine(entry, fileSlots.value()[index].id, request, limits, gate, inputSize,
                                    known.value(), cached, claimed, claimedMutex, journal, scan->id, spai);
                 } catch (const std::exception &e) {
                     // Out of memory on a huge image, say: this file fails, the scan goes on.
@@ -858,7 +904,7 @@ Result<ScanOutcome> ScanEngine::run(const ScanRequest &request, const std::atomi
             thread.join();
     };
 
-    Committer committer(m_detector, m_database, scan->id, request, outcome, settings.spaiSha256, settings.spaiPrecision);
+    Committer committer(m_detector, m_database, scan->id, request, outcome, settings, runtime);
     const auto scanStarted = Clock::now();
     report.phase = ScanProgress::Phase::Scanning;
     report.total = todo.size();

@@ -103,21 +103,29 @@ struct ScanOutcome {
 // thread that decoded it (one SPAI pass at a time, shared by the images the threads hold), before
 // its pixels are let go: the image is read and decoded once for both detectors. A content is done when RINE's heads and SPAI have
 // each scored it.
+//
+// With SPAI alone, no crops are made and RINE runs nothing: the scan records no backbone or
+// heads (an empty backbone hash), SPAI's preprocessing (kSpaiPreprocessing), device and
+// precision; a content is done when SPAI has scored it, and `inferred` counts SPAI's images.
 class ScanEngine {
 public:
     ScanEngine(Detector &detector, CaseDatabase &database, const SpaiDetector *spai = nullptr);
+    // SPAI alone.
+    ScanEngine(const SpaiDetector &spai, CaseDatabase &database);
 
     using Progress = std::function<void(const ScanProgress &)>;
     Result<ScanOutcome> run(const ScanRequest &request, const std::atomic<bool> &cancel, const Progress &progress = {});
 
 private:
-    Detector &m_detector;
+    Detector *m_detector = nullptr; // RINE; null: SPAI alone
     CaseDatabase &m_database;
     const SpaiDetector *m_spai = nullptr;
 };
 
 // The runtime record of a detector (app, library versions, device).
 ScanRuntime scanRuntime(const ModelInfo &model);
+// A scan with SPAI alone: its device (the CPU), dtype and precision.
+ScanRuntime spaiScanRuntime(const SpaiDetector &spai);
 
 // A case is never written inside a folder being scanned: it would list its own database,
 // -wal, -shm and .lock as evidence, and write into an evidence folder. Fails, naming both,

@@ -159,9 +159,11 @@ QJsonObject shardRecord(const Shard &shard)
     record[QStringLiteral("started_at")] = s.scan.startedAt;
     record[QStringLiteral("finished_at")] = s.scan.finishedAt;
     record[QStringLiteral("settings")] = settings;
-    QJsonArray models{QJsonObject{{QStringLiteral("role"), QStringLiteral("backbone")},
+    QJsonArray models; // no backbone in a scan with SPAI alone
+    if (!s.backboneSha256.isEmpty())
+        models.append(QJsonObject{{QStringLiteral("role"), QStringLiteral("backbone")},
                                   {QStringLiteral("sha256"), s.backboneSha256},
-                                  {QStringLiteral("path"), shard.database->modelPath(s.backboneSha256)}}};
+                                  {QStringLiteral("path"), shard.database->modelPath(s.backboneSha256)}});
     for (const QString &head : s.headSha256s)
         models.append(QJsonObject{{QStringLiteral("role"), QStringLiteral("head")},
                                   {QStringLiteral("sha256"), head},
@@ -285,13 +287,15 @@ Result<MergeOutcome> mergeShards(const MergeRequest &request)
     import.precision = first.precision.toStdString();
     for (const QString &head : first.headSha256s)
         import.headSha256s.push_back(head.toStdString());
-    import.models.emplace_back("backbone", import.backboneSha256);
-    import.modelPaths.push_back(usable.front()->database->modelPath(first.backboneSha256).toStdString());
+    if (!import.backboneSha256.empty()) { // SPAI alone: no backbone
+        import.models.emplace_back("backbone", import.backboneSha256);
+        import.modelPaths.push_back(usable.front()->database->modelPath(first.backboneSha256).toStdString());
+    }
     for (const QString &head : first.headSha256s) {
         import.models.emplace_back("head", head.toStdString());
         import.modelPaths.push_back(usable.front()->database->modelPath(head).toStdString());
     }
-    // SPAI beside RINE: the same weights in every shard (their settings agree on spai_sha256).
+    // SPAI (beside RINE or alone): the same weights in every shard (their settings agree on spai_sha256).
     if (!first.spaiSha256.isEmpty()) {
         import.spaiSha256 = first.spaiSha256.toStdString();
         import.spaiPrecision = first.spaiPrecision.toStdString(); // agreed: spai_precision is in the settings

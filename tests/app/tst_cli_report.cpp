@@ -220,6 +220,56 @@ private slots:
         QVERIFY(text.contains(QStringLiteral("When the detectors disagree.")));
     }
 
+    // A scan with SPAI alone (no backbone needed: this test's RINE_BACKBONE names no file): the
+    // verdicts, counts, histogram and table are SPAI's, the methods describe SPAI, and nothing
+    // names a backbone, a RINE head or a disagreement. Expected values: the upstream code's.
+    void aPdfOfAScanWithSpaiAloneShowsSpaisVerdicts()
+    {
+        const QString spaiData = QStringLiteral(RINE_TEST_DATA "/spai-tiny");
+        const QString evidence = m_dir.filePath(QStringLiteral("spai-alone"));
+        QVERIFY(QDir().mkpath(evidence));
+        const QStringList names{QStringLiteral("astronaut.png"), QStringLiteral("block.png"), QStringLiteral("logo.png"),
+                                QStringLiteral("aadlygmazf.jpg")};
+        for (const QString &name : names)
+            QVERIFY(QFile::copy(spaiData + QStringLiteral("/images/") + name, evidence + QLatin1Char('/') + name));
+        const QString casePath = m_dir.filePath(QStringLiteral("spai-alone.sqlite"));
+        const Run scan = rineCli({QStringLiteral("scan"), QStringLiteral("--db"), casePath, QStringLiteral("--detector"),
+                                  QStringLiteral("spai"), QStringLiteral("--spai-weights"),
+                                  spaiData + QStringLiteral("/spai_tiny_checkpoint.pth"), QStringLiteral("--trust"),
+                                  QStringLiteral("--quiet"), evidence});
+        QVERIFY2(scan.exitCode == 0, scan.err.constData());
+        const QString pdf = m_dir.filePath(QStringLiteral("spai-alone.pdf"));
+        const Run run = rineCli({QStringLiteral("report"), QStringLiteral("--db"), casePath, QStringLiteral("--pdf"), pdf,
+                                 QStringLiteral("--detail"), evidence + QStringLiteral("/logo.png")});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QString text = QString::fromUtf8(poppler(QStringLiteral("pdftotext"), {pdf, QStringLiteral("-")})).simplified();
+        const QJsonObject spai = QJsonDocument::fromJson(readAll(spaiData + QStringLiteral("/reference.json"))).object()
+                                     .value(QStringLiteral("images")).toObject();
+        int fake = 0, real = 0, inconclusive = 0;
+        for (const QString &name : names) {
+            const double p = spai[name].toObject()[QStringLiteral("prob")].toDouble();
+            fake += p >= 0.55; // the default rule, 0.5 +/- 0.05
+            real += p < 0.45;
+            inconclusive += p >= 0.45 && p < 0.55;
+            QVERIFY2(text.contains(QString::number(p, 'f', 4)), qPrintable(name));
+        }
+        QVERIFY2(text.contains(QStringLiteral("Under the verdict rule: %1 fake, %2 inconclusive, %3 real, 0 not scored.")
+                                   .arg(fake)
+                                   .arg(inconclusive)
+                                   .arg(real)),
+                 qPrintable(text));
+        QVERIFY(text.contains(QStringLiteral("Those verdicts are SPAI's: this scan ran SPAI alone.")));
+        QVERIFY(text.contains(QStringLiteral("SPAI alone (RINE was not run)")));
+        QVERIFY(text.contains(QStringLiteral("SPAI probability")));
+        QVERIFY(text.contains(QStringLiteral("SPAI's patches (4 of 4, by attention)")));
+        QVERIFY(text.contains(QStringLiteral("What the score is. SPAI")));
+        // The detail picture has SPAI's patches drawn over it (no tile map: SPAI alone has none).
+        QVERIFY(text.contains(QStringLiteral("SPAI's patches, numbered as in the table below")));
+        for (const char *absent : {"RINE probability", "RINE head", "Backbone", "DISAGREE", "When the detectors disagree",
+                                   "Not scored", "The second detector", "Dashed", "tile map"})
+            QVERIFY2(!text.contains(QLatin1String(absent)), absent);
+    }
+
     void csvRoundTripsHostileNames()
     {
         const QString csv = m_dir.filePath(QStringLiteral("files.csv"));

@@ -155,6 +155,39 @@ private slots:
         QVERIFY2(run.err.contains("merged already"), run.err.constData());
     }
 
+    // SPAI alone on the cluster: the tasks get SPAI's file and no --backbone (the check found
+    // none: this test's RINE_BACKBONE names no file), their cases carry the models checked at
+    // submission, and the merged case holds SPAI's score of every image.
+    void aScanWithSpaiAloneRunsWithoutABackbone()
+    {
+        const QString output = m_dir.filePath("spai-job");
+        const QString weights = QStringLiteral(RINE_TEST_DATA "/spai-tiny/spai_tiny_checkpoint.pth");
+        const QStringList scan{"--detector", "spai", "--spai-weights", weights, "--trust", m_evidence};
+        Run run = test::rineCli(QStringList{"slurm", "--sbatch", m_fakeSbatch, "--output", output, "--shards", "2", "--"} + scan);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QString script = QString::fromUtf8(test::readAll(output + "/job/shard.sbatch"));
+        QVERIFY2(script.contains("--spai-weights") && !script.contains("--backbone"), qPrintable(script));
+        for (int task = 0; task < 2; ++task) {
+            QByteArray log;
+            QCOMPARE(runTask(output + "/job/shard.sbatch", task, &log), 0);
+        }
+        run = test::rineCli({"slurm", "status", "--output", output, "--squeue", m_fakeSqueue, "--format", "json"});
+        const QJsonObject status = QJsonDocument::fromJson(run.out).object();
+        QCOMPARE(status.value("summary").toObject().value("finished").toInt(), 2);
+        for (const QJsonValue &shard : status.value("shards").toArray())
+            QVERIFY2(!shard.toObject().contains("problem"), run.out.constData());
+        QByteArray log;
+        QCOMPARE(runTask(output + "/job/merge.sbatch", 0, &log), 0);
+        run = test::rineCli({"results", "--db", output + "/case.sqlite"});
+        const QJsonObject results = QJsonDocument::fromJson(run.out).object();
+        QCOMPARE(results.value("models").toObject().value("detectors").toArray(), QJsonArray{"spai"});
+        const QJsonArray files = results.value("files").toArray();
+        QCOMPARE(files.size(), 7);
+        for (const QJsonValue &file : files)
+            QVERIFY2(file.toObject().value("spai").toObject().contains("logit"),
+                     qPrintable(file.toObject().value("path").toString()));
+    }
+
     void badRequestsAreRefusedBeforeAnythingIsSubmitted()
     {
         QFile::remove(m_dir.filePath("sbatch.calls"));

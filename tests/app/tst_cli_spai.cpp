@@ -16,6 +16,7 @@
 
 #include "RunCli.h"
 #include "TestFiles.h"
+#include "util/Csv.h"
 
 #include <algorithm>
 #include <cmath>
@@ -344,11 +345,6 @@ private slots:
         }
         run = cli({"audit", "--db", db});
         QVERIFY2(run.exitCode == 0, run.err.constData());
-        // SPAI alone is not a scan yet: refused before anything is written.
-        run = cli(QStringList{"scan", "--db", m_dir.filePath("none.sqlite"), "--detector", "spai", "--spai-weights", kCheckpoint,
-                              "--trust", "--quiet", evidence.path()});
-        QCOMPARE(run.exitCode, 2);
-        QVERIFY(!QFile::exists(m_dir.filePath("none.sqlite")));
 
         // In two shards, merged: the same files with the same scores from both detectors,
         // SPAI's patches included, as the scan in one piece; the merged case verifies.
@@ -384,6 +380,132 @@ private slots:
             QVERIFY(nearlyEqual(file.value("spai").toObject().value("patches"), expected.value("spai").toObject().value("patches")));
             QCOMPARE(file.value("scores").toArray()[0].toObject().value("logit"),
                      expected.value("scores").toArray()[0].toObject().value("logit"));
+        }
+    }
+
+    // rine-cli scan --detector spai: SPAI alone, without RINE's backbone (this test's
+    // RINE_BACKBONE names no file). The case holds SPAI's score of each content, equal within
+    // 5e-6 to what score gives alone, and nothing of RINE's; its exports say SPAI ran alone; it
+    // verifies; a second run scores nothing twice; two shards merge into the same scores.
+    void scanWithSpaiAlone()
+    {
+        QDir evidence(m_dir.filePath("evidence-spai"));
+        QVERIFY(evidence.mkpath("."));
+        const QStringList images{m_images[1], m_images[4], m_images[6]};
+        for (const QString &image : images)
+            QVERIFY(QFile::copy(image, evidence.filePath(QFileInfo(image).fileName())));
+        {
+            QFile notes(evidence.filePath("notes.txt"));
+            QVERIFY(notes.open(QIODevice::WriteOnly) && notes.write("not an image") > 0);
+        }
+        const QString db = m_dir.filePath("spai-alone.sqlite"), json = m_dir.filePath("spai-alone.json"),
+                      csv = m_dir.filePath("spai-alone.csv");
+        const QStringList spaiAlone{"--detector", "spai", "--spai-weights", kCheckpoint, "--trust"};
+
+        // Checked as rine-cli slurm checks it: SPAI's file, preprocessing and precision; no backbone.
+        Run run = cli(QStringList{"scan", "--check"} + spaiAlone + QStringList{evidence.path()});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QString weightsSha = QString::fromLatin1(
+            QCryptographicHash::hash(readAll(kCheckpoint), QCryptographicHash::Sha256).toHex());
+        QVERIFY2(run.out.startsWith(("spai " + weightsSha + " ").toUtf8()), run.out.constData());
+        QVERIFY2(run.out.contains("\npreprocessing spai-patches224\nprecision fp32\n"), run.out.constData());
+        QVERIFY(!run.out.contains("backbone"));
+
+        // RINE's cached features mean nothing without RINE: refused before a case is written.
+        run = cli(QStringList{"scan", "--db", db, "--cache-features", "--quiet"} + spaiAlone + QStringList{evidence.path()});
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.contains("--cache-features"), run.err.constData());
+        QVERIFY(!QFile::exists(db));
+
+        run = cli(QStringList{"scan", "--db", db, "--quiet", "--json", json, "--csv", csv} + spaiAlone
+                  + QStringList{evidence.path()});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const Run alone = cli(QStringList{"score", "--quiet"} + spaiAlone + images);
+        QVERIFY2(alone.exitCode == 0, alone.err.constData());
+        std::map<QString, QJsonObject> scored; // by SHA-256
+        for (const QJsonValue &r : parse(alone).value("records").toArray())
+            scored[r.toObject().value("sha256").toString()] = r.toObject().value("scores").toObject().value("spai").toObject();
+        QCOMPARE(scored.size(), std::size_t(3));
+
+        const QJsonObject document = QJsonDocument::fromJson(readAll(json)).object();
+        const QJsonObject models = document.value("models").toObject();
+        QCOMPARE(models.value("detectors").toArray(), QJsonArray{"spai"});
+        QVERIFY(models.value("backbone_sha256").isNull());
+        QVERIFY(models.value("head_sha256s").toArray().isEmpty());
+        QCOMPARE(models.value("spai_sha256").toString(), weightsSha);
+        QCOMPARE(models.value("preprocessing").toString(), QStringLiteral("spai-patches224"));
+        QCOMPARE(document.value("runtime").toObject().value("device").toString(), QStringLiteral("cpu"));
+        const QJsonArray files = document.value("files").toArray();
+        QCOMPARE(files.size(), 4);
+        std::map<QString, double> probabilityByName;
+        for (const QJsonValue &value : files) {
+            const QJsonObject file = value.toObject();
+            const QString name = QFileInfo(file.value("path").toString()).fileName();
+            QVERIFY2(file.value("scores").toArray().isEmpty(), qPrintable(name)); // nothing of RINE's
+            if (name == QLatin1String("notes.txt")) {
+                QCOMPARE(file.value("status").toString(), QStringLiteral("unsupported"));
+                QVERIFY(file.value("spai").isNull());
+                continue;
+            }
+            const QJsonObject spai = file.value("spai").toObject();
+            const QJsonObject expected = scored.at(file.value("sha256").toString());
+            QVERIFY2(nearlyEqual(spai.value("logit"), expected.value("logit")), qPrintable(name));
+            QVERIFY2(nearlyEqual(spai.value("patches"), expected.value("patches")), qPrintable(name));
+            // And against the upstream code's output for the image.
+            const double reference = m_reference.value(name).toObject().value("logit").toDouble();
+            QVERIFY2(std::abs(spai.value("logit").toDouble() - reference) < 5e-5, qPrintable(name));
+            probabilityByName[name] = spai.value("probability").toDouble();
+        }
+        // The CSV: one row per file, each SPAI's (the unsupported file's unscored), no RINE row.
+        auto records = rine::parseCsv(readAll(csv));
+        QVERIFY2(records, records ? "" : records.error().c_str());
+        QCOMPARE(records->size(), std::size_t(1 + 4));
+        const QStringList header = records->front();
+        const int detector = int(header.indexOf("detector")), probability = int(header.indexOf("probability")),
+                  path = int(header.indexOf("path")), backbone = int(header.indexOf("backbone_sha256"));
+        QVERIFY(detector >= 0 && probability >= 0 && path >= 0 && backbone >= 0);
+        for (std::size_t i = 1; i < records->size(); ++i) {
+            const QStringList &row = records.value()[i];
+            QCOMPARE(row[detector], QStringLiteral("spai"));
+            QCOMPARE(row[backbone], QString());
+            const QString name = QFileInfo(row[path]).fileName();
+            if (name == QLatin1String("notes.txt"))
+                QCOMPARE(row[probability], QString());
+            else
+                QCOMPARE(row[probability].toDouble(), probabilityByName.at(name));
+        }
+        run = cli({"audit", "--db", db});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+
+        // Again: every content is known to SPAI, nothing is scored twice.
+        run = cli(QStringList{"scan", "--db", db} + spaiAlone + QStringList{evidence.path()});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY2(run.err.contains("0 images scored by SPAI, 0 from cached features, 3 already scored"), run.err.constData());
+
+        // In two shards, merged: the same files with the same scores; the merged case verifies.
+        QStringList shards;
+        for (const char *shard : {"0/2", "1/2"}) {
+            shards << m_dir.filePath(QStringLiteral("spai-shard-%1.sqlite").arg(QLatin1Char(shard[0])));
+            run = cli(QStringList{"scan", "--db", shards.last(), "--quiet", "--shard", shard} + spaiAlone
+                      + QStringList{evidence.path()});
+            QVERIFY2(run.exitCode == 0, run.err.constData());
+        }
+        const QString merged = m_dir.filePath("spai-merged.sqlite"), mergedJson = m_dir.filePath("spai-merged.json");
+        run = cli(QStringList{"merge", "--db", merged} + shards);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        run = cli({"audit", "--db", merged});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        run = cli({"report", "--db", merged, "--json", mergedJson});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QJsonObject pieces = QJsonDocument::fromJson(readAll(mergedJson)).object();
+        QCOMPARE(pieces.value("models").toObject().value("detectors").toArray(), QJsonArray{"spai"});
+        QCOMPARE(pieces.value("files").toArray().size(), 4);
+        for (const QJsonValue &value : pieces.value("files").toArray()) {
+            const QJsonObject file = value.toObject();
+            if (file.value("status").toString() == QLatin1String("unsupported"))
+                continue;
+            QVERIFY(nearlyEqual(file.value("spai").toObject().value("logit"),
+                                scored.at(file.value("sha256").toString()).value("logit")));
         }
     }
 

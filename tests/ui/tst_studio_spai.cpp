@@ -174,6 +174,33 @@ private slots:
         QCOMPARE(filter.index(1, 0).data(ResultsModel::PathRole).toString(), QStringLiteral("/evidence/4.png"));
     }
 
+    void aScanWithSpaiAloneShowsSpaisVerdicts()
+    {
+        // A case scanned with SPAI alone (rine-cli scan --detector spai): no RINE score in any
+        // row. Rule 0.5 +/- 0.05: SPAI 0.2 real, 0.52 inconclusive, 0.9 fake, one unscored.
+        ResultsModel model;
+        model.setSpai(true);
+        model.setRine(false);
+        model.setRows({report(1, std::nullopt, 0.2), report(2, std::nullopt, 0.52), report(3, std::nullopt, 0.9),
+                       report(4, std::nullopt, std::nullopt)});
+        const ResultsModel::Counts counts = model.counts();
+        QCOMPARE(counts.real, 1);
+        QCOMPARE(counts.inconclusive, 1);
+        QCOMPARE(counts.fake, 1);
+        QCOMPARE(counts.notScored, 1);
+        QCOMPARE(counts.disagree, 0);
+        QCOMPARE(model.probabilities(), (std::vector<double>{0.2, 0.52, 0.9}));
+        QCOMPARE(model.index(2, ResultsModel::SpaiVerdict).data().toString(), QStringLiteral("Fake"));
+        QCOMPARE(model.index(2, ResultsModel::VerdictColumn).data().toString(), QString()); // RINE did not run
+        QCOMPARE(model.index(2, ResultsModel::Detectors).data().toString(), QString());
+        // The verdict filter follows SPAI's verdicts.
+        ResultsFilter filter;
+        filter.setSourceModel(&model);
+        filter.setVerdict(int(Verdict::Fake));
+        QCOMPARE(filter.rowCount(), 1);
+        QCOMPARE(filter.index(0, 0).data(ResultsModel::PathRole).toString(), QStringLiteral("/evidence/3.png"));
+    }
+
     void settingsChooseTheDetectors()
     {
         QSettings().clear();

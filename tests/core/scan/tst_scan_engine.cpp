@@ -14,6 +14,7 @@
 #include <QCryptographicHash>
 #include <QFileInfo>
 #include <QImage>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRegularExpression>
@@ -570,6 +571,90 @@ private slots:
         for (const FileReport &f : files.value())
             QVERIFY2(f.spai.has_value() && !f.scores.empty(), qPrintable(f.path + ": " + f.status + " " + f.error));
         QVERIFY2(database->integrity().verified(), qPrintable(database->integrity().describe()));
+    }
+
+    // SPAI alone over the hostile folder: no backbone, heads or crops. Every file ends as it does
+    // with RINE where its outcome is the file's own (read, format, decode), every image carries
+    // SPAI's score of the whole image and nothing of RINE's, the scan's identity names SPAI's
+    // weights, preprocessing and precision and no backbone, and the case verifies. Run again,
+    // nothing is scored twice; cached features (RINE's) are refused before anything is written.
+    void spaiAloneScansWithoutRine()
+    {
+        SpaiOptions options;
+        options.path = RINE_TEST_DATA "/spai-tiny/spai_tiny_checkpoint.pth";
+        auto spai = SpaiDetector::load(options);
+        QVERIFY2(spai, spai ? "" : spai.error().c_str());
+        auto database = openCase(dbPath("spai-alone.sqlite"));
+        ScanRequest request;
+        request.roots = {m_folder.root.toStdString()};
+        request.workers = 3;
+        std::atomic<bool> cancel{false};
+        std::vector<ScanProgress> seen;
+        auto outcome = ScanEngine(*spai.value(), *database).run(request, cancel, [&](const ScanProgress &p) {
+            if (p.phase == ScanProgress::Phase::Scanning)
+                seen.push_back(p);
+        });
+        QVERIFY2(outcome, outcome ? "" : outcome.error().c_str());
+        QCOMPARE(outcome->listed, std::size_t(m_folder.files.size()));
+        QCOMPARE(outcome->inferred, std::size_t(m_folder.distinctImages)); // SPAI's images
+        QVERIFY(!seen.empty() && seen.back().spaiPatches > 0);
+
+        auto summary = database->scanSummary(outcome->scanId);
+        QVERIFY(summary);
+        QCOMPARE(summary->backboneSha256, QString());
+        QVERIFY(summary->headSha256s.isEmpty());
+        QCOMPARE(summary->spaiSha256, QString::fromStdString(spai.value()->sha256()));
+        QCOMPARE(summary->preprocessing, QStringLiteral("spai-patches224"));
+        QCOMPARE(summary->precision, QStringLiteral("fp32"));
+        QCOMPARE(summary->runtime.device, std::string("cpu"));
+        const QJsonObject settings = QJsonDocument::fromJson(summary->scan.settingsJson.toUtf8()).object();
+        QCOMPARE(settings.value("backbone_sha256").toString(), QString());
+        QVERIFY(settings.value("head_sha256s").toArray().isEmpty());
+
+        const auto files = reports(*database, outcome->scanId);
+        QCOMPARE(files.size(), std::size_t(m_folder.files.size()));
+        int scored = 0;
+        for (auto it = m_folder.files.cbegin(); it != m_folder.files.cend(); ++it) {
+            const FileReport &report = files.at(it.key());
+            QVERIFY2(report.scores.empty(), qPrintable(it.key())); // nothing of RINE's
+            const bool image = it->status == QLatin1String("scored") || it->status == QLatin1String("degraded");
+            if (!image) {
+                QVERIFY2(report.status == it->status,
+                         qPrintable(it.key() + ": " + report.status + ", expected " + it->status));
+                QVERIFY(!report.spai);
+                continue;
+            }
+            // Degraded follows the decoder's warnings; RINE's crop warnings do not apply.
+            QVERIFY2(report.status == QLatin1String("scored") || report.status == QLatin1String("degraded"),
+                     qPrintable(it.key() + ": " + report.status + " (" + report.error + ")"));
+            QVERIFY2(report.spai.has_value(), qPrintable(it.key()));
+            FileBytes bytes;
+            auto decoded = readImage(report.path.toStdString(), bytes);
+            QVERIFY(decoded);
+            const SpaiScore alone = spai.value()->score(decoded->rgb.pixels.data(), decoded->rgb.width,
+                                                        decoded->rgb.height, std::size_t(decoded->rgb.width) * 3);
+            // The scan's images share SPAI's passes, which moves the last bits (docs/model-fidelity.md).
+            QVERIFY2(std::abs(report.spai->logit - alone.logit) < 5e-6,
+                     qPrintable(QStringLiteral("%1: %2 against %3 alone").arg(it.key()).arg(report.spai->logit).arg(alone.logit)));
+            QCOMPARE(report.spai->patches.size(), alone.patches.size());
+            ++scored;
+        }
+        QVERIFY(scored >= m_folder.distinctImages);
+        QCOMPARE(files.at("sub/copy of evidence.jpg").spai->logit, files.at("aadlygmazf.jpg").spai->logit);
+        QVERIFY2(database->integrity().verified(), qPrintable(database->integrity().describe()));
+
+        auto again = ScanEngine(*spai.value(), *database).run(request, cancel, {});
+        QVERIFY2(again, again ? "" : again.error().c_str());
+        QCOMPARE(again->inferred, std::size_t(0));
+        QCOMPARE(again->alreadyScored, std::size_t(m_folder.distinctImages + 2)); // and the two copies
+
+        request.cacheFeatures = true;
+        auto refused = ScanEngine(*spai.value(), *database).run(request, cancel, {});
+        QVERIFY(!refused);
+        QVERIFY2(QString::fromStdString(refused.error()).contains("SPAI alone"), refused.error().c_str());
+        auto scans = database->scans();
+        QVERIFY(scans);
+        QCOMPARE(scans->size(), std::size_t(2)); // the refused one began nothing
     }
 
     void shardsHoldEveryFileOnceWithTheUnshardedResults()
