@@ -185,17 +185,18 @@ Job *EngineController::loadModel(const ModelRequest &request)
                               int(result.untrusted.size()));
             return r.finish(QVariant::fromValue(result)); // the user decides
         }
-        if (!loaded.detector)
+        if (!loaded.detector && !loaded.spai)
             return r.fail(loaded.error);
-        result.info = loaded.detector->info();
+        if (loaded.detector)
+            result.info = loaded.detector->info();
         result.detector = std::shared_ptr<Detector>(std::move(loaded.detector));
         result.spai = std::shared_ptr<const SpaiDetector>(std::move(loaded.spai));
         r.finish(QVariant::fromValue(result));
     });
     // Connected first: the detectors are in place before any page hears of them.
     job->onFinished<ModelLoadResult>(this, [this](const ModelLoadResult &result) {
-        if (result.detector) {
-            m_detector = result.detector;
+        if (result.detector || result.spai) {
+            m_detector = result.detector; // null: SPAI alone
             m_spai = result.spai;
             m_info = result.info;
         }
@@ -205,13 +206,18 @@ Job *EngineController::loadModel(const ModelRequest &request)
 
 Job *EngineController::inspect(const InspectParams &params)
 {
-    if (!m_detector)
+    if (!hasModel())
         return nullptr;
     return start(Job::Kind::Inspect, Lane::Detector, [params, detector = m_detector,
                                                       spai = m_spai](const Job::Reporter &r) {
         InspectResult result;
         result.path = params.path;
-        const ImageAnalysis analysis = analyseImage(detector.get(), toStd(params.path), params.crop);
+        // SPAI alone: the image read and decoded as for RINE, without RINE's crops.
+        ImageAnalysis analysis;
+        if (detector)
+            analysis = analyseImage(detector.get(), toStd(params.path), params.crop);
+        else
+            analysis.image = readEvidence(toStd(params.path));
         const EvidenceImage &image = analysis.image;
         result.sha256 = q(image.sha256);
         result.size = qint64(image.size);
@@ -257,6 +263,8 @@ Job *EngineController::inspect(const InspectParams &params)
                 result.spaiError = QString::fromLocal8Bit(e.what());
             }
         }
+        if (!detector) // SPAI alone: no crop of RINE's to outline
+            return r.finish(QVariant::fromValue(result));
         result.regions = analysis.regions;
         result.windows = analysis.windows;
         result.windowScores = analysis.windowScores;
@@ -297,7 +305,7 @@ Job *EngineController::tileMap(const TileParams &params)
 
 Job *EngineController::sweep(const SweepParams &params)
 {
-    if (!m_detector || running(Job::Kind::Sweep) || (params.spai && !m_spai))
+    if ((!m_detector && !params.spai) || running(Job::Kind::Sweep) || (params.spai && !m_spai))
         return nullptr;
     return start(Job::Kind::Sweep, Lane::Detector, [params, detector = m_detector,
                                                     spai = m_spai](const Job::Reporter &r) {
@@ -367,12 +375,12 @@ Job *EngineController::openCase(const QString &path, bool adopt)
 
 Job *EngineController::scan(const ScanParams &params)
 {
-    if (!m_detector || running(Job::Kind::Scan) || running(Job::Kind::Report))
+    if (!hasModel() || running(Job::Kind::Scan) || running(Job::Kind::Report))
         return nullptr;
-    if (params.spai && !m_spai)
+    if ((params.spai || !m_detector) && !m_spai) // SPAI alone scans with SPAI
         return nullptr;
     return start(Job::Kind::Scan, Lane::Case, [this, params, detector = m_detector,
-                                               spai = params.spai ? m_spai : nullptr](const Job::Reporter &r) {
+                                               spai = params.spai || !m_detector ? m_spai : nullptr](const Job::Reporter &r) {
         const QString caseName = params.roots.isEmpty() ? QString() : QFileInfo(params.roots.first()).fileName();
         if (QString error = useCase(m_case, params.casePath, {true, caseName}); !error.isEmpty())
             return r.fail(error);
@@ -383,13 +391,15 @@ Job *EngineController::scan(const ScanParams &params)
         request.batchSize = params.batchSize;
         request.walk.followOutsideRoots = params.followLinksOutside;
         CaseDatabase &database = m_case->database();
-        ScanEngine engine(*detector, database, spai.get());
+        ScanEngine engine = detector ? ScanEngine(*detector, database, spai.get()) : ScanEngine(*spai, database);
         QElapsedTimer sinceReport;
         sinceReport.start();
-        QStringList heads;
-        for (const HeadInfo &head : detector->info().heads)
-            heads << q(head.sha256);
-        const QString preprocessing = q(Preprocessing{params.crop, detector->info().inputSize}.name());
+        QStringList heads; // none with SPAI alone
+        if (detector)
+            for (const HeadInfo &head : detector->info().heads)
+                heads << q(head.sha256);
+        const QString preprocessing = detector ? q(Preprocessing{params.crop, detector->info().inputSize}.name())
+                                               : QString::fromLatin1(kSpaiPreprocessing);
         auto outcome = engine.run(request, r.cancelFlag(), [&](const ScanProgress &progress) {
             // The walk reports every file it finds: a few reports a second are enough.
             if (progress.phase == ScanProgress::Phase::Walking && sinceReport.elapsed() < 100)

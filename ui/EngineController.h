@@ -57,7 +57,10 @@ public:
     Job *removeModel(const QString &name);
     void listModels(); // the state arrives as modelsChanged
 
-    bool hasModel() const { return bool(m_detector); }
+    // A detector is loaded: RINE, SPAI or both (SPAI alone: hasRine() is false, and only SPAI's
+    // jobs run: scan, inspect, a SPAI sweep).
+    bool hasModel() const { return m_detector || m_spai; }
+    bool hasRine() const { return bool(m_detector); }
     const ModelInfo &modelInfo() const { return m_info; }
     // SPAI, when the last load asked for it (Settings); null otherwise.
     const std::shared_ptr<const SpaiDetector> &spai() const { return m_spai; }

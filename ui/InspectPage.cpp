@@ -135,7 +135,7 @@ InspectPage::InspectPage(QWidget *parent) : QWidget(parent)
     m_facts->setObjectName(QStringLiteral("facts"));
     m_facts->setOpenLinks(false);
 
-    auto *charts = new QWidget(this);
+    auto *charts = m_charts = new QWidget(this);
     auto *chartsLayout = new QVBoxLayout(charts);
     chartsLayout->setContentsMargins(0, 0, 0, 0);
     chartsLayout->addWidget(importanceTitle);
@@ -182,7 +182,13 @@ void InspectPage::setModelReady(bool ready)
 {
     m_modelReady = ready;
     m_tilesButton->setEnabled(ready && m_result.scored);
-    m_robustnessButton->setEnabled(ready && m_result.scored);
+    m_robustnessButton->setEnabled(ready && (m_result.scored || m_result.spai)); // SPAI alone sweeps with SPAI
+}
+
+void InspectPage::setRine(bool rine)
+{
+    for (QWidget *w : std::initializer_list<QWidget *>{m_charts, m_showRegion, m_showTiles, m_tilesButton})
+        w->setVisible(rine);
 }
 
 void InspectPage::setRule(VerdictRule rule)

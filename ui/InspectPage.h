@@ -38,6 +38,9 @@ public:
     // The tile map job of the image shown: drawn as it comes, cancelled by the page's button.
     void followTiles(Job *job);
     void setModelReady(bool ready);
+    // RINE is loaded (the default); without it (SPAI alone) its region, tile map and block
+    // charts are hidden.
+    void setRine(bool rine);
 
     const InspectResult &result() const { return m_result; }
     ImageView *view() const { return m_view; }
@@ -66,6 +69,7 @@ private:
     QLabel *m_spaiVerdict; // SPAI's, when SPAI is loaded
     QLabel *m_record;
     ImageView *m_view;
+    QWidget *m_charts; // RINE's block charts
     QCheckBox *m_showRegion;
     QCheckBox *m_showTiles;
     QCheckBox *m_showSpai;

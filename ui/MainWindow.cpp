@@ -275,7 +275,8 @@ void MainWindow::createMenus()
 void MainWindow::applySettings(const StudioSettings &settings, bool save)
 {
     const bool precisionChanged = settings.precision != m_settings.precision && !m_options.precision;
-    const bool detectorsChanged = (settings.spai != m_settings.spai || settings.spaiWeights != m_settings.spaiWeights)
+    const bool detectorsChanged = (settings.spai != m_settings.spai || settings.spaiWeights != m_settings.spaiWeights
+                                   || settings.rine != m_settings.rine)
                                && m_options.spaiWeights.isEmpty();
     m_settings = settings;
     if (save)
@@ -362,11 +363,19 @@ void MainWindow::startModel()
         request.spaiWeights = m_settings.spaiWeights.isEmpty() ? ModelLocator::defaultSpaiWeights() : m_settings.spaiWeights;
     if (!request.spaiWeights.isEmpty() && m_options.spaiWeights.isEmpty() && !QFileInfo::exists(request.spaiWeights)) {
         // SPAI missing is no reason to stop RINE: it runs alone, and the status bar says why.
-        statusBar()->showMessage(tr("SPAI is on in Settings, but its weight file %1 is not there: RINE runs alone. "
+        statusBar()->showMessage(tr("SPAI is on in Settings, but its weight file %1 is not there: RINE runs %2. "
                                     "Download SPAI on the Models page, or choose its file in Settings.")
-                                     .arg(QDir::toNativeSeparators(request.spaiWeights)));
+                                     .arg(QDir::toNativeSeparators(request.spaiWeights),
+                                          m_settings.rine ? tr("alone") : tr("instead")));
         request.spaiWeights.clear();
     }
+    // RINE off in Settings: SPAI alone, unless the command line names RINE's files or SPAI's
+    // file is missing (then RINE runs, as with SPAI off).
+    request.rine = m_settings.rine || !m_options.backbone.isEmpty() || !m_options.heads.isEmpty()
+                || request.spaiWeights.isEmpty();
+    if (!m_settings.rine && request.rine && request.spaiWeights.isEmpty())
+        statusBar()->showMessage(tr("RINE is off in Settings, but SPAI's weight file is not there: RINE runs instead. "
+                                    "Download SPAI on the Models page, or choose its file in Settings."));
     request.device = m_options.device;
     request.precision = m_options.precision.value_or(m_settings.precision);
     m_scanPage->setModelReady(false);
@@ -378,6 +387,22 @@ void MainWindow::startModel()
 
 void MainWindow::onModelLoaded()
 {
+    const std::shared_ptr<const SpaiDetector> &spai = m_engine->spai();
+    if (!m_engine->hasRine()) { // SPAI alone: no backbone, heads or tile maps
+        m_deviceLabel->setText(tr("Device: cpu, %1").arg(QString::fromStdString(spai->precision())));
+        m_deviceLabel->setToolTip(tr("SPAI runs on the CPU\nPrecision: %1").arg(QString::fromStdString(spai->precisionNote())));
+        m_modelLabel->setText(tr("Model: SPAI alone (%1)").arg(QString::fromStdString(spai->sha256()).left(12)));
+        m_modelLabel->setToolTip(tr("SPAI weights SHA-256 %1").arg(QString::fromStdString(spai->sha256())));
+        m_scanPage->setModelReady(true);
+        m_inspectPage->setModelReady(true);
+        m_inspectPage->setRine(false);
+        m_robustnessPage->setModel(true, {});
+        m_robustnessPage->setSpai(spai, false);
+        m_modelsPage->setLoaded({}, {}, QString::fromStdString(spai->path()));
+        openStartupFiles();
+        emit settledChanged();
+        return;
+    }
     const ModelInfo &info = m_engine->modelInfo();
     m_deviceLabel->setText(tr("Device: %1, %2").arg(QString::fromStdString(info.device), QString::fromStdString(info.precision)));
     QString deviceTip = tr("Backbone: %1\nPrecision: %2").arg(QString::fromStdString(info.backboneDtype),
@@ -391,11 +416,11 @@ void MainWindow::onModelLoaded()
     m_modelLabel->setToolTip(tr("Backbone SHA-256 %1").arg(QString::fromStdString(info.backboneSha256)));
     m_scanPage->setModelReady(true);
     m_inspectPage->setModelReady(true);
+    m_inspectPage->setRine(true);
     m_robustnessPage->setModel(true, info);
     QStringList heads;
     for (const HeadInfo &head : info.heads)
         heads << QString::fromStdString(head.path);
-    const std::shared_ptr<const SpaiDetector> &spai = m_engine->spai();
     m_modelsPage->setLoaded(QString::fromStdString(info.backbonePath), heads,
                             spai ? QString::fromStdString(spai->path()) : QString());
     m_robustnessPage->setSpai(spai);

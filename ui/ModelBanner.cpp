@@ -68,18 +68,18 @@ void ModelBanner::giveUp(const QString &html, const QString &label, bool offerLo
 void ModelBanner::load(const ModelRequest &request)
 {
     m_gaveUp = false;
-    if (request.heads.isEmpty())
+    if (request.rine && request.heads.isEmpty())
         return giveUp(tr("<p><b>Head missing:</b> the bundled 2-class head was not found; the installation is damaged. "
                          "Reinstall RINE Studio, or start it with --head FILE.</p>"),
                       tr("No model"), false);
-    if (!QFileInfo::exists(request.backbone))
+    if (request.rine && !QFileInfo::exists(request.backbone))
         // First run: say plainly what is missing and offer to locate it.
         return giveUp(tr("<p><b>Backbone missing.</b> RINE needs OpenAI's CLIP ViT-L/14 (890 MB), which cannot be "
                          "shipped with the application. Until it is here nothing can be scanned or inspected; cases "
                          "already scanned can be opened.</p><pre style=\"white-space: pre-wrap\">%1</pre>")
                           .arg(h(ModelLocator::missingBackboneMessage(request.backbone))),
                       tr("Backbone missing"));
-    show(tr("<p>Loading the detector: %1 ...</p>").arg(h(request.backbone)), false);
+    show(tr("<p>Loading the detector: %1 ...</p>").arg(h(request.rine ? request.backbone : request.spaiWeights)), false);
     emit loading();
     Job *job = m_engine->loadModel(request);
     job->onFinished<ModelLoadResult>(this, [this](const ModelLoadResult &result) { onLoaded(result); });
@@ -95,12 +95,15 @@ void ModelBanner::onLoaded(const ModelLoadResult &result)
 {
     if (!result.untrusted.empty())
         return askTrust(result);
-    if (!result.detector)
+    if (!result.detector && !result.spai)
         return giveUp(tr("<p><b>The detector could not be loaded.</b></p><pre style=\"white-space: pre-wrap\">%1</pre>")
                               .arg(h(result.error))
                           + (result.request.spaiWeights.isEmpty()
                                  ? QString()
-                                 : tr("<p>SPAI is on: to run RINE alone, turn SPAI off in Settings.</p>")),
+                                 : result.request.rine
+                                     ? tr("<p>SPAI is on: to run RINE alone, turn SPAI off in Settings.</p>")
+                                     : tr("<p>SPAI runs alone (RINE is off in Settings): to run RINE, turn it on in "
+                                          "Settings.</p>")),
                       tr("No model"));
     show({}, false);
     emit loaded();
@@ -108,6 +111,8 @@ void ModelBanner::onLoaded(const ModelLoadResult &result)
 
 QString ModelBanner::modelName() const
 {
+    if (!m_engine->hasRine())
+        return tr("Model: SPAI alone");
     const ModelInfo &info = m_engine->modelInfo();
     const QList<KnownModel> known = ModelLocator::knownModels();
     auto name = [&](const std::string &path, const std::string &sha) {

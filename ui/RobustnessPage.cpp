@@ -341,14 +341,19 @@ void RobustnessPage::setModel(bool ready, const ModelInfo &info)
     updateButtons();
 }
 
-void RobustnessPage::setSpai(std::shared_ptr<const SpaiDetector> spai)
+void RobustnessPage::setSpai(std::shared_ptr<const SpaiDetector> spai, bool rine)
 {
     m_spai = std::move(spai);
-    if (auto *items = qobject_cast<QStandardItemModel *>(m_detector->model()))
+    if (auto *items = qobject_cast<QStandardItemModel *>(m_detector->model())) {
+        if (QStandardItem *item = items->item(0))
+            item->setEnabled(rine || !m_spai);
         if (QStandardItem *item = items->item(1))
             item->setEnabled(bool(m_spai));
+    }
     if (!m_spai)
         m_detector->setCurrentIndex(0);
+    else if (!rine)
+        m_detector->setCurrentIndex(1);
     updateButtons();
 }
 

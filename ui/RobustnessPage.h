@@ -39,7 +39,8 @@ public:
     void setRule(VerdictRule rule);
     void setModel(bool ready, const ModelInfo &info);
     // SPAI, when loaded: the page can sweep with it instead of RINE (the detector choice).
-    void setSpai(std::shared_ptr<const SpaiDetector> spai);
+    // rine false: SPAI alone is loaded; the sweep is SPAI's.
+    void setSpai(std::shared_ptr<const SpaiDetector> spai, bool rine = true);
     bool sweepsWithSpai() const; // the detector chosen for the next sweep
     void setRunning(bool running);
     // The sweep job of the image shown: its progress and end are shown here, and the page's

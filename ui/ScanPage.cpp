@@ -341,8 +341,10 @@ void ScanPage::setCase(const CaseRows &rows)
 
 void ScanPage::mergeRows(const CaseRows &rows)
 {
-    if (!rows.spaiSha256.isEmpty() && !m_model->spai())
-        showDetectors(m_model->rine(), true);
+    // The scan's detectors, as its rows name them (SPAI alone: no heads).
+    const bool rine = !rows.headSha256s.isEmpty() || rows.spaiSha256.isEmpty(), spai = !rows.spaiSha256.isEmpty();
+    if (rine != m_model->rine() || spai != m_model->spai())
+        showDetectors(rine, spai);
     m_model->mergeRows(rows.rows);
 }
 

@@ -37,6 +37,7 @@ StudioSettings StudioSettings::load()
     out.activeBackbone = s.value(QStringLiteral("models/backbone")).toString();
     out.activeHead = s.value(QStringLiteral("models/head")).toString();
     out.spai = s.value(QStringLiteral("detectors/spai"), false).toBool();
+    out.rine = s.value(QStringLiteral("detectors/rine"), true).toBool() || !out.spai; // one detector at least
     out.spaiWeights = s.value(QStringLiteral("detectors/spai_weights")).toString();
     return out;
 }
@@ -53,6 +54,7 @@ void StudioSettings::save() const
     s.setValue(QStringLiteral("scan/follow_links_outside"), followLinksOutside);
     s.setValue(QStringLiteral("models/backbone"), activeBackbone);
     s.setValue(QStringLiteral("models/head"), activeHead);
+    s.setValue(QStringLiteral("detectors/rine"), rine);
     s.setValue(QStringLiteral("detectors/spai"), spai);
     s.setValue(QStringLiteral("detectors/spai_weights"), spaiWeights);
 }
@@ -117,13 +119,13 @@ SettingsDialog::SettingsDialog(const StudioSettings &settings, QWidget *parent) 
                                    "machine into the case). The choice is recorded in each scan's settings."));
     form->addRow(tr("Links"), m_followOutside);
 
-    auto *rine = new QCheckBox(tr("RINE (every scan)"), this);
-    rine->setChecked(true);
-    rine->setEnabled(false);
-    rine->setToolTip(tr("RINE scores every image: its heads, backbone and preprocessing are set above and on the Models "
-                        "page."));
-    m_spai = new QCheckBox(tr("SPAI beside RINE (catches many diffusion models RINE misses; slower on large images)"),
-                           this);
+    m_rine = new QCheckBox(tr("RINE (CLIP ViT-L/14 and a trained head)"), this);
+    m_rine->setObjectName(QStringLiteral("rineCheck"));
+    m_rine->setChecked(settings.rine);
+    m_rine->setToolTip(tr("RINE scores a 224 px crop of each image: its heads, backbone and preprocessing are set above "
+                          "and on the Models page. Off (with SPAI on): SPAI alone, without the 890 MB backbone. "
+                          "Changing it reloads the models."));
+    m_spai = new QCheckBox(tr("SPAI (catches many diffusion models RINE misses; slower on large images)"), this);
     m_spai->setObjectName(QStringLiteral("spaiCheck"));
     m_spai->setChecked(settings.spai);
     m_spai->setToolTip(tr("SPAI (CVPR 2025) scores every 224 px patch of the image at its own resolution. Scans, "
@@ -144,7 +146,7 @@ SettingsDialog::SettingsDialog(const StudioSettings &settings, QWidget *parent) 
     spaiRow->addWidget(m_spaiWeights, 1);
     spaiRow->addWidget(browseSpai);
     auto *detectors = new QVBoxLayout;
-    detectors->addWidget(rine);
+    detectors->addWidget(m_rine);
     detectors->addWidget(m_spai);
     detectors->addLayout(spaiRow);
     form->addRow(tr("Detectors"), detectors);
@@ -154,6 +156,14 @@ SettingsDialog::SettingsDialog(const StudioSettings &settings, QWidget *parent) 
     note->setWordWrap(true);
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
+    // One detector at least: with neither, nothing could be scanned or inspected.
+    auto oneDetector = [this, ok = buttons->button(QDialogButtonBox::Ok)] {
+        const bool any = m_rine->isChecked() || m_spai->isChecked();
+        ok->setEnabled(any);
+        ok->setToolTip(any ? QString() : tr("Choose at least one detector"));
+    };
+    connect(m_rine, &QCheckBox::toggled, this, oneDetector);
+    connect(m_spai, &QCheckBox::toggled, this, oneDetector);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(form);
@@ -171,6 +181,7 @@ StudioSettings SettingsDialog::settings() const
     out.casesFolder = m_cases->text();
     out.followLinksOutside = m_followOutside->isChecked();
     out.spai = m_spai->isChecked();
+    out.rine = m_rine->isChecked() || !out.spai;
     out.spaiWeights = m_spaiWeights->text().trimmed();
     return out;
 }

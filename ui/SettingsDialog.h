@@ -27,8 +27,10 @@ struct StudioSettings {
     // Set active on the Models page; the command line's --backbone/--head win over these.
     QString activeBackbone;
     QString activeHead;
-    // The detectors: RINE always; SPAI beside it when set, from spaiWeights (empty: the model
-    // folder's spai.pth or $RINE_SPAI_WEIGHTS). The command line's --spai-weights wins.
+    // The detectors: RINE (on unless turned off with SPAI on: SPAI alone), SPAI when set, from
+    // spaiWeights (empty: the model folder's spai.pth or $RINE_SPAI_WEIGHTS). The command line's
+    // --spai-weights, --backbone and --head win.
+    bool rine = true;
     bool spai = false;
     QString spaiWeights;
 
@@ -49,7 +51,7 @@ private:
     QComboBox *m_crop, *m_precision;
     QSpinBox *m_batch;
     QLineEdit *m_cases, *m_spaiWeights;
-    QCheckBox *m_followOutside, *m_spai;
+    QCheckBox *m_followOutside, *m_rine, *m_spai;
 };
 
 } // namespace rine

@@ -35,8 +35,9 @@ const QCommandLineOption kPrecision(QStringLiteral("precision"),
                                                    "score --help)."),
                                     QStringLiteral("standard|auto|fp32|bf16|fp16"));
 const QCommandLineOption kSpaiWeights(QStringLiteral("spai-weights"),
-                                      QStringLiteral("Run SPAI beside RINE with this weight file (over the Settings' "
-                                                     "detectors; trusted as --head is)."),
+                                      QStringLiteral("Run SPAI with this weight file, beside RINE (alone when RINE is "
+                                                     "off in Settings and no --backbone or --head is given); over "
+                                                     "the Settings' SPAI file; trusted as --head is."),
                                       QStringLiteral("FILE"));
 const QCommandLineOption kPage(QStringLiteral("page"),
                                QStringLiteral("The page to show first: scan, inspect, robustness or models."),

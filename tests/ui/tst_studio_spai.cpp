@@ -4,6 +4,7 @@
 // code's (tests/data/reference-tiny/reference.json); agreement is worked out here from both.
 
 #include "JobSpy.h"
+#include "Charts.h"
 #include "EngineController.h"
 #include "ImageView.h"
 #include "InspectPage.h"
@@ -17,6 +18,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QCryptographicHash>
+#include <QDialogButtonBox>
 #include <QDir>
 #include <QFile>
 #include <QGraphicsRectItem>
@@ -214,9 +216,21 @@ private slots:
         const StudioSettings chosen = dialog.settings();
         QVERIFY(chosen.spai);
         QCOMPARE(chosen.spaiWeights, QStringLiteral("/models/spai.pth"));
+        // RINE off: SPAI alone; with neither, the dialog cannot be accepted.
+        auto *rine = dialog.findChild<QCheckBox *>(QStringLiteral("rineCheck"));
+        QVERIFY(rine && rine->isChecked() && rine->isEnabled());
+        rine->setChecked(false);
+        QVERIFY(!dialog.settings().rine);
+        auto *ok = dialog.findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok);
+        QVERIFY(ok->isEnabled());
+        spai->setChecked(false);
+        QVERIFY(!ok->isEnabled());
+        spai->setChecked(true);
+        QVERIFY(ok->isEnabled());
+        rine->setChecked(true);
         chosen.save();
         const StudioSettings again = StudioSettings::load();
-        QVERIFY(again.spai);
+        QVERIFY(again.spai && again.rine);
         QCOMPARE(again.spaiWeights, QStringLiteral("/models/spai.pth"));
         QSettings().clear();
     }
@@ -241,6 +255,79 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(window.engine()->hasModel(), 60000);
         QVERIFY(!window.engine()->spai());
         QVERIFY(window.findChild<QStatusBar *>()->currentMessage().contains(QStringLiteral("absent-spai.pth")));
+        QSettings().clear();
+    }
+
+    // RINE off in Settings: SPAI alone, without RINE's backbone (this test's RINE_BACKBONE names
+    // no file). The scan gives SPAI's verdicts (RINE's columns hidden), Inspect shows SPAI's
+    // score and patches, and the Robustness page sweeps with SPAI.
+    void spaiAloneFromSettings()
+    {
+        StudioSettings settings = StudioSettings::load();
+        settings.rine = false;
+        settings.spai = true;
+        settings.spaiWeights = kSpai + QStringLiteral("/spai_tiny_checkpoint.pth");
+        settings.save();
+        StudioOptions options;
+        options.device = DeviceChoice::Cpu;
+        MainWindow window(options);
+        window.show();
+        QMessageBox *dialog = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT(window.engine()->hasModel()
+                                     || (dialog = window.findChild<QMessageBox *>(QStringLiteral("trustDialog"))),
+                                 60000);
+        if (dialog) {
+            QVERIFY(dialog->text().contains(sha256Hex(settings.spaiWeights)));
+            dialog->findChild<QPushButton *>(QStringLiteral("trustButton"))->click();
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(window.engine()->hasModel(), 60000);
+        QVERIFY(!window.engine()->hasRine());
+        QVERIFY(window.engine()->spai());
+        QVERIFY(window.findChild<QLabel *>(QStringLiteral("modelLabel"))->text().contains(QStringLiteral("SPAI alone")));
+
+        ScanPage *page = window.scanPage();
+        test::JobSpy finished(window.engine(), Job::Kind::Scan);
+        window.openFolder(m_dir.filePath(QStringLiteral("evidence")));
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 120000);
+        QVERIFY2(finished.first().error.isEmpty(), qPrintable(finished.first().error));
+        QTableView *table = page->table();
+        QVERIFY(table->isColumnHidden(ResultsModel::Probability));
+        QVERIFY(table->isColumnHidden(ResultsModel::VerdictColumn));
+        QVERIFY(table->isColumnHidden(ResultsModel::Detectors));
+        QVERIFY(!table->isColumnHidden(ResultsModel::SpaiProbability));
+        const QJsonObject spai = images(kSpai);
+        ResultsModel *model = page->model();
+        QCOMPARE(model->rowCount(), kShared.size());
+        int fake = 0, real = 0;
+        for (int row = 0; row < model->rowCount(); ++row) {
+            const FileReport &r = model->report(row);
+            const QString name = QFileInfo(r.path).fileName();
+            const double p = spai[name].toObject()[QStringLiteral("prob")].toDouble();
+            QVERIFY2(r.scores.empty(), qPrintable(name));
+            QVERIFY2(r.spai && std::abs(r.spai->probability - p) < 1e-4, qPrintable(name));
+            QCOMPARE(model->index(row, ResultsModel::SpaiVerdict).data().toString(), verdictByHand(p));
+            fake += verdictByHand(p) == QLatin1String("Fake");
+            real += verdictByHand(p) == QLatin1String("Real");
+        }
+        QCOMPARE(page->findChild<QLabel *>(QStringLiteral("fakeCount"))->text(), QString::number(fake));
+        QCOMPARE(page->findChild<QLabel *>(QStringLiteral("realCount"))->text(), QString::number(real));
+        QCOMPARE(page->findChild<QLabel *>(QStringLiteral("notScoredCount"))->text(), QStringLiteral("0"));
+
+        // Inspect: SPAI's score and its patches, nothing of RINE's; the sweep is SPAI's.
+        test::JobSpy inspected(window.engine(), Job::Kind::Inspect);
+        window.openImage(kSpai + QStringLiteral("/images/logo.png"));
+        QTRY_COMPARE_WITH_TIMEOUT(inspected.count(), 1, 60000);
+        QVERIFY2(inspected.first().error.isEmpty(), qPrintable(inspected.first().error));
+        const InspectResult result = inspected.first().as<InspectResult>();
+        QVERIFY(!result.scored && result.regions.empty());
+        QVERIFY(result.spai && std::abs(result.spai->probability - spai[QStringLiteral("logo.png")].toObject()
+                                                                     [QStringLiteral("prob")].toDouble())
+                                   < 1e-4);
+        QVERIFY(!window.inspectPage()->importanceChart()->isVisibleTo(window.inspectPage())); // RINE's charts: not run
+        auto *robustness = window.inspectPage()->findChild<QPushButton *>(QStringLiteral("robustnessButton"));
+        QVERIFY(robustness->isEnabled());
+        robustness->click();
+        QVERIFY(window.robustnessPage()->sweepsWithSpai());
         QSettings().clear();
     }
 

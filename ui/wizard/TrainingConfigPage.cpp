@@ -168,9 +168,9 @@ void TrainingConfigPage::updateTradeOff()
     int validation = 0;
     for (const auto &[name, count] : survey.validation)
         validation += count[0] + count[1];
-    const QString device = m_engine->hasModel() ? q(m_engine->modelInfo().device) : QString();
+    const QString device = m_engine->hasRine() ? q(m_engine->modelInfo().device) : QString();
     // The features kept in memory: one float per block and width for every image.
-    const double perImage = m_engine->hasModel() ? 4.0 * m_engine->modelInfo().blocks * m_engine->modelInfo().width
+    const double perImage = m_engine->hasRine() ? 4.0 * m_engine->modelInfo().blocks * m_engine->modelInfo().width
                                                  : 4.0 * 24 * 1024; // ViT-L/14
     const double memory = m_fast->isChecked() ? perImage * (images + validation) : perImage * validation;
     if (m_fast->isChecked())

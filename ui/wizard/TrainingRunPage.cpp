@@ -91,8 +91,11 @@ void TrainingRunPage::initializePage()
     m_job = m_engine->train(params);
     if (!m_job) {
         m_finished = true;
-        m_error = m_engine->hasModel() ? tr("Another training run is still stopping: go back and try again shortly.")
-                                       : tr("No model is loaded: training needs the backbone (see the Models page).");
+        m_error = m_engine->hasRine() ? tr("Another training run is still stopping: go back and try again shortly.")
+                  : m_engine->hasModel()
+                      ? tr("SPAI alone is loaded: training a RINE head needs RINE's backbone (turn RINE on in "
+                           "Settings).")
+                      : tr("No model is loaded: training needs the backbone (see the Models page).");
         m_stage->setText(errorHtml(m_error));
         m_progress->setRange(0, 1);
         m_cancel->setEnabled(false);
