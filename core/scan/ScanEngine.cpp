@@ -398,7 +398,8 @@ public:
         return true;
     }
 
-    // Runs the backbone on the decoded images gathered so far.
+    // Scores the decoded images gathered so far: RINE's heads in one backbone pass (where RINE
+    // runs), and records the SPAI scores they carry.
     Result<bool> infer()
     {
         if (m_decoded.empty())
@@ -406,16 +407,22 @@ public:
         for (const Work &work : m_decoded)
             if (work.spai)
                 m_pendingPatches += work.spai->patches.size();
-        if (!m_detector) { // SPAI alone: the images are scored already
-            for (Work &work : m_decoded) {
-                addSpaiScore(work);
-                addContent(work, work.warnings.empty() ? FileStatus::Scored : FileStatus::Degraded, {});
-            }
-            m_batch.imagesInferred += qint64(m_decoded.size());
-            m_outcome.inferred += m_decoded.size();
-            m_decoded.clear();
-            return true;
+        if (m_detector && !scoreWithRine())
+            return true; // the model failed: the files are recorded as failed
+        for (Work &work : m_decoded) {
+            addSpaiScore(work);
+            addContent(work, work.warnings.empty() ? FileStatus::Scored : FileStatus::Degraded, {});
         }
+        m_batch.imagesInferred += qint64(m_decoded.size());
+        m_outcome.inferred += m_decoded.size();
+        m_decoded.clear();
+        return true;
+    }
+
+    // RINE's heads on the decoded images' crops, in one backbone pass: false when the model
+    // failed (the files are then recorded as failed and let go).
+    bool scoreWithRine()
+    {
         std::vector<const std::uint8_t *> crops;
         for (const Work &work : m_decoded)
             for (const auto &crop : work.crops)
@@ -430,7 +437,7 @@ public:
             for (Work &work : m_decoded)
                 resolve(work, FileStatus::Failed, work.path + ": " + scores.error());
             m_decoded.clear();
-            return true;
+            return false;
         }
         std::size_t next = 0;
         const std::size_t featureSize = std::size_t(features->blocks) * std::size_t(features->width);
@@ -450,12 +457,7 @@ public:
                 m_batch.features.push_back(std::move(record));
             }
             next += count;
-            addSpaiScore(work);
-            addContent(work, work.warnings.empty() ? FileStatus::Scored : FileStatus::Degraded, {});
         }
-        m_batch.imagesInferred += qint64(m_decoded.size());
-        m_outcome.inferred += m_decoded.size();
-        m_decoded.clear();
         return true;
     }
 

@@ -80,6 +80,20 @@ private:
 
     static QJsonObject parse(const Run &run) { return QJsonDocument::fromJson(run.out).object(); }
 
+    // Merges the shards into <name>.sqlite, checks that the merged case verifies, and reads its
+    // JSON export.
+    void mergeShards(const QStringList &shards, const QString &name, QJsonObject &exported)
+    {
+        const QString merged = m_dir.filePath(name + ".sqlite"), json = m_dir.filePath(name + ".json");
+        Run run = cli(QStringList{"merge", "--db", merged} + shards);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        run = cli({"audit", "--db", merged});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        run = cli({"report", "--db", merged, "--json", json});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        exported = QJsonDocument::fromJson(readAll(json)).object();
+    }
+
 private slots:
     void initTestCase()
     {
@@ -356,15 +370,11 @@ private slots:
                       + tinyRine() + QStringList{evidence.path()});
             QVERIFY2(run.exitCode == 0, run.err.constData());
         }
-        const QString merged = m_dir.filePath("merged.sqlite"), mergedJson = m_dir.filePath("merged.json");
-        run = cli(QStringList{"merge", "--db", merged} + shards);
-        QVERIFY2(run.exitCode == 0, run.err.constData());
-        run = cli({"audit", "--db", merged});
-        QVERIFY2(run.exitCode == 0, run.err.constData());
-        run = cli({"report", "--db", merged, "--json", mergedJson});
-        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QJsonObject pieces;
+        mergeShards(shards, "merged", pieces);
+        if (QTest::currentTestFailed())
+            return;
         const QJsonObject whole = QJsonDocument::fromJson(readAll(json)).object();
-        const QJsonObject pieces = QJsonDocument::fromJson(readAll(mergedJson)).object();
         QCOMPARE(pieces.value("models").toObject().value("spai_sha256"), whole.value("models").toObject().value("spai_sha256"));
         QVERIFY(!whole.value("models").toObject().value("spai_sha256").toString().isEmpty());
         std::map<QString, QJsonObject> byPath;
@@ -490,14 +500,10 @@ private slots:
                       + QStringList{evidence.path()});
             QVERIFY2(run.exitCode == 0, run.err.constData());
         }
-        const QString merged = m_dir.filePath("spai-merged.sqlite"), mergedJson = m_dir.filePath("spai-merged.json");
-        run = cli(QStringList{"merge", "--db", merged} + shards);
-        QVERIFY2(run.exitCode == 0, run.err.constData());
-        run = cli({"audit", "--db", merged});
-        QVERIFY2(run.exitCode == 0, run.err.constData());
-        run = cli({"report", "--db", merged, "--json", mergedJson});
-        QVERIFY2(run.exitCode == 0, run.err.constData());
-        const QJsonObject pieces = QJsonDocument::fromJson(readAll(mergedJson)).object();
+        QJsonObject pieces;
+        mergeShards(shards, "spai-merged", pieces);
+        if (QTest::currentTestFailed())
+            return;
         QCOMPARE(pieces.value("models").toObject().value("detectors").toArray(), QJsonArray{"spai"});
         QCOMPARE(pieces.value("files").toArray().size(), 4);
         for (const QJsonValue &value : pieces.value("files").toArray()) {
