@@ -275,9 +275,11 @@ void MainWindow::createMenus()
 void MainWindow::applySettings(const StudioSettings &settings, bool save)
 {
     const bool precisionChanged = settings.precision != m_settings.precision && !m_options.precision;
-    const bool detectorsChanged = (settings.spai != m_settings.spai || settings.spaiWeights != m_settings.spaiWeights
-                                   || settings.rine != m_settings.rine)
-                               && m_options.spaiWeights.isEmpty();
+    // (The command line's --spai-weights fixes SPAI's file, and --backbone or --head keep RINE on.)
+    const bool detectorsChanged =
+        ((settings.spai != m_settings.spai || settings.spaiWeights != m_settings.spaiWeights)
+         && m_options.spaiWeights.isEmpty())
+        || (settings.rine != m_settings.rine && m_options.backbone.isEmpty() && m_options.heads.isEmpty());
     m_settings = settings;
     if (save)
         m_settings.save();

@@ -74,6 +74,9 @@ public:
     // The training wizard (one at a time, not modal): opened, or raised when it is open.
     TrainingWizard *openTrainingWizard();
     TrainingWizard *trainingWizard() const;
+    // What Settings' OK does: kept, applied, and the models loaded again when the detectors or
+    // the precision changed.
+    void applySettings(const StudioSettings &settings, bool save = true);
 
 signals:
     void settledChanged();
@@ -93,7 +96,6 @@ private:
     void followModelAction(Job *job, ModelAction::Kind kind, const QString &name);
     void reportEnded(const ReportOutcome &outcome, const QString &error);
     void openStartupFiles();
-    void applySettings(const StudioSettings &settings, bool save = true);
     void showAbout();
 
     StudioOptions m_options;

@@ -328,6 +328,20 @@ private slots:
         QVERIFY(robustness->isEnabled());
         robustness->click();
         QVERIFY(window.robustnessPage()->sweepsWithSpai());
+
+        // RINE turned on again in Settings (its files set active on the Models page): both load.
+        settings.rine = true;
+        settings.activeBackbone = kRine + QStringLiteral("/clip_tiny_traced.pt");
+        settings.activeHead = kRine + QStringLiteral("/rine_tiny_head.pth");
+        window.applySettings(settings);
+        QTRY_VERIFY_WITH_TIMEOUT(window.engine()->hasRine()
+                                     || (dialog = window.findChild<QMessageBox *>(QStringLiteral("trustDialog"))),
+                                 60000);
+        if (!window.engine()->hasRine() && dialog)
+            dialog->findChild<QPushButton *>(QStringLiteral("trustButton"))->click();
+        QTRY_VERIFY_WITH_TIMEOUT(window.engine()->hasRine(), 60000);
+        QVERIFY(window.engine()->spai());
+        QVERIFY(window.inspectPage()->importanceChart()->isVisibleTo(window.inspectPage()));
         QSettings().clear();
     }
 
