@@ -85,7 +85,14 @@ int runReport(const QStringList &arguments)
         QStringLiteral("allow-unverified"),
         QStringLiteral("Write the report of a case that does not verify against its audit chain; its cover, every "
                        "page and the exports say that it does not, and why."));
-    parser.addOptions({db, scan, pdf, csv, json, detail, title, analyst, threshold, band, tileMap, adopt, allowUnverified});
+    const QCommandLineOption detectors(
+        QStringLiteral("detector"),
+        QStringLiteral("rine or spai: report this detector's results of the scan (repeatable; default: every detector "
+                       "the scan ran). One the scan ran that is left out is named in the report's notes and the JSON's "
+                       "models.left_out."),
+        QStringLiteral("rine|spai"));
+    parser.addOptions({db, scan, pdf, csv, json, detail, title, analyst, threshold, band, detectors, tileMap, adopt,
+                       allowUnverified});
     ModelOptions modelOptions(ModelOptions::Heads::One);
     modelOptions.withoutCrop().addTo(parser);
     if (!parser.parse(arguments)) {
@@ -112,6 +119,14 @@ int runReport(const QStringList &arguments)
     if (!parseUnit(parser.value(band), 0.0, 0.25, request.rule.band)) {
         err(cmd, QStringLiteral("--band must be a number from 0 to 0.25"));
         return UsageOrSetup;
+    }
+    if (parser.isSet(detectors)) {
+        for (const QString &d : parser.values(detectors))
+            if (d != QLatin1String("rine") && d != QLatin1String("spai")) {
+                err(cmd, QStringLiteral("--detector must be rine or spai, not '%1'").arg(d));
+                return UsageOrSetup;
+            }
+        request.detectors = parser.values(detectors);
     }
     std::shared_ptr<Detector> detector;
     if (parser.isSet(tileMap)) {

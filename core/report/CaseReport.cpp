@@ -389,6 +389,16 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
     auto scan = readScanExport(database, request.scanId);
     if (!scan)
         return R::failure(scan.error());
+    if (!request.detectors.isEmpty())
+        if (auto kept = keepDetectors(scan.value(), request.detectors.contains(QLatin1String("rine")),
+                                      request.detectors.contains(QLatin1String("spai")));
+            !kept)
+            return R::failure(database.path().toStdString() + ": " + kept.error());
+    for (const QString &detector : scan->leftOut)
+        outcome.notes << QObject::tr("%1's results are left out of this report and its exports, as asked (the scan "
+                                     "ran it too).")
+                             .arg(detector == QLatin1String("rine") ? QStringLiteral("RINE") : QStringLiteral("SPAI"));
+    const bool rineLeftOut = scan->leftOut.contains(QStringLiteral("rine"));
     const ScanSummary &s = scan->summary;
     const CaseIntegrity &integrity = scan->integrity;
     if (integrity.state == CaseIntegrity::State::Broken) {
@@ -604,7 +614,8 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
     row(QObject::tr("Device and precision"), h(q(s.runtime.device) + QStringLiteral(", ") + s.precision
                                                   + QStringLiteral(" (") + q(s.runtime.backboneDtype) + QStringLiteral(")")));
     if (spaiAlone) {
-        row(QObject::tr("Detectors"), h(QObject::tr("SPAI alone (RINE was not run)")));
+        row(QObject::tr("Detectors"), h(rineLeftOut ? QObject::tr("SPAI (RINE's results are left out of this report)")
+                                                    : QObject::tr("SPAI alone (RINE was not run)")));
     } else {
         const QString backbonePath = database.modelPath(s.backboneSha256);
         row(QObject::tr("Backbone"),
@@ -642,7 +653,8 @@ Result<ReportOutcome> CaseReport::write(CaseDatabase &database, const ReportRequ
                 .arg(real)
                 .arg(unscored);
     if (spaiAlone)
-        html += QObject::tr("<p>Those verdicts are SPAI's: this scan ran SPAI alone.</p>");
+        html += rineLeftOut ? QObject::tr("<p>Those verdicts are SPAI's: RINE's results are left out of this report.</p>")
+                            : QObject::tr("<p>Those verdicts are SPAI's: this scan ran SPAI alone.</p>");
     if (both)
         html += QObject::tr("<p>Those verdicts are RINE's. SPAI's, under the same rule: <b>%1 fake</b>, <b>%2 "
                             "inconclusive</b>, <b>%3 real</b>, %4 not scored. <b>The detectors disagree on %5 "

@@ -30,6 +30,10 @@ struct ReportRequest {
     // A case that does not verify against its audit chain gets no report unless this is set;
     // then every file written says, on its cover and every page, that it does not and why.
     bool allowUnverified = false;
+    // The detectors whose results are reported (rine-cli report --detector: "rine", "spai");
+    // empty: every one the scan ran. One left out is named in the notes and the exports
+    // (keepDetectors); one the scan did not run is refused.
+    QStringList detectors;
 };
 
 struct WrittenFile {

@@ -28,6 +28,34 @@ Result<ScanExport> readScanExport(CaseDatabase &database, qint64 scanId)
     return ScanExport{database.path(), std::move(summary.value()), std::move(files.value()), database.integrity()};
 }
 
+Result<bool> keepDetectors(ScanExport &scan, bool rine, bool spai)
+{
+    ScanSummary &s = scan.summary;
+    const bool ranRine = !s.headSha256s.isEmpty(), ranSpai = !s.spaiSha256.isEmpty();
+    const std::string ran = ranRine && ranSpai ? "RINE and SPAI" : ranSpai ? "SPAI alone" : "RINE alone";
+    if (!rine && !spai)
+        return Result<bool>::failure("no detector asked for: give rine, spai or both");
+    if ((rine && !ranRine) || (spai && !ranSpai))
+        return Result<bool>::failure("scan " + std::to_string(s.scan.id) + " did not run " + (rine && !ranRine ? "RINE" : "SPAI")
+                                     + ": it ran " + ran);
+    if (!rine && ranRine) {
+        for (FileReport &f : scan.files)
+            f.scores.clear();
+        s.headSha256s.clear();
+        s.backboneSha256.clear();
+        s.preprocessing = QString::fromLatin1(kSpaiPreprocessing);
+        s.precision = s.spaiPrecision;
+        scan.leftOut << QStringLiteral("rine");
+    }
+    if (!spai && ranSpai) {
+        for (FileReport &f : scan.files)
+            f.spai.reset();
+        s.spaiSha256.clear();
+        scan.leftOut << QStringLiteral("spai");
+    }
+    return true;
+}
+
 QByteArray scanToJson(const ScanExport &scan, const VerdictRule &rule)
 {
     const ScanSummary &s = scan.summary;
@@ -100,6 +128,7 @@ QByteArray scanToJson(const ScanExport &scan, const VerdictRule &rule)
                      {QStringLiteral("settings"), QJsonDocument::fromJson(s.scan.settingsJson.toUtf8()).object()}}},
         {QStringLiteral("models"),
          QJsonObject{{QStringLiteral("detectors"), detectors},
+                     {QStringLiteral("left_out"), QJsonArray::fromStringList(scan.leftOut)},
                      {QStringLiteral("backbone_sha256"), orNull(s.backboneSha256)},
                      {QStringLiteral("head_sha256s"), heads},
                      {QStringLiteral("preprocessing"), s.preprocessing},

@@ -18,9 +18,19 @@ struct ScanExport {
     // The case checked against its audit chain when it was read: exports carry its state,
     // chain length and head (`rine-cli audit --expect-head` checks a case against it later).
     CaseIntegrity integrity;
+    // Detectors the scan ran whose results this export leaves out, as asked ("rine", "spai";
+    // keepDetectors). The JSON names them in models.left_out.
+    QStringList leftOut;
 };
 
 Result<ScanExport> readScanExport(CaseDatabase &database, qint64 scanId);
+
+// Keeps only the results of the detectors asked for (rine, spai: at least one): the others'
+// scores are dropped from every file and their models from the summary, and named in
+// leftOut. With RINE left out, the summary's preprocessing and precision are SPAI's, as a
+// scan with SPAI alone records them. Fails, saying what the scan ran, when it did not run a
+// detector asked for.
+Result<bool> keepDetectors(ScanExport &scan, bool rine, bool spai);
 
 QByteArray scanToJson(const ScanExport &scan, const VerdictRule &rule = {});
 

@@ -218,6 +218,45 @@ private slots:
         QVERIFY(text.contains(QStringLiteral("The second detector. SPAI")));
         QVERIFY(text.contains(QStringLiteral("SPAI's limits.")));
         QVERIFY(text.contains(QStringLiteral("When the detectors disagree.")));
+
+        // --detector spai: SPAI's results alone, RINE's named as left out (not "not run").
+        const QString spaiPdf = m_dir.filePath(QStringLiteral("both-spai.pdf")), spaiJson = m_dir.filePath(QStringLiteral("both-spai.json"));
+        Run only = rineCli({QStringLiteral("report"), QStringLiteral("--db"), casePath, QStringLiteral("--detector"),
+                            QStringLiteral("spai"), QStringLiteral("--pdf"), spaiPdf, QStringLiteral("--json"), spaiJson});
+        QVERIFY2(only.exitCode == 0, only.err.constData());
+        QVERIFY2(only.err.contains("RINE's results are left out of this report"), only.err.constData());
+        const QString spaiText = QString::fromUtf8(poppler(QStringLiteral("pdftotext"), {spaiPdf, QStringLiteral("-")})).simplified();
+        QVERIFY(spaiText.contains(QStringLiteral("Those verdicts are SPAI's: RINE's results are left out of this report.")));
+        QVERIFY(spaiText.contains(QStringLiteral("Under the verdict rule: %1 fake, 0 inconclusive, %2 real")
+                                      .arg(spaiFake)
+                                      .arg(spaiReal)));
+        for (const char *absent : {"RINE probability", "RINE head", "DISAGREE", "SPAI alone (RINE was not run)"})
+            QVERIFY2(!spaiText.contains(QLatin1String(absent)), absent);
+        const QJsonObject spaiDocument = QJsonDocument::fromJson(readAll(spaiJson)).object();
+        QCOMPARE(spaiDocument[QStringLiteral("models")].toObject()[QStringLiteral("detectors")].toArray(),
+                 QJsonArray{QStringLiteral("spai")});
+        QCOMPARE(spaiDocument[QStringLiteral("models")].toObject()[QStringLiteral("left_out")].toArray(),
+                 QJsonArray{QStringLiteral("rine")});
+        for (const QJsonValue &file : spaiDocument[QStringLiteral("files")].toArray()) {
+            QVERIFY(file.toObject()[QStringLiteral("scores")].toArray().isEmpty());
+            const QString name = QFileInfo(file.toObject()[QStringLiteral("path")].toString()).fileName();
+            QCOMPARE(QString::number(file.toObject()[QStringLiteral("spai")].toObject()[QStringLiteral("probability")].toDouble(), 'f', 4),
+                     QString::number(spai[names.value(name)].toObject()[QStringLiteral("prob")].toDouble(), 'f', 4));
+        }
+        // --detector rine: no SPAI row in the CSV; a detector the scan did not run is refused.
+        const QString rineCsv = m_dir.filePath(QStringLiteral("both-rine.csv"));
+        only = rineCli({QStringLiteral("report"), QStringLiteral("--db"), casePath, QStringLiteral("--detector"),
+                        QStringLiteral("rine"), QStringLiteral("--csv"), rineCsv});
+        QVERIFY2(only.exitCode == 0, only.err.constData());
+        auto rows = parseCsv(readAll(rineCsv));
+        QVERIFY(rows);
+        QCOMPARE(rows->size(), std::size_t(1 + names.size())); // one RINE row per file, no SPAI row
+        QVERIFY(!rows->front().contains(QStringLiteral("detector")));
+        only = rineCli({QStringLiteral("report"), QStringLiteral("--db"), m_case, QStringLiteral("--detector"),
+                        QStringLiteral("spai"), QStringLiteral("--json"), m_dir.filePath(QStringLiteral("none.json"))});
+        QCOMPARE(only.exitCode, 2);
+        QVERIFY2(only.err.contains("did not run SPAI: it ran RINE alone"), only.err.constData());
+        QVERIFY(!QFile::exists(m_dir.filePath(QStringLiteral("none.json"))));
     }
 
     // A scan with SPAI alone (no backbone needed: this test's RINE_BACKBONE names no file): the
